@@ -1,0 +1,102 @@
+"""ResolvedQuery -> Plan: one aggregate per fact table, joined only along to-one edges.
+
+Metrics of different fact tables are never aggregated over one joined row set: each fact gets its own
+``FactQuery`` at the requested grain, and the renderer combines their results on the dimensions. That
+is what keeps one-to-many joins from double counting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from compiler.catalog import DimensionTarget, MeasureRef
+from compiler.resolve import MetricCondition, ResolvedQuery
+from models.intent import Grain, Op, Value
+from models.semantic_model import Metric, Relationship, Table, TimeDimension
+
+
+@dataclass(frozen=True)
+class DimColumn:
+    alias: str
+    target: DimensionTarget
+    grain: Grain | None
+
+
+@dataclass(frozen=True)
+class FactFilter:
+    target: DimensionTarget
+    op: Op
+    value: Value
+
+
+@dataclass(frozen=True)
+class TimeFilter:
+    target: DimensionTarget
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class FactQuery:
+    """The aggregate of one fact table (or, with no measures, the rows to list)."""
+
+    table: Table
+    joins: tuple[Relationship, ...]
+    dimensions: tuple[DimColumn, ...]
+    measures: tuple[MeasureRef, ...]
+    filters: tuple[FactFilter, ...]
+    time_filter: TimeFilter | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    facts: tuple[FactQuery, ...]
+    dimensions: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+    having: tuple[MetricCondition, ...]
+    order_by: tuple[tuple[str, str], ...]
+    limit: int | None
+    timezone: str
+    notes: tuple[str, ...] = ()
+    time_description: str | None = None
+    rewrites: tuple[str, ...] = field(default=())
+
+
+def plan(query: ResolvedQuery) -> Plan:
+    facts = []
+    for table in query.facts:
+        def target(name: str, table: Table = table) -> DimensionTarget:
+            return query.targets[(table.name, name)]
+
+        dims = tuple(DimColumn(g.alias, target(g.name), g.grain) for g in query.group_by)
+        filters = tuple(FactFilter(target(c.name), c.op, c.value) for c in query.where)
+        time_filter = None
+        window = query.time_window
+        if window is not None:
+            if window.dimension:
+                time_filter = TimeFilter(target(window.dimension), window.start, window.end)
+            elif table.default_time_dimension:
+                td = next(d for d in table.time_dimensions if d.name == table.default_time_dimension)
+                time_filter = TimeFilter(DimensionTarget(table, td, ()), window.start, window.end)
+        used = [d.target for d in dims] + [f.target for f in filters]
+        if time_filter:
+            used.append(time_filter.target)
+        joins = tuple(dict.fromkeys(rel for t in used for rel in t.path))
+        measures = tuple(m for m in query.measures if m.table.name == table.name)
+        facts.append(FactQuery(table, joins, dims, measures, filters, time_filter))
+    return Plan(
+        facts=tuple(facts),
+        dimensions=tuple(g.alias for g in query.group_by),
+        metrics=query.metrics,
+        having=query.having,
+        order_by=query.order_by,
+        limit=query.limit,
+        timezone=query.timezone,
+        notes=query.notes,
+        time_description=query.time_window.description if query.time_window else None,
+    )
+
+
+def is_time(dim: DimColumn) -> bool:
+    return isinstance(dim.target.dimension, TimeDimension)

@@ -1,0 +1,330 @@
+"""Plan -> sqlglot AST -> (sql, params).
+
+SQL exists only as sqlglot expressions here: identifiers come from the validated model, every value
+the user supplied becomes a ``%(name)s`` placeholder with its value in ``params``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from sqlglot import exp
+
+from compiler.catalog import Catalog, DimensionTarget, MeasureRef
+from compiler.plan import DimColumn, FactFilter, FactQuery, Plan, TimeFilter
+from models.intent import Grain, Op, Value
+from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
+from semantic.expressions import parse_expression
+
+_DATE = exp.DataType.build("date")
+_TIMESTAMP = exp.DataType.build("timestamp")
+_NUMERIC = exp.DataType.build("numeric")
+_AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
+    Aggregation.SUM: exp.Sum, Aggregation.AVG: exp.Avg, Aggregation.MIN: exp.Min, Aggregation.MAX: exp.Max,
+}
+
+
+class Params:
+    """Named bind parameters; the same hint and value share one name, so SQL text stays stable."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def add(self, hint: str, value: object) -> exp.Placeholder:
+        base = re.sub(r"\W+", "_", hint).strip("_").lower() or "p"
+        name, n = base, 1
+        while name in self.values and not _same(self.values[name], value):
+            n += 1
+            name = f"{base}_{n}"
+        self.values[name] = value
+        return exp.Placeholder(this=name)
+
+
+def _same(a: object, b: object) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def render(plan: Plan, catalog: Catalog) -> tuple[str, dict[str, object]]:
+    params = Params()
+    query = _render_query(plan, catalog, params)
+    return query.sql(dialect="postgres", pretty=True), params.values
+
+
+def render_expression(plan: Plan, catalog: Catalog) -> tuple[exp.Select, dict[str, object]]:
+    """The AST itself, for callers that transform it further (tests, explain)."""
+    params = Params()
+    return _render_query(plan, catalog, params), params.values
+
+
+def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
+    ctx = _Context(catalog, params, plan.timezone)
+    if len(plan.facts) == 1:
+        fact = plan.facts[0]
+        select = _fact_select(fact, ctx, with_group_exprs=True)
+        metric_exprs = [(m.name, _metric_sql(m, ctx, lambda ref: _measure_sql(ref, ctx))) for m in plan.metrics]
+        select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
+        having = [_compare(dict(metric_exprs)[c.metric], c.op, c.value, params, c.metric) for c in plan.having]
+        if having:
+            select.set("having", exp.Having(this=_and(having)))
+    else:
+        select = _combine(plan, ctx)
+    _order_and_limit(select, plan, params)
+    return select
+
+
+class _Context:
+    def __init__(self, catalog: Catalog, params: Params, timezone: str):
+        self.catalog = catalog
+        self.params = params
+        self.timezone = timezone
+        self.schema = catalog.model.schema_name
+
+
+def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.Select:
+    select = exp.Select(expressions=[_alias(_dimension_sql(d.target, d.grain, ctx), d.alias)
+                                     for d in fact.dimensions])
+    select.set("from_", exp.From(this=_table(fact.table, ctx)))
+    joins = []
+    for rel in fact.joins:
+        on = _and([exp.EQ(this=exp.column(k.to_column, rel.to_table), expression=exp.column(k.from_column,
+                                                                                              rel.from_table))
+                   for k in rel.keys])
+        joins.append(exp.Join(this=_table(ctx.catalog.tables[rel.to_table], ctx), side="LEFT", on=on))
+    if joins:
+        select.set("joins", joins)
+    conditions = [_filter_sql(f, ctx) for f in fact.filters]
+    if fact.time_filter:
+        conditions.append(_time_filter_sql(fact.time_filter, ctx))
+    if conditions:
+        select.set("where", exp.Where(this=_and(conditions)))
+    if fact.dimensions and (fact.measures or with_group_exprs):
+        select.set("group", exp.Group(expressions=[_dimension_sql(d.target, d.grain, ctx)
+                                                   for d in fact.dimensions]))
+    return select
+
+
+def _combine(plan: Plan, ctx: _Context) -> exp.Select:
+    """Aggregate each fact on its own, then join the results on the dimensions.
+
+    A FULL JOIN keeps keys that only one fact has; rows whose keys are NULL do not match in the join,
+    so the outer GROUP BY on the coalesced keys merges them, with MAX() picking the one value each side has.
+    """
+    ctes = []
+    names = []
+    for fact in plan.facts:
+        name = f"{fact.table.name}_agg"
+        sub = _fact_select(fact, ctx, with_group_exprs=True)
+        sub.set("expressions", sub.expressions + [_alias(_measure_sql(m, ctx), m.alias) for m in fact.measures])
+        ctes.append(exp.CTE(this=sub, alias=exp.TableAlias(this=exp.to_identifier(name))))
+        names.append(name)
+    keys = []
+    for alias in plan.dimensions:
+        cols = [exp.column(alias, n) for n in names]
+        keys.append(cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:]))
+    select = exp.Select(expressions=[_alias(k, a) for k, a in zip(keys, plan.dimensions, strict=True)])
+    select.set("from_", exp.From(this=exp.to_table(names[0])))
+    joins = []
+    for i, name in enumerate(names[1:], start=1):
+        if plan.dimensions:
+            on = _and([exp.EQ(this=_coalesced(alias, names[:i]), expression=exp.column(alias, name))
+                       for alias in plan.dimensions])
+            joins.append(exp.Join(this=exp.to_table(name), side="FULL", kind="OUTER", on=on))
+        else:
+            joins.append(exp.Join(this=exp.to_table(name), kind="CROSS"))
+    select.set("joins", joins)
+    fact_of = {m.alias: f"{m.table.name}_agg" for f in plan.facts for m in f.measures}
+
+    def leaf(ref: MeasureRef) -> exp.Expression:
+        col = exp.column(ref.alias, fact_of[ref.alias])
+        return exp.Max(this=col) if plan.dimensions else col
+
+    metric_exprs = [(m.name, _metric_sql(m, ctx, leaf)) for m in plan.metrics]
+    select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
+    if plan.dimensions:
+        select.set("group", exp.Group(expressions=[k.copy() for k in keys]))
+    having = [_compare(dict(metric_exprs)[c.metric], c.op, c.value, ctx.params, c.metric) for c in plan.having]
+    if having:
+        select.set("having" if plan.dimensions else "where", (exp.Having if plan.dimensions else exp.Where)(
+            this=_and(having)))
+    select.set("with_", exp.With(expressions=ctes))
+    return select
+
+
+def _coalesced(alias: str, names: list[str]) -> exp.Expression:
+    cols = [exp.column(alias, n) for n in names]
+    return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
+
+
+def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
+    order: list[exp.Ordered] = []
+    named = set()
+    for field, direction in plan.order_by:
+        named.add(field)
+        desc = direction == "desc"
+        order.append(exp.Ordered(this=exp.column(field), desc=desc, nulls_first=not desc))
+    # ties broken by the dimensions, so LIMIT picks the same rows every time
+    order += [exp.Ordered(this=exp.column(a), nulls_first=False) for a in plan.dimensions if a not in named]
+    if order:
+        select.set("order", exp.Order(expressions=order))
+    if plan.limit is not None:
+        select.set("limit", exp.Limit(expression=params.add("limit", plan.limit)))
+
+
+def _table(table: Table, ctx: _Context) -> exp.Table:
+    return table_expression(table, ctx.schema)
+
+
+def table_expression(table: Table, default_schema: str | None) -> exp.Table:
+    """``schema.physical AS name``: the only way a model table is written into SQL."""
+    schema = table.schema_name or default_schema
+    return exp.Table(this=exp.to_identifier(table.physical), db=exp.to_identifier(schema) if schema else None,
+                     alias=exp.TableAlias(this=exp.to_identifier(table.name)))
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name))
+
+
+def _and(conditions: list[exp.Expression]) -> exp.Expression:
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = exp.And(this=out, expression=c)
+    return out
+
+
+def _qualified(text: str, table_alias: str, ctx: _Context) -> exp.Expression:
+    """A YAML expression with its columns bound to the table alias; '%' literals become parameters
+    because psycopg would read them as placeholders."""
+    tree = parse_expression(text).copy()
+    for col in list(tree.find_all(exp.Column)):
+        col.set("table", exp.to_identifier(table_alias))
+    for lit in list(tree.find_all(exp.Literal)):
+        if lit.is_string and "%" in lit.this:
+            lit.replace(ctx.params.add("literal", lit.this))
+    return tree
+
+
+def _source_sql(dim: Dimension | TimeDimension, alias: str, ctx: _Context) -> exp.Expression:
+    if dim.column:
+        return exp.column(dim.column, alias)
+    assert dim.expr is not None
+    return exp.Paren(this=_qualified(dim.expr, alias, ctx))
+
+
+def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> exp.Expression:
+    alias = t.table.name
+    d = t.dimension
+    if isinstance(d, TimeDimension):
+        base = _source_sql(d, alias, ctx)
+        grain = grain or Grain.DAY
+        if d.type == "timestamp":
+            local = exp.AtTimeZone(this=base, zone=ctx.params.add("timezone", ctx.timezone))
+            if grain == Grain.DAY:
+                return exp.Cast(this=local, to=_DATE.copy())
+            return exp.Cast(this=_date_trunc(grain, local), to=_DATE.copy())
+        if grain == Grain.DAY:
+            return base
+        return exp.Cast(this=_date_trunc(grain, exp.Cast(this=base, to=_TIMESTAMP.copy())), to=_DATE.copy())
+    if d.tags:
+        return exp.JSONExtractScalar(this=exp.column(d.tags, alias),
+                                     expression=ctx.params.add(f"{d.name}_key_{t.tag_key}", t.tag_key))
+    if d.json_path:
+        column, *keys = d.json_path
+        out: exp.Expression = exp.column(column, alias)
+        for i, key in enumerate(keys):
+            path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=key)])
+            cls = exp.JSONExtractScalar if i == len(keys) - 1 else exp.JSONExtract
+            out = cls(this=out, expression=path, only_json_types=True)
+        return out
+    return _source_sql(d, alias, ctx)
+
+
+def _date_trunc(grain: Grain, e: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this="DATE_TRUNC", expressions=[exp.Literal.string(grain.value), e])
+
+
+def _filter_sql(f: FactFilter, ctx: _Context) -> exp.Expression:
+    d = f.target.dimension
+    if isinstance(d, TimeDimension) and d.type == "timestamp":
+        col: exp.Expression = _dimension_sql(f.target, Grain.DAY, ctx)  # compare local calendar dates
+    else:
+        col = _dimension_sql(f.target, None, ctx)
+    hint = f"{d.name}_{f.target.tag_key}" if f.target.tag_key else d.name
+    return _compare(col, f.op, f.value, ctx.params, hint)
+
+
+def _time_filter_sql(tf: TimeFilter, ctx: _Context) -> exp.Expression:
+    d = tf.target.dimension
+    assert isinstance(d, TimeDimension)
+    col = _source_sql(d, tf.target.table.name, ctx)
+    if d.type == "timestamp":
+        # bounds as instants in the query's time zone keep the predicate sargable
+        tz = ZoneInfo(ctx.timezone)
+        lo = dt.datetime.combine(tf.start, dt.time(), tz)
+        hi = dt.datetime.combine(tf.end + dt.timedelta(days=1), dt.time(), tz)
+        return exp.And(this=exp.GTE(this=col, expression=ctx.params.add(f"{d.name}_from", lo)),
+                       expression=exp.LT(this=col.copy(), expression=ctx.params.add(f"{d.name}_before", hi)))
+    return exp.Between(this=col, low=ctx.params.add(f"{d.name}_start", tf.start),
+                       high=ctx.params.add(f"{d.name}_end", tf.end))
+
+
+def _compare(col: exp.Expression, op: Op, value: Value, params: Params, hint: str) -> exp.Expression:
+    def p(v: object, suffix: str = "") -> exp.Placeholder:
+        return params.add(hint + suffix, list(v) if isinstance(v, tuple) else v)
+
+    if op == Op.IS_NULL:
+        return exp.Is(this=col, expression=exp.Null())
+    if op == Op.IS_NOT_NULL:
+        return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+    if op in (Op.IN, Op.EQ) and isinstance(value, tuple):
+        return exp.EQ(this=col, expression=exp.Any(this=exp.Paren(this=p(value))))
+    if op in (Op.NOT_IN, Op.NE) and isinstance(value, tuple):
+        # "everything except X" keeps the rows where the dimension is empty
+        return exp.Paren(this=exp.Or(this=exp.Is(this=col, expression=exp.Null()), expression=exp.Not(
+            this=exp.EQ(this=col.copy(), expression=exp.Any(this=exp.Paren(this=p(value)))))))
+    if op == Op.EQ:
+        return exp.EQ(this=col, expression=p(value))
+    if op == Op.NE:
+        return exp.NullSafeNEQ(this=col, expression=p(value))
+    if op == Op.BETWEEN:
+        assert isinstance(value, tuple)
+        return exp.Between(this=col, low=p(value[0], "_low"), high=p(value[1], "_high"))
+    if op == Op.CONTAINS:
+        escaped = re.sub(r"([\\%_])", r"\\\1", str(value))
+        return exp.ILike(this=col, expression=p(f"%{escaped}%"))
+    cls = {Op.LT: exp.LT, Op.LTE: exp.LTE, Op.GT: exp.GT, Op.GTE: exp.GTE}[op]
+    return cls(this=col, expression=p(value))
+
+
+def _measure_sql(ref: MeasureRef, ctx: _Context) -> exp.Expression:
+    m = ref.measure
+    alias = ref.table.name
+    arg = _qualified(m.expr, alias, ctx) if m.expr else exp.Star()
+    agg: exp.Expression
+    if m.agg == Aggregation.COUNT:
+        agg = exp.Count(this=arg)
+    elif m.agg == Aggregation.COUNT_DISTINCT:
+        agg = exp.Count(this=exp.Distinct(expressions=[arg]))
+    else:
+        agg = _AGGREGATES[m.agg](this=arg)
+    if m.filter:
+        agg = exp.Filter(this=agg, expression=exp.Where(this=_qualified(m.filter, alias, ctx)))
+    return agg
+
+
+def _metric_sql(metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expression]) -> exp.Expression:
+    if metric.type == MetricType.SIMPLE:
+        return leaf(ctx.catalog.measure(metric.measure or ""))
+    if metric.type == MetricType.RATIO:
+        num = _metric_sql(ctx.catalog.metrics[metric.numerator or ""], ctx, leaf)
+        den = _metric_sql(ctx.catalog.metrics[metric.denominator or ""], ctx, leaf)
+        return exp.Div(this=exp.Cast(this=num, to=_NUMERIC.copy()),
+                       expression=exp.Nullif(this=den, expression=exp.Literal.number(0)))
+    tree = parse_expression(metric.expr or "").copy()
+    for col in list(tree.find_all(exp.Column)):
+        part = _metric_sql(ctx.catalog.metrics[col.name], ctx, leaf)
+        col.replace(exp.Paren(this=part) if isinstance(part, (exp.Binary, exp.Connector)) else part)
+    return tree

@@ -1,0 +1,334 @@
+"""Intent -> ResolvedQuery: check every name against the model and type every value.
+
+This is where user mistakes are caught and explained (the field, the valid choices, a did-you-mean);
+later stages can assume a consistent query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from compiler.catalog import Catalog, DimensionTarget, MeasureRef
+from compiler.time_range import describe_time_range, resolve_time_range
+from models.errors import IntentError, QueryRefused
+from models.intent import Filter, Grain, Intent, Op, Scalar, Value
+from models.semantic_model import Dimension, DimensionType, Metric, Table, TimeDimension
+
+_TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
+_ORDERED_OPS = (Op.LT, Op.LTE, Op.GT, Op.GTE, Op.BETWEEN)
+
+
+@dataclass(frozen=True)
+class GroupBy:
+    name: str
+    grain: Grain | None
+    alias: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A dimension filter with its value typed for the dimension (groups and synonyms expanded)."""
+
+    name: str
+    op: Op
+    value: Value
+
+
+@dataclass(frozen=True)
+class MetricCondition:
+    metric: str
+    op: Op
+    value: Value
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: dt.date
+    end: dt.date
+    dimension: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class ResolvedQuery:
+    """A checked query. ``targets`` says where each dimension name leads from each fact table."""
+
+    metrics: tuple[Metric, ...]
+    facts: tuple[Table, ...]
+    measures: tuple[MeasureRef, ...]
+    group_by: tuple[GroupBy, ...]
+    where: tuple[Condition, ...]
+    having: tuple[MetricCondition, ...]
+    time_window: TimeWindow | None
+    order_by: tuple[tuple[str, str], ...]
+    limit: int | None
+    timezone: str
+    targets: dict[tuple[str, str], DimensionTarget]
+    notes: tuple[str, ...] = ()
+
+
+def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "UTC") -> ResolvedQuery:
+    tz = intent.timezone or timezone
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise IntentError("timezone", f"unknown time zone '{tz}'; use an IANA name such as UTC or "
+                          "Europe/Berlin") from None
+
+    filters = list(intent.filters)
+    for name in intent.segments:
+        seg = catalog.segments.get(name)
+        if seg is None:
+            raise IntentError("segments", f"unknown segment '{name}'{_hint(name, catalog.segments)}",
+                              sorted(catalog.segments))
+        filters.extend(seg.filters)
+
+    metric_names = list(dict.fromkeys(intent.metrics))
+    metric_filters = [f for f in filters if f.field in catalog.metrics]
+    dimension_filters = [f for f in filters if f.field not in catalog.metrics]
+    group_aliases = _group_aliases(intent)
+    for f in metric_filters:
+        metric_names.append(f.field)
+    for o in intent.order_by:
+        if o.field in catalog.metrics:
+            metric_names.append(o.field)
+        elif o.field not in group_aliases.values() and o.field not in {g.name for g in intent.dimensions}:
+            choices = [*dict.fromkeys([*intent.metrics, *group_aliases.values()])]
+            raise IntentError("order_by", f"'{o.field}' is neither a metric nor a dimension of this query"
+                              f"{_hint(o.field, choices)}", choices)
+    metrics = tuple(catalog.metric(n) for n in dict.fromkeys(metric_names))
+
+    measures: dict[str, MeasureRef] = {}
+    for m in metrics:
+        for ref in catalog.measures_of(m):
+            measures.setdefault(ref.alias, ref)
+    facts = tuple(dict.fromkeys(ref.table.name for ref in measures.values()))
+    fact_tables = tuple(catalog.tables[f] for f in facts)
+    if not metrics and not intent.dimensions:
+        raise IntentError("metrics", "ask for at least one metric or one dimension to list",
+                          sorted(catalog.metrics))
+    if not fact_tables:
+        fact_tables = (_listing_root(intent, dimension_filters, catalog),)
+
+    targets: dict[tuple[str, str], DimensionTarget] = {}
+
+    def target(name: str, fact: Table, field: str) -> DimensionTarget:
+        key = (fact.name, name)
+        if key not in targets:
+            t = catalog.resolve_dimension(name, fact, field)
+            if t.tag_key is not None and not _TAG_KEY.match(t.tag_key):
+                raise IntentError(field, f"'{t.tag_key}' is not a valid tag key")
+            targets[key] = t
+        return targets[key]
+
+    group_by: list[GroupBy] = []
+    for i, ref in enumerate(intent.dimensions):
+        first = None
+        for fact in fact_tables:
+            t = target(ref.name, fact, f"dimensions[{i}]")
+            first = first or t
+        assert first is not None
+        grain = _check_grain(ref.grain, first, f"dimensions[{i}]")
+        group_by.append(GroupBy(ref.name, grain, group_aliases[i]))
+
+    where: list[Condition] = []
+    for i, f in enumerate(dimension_filters):
+        field = f"filters[{i}]" if i < len(intent.filters) else f"segment filter on {f.field}"
+        first = None
+        for fact in fact_tables:
+            t = target(f.field, fact, field)
+            first = first or t
+        assert first is not None
+        where.append(Condition(f.field, f.op, _typed_value(f, _conformed(first, catalog), field)))
+
+    having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
+    time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)
+
+    order_by = tuple((next((g.alias for g in group_by if o.field in (g.name, g.alias)), o.field), o.direction)
+                     for o in intent.order_by)
+    return ResolvedQuery(
+        metrics=metrics, facts=fact_tables, measures=tuple(measures.values()), group_by=tuple(group_by),
+        where=tuple(where), having=having, time_window=time_window, order_by=order_by, limit=intent.limit,
+        timezone=tz, targets=targets, notes=notes,
+    )
+
+
+def _group_aliases(intent: Intent) -> dict[int, str]:
+    aliases: dict[int, str] = {}
+    used: set[str] = set()
+    for i, ref in enumerate(intent.dimensions):
+        base = re.sub(r"\W+", "_", ref.name.rpartition(".")[2]).strip("_")
+        alias = f"{base}__{ref.grain.value}" if ref.grain else base
+        if alias in used:
+            alias = re.sub(r"\W+", "__", f"{ref.name}") + (f"__{ref.grain.value}" if ref.grain else "")
+        used.add(alias)
+        aliases[i] = alias
+    return aliases
+
+
+def _listing_root(intent: Intent, filters: list[Filter], catalog: Catalog) -> Table:
+    """For a query without metrics, the table whose rows are listed: one that reaches every dimension."""
+    names = [d.name for d in intent.dimensions] + [f.field for f in filters]
+    owners = dict.fromkeys(t.name for n in names for t, _ in catalog.candidates(n))
+    for table in (catalog.tables[o] for o in owners):
+        try:
+            for n in names:
+                catalog.resolve_dimension(n, table, "dimensions")
+        except (IntentError, QueryRefused):
+            continue
+        return table
+    if not owners:
+        catalog.resolve_dimension(names[0], catalog.model.tables[0], "dimensions[0]")  # explains the name
+    raise QueryRefused("dimensions: no single table reaches all of these dimensions through to-one joins; "
+                       "listing them together would pair unrelated rows")
+
+
+def _conformed(t: DimensionTarget, catalog: Catalog) -> DimensionTarget:
+    """Dimensions that share a name on several tables are one concept (the cost table's region is the
+    resource's region), so values, groups and synonyms declared on one apply to all."""
+    d = t.dimension
+    if not isinstance(d, Dimension) or d.enum or t.tag_key is not None:
+        return t
+    for _, other in catalog.dimensions.get(d.name, []):
+        if isinstance(other, Dimension) and other.enum and other.type == d.type:
+            merged = d.model_copy(update={"enum": other.enum, "groups": other.groups,
+                                          "value_synonyms": other.value_synonyms})
+            return DimensionTarget(t.table, merged, t.path, t.tag_key)
+    return t
+
+
+def _check_grain(grain: Grain | None, t: DimensionTarget, field: str) -> Grain | None:
+    if isinstance(t.dimension, TimeDimension):
+        allowed = t.dimension.grains
+        if grain is None:
+            return allowed[0] if allowed else Grain.DAY
+        if grain not in allowed:
+            raise IntentError(field, f"{t.dimension.name} does not allow grain '{grain.value}'",
+                              [g.value for g in allowed])
+        return grain
+    if grain is not None:
+        raise IntentError(field, f"'{t.dimension.name}' is not a time dimension and takes no grain")
+    return None
+
+
+def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
+    dim = t.dimension
+    if f.op in (Op.IS_NULL, Op.IS_NOT_NULL):
+        return None
+    values = f.value if isinstance(f.value, tuple) else (f.value,)
+    if isinstance(dim, TimeDimension):
+        if f.op == Op.CONTAINS:
+            raise IntentError(field, f"'contains' does not apply to the time dimension {dim.name}")
+        typed: list[Scalar] = [_as_date(v, field) for v in values]
+    elif t.tag_key is not None or dim.type == DimensionType.STRING:
+        if f.op in _ORDERED_OPS and (dim.enum if isinstance(dim, Dimension) else False):
+            raise IntentError(field, f"'{f.op.value}' does not apply to {dim.name}, which has no order",
+                              ["=", "!=", "in", "not in"])
+        typed = []
+        for v in values:
+            typed.extend(_string_value(v, dim, f.op, field) if isinstance(dim, Dimension) and t.tag_key is None
+                         else [str(v)])
+        if f.op in (Op.EQ, Op.NE) and len(typed) > 1:  # a group such as "europe" became several values
+            return tuple(typed)
+    elif dim.type == DimensionType.BOOLEAN:
+        if f.op not in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
+            raise IntentError(field, f"'{f.op.value}' does not apply to the yes/no dimension {dim.name}",
+                              ["=", "!="])
+        typed = [_as_bool(v, field) for v in values]
+    else:
+        if f.op == Op.CONTAINS:
+            raise IntentError(field, f"'contains' does not apply to the number dimension {dim.name}")
+        typed = [_as_number(v, field) for v in values]
+    return tuple(typed) if isinstance(f.value, tuple) else typed[0]
+
+
+def _string_value(v: Scalar, dim: Dimension, op: Op, field: str) -> list[str]:
+    s = str(v).lower() if isinstance(v, bool) else str(v)
+    if not dim.enum or op == Op.CONTAINS:
+        return [s]
+    if s in dim.enum:
+        return [s]
+    low = s.lower().strip()
+    for value in dim.enum:
+        if value.lower() == low or low in (w.lower() for w in dim.value_synonyms.get(value, ())):
+            return [value]
+    for group_name, group in dim.groups.items():
+        if low in (group_name, group_name.replace("_", " "), *(w.lower() for w in group.synonyms)):
+            return list(group.values)
+    choices = [*dim.enum, *dim.groups]
+    raise IntentError(field, f"'{v}' is not a value of {dim.name}{_hint(s, choices)}", choices)
+
+
+def _as_date(v: Scalar, field: str) -> dt.date:
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise IntentError(field, f"'{v}' is not a date; write YYYY-MM-DD") from None
+
+
+def _as_bool(v: Scalar, field: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if text in ("true", "yes", "1", "t", "y"):
+        return True
+    if text in ("false", "no", "0", "f", "n"):
+        return False
+    raise IntentError(field, f"'{v}' is not true or false", ["true", "false"])
+
+
+def _as_number(v: Scalar, field: str) -> int | float:
+    if isinstance(v, bool) or isinstance(v, dt.date):
+        raise IntentError(field, f"'{v}' is not a number")
+    if isinstance(v, (int, float)):
+        return v
+    try:
+        return float(v) if re.search(r"[.eE]", v) else int(v)
+    except ValueError:
+        raise IntentError(field, f"'{v}' is not a number") from None
+
+
+def _metric_value(f: Filter) -> Value:
+    if f.op in (Op.CONTAINS, Op.IS_NULL, Op.IS_NOT_NULL, Op.IN, Op.NOT_IN):
+        raise IntentError("filters", f"metric filter on {f.field} must compare with a number",
+                          ["=", "!=", "<", "<=", ">", ">=", "between"])
+    if isinstance(f.value, tuple):
+        return tuple(_as_number(v, f"filter on {f.field}") for v in f.value)
+    return _as_number(f.value, f"filter on {f.field}")  # type: ignore[arg-type]
+
+
+def _time_window(intent: Intent, facts: tuple[Table, ...], catalog: Catalog, as_of: dt.date,
+                 target) -> tuple[TimeWindow | None, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    tr = intent.time_range
+    if tr is None:
+        return None, ()
+    start, end = resolve_time_range(tr, as_of)
+    notes: list[str] = []
+    if tr.dimension:
+        for fact in facts:
+            t = target(tr.dimension, fact, "time_range.dimension")
+            if not isinstance(t.dimension, TimeDimension):
+                raise IntentError("time_range.dimension", f"'{tr.dimension}' is not a time dimension",
+                                  sorted({d.name for tb in catalog.model.tables for d in tb.time_dimensions}))
+    else:
+        dated = [f for f in facts if f.default_time_dimension]
+        undated = [f for f in facts if not f.default_time_dimension]
+        if not dated:
+            choices = sorted({d.name for f in facts for d in f.time_dimensions})
+            raise IntentError("time_range.dimension",
+                              f"{', '.join(f.name for f in facts)} has no default time dimension; say which "
+                              "date the time range applies to", choices)
+        for f in undated:
+            notes.append(f"the time range does not apply to {f.name}, which counts what exists now")
+    return TimeWindow(start, end, tr.dimension, describe_time_range(tr)), tuple(notes)
+
+
+def _hint(name: str, choices: object) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)  # type: ignore[call-overload]
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,110 @@
+"""Resolve a (possibly relative) time range to inclusive calendar dates against the as-of date.
+
+Periods are calendar aligned and weeks start on Monday; "last N <unit>s" means the N full periods
+before the current one, while "last N days" includes the as-of day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from models.errors import TimeRangeError
+from models.intent import Grain, TimeRange
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+
+
+def period_start(day: dt.date, unit: Grain) -> dt.date:
+    """The first day of the period of ``unit`` that contains ``day``."""
+    if unit == Grain.DAY:
+        return day
+    if unit == Grain.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if unit == Grain.MONTH:
+        return day.replace(day=1)
+    if unit == Grain.QUARTER:
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def shift(start: dt.date, unit: Grain, n: int) -> dt.date:
+    """Move a period start by ``n`` periods (negative: back in time)."""
+    if unit == Grain.DAY:
+        return start + dt.timedelta(days=n)
+    if unit == Grain.WEEK:
+        return start + dt.timedelta(weeks=n)
+    months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit] * n
+    index = start.year * 12 + start.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The inclusive (start, end) dates of ``tr``; raises TimeRangeError when it lies in the future."""
+    if tr.kind == "between":
+        start, end = tr.start, tr.end
+    elif tr.kind == "since":
+        start, end = tr.start, as_of
+    elif tr.kind == "current":
+        start, end = period_start(as_of, tr.unit or Grain.DAY), as_of
+    elif tr.kind == "previous":
+        unit = tr.unit or Grain.DAY
+        current = period_start(as_of, unit)
+        start, end = shift(current, unit, -tr.n), current - dt.timedelta(days=1)
+    elif tr.kind == "trailing":
+        unit = tr.unit or Grain.DAY
+        if unit in (Grain.DAY, Grain.WEEK):
+            start = as_of - dt.timedelta(days=tr.n * (7 if unit == Grain.WEEK else 1) - 1)
+        else:
+            start = _months_back(as_of, tr.n * {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit])
+        end = as_of
+    elif tr.kind == "month":
+        assert tr.month is not None
+        year = tr.year if tr.year is not None else (as_of.year if tr.month <= as_of.month else as_of.year - 1)
+        start = dt.date(year, tr.month, 1)
+        end = shift(start, Grain.MONTH, 1) - dt.timedelta(days=1)
+    elif tr.kind == "quarter":
+        assert tr.quarter is not None
+        first_month = 3 * (tr.quarter - 1) + 1
+        year = tr.year if tr.year is not None else (
+            as_of.year if first_month <= as_of.month else as_of.year - 1)
+        start = dt.date(year, first_month, 1)
+        end = shift(start, Grain.QUARTER, 1) - dt.timedelta(days=1)
+    else:
+        assert tr.year is not None
+        start, end = dt.date(tr.year, 1, 1), dt.date(tr.year, 12, 31)
+    assert start is not None and end is not None
+    if start > as_of:
+        raise TimeRangeError(f"time_range: {describe_time_range(tr)} starts on {start}, after the as-of date "
+                             f"{as_of}; there is no data for it yet")
+    return start, end if tr.kind == "between" else min(end, as_of)
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """The day after the same calendar day ``months`` earlier (clamped to month ends)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = index // 12, index % 12 + 1
+    last = (shift(dt.date(year, month, 1), Grain.MONTH, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last)) + dt.timedelta(days=1)
+
+
+def describe_time_range(tr: TimeRange) -> str:
+    """Plain words for the answer's "interpreted as" line."""
+    unit = tr.unit.value if tr.unit else "day"
+    if tr.kind == "between":
+        return f"{tr.start} to {tr.end}"
+    if tr.kind == "since":
+        return f"since {tr.start}"
+    if tr.kind == "current":
+        return "today" if unit == "day" else f"this {unit} to date"
+    if tr.kind == "previous":
+        if unit == "day" and tr.n == 1:
+            return "yesterday"
+        return f"last {unit}" if tr.n == 1 else f"the last {tr.n} full {unit}s"
+    if tr.kind == "trailing":
+        return f"the last {tr.n} {unit}s"
+    if tr.kind == "month":
+        return _MONTH_NAMES[(tr.month or 1) - 1] + (f" {tr.year}" if tr.year else "")
+    if tr.kind == "quarter":
+        return f"Q{tr.quarter}" + (f" {tr.year}" if tr.year else "")
+    return str(tr.year)

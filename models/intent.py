@@ -1,0 +1,218 @@
+"""The structured intent: what a question asks for, in the vocabulary of the semantic model.
+
+Mappers (offline or LLM) produce it, the compiler consumes it. It never contains SQL: names refer to
+the model, values become bound parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.errors import TimeRangeError
+
+
+class Grain(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+GRAIN_ORDER = tuple(Grain)
+
+
+class Op(StrEnum):
+    EQ = "="
+    NE = "!="
+    IN = "in"
+    NOT_IN = "not in"
+    LT = "<"
+    LTE = "<="
+    GT = ">"
+    GTE = ">="
+    BETWEEN = "between"
+    IS_NULL = "is null"
+    IS_NOT_NULL = "is not null"
+    CONTAINS = "contains"
+
+
+Scalar = str | int | float | bool | dt.date
+Value = Scalar | tuple[Scalar, ...] | None
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class DimensionRef(BaseModel):
+    """A dimension to group by; ``grain`` only for time dimensions.
+
+    Accepts the shorthand string ``"name"`` or ``"name__grain"`` (as MetricFlow writes it).
+    """
+
+    model_config = _FROZEN
+    name: str
+    grain: Grain | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            name, sep, grain = data.rpartition("__")
+            if sep and grain in Grain.__members__.values():
+                return {"name": name, "grain": grain}
+            return {"name": data}
+        return data
+
+    def __str__(self) -> str:
+        return f"{self.name}__{self.grain}" if self.grain else self.name
+
+
+class Filter(BaseModel):
+    """A condition on a dimension (goes to WHERE) or on a metric (goes to HAVING)."""
+
+    model_config = _FROZEN
+    field: str
+    op: Op = Op.EQ
+    value: Value = None
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Self:
+        if self.op in (Op.IS_NULL, Op.IS_NOT_NULL):
+            if self.value is not None:
+                raise ValueError(f"operator '{self.op}' takes no value")
+        elif self.op in (Op.IN, Op.NOT_IN):
+            if not isinstance(self.value, tuple) or not self.value:
+                raise ValueError(f"operator '{self.op}' needs a non-empty list of values")
+        elif self.op == Op.BETWEEN:
+            if not isinstance(self.value, tuple) or len(self.value) != 2:
+                raise ValueError("operator 'between' needs a list of two values [low, high]")
+        elif self.value is None or isinstance(self.value, tuple):
+            raise ValueError(f"operator '{self.op}' needs a single value")
+        return self
+
+
+class OrderBy(BaseModel):
+    model_config = _FROZEN
+    field: str
+    direction: Literal["asc", "desc"] = "desc"
+
+
+TimeKind = Literal["between", "since", "current", "previous", "trailing", "month", "quarter", "year"]
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], start=1)}
+_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_UNITS = {u: Grain(u) for u in ("day", "week", "month", "quarter", "year")}
+
+
+class TimeRange(BaseModel):
+    """A time range, absolute or relative to the query's as-of date; all ranges are inclusive.
+
+    kinds: ``between`` (start..end), ``since`` (start..as-of), ``current`` (this <unit> to date),
+    ``previous`` (the n full <unit>s before the current one: "last month", "last 3 weeks", "yesterday"),
+    ``trailing`` (the last n days including as-of: "last 30 days"), ``month``/``quarter``/``year``
+    (a named calendar period; without ``year``, the latest one not after as-of).
+    ``dimension`` picks the time dimension; without it each metric uses its table's default.
+    """
+
+    model_config = _FROZEN
+    kind: TimeKind
+    unit: Grain | None = None
+    n: Annotated[int, Field(ge=1, le=1000)] = 1
+    start: dt.date | None = None
+    end: dt.date | None = None
+    month: Annotated[int, Field(ge=1, le=12)] | None = None
+    quarter: Annotated[int, Field(ge=1, le=4)] | None = None
+    year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+    dimension: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return parse_time_range(data).model_dump(exclude_defaults=True)
+        return data
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Self:
+        need: dict[str, tuple[str, ...]] = {
+            "between": ("start", "end"), "since": ("start",), "current": ("unit",), "previous": ("unit",),
+            "trailing": ("unit",), "month": ("month",), "quarter": ("quarter",), "year": ("year",),
+        }
+        missing = [f for f in need[self.kind] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"time range of kind '{self.kind}' needs {', '.join(missing)}")
+        if self.kind == "between" and self.start and self.end and self.start > self.end:
+            raise ValueError(f"time range starts after it ends ({self.start} > {self.end})")
+        return self
+
+
+_N = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
+
+
+def _num(text: str) -> int:
+    return int(text) if text.isdigit() else _NUMBER_WORDS[text]
+
+
+def parse_time_range(text: str) -> TimeRange:
+    """Parse the shorthand used by the CLI and tests ("last 30 days", "last month", "May 2026", ...)."""
+    s = " ".join(text.lower().replace(",", " ").split())
+    if s in ("today",):
+        return TimeRange(kind="current", unit=Grain.DAY)
+    if s == "yesterday":
+        return TimeRange(kind="previous", unit=Grain.DAY)
+    if m := re.fullmatch(r"(?:this|current) (day|week|month|quarter|year)", s):
+        return TimeRange(kind="current", unit=_UNITS[m[1]])
+    if m := re.fullmatch(r"(week|month|quarter|year)[ -]to[ -]date", s):
+        return TimeRange(kind="current", unit=_UNITS[m[1]])
+    if m := re.fullmatch(r"(?:last|previous|past) (week|month|quarter|year)", s):
+        return TimeRange(kind="previous", unit=_UNITS[m[1]])
+    if m := re.fullmatch(rf"(?:last|past|previous|trailing)? ?{_N} days?", s):
+        return TimeRange(kind="trailing", unit=Grain.DAY, n=_num(m[1]))
+    if m := re.fullmatch(rf"(?:last|past|previous)? ?{_N} (week|month|quarter|year)s?", s):
+        return TimeRange(kind="previous", unit=_UNITS[m[2]], n=_num(m[1]))
+    if m := re.fullmatch(r"q([1-4])(?: (\d{4}))?", s):
+        return TimeRange(kind="quarter", quarter=int(m[1]), year=int(m[2]) if m[2] else None)
+    if m := re.fullmatch(r"(\d{4})", s):
+        return TimeRange(kind="year", year=int(m[1]))
+    if m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", s):
+        if m[1] in _MONTHS:
+            return TimeRange(kind="month", month=_MONTHS[m[1]], year=int(m[2]) if m[2] else None)
+    if m := re.fullmatch(r"since (\d{4}-\d{2}-\d{2})", s):
+        return TimeRange(kind="since", start=dt.date.fromisoformat(m[1]))
+    if m := re.fullmatch(r"(?:between|from) (\d{4}-\d{2}-\d{2}) (?:and|to|until) (\d{4}-\d{2}-\d{2})", s):
+        return TimeRange(kind="between", start=dt.date.fromisoformat(m[1]), end=dt.date.fromisoformat(m[2]))
+    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:\.\.| to )(\d{4}-\d{2}-\d{2})", s):
+        return TimeRange(kind="between", start=dt.date.fromisoformat(m[1]), end=dt.date.fromisoformat(m[2]))
+    raise TimeRangeError(
+        f"cannot read time range {text!r}; try 'last 30 days', 'last month', 'this year', 'May 2026', "
+        "'Q1 2026', 'since 2026-02-01' or '2026-01-01..2026-01-31'"
+    )
+
+
+class Intent(BaseModel):
+    """What to compute: metrics, grouped by dimensions, filtered, over a time range, ordered, limited.
+
+    ``previous`` carries the previous turn's intent so that a follow-up ("now only in prod") can be
+    understood and explained; the compiler ignores it.
+    """
+
+    model_config = _FROZEN
+    metrics: tuple[str, ...] = ()
+    dimensions: tuple[DimensionRef, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    segments: tuple[str, ...] = ()
+    time_range: TimeRange | None = None
+    order_by: tuple[OrderBy, ...] = ()
+    limit: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    timezone: str | None = None
+    previous: Intent | None = None

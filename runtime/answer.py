@@ -1,0 +1,102 @@
+"""Plain words for an intent ("interpreted as ...") and a short answer for its rows.
+
+The reading is generated from the intent, not written by the mapper, so what the user sees is exactly
+what was computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from compiler.time_range import describe_time_range, resolve_time_range
+from models.intent import Filter, Intent, Op
+from models.semantic_model import SemanticModel
+
+_OPS = {Op.EQ: "=", Op.NE: "≠", Op.LT: "<", Op.LTE: "≤", Op.GT: ">", Op.GTE: "≥", Op.IN: "in",
+        Op.NOT_IN: "not in", Op.BETWEEN: "between", Op.CONTAINS: "contains"}
+
+
+def describe_filter(f: Filter) -> str:
+    if f.op == Op.IS_NULL:
+        return f"no {f.field}" if f.field.startswith("tag:") else f"{f.field} is empty"
+    if f.op == Op.IS_NOT_NULL:
+        return f"has {f.field}" if f.field.startswith("tag:") else f"{f.field} is set"
+    value = f.value
+    if isinstance(value, tuple):
+        shown = " and ".join(map(str, value)) if f.op == Op.BETWEEN else ", ".join(map(str, value))
+    else:
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+    return f"{f.field} {_OPS[f.op]} {shown}"
+
+
+def describe_intent(intent: Intent, as_of: dt.date | None = None) -> str:
+    """E.g. "cost by service, where environment = prod, last month (2026-05-01 to 2026-05-31), top 5"."""
+    parts = [" and ".join(intent.metrics) or "list of " + ", ".join(str(d) for d in intent.dimensions)]
+    if intent.metrics and intent.dimensions:
+        parts[0] += " by " + ", ".join(str(d).replace("__", " by ") for d in intent.dimensions)
+    conditions = [describe_filter(f) for f in intent.filters] + [f"segment {s}" for s in intent.segments]
+    if conditions:
+        parts.append("where " + " and ".join(conditions))
+    if intent.time_range:
+        words = describe_time_range(intent.time_range)
+        if as_of is not None:
+            try:
+                start, end = resolve_time_range(intent.time_range, as_of)
+                words += f" ({start} to {end})" if start != end else f" ({start})"
+            except ValueError:
+                pass
+        if intent.time_range.dimension:
+            words = f"{intent.time_range.dimension} in {words}"
+        parts.append(words)
+    if intent.order_by:
+        o = intent.order_by[0]
+        parts.append(("top" if o.direction == "desc" else "bottom") + (f" {intent.limit}" if intent.limit else "")
+                     + f" by {o.field}")
+    elif intent.limit:
+        parts.append(f"first {intent.limit}")
+    return ", ".join(parts)
+
+
+def format_value(value: Any, fmt: str = "number") -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        number = float(value)
+        if fmt == "currency":
+            return f"${number:,.2f}"
+        if fmt == "percent":
+            return f"{number * 100:.1f}%"
+        if fmt == "gb":
+            return f"{number:,.1f} GB"
+        if fmt == "integer" or number == int(number) and isinstance(value, int):
+            return f"{number:,.0f}"
+        return f"{number:,.2f}"
+    return str(value)
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                             autoescape=False, keep_trailing_newline=False)
+    return env.get_template("answer.txt.j2")
+
+
+def answer_text(intent: Intent, model: SemanticModel, columns: list[str], rows: list[tuple[Any, ...]],
+                truncated: bool, reading: str) -> str:
+    formats = {m.name: m.format for m in model.metrics}
+    dims = [c for c in columns if c not in formats]
+    metrics = [{"label": c.replace("_", " "), "index": i} for i, c in enumerate(columns) if c in formats]
+    shown = [[format_value(v, formats.get(columns[i], "number")) for i, v in enumerate(r)] for r in rows]
+    order = None
+    if intent.order_by and intent.order_by[0].field in formats:
+        order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
+    return _template().render(rows=shown, dimensions=dims, metrics=metrics, limit=intent.limit, order=order,
+                              truncated=truncated, reading="interpreted as " + reading).strip()

@@ -1,0 +1,330 @@
+"""The `crq` command line. Thin: parse arguments, call one service function, map errors to exit codes.
+
+Exit codes: 0 ok, 1 database or internal problem, 2 bad input (model, intent, arguments).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from models.errors import CrqError, DatabaseError, ModelValidationError, UserError
+from models.intent import DimensionRef, Filter, Intent, Op, OrderBy, parse_time_range
+from models.responses import Answer
+from models.semantic_model import SemanticModel
+from runtime.service import Service
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="crq: ask questions about your cloud estate; get numbers you can trust.")
+sample_app = typer.Typer(no_args_is_help=True, help="The sample cloud inventory.")
+db_app = typer.Typer(no_args_is_help=True, help="The database crq queries.")
+app.add_typer(sample_app, name="sample")
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="PostgreSQL URL (default: "
+                                                 "$CRQ_DATABASE_URL, else the embedded database)")]
+ModelPath = Annotated[Path | None, typer.Option("--model", help="semantic model YAML (default: shipped)")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="the date 'today' means, YYYY-MM-DD")]
+
+
+def main() -> None:
+    try:
+        app()
+    except ModelValidationError as e:
+        for issue in e.issues:
+            err.print(str(issue), markup=False, highlight=False)
+        sys.exit(2)
+    except UserError as e:
+        _fail(str(e), 2)
+    except CrqError as e:
+        _fail(str(e), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    for line in message.splitlines() or [message]:
+        err.print(f"crq: {line}", markup=False, highlight=False)
+    sys.exit(code)
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--as-of: '{text}' is not a date; write YYYY-MM-DD") from None
+
+
+def _model(path: Path | None) -> SemanticModel:
+    from semantic import load_model
+
+    return load_model(path)
+
+
+def _service(model_path: Path | None, database_url: str | None, as_of: str | None, with_mapper: bool) -> Service:
+    from runtime.database import Database
+    from runtime.database import database_url as resolve_url
+
+    model = _model(model_path)
+    db = Database(resolve_url(database_url))
+    mapper = None
+    if with_mapper:
+        from runtime.known_values import known_values
+        from runtime.mappers.offline import OfflineMapper
+
+        mapper = OfflineMapper(model, known_values(model, db))
+    return Service(model, db, mapper, as_of=_as_of(as_of))
+
+
+# --- ask ---------------------------------------------------------------------------------------------
+
+
+@app.command()
+def ask(
+    questions: Annotated[list[str], typer.Argument(help="one or more questions, asked as one conversation")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per question per line")] = False,
+    as_of: AsOf = None,
+    database_url: DatabaseUrl = None,
+    model: ModelPath = None,
+) -> None:
+    """Answer questions in plain English (follow-ups refer to the previous question)."""
+    service = _service(model, database_url, as_of, with_mapper=True)
+    for answer in service.conversation(questions):
+        if as_json:
+            print(answer.model_dump_json(exclude_none=False), flush=True)
+        else:
+            _print_answer(answer)
+
+
+def _print_answer(a: Answer) -> None:
+    if a.question:
+        out.print(f"[bold]Q:[/bold] {a.question}", highlight=False)
+    if a.status != "answered":
+        out.print(f"[yellow]{a.status}[/yellow]: {a.message}", highlight=False)
+        for s in a.suggestions:
+            out.print(f"  - {s}", highlight=False)
+        out.print()
+        return
+    out.print(a.answer, highlight=False, markup=False)
+    if a.message:
+        out.print(f"[dim]note: {a.message}[/dim]", highlight=False)
+    _print_rows(a.columns, a.rows, a.truncated)
+    out.print("[dim]SQL:[/dim]")
+    out.print(a.sql, markup=False, highlight=False)
+    if a.params:
+        out.print(f"[dim]params: {json.dumps(a.params)}[/dim]", highlight=False)
+    out.print()
+
+
+def _print_rows(columns: list[str], rows: list[list[Any]], truncated: bool, max_rows: int = 25) -> None:
+    table = Table(*columns, show_lines=False)
+    for row in rows[:max_rows]:
+        table.add_row(*("" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    if len(rows) > max_rows or truncated:
+        more = "more (row cap reached)" if truncated else f"{len(rows) - max_rows} more"
+        out.print(f"[dim]... {more}[/dim]")
+
+
+# --- compile / query ---------------------------------------------------------------------------------
+
+_WHERE = re.compile(r"^\s*(?P<field>[\w.:-]+)\s*(?P<op>is not null|is null|not in|!=|<>|<=|>=|=|<|>|in|"
+                    r"contains|between)\s*(?P<value>.*?)\s*$", re.IGNORECASE)
+
+
+def _parse_where(text: str) -> Filter:
+    m = _WHERE.match(text)
+    if not m:
+        raise UserError(f"--where: cannot read {text!r}; write 'field op value', e.g. 'environment = prod', "
+                        "'storage_gb > 100', 'region in eu-west-1,eu-central-1', 'tag:owner is null'")
+    op = m["op"].lower().replace("<>", "!=")
+    raw = m["value"].strip().strip("'\"")
+    value: Any
+    if op in ("in", "not in"):
+        value = [v.strip().strip("'\"") for v in raw.split(",") if v.strip()]
+    elif op == "between":
+        value = [v.strip().strip("'\"") for v in re.split(r"\s+and\s+|,", raw)]
+    elif op in ("is null", "is not null"):
+        value = None
+    else:
+        value = raw
+    try:
+        return Filter(field=m["field"], op=Op(op), value=value)
+    except ValidationError as e:
+        raise UserError(f"--where {text!r}: {e.errors()[0]['msg']}") from None
+
+
+def _intent_from_flags(intent_file: Path | None, metric: list[str], by: list[str], where: list[str],
+                       last: str | None, time: str | None, order: list[str], limit: int | None) -> Intent:
+    try:
+        if intent_file is not None:
+            try:
+                return Intent.model_validate_json(intent_file.read_text())
+            except OSError as e:
+                raise UserError(f"--intent: cannot read {intent_file}: {e.strerror}") from None
+        time_range = None
+        if last:
+            time_range = parse_time_range(f"last {last}")
+        elif time:
+            time_range = parse_time_range(time)
+        order_by = []
+        for o in order:
+            name, _, direction = o.partition(":")
+            order_by.append(OrderBy(field=name, direction=direction or "desc"))  # type: ignore[arg-type]
+        return Intent(metrics=tuple(metric), dimensions=tuple(DimensionRef.model_validate(b) for b in by),
+                      filters=tuple(_parse_where(w) for w in where), time_range=time_range,
+                      order_by=tuple(order_by), limit=limit)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where_ = ".".join(str(x) for x in first["loc"]) or "intent"
+        raise UserError(f"{where_}: {first['msg']}") from None
+
+
+Metric = Annotated[list[str], typer.Option("--metric", "-m", help="metric name (repeatable)")]
+By = Annotated[list[str], typer.Option("--by", "-b", help="dimension, e.g. region, usage_date__month, tag:owner")]
+Where = Annotated[list[str], typer.Option("--where", "-w", help="filter 'field op value' (repeatable)")]
+Last = Annotated[str | None, typer.Option("--last", help="e.g. '30 days', 'month', '3 months'")]
+Time = Annotated[str | None, typer.Option("--time", help="e.g. 'last month', 'May 2026', 'Q1 2026'")]
+Order = Annotated[list[str], typer.Option("--order", help="field[:asc|desc] (repeatable)")]
+Limit = Annotated[int | None, typer.Option("--limit", min=1)]
+IntentFile = Annotated[Path | None, typer.Option("--intent", help="an intent JSON file instead of flags")]
+
+
+@app.command("compile")
+def compile_cmd(metric: Metric = [], by: By = [], where: Where = [], last: Last = None,  # noqa: B006
+                time: Time = None, order: Order = [], limit: Limit = None,  # noqa: B006
+                intent: IntentFile = None, as_of: AsOf = None, model: ModelPath = None,
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the SQL and parameters for an intent, without running it."""
+    from compiler import compile as compile_intent
+    from runtime.json_values import json_value
+
+    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
+    compiled = compile_intent(the_intent, _model(model), as_of=_as_of(as_of) or dt.datetime.now(dt.UTC).date())
+    params = {k: json_value(v) for k, v in compiled.params.items()}
+    if as_json:
+        print(json.dumps({"sql": compiled.sql, "params": params}))
+        return
+    out.print(compiled.sql, markup=False, highlight=False)
+    out.print(f"-- params: {json.dumps(params)}", markup=False, highlight=False)
+
+
+@app.command()
+def query(metric: Metric = [], by: By = [], where: Where = [], last: Last = None,  # noqa: B006
+          time: Time = None, order: Order = [], limit: Limit = None,  # noqa: B006
+          intent: IntentFile = None, as_of: AsOf = None, model: ModelPath = None,
+          database_url: DatabaseUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Compile an intent and run it."""
+    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
+    service = _service(model, database_url, as_of, with_mapper=False)
+    answer = service.run(the_intent)
+    if answer.status != "answered":
+        raise UserError(answer.message)
+    if as_json:
+        print(answer.model_dump_json())
+    else:
+        _print_answer(answer)
+
+
+# --- model ---------------------------------------------------------------------------------------------
+
+
+@app.command()
+def validate(path: Annotated[Path | None, typer.Argument(help="model YAML (default: shipped)")] = None,
+             database_url: Annotated[str | None, typer.Option("--database-url", help="also check that every "
+                                                             "table and column exists there")] = None) -> None:
+    """Check a semantic model and report every problem as file:line:col."""
+    from semantic import DEFAULT_MODEL, check_model
+    from semantic.rules import database_columns
+
+    model, issues = check_model(path or DEFAULT_MODEL)
+    if model is not None and database_url and not [i for i in issues if i.level == "error"]:
+        from runtime.database import Database
+
+        db = Database(database_url)
+        schemas = sorted({t.schema_name or model.schema_name or "public" for t in model.tables})
+        issues += list(database_columns(model, _source_map(path or DEFAULT_MODEL), db.columns(schemas)))
+    for issue in issues:
+        err.print(str(issue), markup=False, highlight=False)
+    errors = [i for i in issues if i.level == "error"]
+    if errors:
+        err.print(f"{len(errors)} error(s)", highlight=False)
+        raise typer.Exit(2)
+    out.print(f"{path or DEFAULT_MODEL}: ok", highlight=False)
+
+
+def _source_map(path: Path):  # type: ignore[no-untyped-def]
+    from semantic.source_map import build_source_map
+
+    return build_source_map(Path(path).read_text(), str(path))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the semantic model YAML, for editors."""
+    from models.semantic_model import SemanticModel as Model
+
+    print(json.dumps(Model.model_json_schema(by_alias=True), indent=2))
+
+
+# --- database ----------------------------------------------------------------------------------------
+
+
+@db_app.command("url")
+def db_url(database_url: DatabaseUrl = None) -> None:
+    """Print the URL of the database crq uses (starting the embedded one if needed)."""
+    from runtime.database import database_url as resolve_url
+
+    print(resolve_url(database_url))
+
+
+@sample_app.command("load")
+def sample_load(
+    database_url: DatabaseUrl = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+    scale: Annotated[float, typer.Option(help="1 = about 5,000 resources", min=0.001)] = 1.0,
+    as_of: AsOf = None,
+    days: Annotated[int, typer.Option(help="days of cost history", min=1)] = 180,
+) -> None:
+    """Create schema `inventory` and fill it with a deterministic sample cloud inventory."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from runtime.database import database_url as resolve_url
+    from runtime.sample import load_sample
+
+    url = resolve_url(database_url)
+    day = _as_of(as_of) or dt.datetime.now(dt.UTC).date()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        try:
+            counts = load_sample(url, seed=seed, scale=scale, as_of=day, days=days, progress=report)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        except Exception as e:  # psycopg errors carry the server's message
+            raise DatabaseError(f"sample load failed: {str(e).strip().splitlines()[0]}") from None
+    err.print(", ".join(f"{t}: {n:,} rows" for t, n in counts.items()) + f" (as of {day})", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

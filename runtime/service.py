@@ -1,0 +1,81 @@
+"""The one place the stages are wired: question -> mapping -> compile -> execute -> answer.
+
+Entry points (CLI, later the Lambda handler and local server) stay thin and call this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+
+from compiler import CompiledQuery, compile
+from models.errors import DatabaseError, UserError
+from models.intent import Intent
+from models.responses import Answer
+from models.semantic_model import SemanticModel
+from runtime.answer import answer_text, describe_intent
+from runtime.database import Database
+from runtime.json_values import json_value
+from runtime.mappers import IntentMapper
+
+
+class Service:
+    def __init__(self, model: SemanticModel, database: Database, mapper: IntentMapper | None,
+                 as_of: dt.date | None = None, timezone: str = "UTC"):
+        self.model = model
+        self.database = database
+        self.mapper = mapper
+        self.as_of = as_of or dt.datetime.now(dt.UTC).date()
+        self.timezone = timezone
+
+    def compile(self, intent: Intent) -> CompiledQuery:
+        return compile(intent, self.model, as_of=self.as_of, timezone=self.timezone)
+
+    def run(self, intent: Intent, question: str = "", timings: dict[str, float] | None = None) -> Answer:
+        """Compile and execute an intent; user errors become a ``clarify`` answer, not an exception."""
+        timings = dict(timings or {})
+        start = time.perf_counter()
+        try:
+            compiled = self.compile(intent)
+        except UserError as e:
+            return Answer(question=question, status="clarify", intent=intent, message=str(e), timings_ms=timings)
+        timings["compile"] = round((time.perf_counter() - start) * 1000, 3)
+        result = self.database.execute(compiled.sql, compiled.params)
+        timings["execute"] = round(result.elapsed_ms, 3)
+        reading = describe_intent(intent, self.as_of)
+        notes = "; ".join(compiled.plan.notes)
+        text = answer_text(intent, self.model, result.columns, result.rows, result.truncated, reading)
+        if result.truncated:
+            text += f" Only the first {self.database.row_cap} rows are shown."
+        return Answer(
+            question=question, status="answered", intent=intent, sql=compiled.sql,
+            params={k: json_value(v) for k, v in compiled.params.items()}, columns=result.columns,
+            rows=[[json_value(v) for v in row] for row in result.rows], truncated=result.truncated,
+            answer=text, message=notes, materialization=None, timings_ms=timings,
+        )
+
+    def ask(self, question: str, previous: Intent | None = None) -> Answer:
+        if self.mapper is None:
+            raise ValueError("this Service was built without an intent mapper")
+        start = time.perf_counter()
+        mapping = self.mapper.map(question, previous)
+        timings = {"map": round((time.perf_counter() - start) * 1000, 3)}
+        if mapping.status != "answered" or mapping.intent is None:
+            return Answer(question=question, status=mapping.status, message=mapping.message,
+                          suggestions=list(mapping.suggestions), timings_ms=timings)
+        answer = self.run(mapping.intent, question, timings)
+        total = round((time.perf_counter() - start) * 1000, 3)
+        return answer.model_copy(update={"timings_ms": {**answer.timings_ms, "total": total}})
+
+    def conversation(self, questions: list[str]) -> Iterator[Answer]:
+        """Questions in order, each follow-up seeing the last answered intent."""
+        previous: Intent | None = None
+        for q in questions:
+            try:
+                answer = self.ask(q, previous)
+            except DatabaseError as e:
+                answer = Answer(question=q, status="refused", message=str(e))
+            if answer.status == "answered":
+                previous = answer.intent
+            yield answer
