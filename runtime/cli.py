@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from models.errors import CrqError, DatabaseError, ModelValidationError, UserErr
 from models.intent import DimensionRef, Filter, Intent, Op, OrderBy, parse_time_range
 from models.responses import Answer
 from models.semantic_model import SemanticModel
+from runtime.database import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS
 from runtime.service import Service
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -37,6 +39,10 @@ DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="Postgre
                                                  "$CRQ_DATABASE_URL, else the embedded database)")]
 ModelPath = Annotated[Path | None, typer.Option("--model", help="semantic model YAML (default: shipped)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the date 'today' means, YYYY-MM-DD")]
+RowCap = Annotated[int, typer.Option("--row-cap", envvar="CRQ_ROW_CAP", min=1,
+                                     help="most rows returned; more are reported as truncated")]
+Timeout = Annotated[float, typer.Option("--timeout", envvar="CRQ_STATEMENT_TIMEOUT", min=0.001,
+                                        help="statement timeout in seconds")]
 
 
 def main() -> None:
@@ -52,6 +58,10 @@ def main() -> None:
         _fail(str(e), 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except Exception as e:  # a bug: say so in one line; CRQ_DEBUG=1 shows the traceback
+        if os.environ.get("CRQ_DEBUG"):
+            raise
+        _fail(f"internal error ({type(e).__name__}: {e}); rerun with CRQ_DEBUG=1 for details", 1)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -75,12 +85,13 @@ def _model(path: Path | None) -> SemanticModel:
     return load_model(path)
 
 
-def _service(model_path: Path | None, database_url: str | None, as_of: str | None, with_mapper: bool) -> Service:
+def _service(model_path: Path | None, database_url: str | None, as_of: str | None, with_mapper: bool,
+             row_cap: int = DEFAULT_ROW_CAP, timeout: float = DEFAULT_TIMEOUT_MS / 1000) -> Service:
     from runtime.database import Database
     from runtime.database import database_url as resolve_url
 
     model = _model(model_path)
-    db = Database(resolve_url(database_url))
+    db = Database(resolve_url(database_url), row_cap=row_cap, timeout_ms=round(timeout * 1000))
     mapper = None
     if with_mapper:
         from runtime.known_values import known_values
@@ -100,9 +111,11 @@ def ask(
     as_of: AsOf = None,
     database_url: DatabaseUrl = None,
     model: ModelPath = None,
+    row_cap: RowCap = DEFAULT_ROW_CAP,
+    timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000,
 ) -> None:
     """Answer questions in plain English (follow-ups refer to the previous question)."""
-    service = _service(model, database_url, as_of, with_mapper=True)
+    service = _service(model, database_url, as_of, True, row_cap, timeout)
     for answer in service.conversation(questions):
         if as_json:
             print(answer.model_dump_json(exclude_none=False), flush=True)
@@ -227,10 +240,11 @@ def compile_cmd(metric: Metric = [], by: By = [], where: Where = [], last: Last 
 def query(metric: Metric = [], by: By = [], where: Where = [], last: Last = None,  # noqa: B006
           time: Time = None, order: Order = [], limit: Limit = None,  # noqa: B006
           intent: IntentFile = None, as_of: AsOf = None, model: ModelPath = None,
-          database_url: DatabaseUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+          database_url: DatabaseUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False,
+          row_cap: RowCap = DEFAULT_ROW_CAP, timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000) -> None:
     """Compile an intent and run it."""
     the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
-    service = _service(model, database_url, as_of, with_mapper=False)
+    service = _service(model, database_url, as_of, False, row_cap, timeout)
     answer = service.run(the_intent)
     if answer.status != "answered":
         raise UserError(answer.message)

@@ -38,8 +38,7 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _loaded_marker(url: str) -> str | None:
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT obj_description('inventory'::regnamespace, 'pg_namespace')"
-                           " WHERE to_regnamespace('inventory') IS NOT NULL").fetchone()
+        row = conn.execute("SELECT obj_description(to_regnamespace('inventory'), 'pg_namespace')").fetchone()
     return row[0] if row else None
 
 
