@@ -93,8 +93,10 @@ def main() -> None:
     every = [v for values in samples.values() for v in values]
     median, p99 = statistics.median(every), percentile(every, 99)
     peer_median = statistics.median([v for cid in peers for v in samples[cid]])
-    print(f"crq: median {median:.3f} ms, p99 {p99:.3f} ms over {len(samples)} intents x {args.n}; "
-          f"median over the 8 peer intents {peer_median:.3f} ms")
+    print(
+        f"crq: median {median:.3f} ms, p99 {p99:.3f} ms over {len(samples)} intents x {args.n}; "
+        f"median over the 8 peer intents {peer_median:.3f} ms"
+    )
     print(f"CLI cold start (crq compile, median of 5): {cli_cold_start():.0f} ms")
 
     shared = Path(os.environ.get("CRQ_SHARED") or ROOT.parent / "shared")
@@ -107,8 +109,10 @@ def main() -> None:
         speedup = mf_median / peer_median
         per_query = ", ".join(f"{q}={v['warm_median_ms']:.2f}" for q, v in mf["queries"].items())
         print(f"MetricFlow {mf['metricflow_version']} warm medians (ms): {per_query}")
-    print(f"compile_median_ms={median:.3f} compile_p99_ms={p99:.3f} "
-          f"metricflow_median_ms={mf_median:.3f} speedup={speedup:.1f}")
+    print(
+        f"compile_median_ms={median:.3f} compile_p99_ms={p99:.3f} "
+        f"metricflow_median_ms={mf_median:.3f} speedup={speedup:.1f}"
+    )
 
 
 if __name__ == "__main__":

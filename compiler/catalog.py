@@ -87,8 +87,9 @@ class Catalog:
         try:
             return self.metrics[name]
         except KeyError:
-            raise IntentError(field, f"unknown metric '{name}'{_did_you_mean(name, self.metrics)}",
-                              sorted(self.metrics)) from None
+            raise IntentError(
+                field, f"unknown metric '{name}'{_did_you_mean(name, self.metrics)}", sorted(self.metrics)
+            ) from None
 
     def measure(self, ref: str) -> MeasureRef:
         table_name, _, measure_name = ref.rpartition(".")
@@ -166,8 +167,11 @@ class Catalog:
                 raise IntentError(field, f"'{name}' needs a tag key after ':', e.g. {bare}:owner")
             candidates = list(self.tag_dimensions.get(bare, []))
             if not candidates:
-                raise IntentError(field, f"unknown tag dimension '{bare}'{_did_you_mean(bare, self.tag_dimensions)}",
-                                  sorted(self.tag_dimensions))
+                raise IntentError(
+                    field,
+                    f"unknown tag dimension '{bare}'{_did_you_mean(bare, self.tag_dimensions)}",
+                    sorted(self.tag_dimensions),
+                )
         else:
             candidates = list(self.dimensions.get(bare, []))
             if not candidates:
@@ -176,9 +180,12 @@ class Catalog:
         if qualifier:
             candidates = [c for c in candidates if c[0].name == qualifier]
             if not candidates:
-                owners = [t.name for t, _ in self.dimensions.get(bare, []) + self.tag_dimensions.get(bare, [])]
-                raise IntentError(field, f"table '{qualifier}' has no dimension '{bare}'",
-                                  [f"{o}.{bare}" for o in owners])
+                owners = [
+                    t.name for t, _ in self.dimensions.get(bare, []) + self.tag_dimensions.get(bare, [])
+                ]
+                raise IntentError(
+                    field, f"table '{qualifier}' has no dimension '{bare}'", [f"{o}.{bare}" for o in owners]
+                )
         paths = self.paths_from(start.name)
         reachable = [(t, d) for t, d in candidates if t.name in paths]
         if not reachable:
@@ -190,8 +197,12 @@ class Catalog:
             )
         tied = [f"{t.name}.{bare}" for t, _ in reachable if paths[t.name] is None]
         if tied:
-            raise IntentError(field, f"'{name}' can be reached from {start.name} along two join paths; "
-                              "qualify it or add a direct relationship", tied)
+            raise IntentError(
+                field,
+                f"'{name}' can be reached from {start.name} along two join paths; "
+                "qualify it or add a direct relationship",
+                tied,
+            )
         reachable.sort(key=lambda c: len(paths[c[0].name] or ()))
         nearest = len(paths[reachable[0][0].name] or ())
         if len(reachable) > 1 and len(paths[reachable[1][0].name] or ()) == nearest:

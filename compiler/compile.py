@@ -21,7 +21,7 @@ class CompiledQuery:
     plan: Plan
 
 
-def compile(  # noqa: A001 - the name the product documents
+def compile(
     intent: Intent, model: SemanticModel, *, as_of: dt.date, timezone: str = "UTC"
 ) -> CompiledQuery:
     """Deterministic: the same intent, model, as-of and time zone give the same SQL text and params.

@@ -66,6 +66,7 @@ class Plan:
 def plan(query: ResolvedQuery) -> Plan:
     facts = []
     for table in query.facts:
+
         def target(name: str, table: Table = table) -> DimensionTarget:
             return query.targets[(table.name, name)]
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef
-from compiler.plan import DimColumn, FactFilter, FactQuery, Plan, TimeFilter
+from compiler.plan import FactFilter, FactQuery, Plan, TimeFilter
 from models.intent import Grain, Op, Value
 from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
 from semantic.expressions import parse_expression
@@ -23,7 +23,10 @@ _DATE = exp.DataType.build("date")
 _TIMESTAMP = exp.DataType.build("timestamp")
 _NUMERIC = exp.DataType.build("numeric")
 _AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
-    Aggregation.SUM: exp.Sum, Aggregation.AVG: exp.Avg, Aggregation.MIN: exp.Min, Aggregation.MAX: exp.Max,
+    Aggregation.SUM: exp.Sum,
+    Aggregation.AVG: exp.Avg,
+    Aggregation.MIN: exp.Min,
+    Aggregation.MAX: exp.Max,
 }
 
 
@@ -64,9 +67,13 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
     if len(plan.facts) == 1:
         fact = plan.facts[0]
         select = _fact_select(fact, ctx, with_group_exprs=True)
-        metric_exprs = [(m.name, _metric_sql(m, ctx, lambda ref: _measure_sql(ref, ctx))) for m in plan.metrics]
+        metric_exprs = [
+            (m.name, _metric_sql(m, ctx, lambda ref: _measure_sql(ref, ctx))) for m in plan.metrics
+        ]
         select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
-        having = [_compare(dict(metric_exprs)[c.metric], c.op, c.value, params, c.metric) for c in plan.having]
+        having = [
+            _compare(dict(metric_exprs)[c.metric], c.op, c.value, params, c.metric) for c in plan.having
+        ]
         if having:
             select.set("having", exp.Having(this=_and(having)))
     else:
@@ -84,14 +91,21 @@ class _Context:
 
 
 def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.Select:
-    select = exp.Select(expressions=[_alias(_dimension_sql(d.target, d.grain, ctx), d.alias)
-                                     for d in fact.dimensions])
+    select = exp.Select(
+        expressions=[_alias(_dimension_sql(d.target, d.grain, ctx), d.alias) for d in fact.dimensions]
+    )
     select.set("from_", exp.From(this=_table(fact.table, ctx)))
     joins = []
     for rel in fact.joins:
-        on = _and([exp.EQ(this=exp.column(k.to_column, rel.to_table), expression=exp.column(k.from_column,
-                                                                                              rel.from_table))
-                   for k in rel.keys])
+        on = _and(
+            [
+                exp.EQ(
+                    this=exp.column(k.to_column, rel.to_table),
+                    expression=exp.column(k.from_column, rel.from_table),
+                )
+                for k in rel.keys
+            ]
+        )
         joins.append(exp.Join(this=_table(ctx.catalog.tables[rel.to_table], ctx), side="LEFT", on=on))
     if joins:
         select.set("joins", joins)
@@ -101,8 +115,9 @@ def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.
     if conditions:
         select.set("where", exp.Where(this=_and(conditions)))
     if fact.dimensions and (fact.measures or with_group_exprs):
-        select.set("group", exp.Group(expressions=[_dimension_sql(d.target, d.grain, ctx)
-                                                   for d in fact.dimensions]))
+        select.set(
+            "group", exp.Group(expressions=[_dimension_sql(d.target, d.grain, ctx) for d in fact.dimensions])
+        )
     return select
 
 
@@ -117,7 +132,9 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     for fact in plan.facts:
         name = f"{fact.table.name}_agg"
         sub = _fact_select(fact, ctx, with_group_exprs=True)
-        sub.set("expressions", sub.expressions + [_alias(_measure_sql(m, ctx), m.alias) for m in fact.measures])
+        sub.set(
+            "expressions", sub.expressions + [_alias(_measure_sql(m, ctx), m.alias) for m in fact.measures]
+        )
         ctes.append(exp.CTE(this=sub, alias=exp.TableAlias(this=exp.to_identifier(name))))
         names.append(name)
     keys = []
@@ -129,8 +146,12 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     joins = []
     for i, name in enumerate(names[1:], start=1):
         if plan.dimensions:
-            on = _and([exp.EQ(this=_coalesced(alias, names[:i]), expression=exp.column(alias, name))
-                       for alias in plan.dimensions])
+            on = _and(
+                [
+                    exp.EQ(this=_coalesced(alias, names[:i]), expression=exp.column(alias, name))
+                    for alias in plan.dimensions
+                ]
+            )
             joins.append(exp.Join(this=exp.to_table(name), side="FULL", kind="OUTER", on=on))
         else:
             joins.append(exp.Join(this=exp.to_table(name), kind="CROSS"))
@@ -145,10 +166,14 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
     if plan.dimensions:
         select.set("group", exp.Group(expressions=[k.copy() for k in keys]))
-    having = [_compare(dict(metric_exprs)[c.metric], c.op, c.value, ctx.params, c.metric) for c in plan.having]
+    having = [
+        _compare(dict(metric_exprs)[c.metric], c.op, c.value, ctx.params, c.metric) for c in plan.having
+    ]
     if having:
-        select.set("having" if plan.dimensions else "where", (exp.Having if plan.dimensions else exp.Where)(
-            this=_and(having)))
+        select.set(
+            "having" if plan.dimensions else "where",
+            (exp.Having if plan.dimensions else exp.Where)(this=_and(having)),
+        )
     select.set("with_", exp.With(expressions=ctes))
     return select
 
@@ -180,8 +205,11 @@ def _table(table: Table, ctx: _Context) -> exp.Table:
 def table_expression(table: Table, default_schema: str | None) -> exp.Table:
     """``schema.physical AS name``: the only way a model table is written into SQL."""
     schema = table.schema_name or default_schema
-    return exp.Table(this=exp.to_identifier(table.physical), db=exp.to_identifier(schema) if schema else None,
-                     alias=exp.TableAlias(this=exp.to_identifier(table.name)))
+    return exp.Table(
+        this=exp.to_identifier(table.physical),
+        db=exp.to_identifier(schema) if schema else None,
+        alias=exp.TableAlias(this=exp.to_identifier(table.name)),
+    )
 
 
 def _alias(e: exp.Expression, name: str) -> exp.Alias:
@@ -229,8 +257,9 @@ def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> ex
             return base
         return exp.Cast(this=_date_trunc(grain, exp.Cast(this=base, to=_TIMESTAMP.copy())), to=_DATE.copy())
     if d.tags:
-        return exp.JSONExtractScalar(this=exp.column(d.tags, alias),
-                                     expression=ctx.params.add(f"{d.name}_key_{t.tag_key}", t.tag_key))
+        return exp.JSONExtractScalar(
+            this=exp.column(d.tags, alias), expression=ctx.params.add(f"{d.name}_key_{t.tag_key}", t.tag_key)
+        )
     if d.json_path:
         column, *keys = d.json_path
         out: exp.Expression = exp.column(column, alias)
@@ -265,10 +294,15 @@ def _time_filter_sql(tf: TimeFilter, ctx: _Context) -> exp.Expression:
         tz = ZoneInfo(ctx.timezone)
         lo = dt.datetime.combine(tf.start, dt.time(), tz)
         hi = dt.datetime.combine(tf.end + dt.timedelta(days=1), dt.time(), tz)
-        return exp.And(this=exp.GTE(this=col, expression=ctx.params.add(f"{d.name}_from", lo)),
-                       expression=exp.LT(this=col.copy(), expression=ctx.params.add(f"{d.name}_before", hi)))
-    return exp.Between(this=col, low=ctx.params.add(f"{d.name}_start", tf.start),
-                       high=ctx.params.add(f"{d.name}_end", tf.end))
+        return exp.And(
+            this=exp.GTE(this=col, expression=ctx.params.add(f"{d.name}_from", lo)),
+            expression=exp.LT(this=col.copy(), expression=ctx.params.add(f"{d.name}_before", hi)),
+        )
+    return exp.Between(
+        this=col,
+        low=ctx.params.add(f"{d.name}_start", tf.start),
+        high=ctx.params.add(f"{d.name}_end", tf.end),
+    )
 
 
 def _compare(col: exp.Expression, op: Op, value: Value, params: Params, hint: str) -> exp.Expression:
@@ -283,8 +317,14 @@ def _compare(col: exp.Expression, op: Op, value: Value, params: Params, hint: st
         return exp.EQ(this=col, expression=exp.Any(this=exp.Paren(this=p(value))))
     if op in (Op.NOT_IN, Op.NE) and isinstance(value, tuple):
         # "everything except X" keeps the rows where the dimension is empty
-        return exp.Paren(this=exp.Or(this=exp.Is(this=col, expression=exp.Null()), expression=exp.Not(
-            this=exp.EQ(this=col.copy(), expression=exp.Any(this=exp.Paren(this=p(value)))))))
+        return exp.Paren(
+            this=exp.Or(
+                this=exp.Is(this=col, expression=exp.Null()),
+                expression=exp.Not(
+                    this=exp.EQ(this=col.copy(), expression=exp.Any(this=exp.Paren(this=p(value))))
+                ),
+            )
+        )
     if op == Op.EQ:
         return exp.EQ(this=col, expression=p(value))
     if op == Op.NE:
@@ -315,14 +355,18 @@ def _measure_sql(ref: MeasureRef, ctx: _Context) -> exp.Expression:
     return agg
 
 
-def _metric_sql(metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expression]) -> exp.Expression:
+def _metric_sql(
+    metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expression]
+) -> exp.Expression:
     if metric.type == MetricType.SIMPLE:
         return leaf(ctx.catalog.measure(metric.measure or ""))
     if metric.type == MetricType.RATIO:
         num = _metric_sql(ctx.catalog.metrics[metric.numerator or ""], ctx, leaf)
         den = _metric_sql(ctx.catalog.metrics[metric.denominator or ""], ctx, leaf)
-        return exp.Div(this=exp.Cast(this=num, to=_NUMERIC.copy()),
-                       expression=exp.Nullif(this=den, expression=exp.Literal.number(0)))
+        return exp.Div(
+            this=exp.Cast(this=num, to=_NUMERIC.copy()),
+            expression=exp.Nullif(this=den, expression=exp.Literal.number(0)),
+        )
     tree = parse_expression(metric.expr or "").copy()
     for col in list(tree.find_all(exp.Column)):
         part = _metric_sql(ctx.catalog.metrics[col.name], ctx, leaf)

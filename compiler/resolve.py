@@ -76,15 +76,19 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise IntentError("timezone", f"unknown time zone '{tz}'; use an IANA name such as UTC or "
-                          "Europe/Berlin") from None
+        raise IntentError(
+            "timezone", f"unknown time zone '{tz}'; use an IANA name such as UTC or Europe/Berlin"
+        ) from None
 
     filters = list(intent.filters)
     for name in intent.segments:
         seg = catalog.segments.get(name)
         if seg is None:
-            raise IntentError("segments", f"unknown segment '{name}'{_hint(name, catalog.segments)}",
-                              sorted(catalog.segments))
+            raise IntentError(
+                "segments",
+                f"unknown segment '{name}'{_hint(name, catalog.segments)}",
+                sorted(catalog.segments),
+            )
         filters.extend(seg.filters)
 
     metric_names = list(dict.fromkeys(intent.metrics))
@@ -98,8 +102,11 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
             metric_names.append(o.field)
         elif o.field not in group_aliases.values() and o.field not in {g.name for g in intent.dimensions}:
             choices = [*dict.fromkeys([*intent.metrics, *group_aliases.values()])]
-            raise IntentError("order_by", f"'{o.field}' is neither a metric nor a dimension of this query"
-                              f"{_hint(o.field, choices)}", choices)
+            raise IntentError(
+                "order_by",
+                f"'{o.field}' is neither a metric nor a dimension of this query{_hint(o.field, choices)}",
+                choices,
+            )
     metrics = tuple(catalog.metric(n) for n in dict.fromkeys(metric_names))
 
     measures: dict[str, MeasureRef] = {}
@@ -109,8 +116,9 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
     facts = tuple(dict.fromkeys(ref.table.name for ref in measures.values()))
     fact_tables = tuple(catalog.tables[f] for f in facts)
     if not metrics and not intent.dimensions:
-        raise IntentError("metrics", "ask for at least one metric or one dimension to list",
-                          sorted(catalog.metrics))
+        raise IntentError(
+            "metrics", "ask for at least one metric or one dimension to list", sorted(catalog.metrics)
+        )
     if not fact_tables:
         fact_tables = (_listing_root(intent, dimension_filters, catalog),)
 
@@ -148,12 +156,23 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
     having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
     time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)
 
-    order_by = tuple((next((g.alias for g in group_by if o.field in (g.name, g.alias)), o.field), o.direction)
-                     for o in intent.order_by)
+    order_by = tuple(
+        (next((g.alias for g in group_by if o.field in (g.name, g.alias)), o.field), o.direction)
+        for o in intent.order_by
+    )
     return ResolvedQuery(
-        metrics=metrics, facts=fact_tables, measures=tuple(measures.values()), group_by=tuple(group_by),
-        where=tuple(where), having=having, time_window=time_window, order_by=order_by, limit=intent.limit,
-        timezone=tz, targets=targets, notes=notes,
+        metrics=metrics,
+        facts=fact_tables,
+        measures=tuple(measures.values()),
+        group_by=tuple(group_by),
+        where=tuple(where),
+        having=having,
+        time_window=time_window,
+        order_by=order_by,
+        limit=intent.limit,
+        timezone=tz,
+        targets=targets,
+        notes=notes,
     )
 
 
@@ -183,8 +202,10 @@ def _listing_root(intent: Intent, filters: list[Filter], catalog: Catalog) -> Ta
         return table
     if not owners:
         catalog.resolve_dimension(names[0], catalog.model.tables[0], "dimensions[0]")  # explains the name
-    raise QueryRefused("dimensions: no single table reaches all of these dimensions through to-one joins; "
-                       "listing them together would pair unrelated rows")
+    raise QueryRefused(
+        "dimensions: no single table reaches all of these dimensions through to-one joins; "
+        "listing them together would pair unrelated rows"
+    )
 
 
 def _conformed(t: DimensionTarget, catalog: Catalog) -> DimensionTarget:
@@ -195,8 +216,9 @@ def _conformed(t: DimensionTarget, catalog: Catalog) -> DimensionTarget:
         return t
     for _, other in catalog.dimensions.get(d.name, []):
         if isinstance(other, Dimension) and other.enum and other.type == d.type:
-            merged = d.model_copy(update={"enum": other.enum, "groups": other.groups,
-                                          "value_synonyms": other.value_synonyms})
+            merged = d.model_copy(
+                update={"enum": other.enum, "groups": other.groups, "value_synonyms": other.value_synonyms}
+            )
             return DimensionTarget(t.table, merged, t.path, t.tag_key)
     return t
 
@@ -207,8 +229,9 @@ def _check_grain(grain: Grain | None, t: DimensionTarget, field: str) -> Grain |
         if grain is None:
             return allowed[0] if allowed else Grain.DAY
         if grain not in allowed:
-            raise IntentError(field, f"{t.dimension.name} does not allow grain '{grain.value}'",
-                              [g.value for g in allowed])
+            raise IntentError(
+                field, f"{t.dimension.name} does not allow grain '{grain.value}'", [g.value for g in allowed]
+            )
         return grain
     if grain is not None:
         raise IntentError(field, f"'{t.dimension.name}' is not a time dimension and takes no grain")
@@ -226,18 +249,25 @@ def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
         typed: list[Scalar] = [_as_date(v, field) for v in values]
     elif t.tag_key is not None or dim.type == DimensionType.STRING:
         if f.op in _ORDERED_OPS and (dim.enum if isinstance(dim, Dimension) else False):
-            raise IntentError(field, f"'{f.op.value}' does not apply to {dim.name}, which has no order",
-                              ["=", "!=", "in", "not in"])
+            raise IntentError(
+                field,
+                f"'{f.op.value}' does not apply to {dim.name}, which has no order",
+                ["=", "!=", "in", "not in"],
+            )
         typed = []
         for v in values:
-            typed.extend(_string_value(v, dim, f.op, field) if isinstance(dim, Dimension) and t.tag_key is None
-                         else [str(v)])
+            typed.extend(
+                _string_value(v, dim, f.op, field)
+                if isinstance(dim, Dimension) and t.tag_key is None
+                else [str(v)]
+            )
         if f.op in (Op.EQ, Op.NE) and len(typed) > 1:  # a group such as "europe" became several values
             return tuple(typed)
     elif dim.type == DimensionType.BOOLEAN:
         if f.op not in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
-            raise IntentError(field, f"'{f.op.value}' does not apply to the yes/no dimension {dim.name}",
-                              ["=", "!="])
+            raise IntentError(
+                field, f"'{f.op.value}' does not apply to the yes/no dimension {dim.name}", ["=", "!="]
+            )
         typed = [_as_bool(v, field) for v in values]
     else:
         if f.op == Op.CONTAINS:
@@ -284,7 +314,7 @@ def _as_bool(v: Scalar, field: str) -> bool:
 
 
 def _as_number(v: Scalar, field: str) -> int | float:
-    if isinstance(v, bool) or isinstance(v, dt.date):
+    if isinstance(v, (bool, dt.date)):
         raise IntentError(field, f"'{v}' is not a number")
     if isinstance(v, (int, float)):
         return v
@@ -296,15 +326,19 @@ def _as_number(v: Scalar, field: str) -> int | float:
 
 def _metric_value(f: Filter) -> Value:
     if f.op in (Op.CONTAINS, Op.IS_NULL, Op.IS_NOT_NULL, Op.IN, Op.NOT_IN):
-        raise IntentError("filters", f"metric filter on {f.field} must compare with a number",
-                          ["=", "!=", "<", "<=", ">", ">=", "between"])
+        raise IntentError(
+            "filters",
+            f"metric filter on {f.field} must compare with a number",
+            ["=", "!=", "<", "<=", ">", ">=", "between"],
+        )
     if isinstance(f.value, tuple):
         return tuple(_as_number(v, f"filter on {f.field}") for v in f.value)
     return _as_number(f.value, f"filter on {f.field}")  # type: ignore[arg-type]
 
 
-def _time_window(intent: Intent, facts: tuple[Table, ...], catalog: Catalog, as_of: dt.date,
-                 target) -> tuple[TimeWindow | None, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+def _time_window(
+    intent: Intent, facts: tuple[Table, ...], catalog: Catalog, as_of: dt.date, target
+) -> tuple[TimeWindow | None, tuple[str, ...]]:  # type: ignore[no-untyped-def]
     tr = intent.time_range
     if tr is None:
         return None, ()
@@ -314,16 +348,22 @@ def _time_window(intent: Intent, facts: tuple[Table, ...], catalog: Catalog, as_
         for fact in facts:
             t = target(tr.dimension, fact, "time_range.dimension")
             if not isinstance(t.dimension, TimeDimension):
-                raise IntentError("time_range.dimension", f"'{tr.dimension}' is not a time dimension",
-                                  sorted({d.name for tb in catalog.model.tables for d in tb.time_dimensions}))
+                raise IntentError(
+                    "time_range.dimension",
+                    f"'{tr.dimension}' is not a time dimension",
+                    sorted({d.name for tb in catalog.model.tables for d in tb.time_dimensions}),
+                )
     else:
         dated = [f for f in facts if f.default_time_dimension]
         undated = [f for f in facts if not f.default_time_dimension]
         if not dated:
             choices = sorted({d.name for f in facts for d in f.time_dimensions})
-            raise IntentError("time_range.dimension",
-                              f"{', '.join(f.name for f in facts)} has no default time dimension; say which "
-                              "date the time range applies to", choices)
+            raise IntentError(
+                "time_range.dimension",
+                f"{', '.join(f.name for f in facts)} has no default time dimension; say which "
+                "date the time range applies to",
+                choices,
+            )
         for f in undated:
             notes.append(f"the time range does not apply to {f.name}, which counts what exists now")
     return TimeWindow(start, end, tr.dimension, describe_time_range(tr)), tuple(notes)

@@ -11,8 +11,20 @@ import datetime as dt
 from models.errors import TimeRangeError
 from models.intent import Grain, TimeRange
 
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def period_start(day: dt.date, unit: Grain) -> dt.date:
@@ -66,8 +78,9 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
     elif tr.kind == "quarter":
         assert tr.quarter is not None
         first_month = 3 * (tr.quarter - 1) + 1
-        year = tr.year if tr.year is not None else (
-            as_of.year if first_month <= as_of.month else as_of.year - 1)
+        year = (
+            tr.year if tr.year is not None else (as_of.year if first_month <= as_of.month else as_of.year - 1)
+        )
         start = dt.date(year, first_month, 1)
         end = shift(start, Grain.QUARTER, 1) - dt.timedelta(days=1)
     else:
@@ -75,8 +88,10 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
         start, end = dt.date(tr.year, 1, 1), dt.date(tr.year, 12, 31)
     assert start is not None and end is not None
     if start > as_of:
-        raise TimeRangeError(f"time_range: {describe_time_range(tr)} starts on {start}, after the as-of date "
-                             f"{as_of}; there is no data for it yet")
+        raise TimeRangeError(
+            f"time_range: {describe_time_range(tr)} starts on {start}, after the as-of date "
+            f"{as_of}; there is no data for it yet"
+        )
     return start, end if tr.kind == "between" else min(end, as_of)
 
 

@@ -104,9 +104,26 @@ class OrderBy(BaseModel):
 
 TimeKind = Literal["between", "since", "current", "previous", "trailing", "month", "quarter", "year"]
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 _MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 _UNITS = {u: Grain(u) for u in ("day", "week", "month", "quarter", "year")}
@@ -143,8 +160,14 @@ class TimeRange(BaseModel):
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Self:
         need: dict[str, tuple[str, ...]] = {
-            "between": ("start", "end"), "since": ("start",), "current": ("unit",), "previous": ("unit",),
-            "trailing": ("unit",), "month": ("month",), "quarter": ("quarter",), "year": ("year",),
+            "between": ("start", "end"),
+            "since": ("start",),
+            "current": ("unit",),
+            "previous": ("unit",),
+            "trailing": ("unit",),
+            "month": ("month",),
+            "quarter": ("quarter",),
+            "year": ("year",),
         }
         missing = [f for f in need[self.kind] if getattr(self, f) is None]
         if missing:
@@ -155,8 +178,21 @@ class TimeRange(BaseModel):
 
 
 _N = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
 
 
 def _num(text: str) -> int:
@@ -184,9 +220,8 @@ def parse_time_range(text: str) -> TimeRange:
         return TimeRange(kind="quarter", quarter=int(m[1]), year=int(m[2]) if m[2] else None)
     if m := re.fullmatch(r"(\d{4})", s):
         return TimeRange(kind="year", year=int(m[1]))
-    if m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", s):
-        if m[1] in _MONTHS:
-            return TimeRange(kind="month", month=_MONTHS[m[1]], year=int(m[2]) if m[2] else None)
+    if (m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", s)) and m[1] in _MONTHS:
+        return TimeRange(kind="month", month=_MONTHS[m[1]], year=int(m[2]) if m[2] else None)
     if m := re.fullmatch(r"since (\d{4}-\d{2}-\d{2})", s):
         return TimeRange(kind="since", start=dt.date.fromisoformat(m[1]))
     if m := re.fullmatch(r"(?:between|from) (\d{4}-\d{2}-\d{2}) (?:and|to|until) (\d{4}-\d{2}-\d{2})", s):

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.intent import Filter, Grain, Intent
 
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63,
-                            description="lower_snake_case identifier")]
+Name = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63, description="lower_snake_case identifier")
+]
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
@@ -51,14 +52,16 @@ class Dimension(Described):
     name: Name
     column: str | None = None
     expr: str | None = None
-    json_path: tuple[str, ...] = Field(default=(), alias="json",
-                                       description="[column, key, key...] into a jsonb column")
+    json_path: tuple[str, ...] = Field(
+        default=(), alias="json", description="[column, key, key...] into a jsonb column"
+    )
     tags: str | None = Field(default=None, description="jsonb column of tags; refer as <name>:<key>")
     type: DimensionType = DimensionType.STRING
     enum: tuple[str, ...] = Field(default=(), description="the complete list of values")
     sample_values: tuple[str, ...] = ()
     value_synonyms: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict, description="other words for a value, e.g. prod: [production]")
+        default_factory=dict, description="other words for a value, e.g. prod: [production]"
+    )
     groups: dict[str, ValueGroup] = Field(default_factory=dict)
     tag_keys: tuple[str, ...] = Field(default=(), description="known keys of a tags dimension")
 
@@ -141,11 +144,20 @@ class Metric(Described):
 
     @model_validator(mode="after")
     def _fields_fit_type(self) -> Metric:
-        need = {MetricType.SIMPLE: ("measure",), MetricType.RATIO: ("numerator", "denominator"),
-                MetricType.DERIVED: ("expr",)}[self.type]
+        fields = {
+            MetricType.SIMPLE: ("measure",),
+            MetricType.RATIO: ("numerator", "denominator"),
+            MetricType.DERIVED: ("expr",),
+        }
+        need = fields[self.type]
         missing = [f for f in need if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.type.value} metric needs {', '.join(missing)}")
+        stray = [f for t, fs in fields.items() if t != self.type for f in fs if getattr(self, f) is not None]
+        if stray:
+            raise ValueError(
+                f"a {self.type.value} metric does not take {', '.join(stray)}; remove it or set type to match"
+            )
         return self
 
 
@@ -165,8 +177,9 @@ class VerifiedQuery(BaseModel):
 class SemanticModel(Described):
     version: Literal[1] = 1
     name: Name
-    schema_name: str | None = Field(default=None, alias="schema",
-                                    description="default database schema of the tables")
+    schema_name: str | None = Field(
+        default=None, alias="schema", description="default database schema of the tables"
+    )
     tables: tuple[Table, ...]
     relationships: tuple[Relationship, ...] = ()
     metrics: tuple[Metric, ...] = ()

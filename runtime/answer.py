@@ -18,8 +18,18 @@ from compiler.time_range import describe_time_range, resolve_time_range
 from models.intent import Filter, Intent, Op
 from models.semantic_model import SemanticModel
 
-_OPS = {Op.EQ: "=", Op.NE: "≠", Op.LT: "<", Op.LTE: "≤", Op.GT: ">", Op.GTE: "≥", Op.IN: "in",
-        Op.NOT_IN: "not in", Op.BETWEEN: "between", Op.CONTAINS: "contains"}
+_OPS = {
+    Op.EQ: "=",
+    Op.NE: "≠",
+    Op.LT: "<",
+    Op.LTE: "≤",
+    Op.GT: ">",
+    Op.GTE: "≥",
+    Op.IN: "in",
+    Op.NOT_IN: "not in",
+    Op.BETWEEN: "between",
+    Op.CONTAINS: "contains",
+}
 
 
 def describe_filter(f: Filter) -> str:
@@ -56,8 +66,11 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None) -> str:
         parts.append(words)
     if intent.order_by:
         o = intent.order_by[0]
-        parts.append(("top" if o.direction == "desc" else "bottom") + (f" {intent.limit}" if intent.limit else "")
-                     + f" by {o.field}")
+        parts.append(
+            ("top" if o.direction == "desc" else "bottom")
+            + (f" {intent.limit}" if intent.limit else "")
+            + f" by {o.field}"
+        )
     elif intent.limit:
         parts.append(f"first {intent.limit}")
     return ", ".join(parts)
@@ -76,7 +89,7 @@ def format_value(value: Any, fmt: str = "number") -> str:
             return f"{number * 100:.1f}%"
         if fmt == "gb":
             return f"{number:,.1f} GB"
-        if fmt == "integer" or number == int(number) and isinstance(value, int):
+        if fmt == "integer" or (number == int(number) and isinstance(value, int)):
             return f"{number:,.0f}"
         return f"{number:,.2f}"
     return str(value)
@@ -84,13 +97,22 @@ def format_value(value: Any, fmt: str = "number") -> str:
 
 @cache
 def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-                             autoescape=False, keep_trailing_newline=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
     return env.get_template("answer.txt.j2")
 
 
-def answer_text(intent: Intent, model: SemanticModel, columns: list[str], rows: list[tuple[Any, ...]],
-                truncated: bool, reading: str) -> str:
+def answer_text(
+    intent: Intent,
+    model: SemanticModel,
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    truncated: bool,
+    reading: str,
+) -> str:
     formats = {m.name: m.format for m in model.metrics}
     dims = [c for c in columns if c not in formats]
     metrics = [{"label": c.replace("_", " "), "index": i} for i, c in enumerate(columns) if c in formats]
@@ -98,5 +120,16 @@ def answer_text(intent: Intent, model: SemanticModel, columns: list[str], rows: 
     order = None
     if intent.order_by and intent.order_by[0].field in formats:
         order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
-    return _template().render(rows=shown, dimensions=dims, metrics=metrics, limit=intent.limit, order=order,
-                              truncated=truncated, reading="interpreted as " + reading).strip()
+    return (
+        _template()
+        .render(
+            rows=shown,
+            dimensions=dims,
+            metrics=metrics,
+            limit=intent.limit,
+            order=order,
+            truncated=truncated,
+            reading="interpreted as " + reading,
+        )
+        .strip()
+    )

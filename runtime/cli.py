@@ -25,8 +25,12 @@ from models.semantic_model import SemanticModel
 from runtime.database import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS
 from runtime.service import Service
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="crq: ask questions about your cloud estate; get numbers you can trust.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="crq: ask questions about your cloud estate; get numbers you can trust.",
+)
 sample_app = typer.Typer(no_args_is_help=True, help="The sample cloud inventory.")
 db_app = typer.Typer(no_args_is_help=True, help="The database crq queries.")
 app.add_typer(sample_app, name="sample")
@@ -35,14 +39,24 @@ app.add_typer(db_app, name="db")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="PostgreSQL URL (default: "
-                                                 "$CRQ_DATABASE_URL, else the embedded database)")]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="PostgreSQL URL (default: $CRQ_DATABASE_URL, else the embedded database)"
+    ),
+]
 ModelPath = Annotated[Path | None, typer.Option("--model", help="semantic model YAML (default: shipped)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the date 'today' means, YYYY-MM-DD")]
-RowCap = Annotated[int, typer.Option("--row-cap", envvar="CRQ_ROW_CAP", min=1,
-                                     help="most rows returned; more are reported as truncated")]
-Timeout = Annotated[float, typer.Option("--timeout", envvar="CRQ_STATEMENT_TIMEOUT", min=0.001,
-                                        help="statement timeout in seconds")]
+RowCap = Annotated[
+    int,
+    typer.Option(
+        "--row-cap", envvar="CRQ_ROW_CAP", min=1, help="most rows returned; more are reported as truncated"
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", envvar="CRQ_STATEMENT_TIMEOUT", min=0.001, help="statement timeout in seconds"),
+]
 
 
 def main() -> None:
@@ -85,8 +99,14 @@ def _model(path: Path | None) -> SemanticModel:
     return load_model(path)
 
 
-def _service(model_path: Path | None, database_url: str | None, as_of: str | None, with_mapper: bool,
-             row_cap: int = DEFAULT_ROW_CAP, timeout: float = DEFAULT_TIMEOUT_MS / 1000) -> Service:
+def _service(
+    model_path: Path | None,
+    database_url: str | None,
+    as_of: str | None,
+    with_mapper: bool,
+    row_cap: int = DEFAULT_ROW_CAP,
+    timeout: float = DEFAULT_TIMEOUT_MS / 1000,
+) -> Service:
     from runtime.database import Database
     from runtime.database import database_url as resolve_url
 
@@ -155,15 +175,20 @@ def _print_rows(columns: list[str], rows: list[list[Any]], truncated: bool, max_
 
 # --- compile / query ---------------------------------------------------------------------------------
 
-_WHERE = re.compile(r"^\s*(?P<field>[\w.:-]+)\s*(?P<op>is not null|is null|not in|!=|<>|<=|>=|=|<|>|in|"
-                    r"contains|between)\s*(?P<value>.*?)\s*$", re.IGNORECASE)
+_WHERE = re.compile(
+    r"^\s*(?P<field>[\w.:-]+)\s*(?P<op>is not null|is null|not in|!=|<>|<=|>=|=|<|>|in|"
+    r"contains|between)\s*(?P<value>.*?)\s*$",
+    re.IGNORECASE,
+)
 
 
 def _parse_where(text: str) -> Filter:
     m = _WHERE.match(text)
     if not m:
-        raise UserError(f"--where: cannot read {text!r}; write 'field op value', e.g. 'environment = prod', "
-                        "'storage_gb > 100', 'region in eu-west-1,eu-central-1', 'tag:owner is null'")
+        raise UserError(
+            f"--where: cannot read {text!r}; write 'field op value', e.g. 'environment = prod', "
+            "'storage_gb > 100', 'region in eu-west-1,eu-central-1', 'tag:owner is null'"
+        )
     op = m["op"].lower().replace("<>", "!=")
     raw = m["value"].strip().strip("'\"")
     value: Any
@@ -181,8 +206,16 @@ def _parse_where(text: str) -> Filter:
         raise UserError(f"--where {text!r}: {e.errors()[0]['msg']}") from None
 
 
-def _intent_from_flags(intent_file: Path | None, metric: list[str], by: list[str], where: list[str],
-                       last: str | None, time: str | None, order: list[str], limit: int | None) -> Intent:
+def _intent_from_flags(
+    intent_file: Path | None,
+    metric: list[str],
+    by: list[str],
+    where: list[str],
+    last: str | None,
+    time: str | None,
+    order: list[str],
+    limit: int | None,
+) -> Intent:
     try:
         if intent_file is not None:
             try:
@@ -198,9 +231,14 @@ def _intent_from_flags(intent_file: Path | None, metric: list[str], by: list[str
         for o in order:
             name, _, direction = o.partition(":")
             order_by.append(OrderBy(field=name, direction=direction or "desc"))  # type: ignore[arg-type]
-        return Intent(metrics=tuple(metric), dimensions=tuple(DimensionRef.model_validate(b) for b in by),
-                      filters=tuple(_parse_where(w) for w in where), time_range=time_range,
-                      order_by=tuple(order_by), limit=limit)
+        return Intent(
+            metrics=tuple(metric),
+            dimensions=tuple(DimensionRef.model_validate(b) for b in by),
+            filters=tuple(_parse_where(w) for w in where),
+            time_range=time_range,
+            order_by=tuple(order_by),
+            limit=limit,
+        )
     except ValidationError as e:
         first = e.errors()[0]
         where_ = ".".join(str(x) for x in first["loc"]) or "intent"
@@ -208,7 +246,9 @@ def _intent_from_flags(intent_file: Path | None, metric: list[str], by: list[str
 
 
 Metric = Annotated[list[str], typer.Option("--metric", "-m", help="metric name (repeatable)")]
-By = Annotated[list[str], typer.Option("--by", "-b", help="dimension, e.g. region, usage_date__month, tag:owner")]
+By = Annotated[
+    list[str], typer.Option("--by", "-b", help="dimension, e.g. region, usage_date__month, tag:owner")
+]
 Where = Annotated[list[str], typer.Option("--where", "-w", help="filter 'field op value' (repeatable)")]
 Last = Annotated[str | None, typer.Option("--last", help="e.g. '30 days', 'month', '3 months'")]
 Time = Annotated[str | None, typer.Option("--time", help="e.g. 'last month', 'May 2026', 'Q1 2026'")]
@@ -218,16 +258,27 @@ IntentFile = Annotated[Path | None, typer.Option("--intent", help="an intent JSO
 
 
 @app.command("compile")
-def compile_cmd(metric: Metric = [], by: By = [], where: Where = [], last: Last = None,  # noqa: B006
-                time: Time = None, order: Order = [], limit: Limit = None,  # noqa: B006
-                intent: IntentFile = None, as_of: AsOf = None, model: ModelPath = None,
-                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def compile_cmd(
+    metric: Metric = [],
+    by: By = [],
+    where: Where = [],
+    last: Last = None,
+    time: Time = None,
+    order: Order = [],
+    limit: Limit = None,
+    intent: IntentFile = None,
+    as_of: AsOf = None,
+    model: ModelPath = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Print the SQL and parameters for an intent, without running it."""
     from compiler import compile as compile_intent
     from runtime.json_values import json_value
 
     the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
-    compiled = compile_intent(the_intent, _model(model), as_of=_as_of(as_of) or dt.datetime.now(dt.UTC).date())
+    compiled = compile_intent(
+        the_intent, _model(model), as_of=_as_of(as_of) or dt.datetime.now(dt.UTC).date()
+    )
     params = {k: json_value(v) for k, v in compiled.params.items()}
     if as_json:
         print(json.dumps({"sql": compiled.sql, "params": params}))
@@ -237,11 +288,22 @@ def compile_cmd(metric: Metric = [], by: By = [], where: Where = [], last: Last 
 
 
 @app.command()
-def query(metric: Metric = [], by: By = [], where: Where = [], last: Last = None,  # noqa: B006
-          time: Time = None, order: Order = [], limit: Limit = None,  # noqa: B006
-          intent: IntentFile = None, as_of: AsOf = None, model: ModelPath = None,
-          database_url: DatabaseUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False,
-          row_cap: RowCap = DEFAULT_ROW_CAP, timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000) -> None:
+def query(
+    metric: Metric = [],
+    by: By = [],
+    where: Where = [],
+    last: Last = None,
+    time: Time = None,
+    order: Order = [],
+    limit: Limit = None,
+    intent: IntentFile = None,
+    as_of: AsOf = None,
+    model: ModelPath = None,
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    row_cap: RowCap = DEFAULT_ROW_CAP,
+    timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000,
+) -> None:
     """Compile an intent and run it."""
     the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
     service = _service(model, database_url, as_of, False, row_cap, timeout)
@@ -258,9 +320,12 @@ def query(metric: Metric = [], by: By = [], where: Where = [], last: Last = None
 
 
 @app.command()
-def validate(path: Annotated[Path | None, typer.Argument(help="model YAML (default: shipped)")] = None,
-             database_url: Annotated[str | None, typer.Option("--database-url", help="also check that every "
-                                                             "table and column exists there")] = None) -> None:
+def validate(
+    path: Annotated[Path | None, typer.Argument(help="model YAML (default: shipped)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="also check that every table and column exists there")
+    ] = None,
+) -> None:
     """Check a semantic model and report every problem as file:line:col."""
     from semantic import DEFAULT_MODEL, check_model
     from semantic.rules import database_columns
@@ -322,8 +387,14 @@ def sample_load(
 
     url = resolve_url(database_url)
     day = _as_of(as_of) or dt.datetime.now(dt.UTC).date()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
         tasks: dict[str, Any] = {}
 
         def report(step: str, done: int, total: int) -> None:

@@ -82,8 +82,10 @@ class Database:
                 columns = [d.name for d in cur.description or ()]
                 rows = cur.fetchmany(self.row_cap + 1)
         except psycopg.errors.QueryCanceled:
-            raise QueryTimeout(f"the query ran longer than {self.timeout_ms / 1000:g} s and was cancelled; "
-                               "narrow it with a filter or a shorter time range") from None
+            raise QueryTimeout(
+                f"the query ran longer than {self.timeout_ms / 1000:g} s and was cancelled; "
+                "narrow it with a filter or a shorter time range"
+            ) from None
         except psycopg.Error as e:
             raise DatabaseError(f"the database rejected the query: {_first_line(e)}") from None
         truncated = len(rows) > self.row_cap
@@ -93,7 +95,8 @@ class Database:
         """``{"schema.table": {column: type}}`` for the given schemas, for `crq validate`."""
         query = pgsql.SQL(
             "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ANY(%s) ORDER BY table_schema, table_name, ordinal_position")
+            "WHERE table_schema = ANY(%s) ORDER BY table_schema, table_name, ordinal_position"
+        )
         out: dict[str, dict[str, str]] = {}
         with self.connection().transaction(), self.connection().cursor() as cur:
             for schema, table, column, dtype in cur.execute(query, (schemas,)):

@@ -23,8 +23,9 @@ def known_values(model: SemanticModel, db: Database) -> dict[str, list[str]]:
         for d in table.dimensions:
             if d.tags:
                 for key in d.tag_keys:
-                    col = exp.JSONExtractScalar(this=exp.column(d.tags, table.name),
-                                                expression=exp.Placeholder(this="key"))
+                    col = exp.JSONExtractScalar(
+                        this=exp.column(d.tags, table.name), expression=exp.Placeholder(this="key")
+                    )
                     values = _distinct(db, col, source, {"key": key})
                     if values is not None:
                         out[f"{d.name}:{key}"] = values
@@ -35,7 +36,9 @@ def known_values(model: SemanticModel, db: Database) -> dict[str, list[str]]:
     return out
 
 
-def _distinct(db: Database, col: exp.Expression, source: exp.Table, params: dict[str, object]) -> list[str] | None:
+def _distinct(
+    db: Database, col: exp.Expression, source: exp.Table, params: dict[str, object]
+) -> list[str] | None:
     query = exp.Select(expressions=[col], distinct=exp.Distinct()).from_(source.copy(), copy=False)
     query.set("where", exp.Where(this=exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))))
     query.set("limit", exp.Limit(expression=exp.Literal.number(MAX_VALUES + 1)))

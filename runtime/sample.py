@@ -810,8 +810,11 @@ def load_sample(
             report("analyze", i, len(TABLES))
         # what was loaded, so tests and tools can tell whether a reload is needed
         marker = sample_marker(seed=seed, scale=scale, as_of=as_of, days=days)
-        cur.execute(psycopg.sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-            psycopg.sql.Identifier(SCHEMA), psycopg.sql.Literal(marker)))
+        cur.execute(
+            psycopg.sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                psycopg.sql.Identifier(SCHEMA), psycopg.sql.Literal(marker)
+            )
+        )
     return counts
 
 

@@ -21,8 +21,14 @@ from runtime.mappers import IntentMapper
 
 
 class Service:
-    def __init__(self, model: SemanticModel, database: Database, mapper: IntentMapper | None,
-                 as_of: dt.date | None = None, timezone: str = "UTC"):
+    def __init__(
+        self,
+        model: SemanticModel,
+        database: Database,
+        mapper: IntentMapper | None,
+        as_of: dt.date | None = None,
+        timezone: str = "UTC",
+    ):
         self.model = model
         self.database = database
         self.mapper = mapper
@@ -39,7 +45,9 @@ class Service:
         try:
             compiled = self.compile(intent)
         except UserError as e:
-            return Answer(question=question, status="clarify", intent=intent, message=str(e), timings_ms=timings)
+            return Answer(
+                question=question, status="clarify", intent=intent, message=str(e), timings_ms=timings
+            )
         timings["compile"] = round((time.perf_counter() - start) * 1000, 3)
         result = self.database.execute(compiled.sql, compiled.params)
         timings["execute"] = round(result.elapsed_ms, 3)
@@ -49,10 +57,18 @@ class Service:
         if result.truncated:
             text += f" Only the first {self.database.row_cap} rows are shown."
         return Answer(
-            question=question, status="answered", intent=intent, sql=compiled.sql,
-            params={k: json_value(v) for k, v in compiled.params.items()}, columns=result.columns,
-            rows=[[json_value(v) for v in row] for row in result.rows], truncated=result.truncated,
-            answer=text, message=notes, materialization=None, timings_ms=timings,
+            question=question,
+            status="answered",
+            intent=intent,
+            sql=compiled.sql,
+            params={k: json_value(v) for k, v in compiled.params.items()},
+            columns=result.columns,
+            rows=[[json_value(v) for v in row] for row in result.rows],
+            truncated=result.truncated,
+            answer=text,
+            message=notes,
+            materialization=None,
+            timings_ms=timings,
         )
 
     def ask(self, question: str, previous: Intent | None = None) -> Answer:
@@ -62,8 +78,13 @@ class Service:
         mapping = self.mapper.map(question, previous)
         timings = {"map": round((time.perf_counter() - start) * 1000, 3)}
         if mapping.status != "answered" or mapping.intent is None:
-            return Answer(question=question, status=mapping.status, message=mapping.message,
-                          suggestions=list(mapping.suggestions), timings_ms=timings)
+            return Answer(
+                question=question,
+                status=mapping.status,
+                message=mapping.message,
+                suggestions=list(mapping.suggestions),
+                timings_ms=timings,
+            )
         answer = self.run(mapping.intent, question, timings)
         total = round((time.perf_counter() - start) * 1000, 3)
         return answer.model_copy(update={"timings_ms": {**answer.timings_ms, "total": total}})

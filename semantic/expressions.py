@@ -13,22 +13,98 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-ALLOWED_FUNCTIONS = frozenset({
-    "abs", "ceil", "floor", "round", "coalesce", "nullif", "greatest", "least", "lower", "upper", "trim",
-    "length", "substring", "split_part", "concat", "date_trunc", "extract", "jsonb_typeof",
-    "jsonb_array_length", "position", "left", "right",
-})
+ALLOWED_FUNCTIONS = frozenset(
+    {
+        "abs",
+        "ceil",
+        "floor",
+        "round",
+        "coalesce",
+        "nullif",
+        "greatest",
+        "least",
+        "lower",
+        "upper",
+        "trim",
+        "length",
+        "substring",
+        "split_part",
+        "concat",
+        "date_trunc",
+        "extract",
+        "jsonb_typeof",
+        "jsonb_array_length",
+        "position",
+        "left",
+        "right",
+    }
+)
 
 _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Neg, exp.Not,
-    exp.And, exp.Or, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.EQ, exp.NEQ, exp.GT, exp.GTE,
-    exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Like, exp.ILike, exp.Case, exp.If, exp.Cast,
-    exp.DataType, exp.DataTypeParam, exp.Var, exp.Coalesce, exp.Nullif, exp.Abs, exp.Ceil, exp.Floor,
-    exp.Round, exp.Greatest, exp.Least, exp.Lower, exp.Upper, exp.Trim, exp.Length, exp.Substring,
-    exp.Concat, exp.DateTrunc, exp.TimestampTrunc, exp.Extract, exp.JSONExtract, exp.JSONExtractScalar,
-    exp.JSONBExtract, exp.JSONBExtractScalar, exp.JSONBContains, exp.JSONPath, exp.JSONPathRoot,
-    exp.JSONPathKey, exp.Anonymous, exp.StrPosition, exp.Left, exp.Right, exp.SplitPart,
-    exp.DPipe, exp.Distinct,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Neg,
+    exp.Not,
+    exp.And,
+    exp.Or,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Case,
+    exp.If,
+    exp.Cast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Var,
+    exp.Coalesce,
+    exp.Nullif,
+    exp.Abs,
+    exp.Ceil,
+    exp.Floor,
+    exp.Round,
+    exp.Greatest,
+    exp.Least,
+    exp.Lower,
+    exp.Upper,
+    exp.Trim,
+    exp.Length,
+    exp.Substring,
+    exp.Concat,
+    exp.DateTrunc,
+    exp.TimestampTrunc,
+    exp.Extract,
+    exp.JSONExtract,
+    exp.JSONExtractScalar,
+    exp.JSONBExtract,
+    exp.JSONBExtractScalar,
+    exp.JSONBContains,
+    exp.JSONPath,
+    exp.JSONPathRoot,
+    exp.JSONPathKey,
+    exp.Anonymous,
+    exp.StrPosition,
+    exp.Left,
+    exp.Right,
+    exp.SplitPart,
+    exp.DPipe,
+    exp.Distinct,
 )
 
 
@@ -54,14 +130,18 @@ def parse_expression(text: str) -> exp.Expression:
         if isinstance(node, exp.Anonymous):
             if str(node.this).lower() not in ALLOWED_FUNCTIONS:
                 raise ExpressionError(
-                    f"function {node.this}() is not allowed; allowed: {', '.join(sorted(ALLOWED_FUNCTIONS))}")
+                    f"function {node.this}() is not allowed; allowed: {', '.join(sorted(ALLOWED_FUNCTIONS))}"
+                )
         elif isinstance(node, exp.Column) and node.table:
-            raise ExpressionError(f"column {node.sql('postgres')} must not name a table; "
-                                  "write the bare column of this table")
+            raise ExpressionError(
+                f"column {node.sql('postgres')} must not name a table; write the bare column of this table"
+            )
         elif not isinstance(node, _ALLOWED_NODES):
-            raise ExpressionError(f"{node.key.upper()} is not allowed in an expression: "
-                                  f"{node.sql('postgres')!r}; use column arithmetic, comparisons, CASE "
-                                  "and allowed functions only")
+            raise ExpressionError(
+                f"{node.key.upper()} is not allowed in an expression: "
+                f"{node.sql('postgres')!r}; use column arithmetic, comparisons, CASE "
+                "and allowed functions only"
+            )
     return tree
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from models.errors import Issue, ModelValidationError
 from models.semantic_model import SemanticModel
 from semantic.rules import RULES
-from semantic.source_map import SourceMap, build_source_map
+from semantic.source_map import SourceMap, parse_yaml
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "cloud_inventory.yaml"
 
@@ -20,15 +20,16 @@ DEFAULT_MODEL = Path(__file__).parent / "models" / "cloud_inventory.yaml"
 def check_model_text(text: str, file: str = "<model>") -> tuple[SemanticModel | None, list[Issue]]:
     """Parse and validate; return the model (None if it cannot be built) and every issue found."""
     try:
-        data = yaml.safe_load(text)
-        source = build_source_map(text, file)
+        data, source = parse_yaml(text, file)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = getattr(e, "problem", None) or str(e)
         return None, [Issue("E001", f"YAML syntax error: {problem}", file, line, col)]
     if not isinstance(data, dict):
-        return None, [Issue("E001", "a semantic model is a YAML mapping with 'name' and 'tables'", file, 1, 1)]
+        return None, [
+            Issue("E001", "a semantic model is a YAML mapping with 'name' and 'tables'", file, 1, 1)
+        ]
     try:
         model = SemanticModel.model_validate(data)
     except ValidationError as e:
@@ -63,7 +64,7 @@ def _load_cached(path: str) -> SemanticModel:
 def _schema_issue(err: dict, source: SourceMap) -> Issue:  # type: ignore[type-arg]
     loc = tuple(err["loc"])
     line, col = source.locate(loc)
-    where = _describe(loc, source)
+    where = source.describe(loc)
     if err["type"] == "extra_forbidden":
         field = str(loc[-1])
         allowed = _allowed_fields(loc[:-1])
@@ -71,21 +72,9 @@ def _schema_issue(err: dict, source: SourceMap) -> Issue:  # type: ignore[type-a
         fix = f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"
         return Issue("E002", f"{where}: unknown field '{field}'{fix}", source.file, line, col)
     if err["type"] == "missing":
-        where = _describe(loc[:-1], source)
+        where = source.describe(loc[:-1])
         return Issue("E003", f"{where}: missing required field '{loc[-1]}'", source.file, line, col)
     return Issue("E004", f"{where}: {err['msg']}", source.file, line, col)
-
-
-def _describe(loc: tuple, source: SourceMap) -> str:  # type: ignore[type-arg]
-    """'tables[resources].dimensions[region]' reads better than a list index."""
-    parts: list[str] = []
-    for i, key in enumerate(loc):
-        if isinstance(key, int):
-            name = source.names.get(tuple(loc[: i + 1]))
-            parts[-1] += f"[{name or key}]"
-        else:
-            parts.append(str(key))
-    return ".".join(parts) or "model"
 
 
 def _allowed_fields(loc: tuple) -> list[str]:  # type: ignore[type-arg]

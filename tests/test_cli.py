@@ -21,33 +21,68 @@ def crq(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
 
 
 def test_compile_from_flags_prints_sql_and_params() -> None:
-    p = crq("compile", "--metric", "cost", "--by", "region", "--where", "environment = prod",
-            "--last", "30 days", "--as-of", "2026-06-17", check=True)
+    p = crq(
+        "compile",
+        "--metric",
+        "cost",
+        "--by",
+        "region",
+        "--where",
+        "environment = prod",
+        "--last",
+        "30 days",
+        "--as-of",
+        "2026-06-17",
+        check=True,
+    )
     assert "SUM(resource_costs.cost_usd) AS cost" in p.stdout
     assert "accounts.environment = %(environment)s" in p.stdout
     assert '"usage_date_start": "2026-05-19"' in p.stdout and '"environment": "prod"' in p.stdout
 
 
 def test_compile_from_an_intent_file_equals_the_flags(tmp_path: Path) -> None:
-    intent = {"metrics": ["cost"], "dimensions": ["region"], "time_range": "last 30 days",
-              "filters": [{"field": "environment", "value": "prod"}]}
+    intent = {
+        "metrics": ["cost"],
+        "dimensions": ["region"],
+        "time_range": "last 30 days",
+        "filters": [{"field": "environment", "value": "prod"}],
+    }
     f = tmp_path / "intent.json"
     f.write_text(json.dumps(intent))
     from_file = crq("compile", "--intent", str(f), "--as-of", "2026-06-17", "--json", check=True)
-    from_flags = crq("compile", "-m", "cost", "-b", "region", "-w", "environment=prod", "--last", "30 days",
-                     "--as-of", "2026-06-17", "--json", check=True)
+    from_flags = crq(
+        "compile",
+        "-m",
+        "cost",
+        "-b",
+        "region",
+        "-w",
+        "environment=prod",
+        "--last",
+        "30 days",
+        "--as-of",
+        "2026-06-17",
+        "--json",
+        check=True,
+    )
     assert json.loads(from_file.stdout) == json.loads(from_flags.stdout)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["compile", "-m", "cots"], "metrics: unknown metric 'cots'; did you mean 'cost'?"),
-    (["compile", "-m", "cost", "-b", "regoin"], "did you mean 'region'?"),
-    (["compile", "-m", "cost", "-w", "environment = prdo"], "'prdo' is not a value of environment; did you mean"),
-    (["compile", "-m", "cost", "-w", "environment ~ prod"], "--where: cannot read"),
-    (["compile", "-m", "cost", "--time", "next blue moon"], "cannot read time range"),
-    (["compile", "-m", "resource_count", "-b", "usage_date"], "count them more than once"),
-    (["compile", "-m", "cost", "--as-of", "yesterday"], "--as-of: 'yesterday' is not a date"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compile", "-m", "cots"], "metrics: unknown metric 'cots'; did you mean 'cost'?"),
+        (["compile", "-m", "cost", "-b", "regoin"], "did you mean 'region'?"),
+        (
+            ["compile", "-m", "cost", "-w", "environment = prdo"],
+            "'prdo' is not a value of environment; did you mean",
+        ),
+        (["compile", "-m", "cost", "-w", "environment ~ prod"], "--where: cannot read"),
+        (["compile", "-m", "cost", "--time", "next blue moon"], "cannot read time range"),
+        (["compile", "-m", "resource_count", "-b", "usage_date"], "count them more than once"),
+        (["compile", "-m", "cost", "--as-of", "yesterday"], "--as-of: 'yesterday' is not a date"),
+    ],
+)
 def test_bad_input_is_one_line_on_stderr_with_exit_code_2(args: list[str], message: str) -> None:
     p = crq(*args)
     assert p.returncode == 2, p.stderr
@@ -57,8 +92,19 @@ def test_bad_input_is_one_line_on_stderr_with_exit_code_2(args: list[str], messa
 
 
 def test_query_runs_on_the_database_and_reports_truncation(sample_url: str) -> None:
-    p = crq("query", "-m", "resource_count", "-b", "service", "--database-url", sample_url, "--json",
-            "--row-cap", "3", check=True)
+    p = crq(
+        "query",
+        "-m",
+        "resource_count",
+        "-b",
+        "service",
+        "--database-url",
+        sample_url,
+        "--json",
+        "--row-cap",
+        "3",
+        check=True,
+    )
     out = json.loads(p.stdout)
     assert out["status"] == "answered" and out["truncated"] is True and len(out["rows"]) == 3
     assert out["columns"] == ["service", "resource_count"]
@@ -71,8 +117,9 @@ def test_validate_the_shipped_model_and_against_the_database(sample_url: str) ->
 
 
 def test_validate_reports_every_problem_with_file_line(tmp_path: Path) -> None:
-    broken = SHIPPED.read_text().replace("column: region", "column: regoin", 1).replace(
-        "agg: sum", "agg: summ", 1)
+    broken = (
+        SHIPPED.read_text().replace("column: region", "column: regoin", 1).replace("agg: sum", "agg: summ", 1)
+    )
     path = tmp_path / "broken.yaml"
     path.write_text(broken)
     p = crq("validate", str(path))

@@ -35,7 +35,7 @@ def test_writes_are_refused_and_change_nothing(sample_url: str) -> None:
 
 def test_statement_timeout_cancels_and_the_connection_stays_usable(sample_url: str) -> None:
     db = Database(sample_url, timeout_ms=50)
-    with pytest.raises(QueryTimeout, match="longer than 0.05 s"):
+    with pytest.raises(QueryTimeout, match=r"longer than 0\.05 s"):
         db.execute("SELECT pg_sleep(2)", {})
     assert db.execute("SELECT 1", {}).rows == [(1,)]
 

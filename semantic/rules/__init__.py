@@ -1,0 +1,75 @@
+"""Validation rules: each takes the parsed model and its source map and yields issues, never raises.
+
+One rule per concern, in a file named after it; RULES lists them in the order they run. Codes are stable
+(tests, docs and users' scripts match on them); E001-E004 come from the loader (YAML and schema).
+
+====  ==================  ==========================================================================
+Code  Rule                Problem
+====  ==================  ==========================================================================
+E101  unique_names        duplicate name: tables; dimensions + time dimensions of a table; measures
+                          of a table; metrics; segments; relationships
+E102  unique_names        a metric has the name of a dimension (intents share one namespace)
+E110  table_structure     empty primary_key
+E111  table_structure     a column repeated in primary_key
+E112  table_structure     default_time_dimension is not a time dimension of the table
+E113  table_structure     a dimension without exactly one of column/expr/json/tags (time dimension:
+                          column/expr)
+E114  table_structure     json is not [column, key, ...]
+E115  table_structure     tag_keys on a dimension that is not a tags dimension
+E116  table_structure     group value, value_synonyms key or sample value outside the enum; repeated
+                          enum value
+E117  table_structure     enum on a boolean or number dimension
+E120  expressions         an expression (dimension, time dimension, measure expr/filter, derived
+                          metric) is rejected by parse_expression, or aggregates
+E121  expressions         agg sum/avg/min/max/count_distinct without expr
+E130  references          a simple metric's measure does not resolve (or is ambiguous)
+E131  references          unknown metric: ratio numerator/denominator, derived expr, verified query
+E132  references          unknown dimension: segment/verified query filter field, verified query
+                          dimension, order_by field, time_range dimension
+E133  references          filter operator that does not apply to the dimension's type
+E134  references          filter value of the wrong type, or outside the dimension's enum
+E135  references          unknown segment in a verified query
+E140  relationships       from/to table does not exist
+E141  relationships       empty keys
+E142  relationships       to columns are not exactly the to-table's primary key
+E143  relationships       one_to_one whose from columns are not the from-table's primary key
+E144  relationships       relationship from a table to itself
+E150  cycles              relationships form a cycle (a -> b -> a)
+E151  cycles              metrics refer to each other in a cycle (including to themselves)
+E160  grains              time dimension with no grains
+E161  grains              grain listed twice
+E162  grains              verified query grain not offered by the time dimension, or on a non-time one
+E190  database_columns    table missing from the database (not in RULES: needs the catalog)
+E191  database_columns    column missing from its table (not in RULES: needs the catalog)
+====  ==================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from models.errors import Issue
+from models.semantic_model import SemanticModel
+from semantic.rules.cycles import cycles
+from semantic.rules.database_columns import database_columns
+from semantic.rules.expressions import expressions
+from semantic.rules.grains import grains
+from semantic.rules.references import references
+from semantic.rules.relationships import relationships
+from semantic.rules.table_structure import table_structure
+from semantic.rules.unique_names import unique_names
+from semantic.source_map import SourceMap
+
+Rule = Callable[[SemanticModel, SourceMap], Iterable[Issue]]
+
+RULES: tuple[Rule, ...] = (
+    unique_names,
+    table_structure,
+    expressions,
+    references,
+    relationships,
+    cycles,
+    grains,
+)
+
+__all__ = ["RULES", "Rule", "database_columns"]
