@@ -1,0 +1,15 @@
+-- case: bottom_3_regions_by_cost_last_30_days
+-- Bottom-N by a metric (ascending).
+SELECT
+  resource_costs.region AS region,
+  SUM(resource_costs.cost_usd) AS cost
+FROM inventory.resource_costs AS resource_costs
+WHERE
+  resource_costs.usage_date BETWEEN %(usage_date_start)s AND %(usage_date_end)s
+GROUP BY
+  resource_costs.region
+ORDER BY
+  cost ASC NULLS FIRST,
+  region
+LIMIT %(limit)s
+-- params: {"limit": 3, "usage_date_end": "2026-06-17", "usage_date_start": "2026-05-19"}
