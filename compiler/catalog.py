@@ -67,6 +67,7 @@ class Catalog:
         for r in model.relationships:
             self._edges.setdefault(r.from_table, []).append(r)
         self._paths: dict[str, dict[str, tuple[Relationship, ...] | None]] = {}
+        self.memo: dict[str, object] = {}  # derived per-model data other stages compute once
 
     # --- names -----------------------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class Catalog:
 
     def candidates(self, name: str) -> list[tuple[Table, AnyDimension]]:
         """Every table/dimension pair a dimension reference could mean, before choosing by distance."""
-        bare = name.rpartition(".")[2] if "." in name.split(":")[0] else name
+        bare = split_reference(name)[2]
         if ":" in bare:
             return list(self.tag_dimensions.get(bare.partition(":")[0], []))
         return list(self.dimensions.get(bare, []))
@@ -159,7 +160,7 @@ class Catalog:
         own region for cost and the resources' region for resource counts.
         """
         tag_key: str | None = None
-        qualifier, _, bare = name.rpartition(".") if "." in name.split(":")[0] else ("", "", name)
+        qualifier, _, bare = split_reference(name)
         candidates: list[tuple[Table, AnyDimension]]
         if ":" in bare:
             bare, _, tag_key = bare.partition(":")
@@ -211,6 +212,14 @@ class Catalog:
         table, dim = reachable[0]
         path = paths[table.name] or ()
         return DimensionTarget(table, dim, path, tag_key)
+
+
+def split_reference(name: str) -> tuple[str, str, str]:
+    """``table.dim``, ``dim``, ``tagdim:key`` or ``table.tagdim:key`` -> (table, ".", rest); the tag key
+    may itself contain dots and colons."""
+    head, colon, key = name.partition(":")
+    qualifier, dot, dim = head.rpartition(".")
+    return qualifier, dot, dim + colon + key
 
 
 def _did_you_mean(name: str, choices: object) -> str:

@@ -21,9 +21,7 @@ class CompiledQuery:
     plan: Plan
 
 
-def compile(
-    intent: Intent, model: SemanticModel, *, as_of: dt.date, timezone: str = "UTC"
-) -> CompiledQuery:
+def compile(intent: Intent, model: SemanticModel, *, as_of: dt.date, timezone: str = "UTC") -> CompiledQuery:
     """Deterministic: the same intent, model, as-of and time zone give the same SQL text and params.
 
     Raises IntentError / TimeRangeError / QueryRefused (all UserError) for queries it will not run.

@@ -37,6 +37,37 @@ class TimeFilter:
     end: dt.date
 
 
+DimKey = tuple[str, str, str | None]
+"""A dimension's identity: (table, dimension name, tag key)."""
+
+
+def dim_key(t: DimensionTarget) -> DimKey:
+    return (t.table.name, t.dimension.name, t.tag_key)
+
+
+@dataclass(frozen=True)
+class ViewSource:
+    """Where a fact query reads from when a materialized view answers it.
+
+    ``columns`` maps each dimension the view holds to its column; ``measures`` maps a measure alias to
+    the view columns it is re-aggregated from (two for avg: sum and count).
+    """
+
+    name: str
+    schema: str
+    columns: tuple[tuple[DimKey, str], ...]
+    time_key: DimKey | None
+    time_column: str | None
+    grain: Grain | None
+    measures: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def column(self, key: DimKey) -> str:
+        return dict(self.columns)[key]
+
+    def measure_columns(self, alias: str) -> tuple[str, ...]:
+        return dict(self.measures)[alias]
+
+
 @dataclass(frozen=True)
 class FactQuery:
     """The aggregate of one fact table (or, with no measures, the rows to list)."""
@@ -47,6 +78,7 @@ class FactQuery:
     measures: tuple[MeasureRef, ...]
     filters: tuple[FactFilter, ...]
     time_filter: TimeFilter | None
+    view: ViewSource | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +92,9 @@ class Plan:
     timezone: str
     notes: tuple[str, ...] = ()
     time_description: str | None = None
-    rewrites: tuple[str, ...] = field(default=())
+    materializations: tuple[str, ...] = ()
+    view_report: tuple[tuple[str, str], ...] = field(default=())
+    """(view, "used" or the one-line reason it was not), for `crq explain`."""
 
 
 def plan(query: ResolvedQuery) -> Plan:

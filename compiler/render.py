@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef
-from compiler.plan import FactFilter, FactQuery, Plan, TimeFilter
+from compiler.plan import DimColumn, FactFilter, FactQuery, Plan, TimeFilter, ViewSource, dim_key
 from models.intent import Grain, Op, Value
 from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
 from semantic.expressions import parse_expression
@@ -68,7 +68,7 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
         fact = plan.facts[0]
         select = _fact_select(fact, ctx, with_group_exprs=True)
         metric_exprs = [
-            (m.name, _metric_sql(m, ctx, lambda ref: _measure_sql(ref, ctx))) for m in plan.metrics
+            (m.name, _metric_sql(m, ctx, lambda ref: _measure_for(fact, ref, ctx))) for m in plan.metrics
         ]
         select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
         having = [
@@ -91,6 +91,8 @@ class _Context:
 
 
 def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.Select:
+    if fact.view is not None:
+        return _view_fact_select(fact, fact.view, ctx)
     select = exp.Select(
         expressions=[_alias(_dimension_sql(d.target, d.grain, ctx), d.alias) for d in fact.dimensions]
     )
@@ -121,6 +123,95 @@ def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.
     return select
 
 
+def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.Select:
+    """The same aggregate, read from a materialized view: its rows are re-aggregated to the query's
+    grain (sums of sums, mins of mins; avg from its stored sum and count)."""
+    dims = [_view_dimension(d, view) for d in fact.dimensions]
+    select = exp.Select(expressions=[_alias(e, d.alias) for e, d in zip(dims, fact.dimensions, strict=True)])
+    select.set(
+        "from_",
+        exp.From(
+            this=exp.Table(
+                this=exp.to_identifier(view.name),
+                db=exp.to_identifier(view.schema),
+                alias=exp.TableAlias(this=exp.to_identifier(view.name)),
+            )
+        ),
+    )
+    conditions = []
+    for f in fact.filters:
+        col = exp.column(view.column(dim_key(f.target)), view.name)
+        hint = (
+            f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
+        )
+        conditions.append(_compare(col, f.op, f.value, ctx.params, hint))
+    if fact.time_filter is not None:
+        name = fact.time_filter.target.dimension.name
+        conditions.append(
+            exp.Between(
+                this=exp.column(view.time_column or "", view.name),
+                low=ctx.params.add(f"{name}_start", fact.time_filter.start),
+                high=ctx.params.add(f"{name}_end", fact.time_filter.end),
+            )
+        )
+    if conditions:
+        select.set("where", exp.Where(this=_and(conditions)))
+    if dims:
+        select.set("group", exp.Group(expressions=[e.copy() for e in dims]))
+    return select
+
+
+def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
+    key = dim_key(d.target)
+    if key == view.time_key:
+        col = exp.column(view.time_column or "", view.name)
+        if d.grain is None or d.grain == view.grain:
+            return col
+        return exp.Cast(this=_date_trunc(d.grain, exp.Cast(this=col, to=_TIMESTAMP.copy())), to=_DATE.copy())
+    return exp.column(view.column(key), view.name)
+
+
+def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expression:
+    if fact.view is None:
+        return _measure_sql(ref, ctx)
+    cols = [exp.column(c, fact.view.name) for c in fact.view.measure_columns(ref.alias)]
+    agg = ref.measure.agg
+    if agg == Aggregation.AVG:
+        total, count = cols
+        return exp.Div(
+            this=exp.Cast(this=exp.Sum(this=total), to=_NUMERIC.copy()),
+            expression=exp.Nullif(this=exp.Sum(this=count), expression=exp.Literal.number(0)),
+        )
+    if agg in (Aggregation.MIN, Aggregation.MAX):
+        return _AGGREGATES[agg](this=cols[0])
+    return exp.Sum(this=cols[0])  # sum, count; count_distinct only on an exact match (one row per group)
+
+
+def view_definition_select(fact: FactQuery, catalog: Catalog, timezone: str) -> exp.Select:
+    """A materialized view's SELECT: the fact's grouped measures, each under its measure name, with
+    every parameter inlined as a literal (view definitions cannot hold parameters)."""
+    ctx = _Context(catalog, Params(), timezone)
+    select = _fact_select(fact, ctx, with_group_exprs=True)
+    select.set(
+        "expressions",
+        select.expressions + [_alias(_measure_sql(m, ctx), m.measure.name) for m in fact.measures],
+    )
+    values = ctx.params.values
+    for node in list(select.find_all(exp.Placeholder)):
+        node.replace(_literal(values[node.name]))
+    return select
+
+
+def _literal(value: object) -> exp.Expression:
+    if isinstance(value, list):
+        return exp.Array(expressions=[_literal(v) for v in value])
+    if isinstance(value, dt.datetime):
+        return exp.Cast(this=exp.Literal.string(value.isoformat()), to=exp.DataType.build("timestamptz"))
+    if isinstance(value, dt.date):
+        return exp.Cast(this=exp.Literal.string(value.isoformat()), to=_DATE.copy())
+    return exp.convert(value)
+
+
 def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     """Aggregate each fact on its own, then join the results on the dimensions.
 
@@ -133,7 +224,8 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
         name = f"{fact.table.name}_agg"
         sub = _fact_select(fact, ctx, with_group_exprs=True)
         sub.set(
-            "expressions", sub.expressions + [_alias(_measure_sql(m, ctx), m.alias) for m in fact.measures]
+            "expressions",
+            sub.expressions + [_alias(_measure_for(fact, m, ctx), m.alias) for m in fact.measures],
         )
         ctes.append(exp.CTE(this=sub, alias=exp.TableAlias(this=exp.to_identifier(name))))
         names.append(name)
@@ -290,7 +382,9 @@ def _time_filter_sql(tf: TimeFilter, ctx: _Context) -> exp.Expression:
     assert isinstance(d, TimeDimension)
     col = _source_sql(d, tf.target.table.name, ctx)
     if d.type == "timestamp":
-        # bounds as instants in the query's time zone keep the predicate sargable
+        # instants of local midnight, computed with Python's zone rules: on a fall-back night that
+        # starts the day twice (America/Havana) zoneinfo takes the first midnight, as the day buckets
+        # do, where PostgreSQL's AT TIME ZONE would take the second; the bare column keeps it sargable
         tz = ZoneInfo(ctx.timezone)
         lo = dt.datetime.combine(tf.start, dt.time(), tz)
         hi = dt.datetime.combine(tf.end + dt.timedelta(days=1), dt.time(), tz)

@@ -10,12 +10,14 @@ import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from zoneinfo import available_timezones
 
-from compiler.catalog import Catalog, DimensionTarget, MeasureRef
+from compiler.catalog import Catalog, DimensionTarget, MeasureRef, split_reference
 from compiler.time_range import describe_time_range, resolve_time_range
 from models.errors import IntentError, QueryRefused
-from models.intent import Filter, Grain, Intent, Op, Scalar, Value
+from models.intent import MAX_DATE, MIN_DATE, Filter, Grain, Intent, Op, Scalar, Value
 from models.semantic_model import Dimension, DimensionType, Metric, Table, TimeDimension
 
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
@@ -73,13 +75,12 @@ class ResolvedQuery:
 
 def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "UTC") -> ResolvedQuery:
     tz = intent.timezone or timezone
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    if tz not in _time_zones():
         raise IntentError(
-            "timezone", f"unknown time zone '{tz}'; use an IANA name such as UTC or Europe/Berlin"
-        ) from None
-
+            "timezone",
+            f"unknown time zone '{tz}'{_hint(tz, _time_zones())}; use an IANA name such as Europe/Berlin",
+        )
+    intent = _without_repeats(intent)
     filters = list(intent.filters)
     for name in intent.segments:
         seg = catalog.segments.get(name)
@@ -93,7 +94,7 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
 
     metric_names = list(dict.fromkeys(intent.metrics))
     metric_filters = [f for f in filters if f.field in catalog.metrics]
-    dimension_filters = [f for f in filters if f.field not in catalog.metrics]
+    dimension_filters = [(i, f) for i, f in enumerate(filters) if f.field not in catalog.metrics]
     group_aliases = _group_aliases(intent)
     for f in metric_filters:
         metric_names.append(f.field)
@@ -120,7 +121,7 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
             "metrics", "ask for at least one metric or one dimension to list", sorted(catalog.metrics)
         )
     if not fact_tables:
-        fact_tables = (_listing_root(intent, dimension_filters, catalog),)
+        fact_tables = (_listing_root(intent, [f for _, f in dimension_filters], catalog),)
 
     targets: dict[tuple[str, str], DimensionTarget] = {}
 
@@ -144,14 +145,14 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         group_by.append(GroupBy(ref.name, grain, group_aliases[i]))
 
     where: list[Condition] = []
-    for i, f in enumerate(dimension_filters):
+    for i, f in dimension_filters:
         field = f"filters[{i}]" if i < len(intent.filters) else f"segment filter on {f.field}"
         first = None
         for fact in fact_tables:
             t = target(f.field, fact, field)
             first = first or t
         assert first is not None
-        where.append(Condition(f.field, f.op, _typed_value(f, _conformed(first, catalog), field)))
+        where.append(Condition(f.field, f.op, typed_filter_value(f, first, catalog, field)))
 
     having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
     time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)
@@ -177,21 +178,53 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
 
 
 def _group_aliases(intent: Intent) -> dict[int, str]:
+    """Output column names: lower-case identifiers (PostgreSQL folds unquoted names), unique."""
     aliases: dict[int, str] = {}
     used: set[str] = set()
     for i, ref in enumerate(intent.dimensions):
-        base = re.sub(r"\W+", "_", ref.name.rpartition(".")[2]).strip("_")
+        qualifier, _, bare = split_reference(ref.name)
+        base = re.sub(r"\W+", "_", bare.replace(":", "_")).strip("_").lower() or "dimension"
         alias = f"{base}__{ref.grain.value}" if ref.grain else base
-        if alias in used:
-            alias = re.sub(r"\W+", "__", f"{ref.name}") + (f"__{ref.grain.value}" if ref.grain else "")
-        used.add(alias)
-        aliases[i] = alias
+        if alias in used and qualifier:
+            alias = f"{qualifier.lower()}__{alias}"
+        n, candidate = 1, alias
+        while candidate in used:
+            n += 1
+            candidate = f"{alias}_{n}"
+        used.add(candidate)
+        aliases[i] = candidate
     return aliases
+
+
+def _without_repeats(intent: Intent) -> Intent:
+    """Asking for the same dimension or metric twice means asking once."""
+    dims = tuple(dict.fromkeys(intent.dimensions))
+    metrics = tuple(dict.fromkeys(intent.metrics))
+    if dims == intent.dimensions and metrics == intent.metrics:
+        return intent
+    return intent.model_copy(update={"dimensions": dims, "metrics": metrics})
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """IANA zone names, without the aliases PostgreSQL reads differently from Python (CET is a fixed
+    offset there, posixrules and localtime are files, not zones)."""
+    skip = {"localtime", "posixrules", "Factory", "CET", "EET", "MET", "WET", "EST", "MST", "HST"}
+    return frozenset(
+        z
+        for z in available_timezones()
+        if z not in skip and not z.startswith(("posix/", "right/", "SystemV/"))
+    )
 
 
 def _listing_root(intent: Intent, filters: list[Filter], catalog: Catalog) -> Table:
     """For a query without metrics, the table whose rows are listed: one that reaches every dimension."""
     names = [d.name for d in intent.dimensions] + [f.field for f in filters]
+    if intent.time_range is not None and intent.time_range.dimension:
+        names.append(intent.time_range.dimension)
+    for n in names:
+        if not catalog.candidates(n):  # an unknown name: explain it rather than refuse
+            catalog.resolve_dimension(n, catalog.model.tables[0], "dimensions")
     owners = dict.fromkeys(t.name for n in names for t, _ in catalog.candidates(n))
     for table in (catalog.tables[o] for o in owners):
         try:
@@ -200,8 +233,6 @@ def _listing_root(intent: Intent, filters: list[Filter], catalog: Catalog) -> Ta
         except (IntentError, QueryRefused):
             continue
         return table
-    if not owners:
-        catalog.resolve_dimension(names[0], catalog.model.tables[0], "dimensions[0]")  # explains the name
     raise QueryRefused(
         "dimensions: no single table reaches all of these dimensions through to-one joins; "
         "listing them together would pair unrelated rows"
@@ -238,6 +269,11 @@ def _check_grain(grain: Grain | None, t: DimensionTarget, field: str) -> Grain |
     return None
 
 
+def typed_filter_value(f: Filter, t: DimensionTarget, catalog: Catalog, field: str) -> Value:
+    """The filter's value typed for the dimension it targets (groups and synonyms expanded)."""
+    return _typed_value(f, _conformed(t, catalog), field)
+
+
 def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
     dim = t.dimension
     if f.op in (Op.IS_NULL, Op.IS_NOT_NULL):
@@ -256,6 +292,8 @@ def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
             )
         typed = []
         for v in values:
+            if "\x00" in str(v):
+                raise IntentError(field, "text values cannot contain NUL characters")
             typed.extend(
                 _string_value(v, dim, f.op, field)
                 if isinstance(dim, Dimension) and t.tag_key is None
@@ -294,12 +332,13 @@ def _string_value(v: Scalar, dim: Dimension, op: Op, field: str) -> list[str]:
 
 
 def _as_date(v: Scalar, field: str) -> dt.date:
-    if isinstance(v, dt.date):
-        return v
     try:
-        return dt.date.fromisoformat(str(v))
+        day = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
     except ValueError:
         raise IntentError(field, f"'{v}' is not a date; write YYYY-MM-DD") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise IntentError(field, f"{day} is outside {MIN_DATE}..{MAX_DATE}")
+    return day
 
 
 def _as_bool(v: Scalar, field: str) -> bool:
@@ -313,15 +352,18 @@ def _as_bool(v: Scalar, field: str) -> bool:
     raise IntentError(field, f"'{v}' is not true or false", ["true", "false"])
 
 
-def _as_number(v: Scalar, field: str) -> int | float:
+def _as_number(v: Scalar, field: str) -> Decimal:
+    """Numbers become Decimal, so numeric columns are compared exactly (not as float8) and a list may
+    mix integers and decimals."""
     if isinstance(v, (bool, dt.date)):
         raise IntentError(field, f"'{v}' is not a number")
-    if isinstance(v, (int, float)):
-        return v
     try:
-        return float(v) if re.search(r"[.eE]", v) else int(v)
-    except ValueError:
+        number = Decimal(str(v).strip())
+    except InvalidOperation:
         raise IntentError(field, f"'{v}' is not a number") from None
+    if not number.is_finite():
+        raise IntentError(field, f"'{v}' is not a finite number")
+    return number
 
 
 def _metric_value(f: Filter) -> Value:

@@ -11,7 +11,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.errors import TimeRangeError
 
@@ -25,6 +25,8 @@ class Grain(StrEnum):
 
 
 GRAIN_ORDER = tuple(Grain)
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
 
 
 class Op(StrEnum):
@@ -172,6 +174,9 @@ class TimeRange(BaseModel):
         missing = [f for f in need[self.kind] if getattr(self, f) is None]
         if missing:
             raise ValueError(f"time range of kind '{self.kind}' needs {', '.join(missing)}")
+        for day in (self.start, self.end):
+            if day is not None and not MIN_DATE <= day <= MAX_DATE:
+                raise ValueError(f"{day} is outside {MIN_DATE}..{MAX_DATE}")
         if self.kind == "between" and self.start and self.end and self.start > self.end:
             raise ValueError(f"time range starts after it ends ({self.start} > {self.end})")
         return self
@@ -201,6 +206,14 @@ def _num(text: str) -> int:
 
 def parse_time_range(text: str) -> TimeRange:
     """Parse the shorthand used by the CLI and tests ("last 30 days", "last month", "May 2026", ...)."""
+    try:
+        return _parse_time_range(text)
+    except (ValidationError, ValueError) as e:  # a recognised phrase with an impossible value
+        detail = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
+        raise TimeRangeError(f"time range {text!r}: {detail}") from None
+
+
+def _parse_time_range(text: str) -> TimeRange:
     s = " ".join(text.lower().replace(",", " ").split())
     if s in ("today",):
         return TimeRange(kind="current", unit=Grain.DAY)

@@ -174,6 +174,30 @@ class VerifiedQuery(BaseModel):
     intent: Intent
 
 
+class Materialization(Described):
+    """A materialized view crq builds, refreshes and uses whenever it gives the base tables' answer.
+
+    It holds the listed measures of one table, grouped by the listed dimensions (names as in intents,
+    resolved from ``table`` like a query's) and, optionally, by ``time_dimension`` at ``grain``.
+    ``filters`` are fixed: only queries with exactly these filters can use the view.
+    """
+
+    name: Name
+    table: str
+    measures: tuple[str, ...]
+    dimensions: tuple[str, ...] = ()
+    time_dimension: str | None = None
+    grain: Grain = Grain.DAY
+    timezone: str = Field(default="UTC", description="time zone of the time buckets (timestamp dims)")
+    filters: tuple[Filter, ...] = ()
+    refresh: Literal["manual", "on_load"] = Field(
+        default="on_load", description="on_load: `crq sample load` and `crq mv refresh` refresh it"
+    )
+    max_staleness_hours: float = Field(
+        default=24, gt=0, description="older than this since its last refresh, the view is not used"
+    )
+
+
 class SemanticModel(Described):
     version: Literal[1] = 1
     name: Name
@@ -185,6 +209,7 @@ class SemanticModel(Described):
     metrics: tuple[Metric, ...] = ()
     segments: tuple[Segment, ...] = ()
     verified_queries: tuple[VerifiedQuery, ...] = ()
+    materializations: tuple[Materialization, ...] = ()
 
     def table(self, name: str) -> Table:
         for t in self.tables:

@@ -34,6 +34,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from compiler import compile
 from models.errors import IntentError, QueryRefused, TimeRangeError, UserError
@@ -190,10 +191,7 @@ def numbers() -> st.SearchStrategy[Any]:
 
 
 def number_lists(min_size: int, max_size: int) -> st.SearchStrategy[list[Any]]:
-    # One Python type per list: mixing int and float is a known bug (see test_known_bug_mixed_number_list).
-    return st.one_of(st.lists(st.integers(-10, 5000), min_size=min_size, max_size=max_size),
-                     st.lists(st.floats(-10, 5000, allow_nan=False, allow_infinity=False),
-                              min_size=min_size, max_size=max_size))
+    return st.lists(numbers(), min_size=min_size, max_size=max_size)  # ints and floats mixed
 
 
 def scalar_values(dim: DimInfo) -> st.SearchStrategy[Any]:
@@ -277,8 +275,7 @@ def valid_intents(draw: st.DrawFn, info: ModelInfo = INFO) -> dict[str, Any]:
     used_names = []
     for d in chosen:
         # "table.dim" pins the table; unqualified names pick the nearest one. Both must work.
-        # (Not for tag keys with a '.': see test_known_bug_qualified_tag_key_with_dot.)
-        qualify = "." not in d.name and draw(st.integers(0, 4)) == 0
+        qualify = draw(st.integers(0, 4)) == 0
         name = f"{d.table}.{d.name}" if qualify else d.name
         grain = draw(st.none() | st.sampled_from(d.grains)) if d.kind == "time" else None
         dimensions.append(f"{name}__{grain.value}" if grain else name)
@@ -295,8 +292,7 @@ def valid_intents(draw: st.DrawFn, info: ModelInfo = INFO) -> dict[str, Any]:
                               "segments": [s for s in segments if s]}
     time_dims = [d.name for d in available if d.kind == "time"]
     dated = any(info.defaults[f] for f in facts) and not listing
-    # Listings get no time range: see test_known_bug_listing_with_time_range_on_another_table.
-    if (time_dims or dated) and not listing and draw(st.booleans()):
+    if (time_dims or dated) and draw(st.booleans()):
         dimension = draw(st.sampled_from(time_dims)) if time_dims and (not dated or draw(st.booleans())) else None
         intent["time_range"] = draw(time_ranges(dimension))
     orderable = [*metrics, *used_names]
@@ -595,19 +591,19 @@ def test_error_messages_name_the_problem(model: SemanticModel, raw: dict[str, An
         assert word in str(info.value)
 
 
-# --- known compiler bugs (strict xfail: remove the mark when the fix lands) ----------------------------------
+# --- fixed compiler bugs: each of these once escaped as a crash or a wrong answer ---------------------------
 
 
 def _compile_and_run(model: SemanticModel, conn: psycopg.Connection[Any], raw: dict[str, Any]) -> None:
-    """Valid input must end either in rows or in a UserError; anything else fails the test."""
+    """Input must end in rows, a UserError, or (for values outside the schema) a validation error."""
     try:
         query = compile(Intent.model_validate(raw), model, as_of=AS_OF)
-    except UserError:
+    except (UserError, ValidationError):
         return
     explain_and_run(conn, query.sql, query.params)
 
 
-KNOWN_BUGS = [
+FIXED_BUGS = [
     pytest.param({"metrics": ["resource_count", "cost"], "dimensions": ["region", "region"]},
                  id="duplicate_dimension_multi_fact_ambiguous_column"),
     pytest.param({"metrics": ["resource_count"], "dimensions": ["tag:Owner", "tag:owner"]},
@@ -630,8 +626,7 @@ KNOWN_BUGS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known compiler bug: 'table.tag:key' is split at the last '.' of the key")
-def test_known_bug_qualified_tag_key_with_dot(model: SemanticModel) -> None:
+def test_fixed_qualified_tag_key_with_dot(model: SemanticModel) -> None:
     """Tag keys may contain '.' (app.kubernetes.io/name, emails); qualifying the tag dimension with its
     table must still work, as it does for keys without a dot."""
     for key in ("user@example.com", "app.kubernetes.io/name"):
@@ -639,16 +634,14 @@ def test_known_bug_qualified_tag_key_with_dot(model: SemanticModel) -> None:
         compile(Intent.model_validate(raw), model, as_of=AS_OF)
 
 
-@pytest.mark.xfail(strict=True, reason="known compiler bug: a typo in a listing is reported as a refusal")
-def test_known_bug_listing_typo_is_reported_as_unknown_name(model: SemanticModel) -> None:
+def test_fixed_listing_typo_is_reported_as_unknown_name(model: SemanticModel) -> None:
     """A misspelt dimension in a metric-less listing should get "unknown dimension ... did you mean",
     not QueryRefused "no single table reaches all of these dimensions"."""
     with pytest.raises(IntentError, match="did you mean 'region'"):
         compile(Intent.model_validate({"dimensions": ["regoin", "service"]}), model, as_of=AS_OF)
 
 
-@pytest.mark.xfail(strict=True, reason="known compiler bug: filter positions skip metric filters")
-def test_known_bug_error_names_the_right_filter(model: SemanticModel) -> None:
+def test_fixed_error_names_the_right_filter(model: SemanticModel) -> None:
     """With a metric filter first, the bad dimension filter is filters[1]; the message says filters[0]."""
     raw = {"metrics": ["cost"], "filters": [{"field": "cost", "op": ">", "value": 5},
                                             {"field": "regoin", "op": "=", "value": "x"}]}
@@ -656,8 +649,7 @@ def test_known_bug_error_names_the_right_filter(model: SemanticModel) -> None:
         compile(Intent.model_validate(raw), model, as_of=AS_OF)
 
 
-@pytest.mark.xfail(strict=True, reason="known compiler bug: the listing root ignores time_range.dimension")
-def test_known_bug_listing_with_time_range_on_another_table(model: SemanticModel,
+def test_fixed_listing_with_time_range_on_another_table(model: SemanticModel,
                                                            conn: psycopg.Connection[Any]) -> None:
     """"Accounts with resources created last month" is answerable from resources (which reaches both),
     and works as a created_at filter, but as a time range the root is chosen from the dimensions alone
@@ -668,15 +660,13 @@ def test_known_bug_listing_with_time_range_on_another_table(model: SemanticModel
     explain_and_run(conn, query.sql, query.params)
 
 
-@pytest.mark.xfail(strict=True, reason="known compiler bug, reported; see the test id")
-@pytest.mark.parametrize("raw", KNOWN_BUGS)
-def test_known_bug(model: SemanticModel, conn: psycopg.Connection[Any], raw: dict[str, Any]) -> None:
-    """Each of these valid-looking intents currently escapes as a non-UserError (psycopg or Python)."""
+@pytest.mark.parametrize("raw", FIXED_BUGS)
+def test_fixed_crash(model: SemanticModel, conn: psycopg.Connection[Any], raw: dict[str, Any]) -> None:
+    """Each of these valid-looking intents once escaped as a non-UserError (psycopg or Python)."""
     _compile_and_run(model, conn, raw)
 
 
-@pytest.mark.xfail(strict=True, reason="known compiler bug: NaN is accepted as a number and compares true")
-def test_known_bug_nan_is_not_a_number(model: SemanticModel) -> None:
+def test_fixed_nan_is_not_a_number(model: SemanticModel) -> None:
     """``storage_gb < NaN`` matches every row in PostgreSQL (NaN sorts above all numbers); refuse it."""
     with pytest.raises(IntentError):
         compile(Intent.model_validate({"metrics": ["resource_count"],

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from compiler import compile
 from models.intent import Intent
 from models.semantic_model import SemanticModel
+from runtime.json_values import json_value
 from semantic import load_model
 
 AS_OF = dt.date(2026, 6, 17)
@@ -54,9 +56,10 @@ def load_cases() -> list[dict[str, Any]]:
 CASES = load_cases()
 
 
-def json_default(value: object) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
+def json_default(value: object) -> object:
+    """Parameters as the CLI shows them (numbers as numbers, dates as ISO strings)."""
+    if isinstance(value, (dt.date, dt.datetime, Decimal)):
+        return json_value(value)
     raise TypeError(f"unexpected parameter type {type(value).__name__}")
 
 
