@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from compiler.catalog import catalog_for
 from compiler.plan import Plan, plan
 from compiler.render import render
 from compiler.resolve import resolve
-from compiler.rewrites import apply_rewrites
+from compiler.rewrites import RewriteContext, ViewState, apply_rewrites
 from models.intent import Intent
 from models.semantic_model import SemanticModel
 
@@ -21,13 +22,23 @@ class CompiledQuery:
     plan: Plan
 
 
-def compile(intent: Intent, model: SemanticModel, *, as_of: dt.date, timezone: str = "UTC") -> CompiledQuery:
-    """Deterministic: the same intent, model, as-of and time zone give the same SQL text and params.
+def compile(
+    intent: Intent,
+    model: SemanticModel,
+    *,
+    as_of: dt.date,
+    timezone: str = "UTC",
+    views: Mapping[str, ViewState] | None = None,
+    now: dt.datetime | None = None,
+) -> CompiledQuery:
+    """Deterministic: the same intent, model, as-of, time zone and view states give the same SQL.
 
+    ``views`` (read from the database by the runtime) lets the compiler answer from materialized views
+    that are fresh at ``now``; without it only base tables are used.
     Raises IntentError / TimeRangeError / QueryRefused (all UserError) for queries it will not run.
     """
     catalog = catalog_for(model)
     resolved = resolve(intent, catalog, as_of, timezone)
-    logical = apply_rewrites(plan(resolved), catalog)
+    logical = apply_rewrites(plan(resolved), RewriteContext(catalog, views, now))
     sql, params = render(logical, catalog)
     return CompiledQuery(sql, params, logical)

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from compiler.catalog import Catalog, MeasureRef
-from compiler.plan import DimColumn, DimKey, FactFilter, FactQuery, ViewSource, dim_key
+from compiler.plan import DISTINCT_PREFIX, DimColumn, DimKey, FactFilter, FactQuery, ViewSource, dim_key
 from compiler.render import view_definition_select
 from compiler.resolve import typed_filter_value
 from models.errors import IntentError
+from models.intent import Grain
 from models.semantic_model import Aggregation, Materialization, Measure, TimeDimension
+from semantic.expressions import parse_expression
 
 VIEW_SCHEMA = "crq_mv"
 
@@ -30,6 +32,7 @@ class ViewLayout:
     fact: FactQuery
     source: ViewSource
     fixed_filters: tuple[FactFilter, ...]
+    definition_hash: str
 
     @property
     def name(self) -> str:
@@ -66,6 +69,10 @@ def view_layout(mat: Materialization, catalog: Catalog) -> ViewLayout:
     measure_columns: list[tuple[str, tuple[str, ...]]] = []
     for name in mat.measures:
         ref = catalog.measure(f"{mat.table}.{name}")
+        held = _distinct_dimension(ref.measure, dims)
+        if held is not None:  # distinct values of a column the view groups by: counted from the view
+            measure_columns.append((ref.alias, (DISTINCT_PREFIX + held,)))
+            continue
         parts = _decomposed(ref.measure)
         measures += [MeasureRef(table, m) for m in parts]
         measure_columns.append((ref.alias, tuple(m.name for m in parts)))
@@ -89,7 +96,30 @@ def view_layout(mat: Materialization, catalog: Catalog) -> ViewLayout:
         mat.grain if mat.time_dimension else None,
         tuple(measure_columns),
     )
-    return ViewLayout(mat, fact, source, filters)
+    select = view_definition_select(fact, catalog, mat.timezone)
+    digest = hashlib.sha256(select.sql(dialect="postgres").encode()).hexdigest()[:16]
+    return ViewLayout(mat, fact, source, filters, digest)
+
+
+def _distinct_dimension(m: Measure, dims: list[DimColumn]) -> str | None:
+    """The view column holding exactly the values a count_distinct measure counts, if there is one.
+
+    A view row exists for a value of a grouped column iff some base row with those dimensions has it,
+    so COUNT(DISTINCT view.column) over matching view rows equals the base count. Only for a plain
+    column, unfiltered, grouped as is (a day bucket of a date column is the date itself).
+    """
+    if m.agg != Aggregation.COUNT_DISTINCT or m.filter or not m.expr:
+        return None
+    tree = parse_expression(m.expr)
+    if not isinstance(tree, exp.Column):
+        return None
+    for d in dims:
+        dim = d.target.dimension
+        plain = not d.target.path and d.target.tag_key is None and dim.column == tree.name
+        as_is = d.grain is None or (d.grain == Grain.DAY and getattr(dim, "type", "") == "date")
+        if plain and as_is:
+            return d.alias
+    return None
 
 
 def _decomposed(m: Measure) -> list[Measure]:
@@ -116,16 +146,10 @@ def view_select(layout: ViewLayout, catalog: Catalog) -> exp.Select:
     return view_definition_select(layout.fact, catalog, layout.materialization.timezone)
 
 
-def definition_hash(layout: ViewLayout, catalog: Catalog) -> str:
-    """Changes whenever the view's SQL would, so a view built from an older model is never used."""
-    text = view_select(layout, catalog).sql(dialect="postgres")
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def create_statements(layout: ViewLayout, catalog: Catalog) -> list[str]:
     """DDL for one view: drop, create (with data), and the unique index that allows concurrent refresh."""
     table = exp.Table(this=exp.to_identifier(layout.name), db=exp.to_identifier(VIEW_SCHEMA))
-    drop = exp.Drop(this=table.copy(), kind="MATERIALIZED VIEW", exists=True)
+    drop = exp.Drop(tables=[table.copy()], kind="VIEW", materialized=True, exists=True)
     create = exp.Create(
         this=table.copy(),
         kind="VIEW",

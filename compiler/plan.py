@@ -45,6 +45,10 @@ def dim_key(t: DimensionTarget) -> DimKey:
     return (t.table.name, t.dimension.name, t.tag_key)
 
 
+DISTINCT_PREFIX = "distinct:"
+"""Marks a view measure counted as COUNT(DISTINCT view column) instead of re-aggregated."""
+
+
 @dataclass(frozen=True)
 class ViewSource:
     """Where a fact query reads from when a materialized view answers it.

@@ -14,7 +14,16 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef
-from compiler.plan import DimColumn, FactFilter, FactQuery, Plan, TimeFilter, ViewSource, dim_key
+from compiler.plan import (
+    DISTINCT_PREFIX,
+    DimColumn,
+    FactFilter,
+    FactQuery,
+    Plan,
+    TimeFilter,
+    ViewSource,
+    dim_key,
+)
 from models.intent import Grain, Op, Value
 from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
 from semantic.expressions import parse_expression
@@ -174,7 +183,11 @@ def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
 def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expression:
     if fact.view is None:
         return _measure_sql(ref, ctx)
-    cols = [exp.column(c, fact.view.name) for c in fact.view.measure_columns(ref.alias)]
+    held = fact.view.measure_columns(ref.alias)
+    if held[0].startswith(DISTINCT_PREFIX):
+        column = exp.column(held[0].removeprefix(DISTINCT_PREFIX), fact.view.name)
+        return exp.Count(this=exp.Distinct(expressions=[column]))
+    cols = [exp.column(c, fact.view.name) for c in held]
     agg = ref.measure.agg
     if agg == Aggregation.AVG:
         total, count = cols

@@ -41,4 +41,5 @@ class Answer(BaseModel):
     message: str = ""
     suggestions: list[str] = Field(default_factory=list)
     materialization: str | None = None
+    explain: dict[str, str] = Field(default_factory=dict, description="view -> 'used' or why not")
     timings_ms: dict[str, float] = Field(default_factory=dict)

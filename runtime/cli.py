@@ -33,10 +33,12 @@ app = typer.Typer(
 )
 sample_app = typer.Typer(no_args_is_help=True, help="The sample cloud inventory.")
 db_app = typer.Typer(no_args_is_help=True, help="The database crq queries.")
+mv_app = typer.Typer(no_args_is_help=True, help="Materialized views declared in the model.")
+app.add_typer(mv_app, name="mv")
 app.add_typer(sample_app, name="sample")
 app.add_typer(db_app, name="db")
 
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 DatabaseUrl = Annotated[
@@ -47,6 +49,10 @@ DatabaseUrl = Annotated[
 ]
 ModelPath = Annotated[Path | None, typer.Option("--model", help="semantic model YAML (default: shipped)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="the date 'today' means, YYYY-MM-DD")]
+Explain = Annotated[
+    bool,
+    typer.Option("--explain", help="say which materialized view answered and why each other one did not"),
+]
 RowCap = Annotated[
     int,
     typer.Option(
@@ -106,6 +112,7 @@ def _service(
     with_mapper: bool,
     row_cap: int = DEFAULT_ROW_CAP,
     timeout: float = DEFAULT_TIMEOUT_MS / 1000,
+    use_views: bool = True,
 ) -> Service:
     from runtime.database import Database
     from runtime.database import database_url as resolve_url
@@ -113,12 +120,14 @@ def _service(
     model = _model(model_path)
     db = Database(resolve_url(database_url), row_cap=row_cap, timeout_ms=round(timeout * 1000))
     mapper = None
+    day = _as_of(as_of)
     if with_mapper:
         from runtime.known_values import known_values
-        from runtime.mappers.offline import OfflineMapper
+        from runtime.mappers.factory import build_mapper
+        from runtime.mappers.settings import LLMSettings
 
-        mapper = OfflineMapper(model, known_values(model, db))
-    return Service(model, db, mapper, as_of=_as_of(as_of))
+        mapper = build_mapper(model, known_values(model, db), LLMSettings.from_env(), as_of=day)
+    return Service(model, db, mapper, as_of=day, use_views=use_views)
 
 
 # --- ask ---------------------------------------------------------------------------------------------
@@ -133,17 +142,22 @@ def ask(
     model: ModelPath = None,
     row_cap: RowCap = DEFAULT_ROW_CAP,
     timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000,
+    explain: Explain = False,
 ) -> None:
     """Answer questions in plain English (follow-ups refer to the previous question)."""
     service = _service(model, database_url, as_of, True, row_cap, timeout)
     for answer in service.conversation(questions):
-        if as_json:
-            print(answer.model_dump_json(exclude_none=False), flush=True)
-        else:
-            _print_answer(answer)
+        _emit(answer, as_json, explain)
 
 
-def _print_answer(a: Answer) -> None:
+def _emit(answer: Answer, as_json: bool, explain: bool) -> None:
+    if as_json:
+        print(answer.model_dump_json(exclude=None if explain else {"explain"}), flush=True)
+    else:
+        _print_answer(answer, explain)
+
+
+def _print_answer(a: Answer, explain: bool = False) -> None:
     if a.question:
         out.print(f"[bold]Q:[/bold] {a.question}", highlight=False)
     if a.status != "answered":
@@ -156,11 +170,22 @@ def _print_answer(a: Answer) -> None:
     if a.message:
         out.print(f"[dim]note: {a.message}[/dim]", highlight=False)
     _print_rows(a.columns, a.rows, a.truncated)
+    if a.materialization:
+        out.print(f"[dim]answered from materialized view {a.materialization}[/dim]", highlight=False)
+    if explain:
+        _print_explain(a.explain)
     out.print("[dim]SQL:[/dim]")
     out.print(a.sql, markup=False, highlight=False)
     if a.params:
         out.print(f"[dim]params: {json.dumps(a.params)}[/dim]", highlight=False)
     out.print()
+
+
+def _print_explain(report: dict[str, str]) -> None:
+    if not report:
+        out.print("views: none declared, or none built in this database (crq mv create)", highlight=False)
+    for view, reason in report.items():
+        out.print(f"view {view}: {reason}", highlight=False, markup=False)
 
 
 def _print_rows(columns: list[str], rows: list[list[Any]], truncated: bool, max_rows: int = 25) -> None:
@@ -253,6 +278,7 @@ Where = Annotated[list[str], typer.Option("--where", "-w", help="filter 'field o
 Last = Annotated[str | None, typer.Option("--last", help="e.g. '30 days', 'month', '3 months'")]
 Time = Annotated[str | None, typer.Option("--time", help="e.g. 'last month', 'May 2026', 'Q1 2026'")]
 Order = Annotated[list[str], typer.Option("--order", help="field[:asc|desc] (repeatable)")]
+NoViews = Annotated[bool, typer.Option("--no-views", help="read base tables only")]
 Limit = Annotated[int | None, typer.Option("--limit", min=1)]
 IntentFile = Annotated[Path | None, typer.Option("--intent", help="an intent JSON file instead of flags")]
 
@@ -303,17 +329,44 @@ def query(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     row_cap: RowCap = DEFAULT_ROW_CAP,
     timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000,
+    explain: Explain = False,
+    no_views: NoViews = False,
 ) -> None:
     """Compile an intent and run it."""
     the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
-    service = _service(model, database_url, as_of, False, row_cap, timeout)
+    service = _service(model, database_url, as_of, False, row_cap, timeout, use_views=not no_views)
     answer = service.run(the_intent)
     if answer.status != "answered":
         raise UserError(answer.message)
+    _emit(answer, as_json, explain)
+
+
+@app.command("explain")
+def explain_cmd(
+    metric: Metric = [],
+    by: By = [],
+    where: Where = [],
+    last: Last = None,
+    time: Time = None,
+    order: Order = [],
+    limit: Limit = None,
+    intent: IntentFile = None,
+    as_of: AsOf = None,
+    model: ModelPath = None,
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show the SQL for an intent, the materialized view that answers it and why each other one does not."""
+    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
+    compiled = _service(model, database_url, as_of, False).compile(the_intent)
+    used = ", ".join(compiled.plan.materializations) or None
+    report = dict(compiled.plan.view_report)
     if as_json:
-        print(answer.model_dump_json())
-    else:
-        _print_answer(answer)
+        print(json.dumps({"sql": compiled.sql, "materialization": used, "views": report}))
+        return
+    out.print(f"answered from: {used or 'base tables'}", highlight=False)
+    _print_explain(report)
+    out.print(compiled.sql, markup=False, highlight=False)
 
 
 # --- model ---------------------------------------------------------------------------------------------
@@ -353,6 +406,21 @@ def _source_map(path: Path):  # type: ignore[no-untyped-def]
 
 
 @app.command()
+def usage(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD")] = None,
+) -> None:
+    """LLM calls, tokens and estimated cost, per model and day (from $CRQ_HOME/usage.jsonl)."""
+    from runtime.usage import UsageLog
+
+    summary = UsageLog().summarize(since=_as_of(since))
+    if as_json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        out.print(summary.to_text(), markup=False, highlight=False)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the semantic model YAML, for editors."""
     from models.semantic_model import SemanticModel as Model
@@ -371,6 +439,85 @@ def db_url(database_url: DatabaseUrl = None) -> None:
     print(resolve_url(database_url))
 
 
+def _views(model_path: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]
+    from runtime.database import database_url as resolve_url
+    from runtime.materialized_views import ViewManager
+
+    return ViewManager(resolve_url(database_url), _model(model_path))
+
+
+ViewNames = Annotated[list[str] | None, typer.Argument(help="view names (default: all)")]
+
+
+@mv_app.command("plan")
+def mv_plan(names: ViewNames = None, model: ModelPath = None) -> None:
+    """Print the DDL `crq mv create` would run (no database needed)."""
+    from compiler.catalog import catalog_for
+    from compiler.materializations import create_statements, layouts
+
+    catalog = catalog_for(_model(model))
+    chosen = layouts(catalog)
+    unknown = [n for n in names or [] if n not in chosen]
+    if unknown:
+        raise UserError(f"unknown materialization {', '.join(unknown)} (valid: {', '.join(chosen)})")
+    for name, layout in chosen.items():
+        if names and name not in names:
+            continue
+        out.print(f"-- {name}", highlight=False)
+        for statement in create_statements(layout, catalog):
+            out.print(statement + ";", markup=False, highlight=False)
+        out.print()
+
+
+@mv_app.command("create")
+def mv_create(names: ViewNames = None, database_url: DatabaseUrl = None, model: ModelPath = None) -> None:
+    """Build (or rebuild) views from the current model."""
+    statuses = _views(model, database_url).create(names, progress=lambda n: err.print(f"building {n} ..."))
+    _print_status(statuses)
+
+
+@mv_app.command("refresh")
+def mv_refresh(names: ViewNames = None, database_url: DatabaseUrl = None, model: ModelPath = None) -> None:
+    """Refresh views (CONCURRENTLY where a unique index allows); rebuild those whose definition changed."""
+    statuses = _views(model, database_url).refresh(names, progress=lambda n: err.print(f"refreshing {n} ..."))
+    _print_status(statuses)
+
+
+@mv_app.command("status")
+def mv_status(
+    names: ViewNames = None,
+    database_url: DatabaseUrl = None,
+    model: ModelPath = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rows, size, last refresh and staleness of each view."""
+    statuses = _views(model, database_url).status(names)
+    if as_json:
+        print(json.dumps([s.as_dict() for s in statuses]))
+    else:
+        _print_status(statuses)
+
+
+def _print_status(statuses) -> None:  # type: ignore[no-untyped-def]
+    table = Table("view", "state", "rows", "size", "last refresh", "refresh s", "stale h (max)")
+    for s in statuses:
+        state = (
+            "usable"
+            if s.usable
+            else ("not built" if not s.built else "outdated" if not s.current else "stale")
+        )
+        table.add_row(
+            s.name,
+            state,
+            f"{s.rows:,}" if s.rows is not None else "",
+            f"{(s.bytes or 0) / 1e6:,.1f} MB" if s.bytes is not None else "",
+            s.refreshed_at.isoformat(timespec="seconds") if s.refreshed_at else "",
+            f"{s.refresh_seconds:.2f}" if s.refresh_seconds is not None else "",
+            f"{s.staleness_hours:.2f} ({s.max_staleness_hours:g})" if s.staleness_hours is not None else "",
+        )
+    out.print(table)
+
+
 @sample_app.command("load")
 def sample_load(
     database_url: DatabaseUrl = None,
@@ -378,6 +525,7 @@ def sample_load(
     scale: Annotated[float, typer.Option(help="1 = about 5,000 resources", min=0.001)] = 1.0,
     as_of: AsOf = None,
     days: Annotated[int, typer.Option(help="days of cost history", min=1)] = 180,
+    views: Annotated[bool, typer.Option(help="build the model's materialized views afterwards")] = True,
 ) -> None:
     """Create schema `inventory` and fill it with a deterministic sample cloud inventory."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -409,6 +557,9 @@ def sample_load(
         except Exception as e:  # psycopg errors carry the server's message
             raise DatabaseError(f"sample load failed: {str(e).strip().splitlines()[0]}") from None
     err.print(", ".join(f"{t}: {n:,} rows" for t, n in counts.items()) + f" (as of {day})", highlight=False)
+    if views:
+        statuses = _views(None, url).create(progress=lambda n: err.print(f"building view {n} ..."))
+        err.print(", ".join(f"{s.name}: {s.rows:,} rows" for s in statuses), highlight=False)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from compiler import CompiledQuery, compile
+from compiler.rewrites import ViewState
 from models.errors import DatabaseError, UserError
 from models.intent import Intent
 from models.responses import Answer
@@ -18,6 +19,9 @@ from runtime.answer import answer_text, describe_intent
 from runtime.database import Database
 from runtime.json_values import json_value
 from runtime.mappers import IntentMapper
+from runtime.materialized_views import read_states
+
+VIEW_STATE_TTL = 30.0
 
 
 class Service:
@@ -28,15 +32,33 @@ class Service:
         mapper: IntentMapper | None,
         as_of: dt.date | None = None,
         timezone: str = "UTC",
+        use_views: bool = True,
     ):
         self.model = model
         self.database = database
         self.mapper = mapper
         self.as_of = as_of or dt.datetime.now(dt.UTC).date()
         self.timezone = timezone
+        self.use_views = use_views and bool(model.materializations)
+        self._views: tuple[float, Mapping[str, ViewState]] | None = None
+
+    def views(self) -> Mapping[str, ViewState] | None:
+        """The database's view states, re-read at most every VIEW_STATE_TTL seconds."""
+        if not self.use_views:
+            return None
+        if self._views is None or time.monotonic() - self._views[0] > VIEW_STATE_TTL:
+            self._views = (time.monotonic(), read_states(self.database))
+        return self._views[1]
 
     def compile(self, intent: Intent) -> CompiledQuery:
-        return compile(intent, self.model, as_of=self.as_of, timezone=self.timezone)
+        return compile(
+            intent,
+            self.model,
+            as_of=self.as_of,
+            timezone=self.timezone,
+            views=self.views(),
+            now=dt.datetime.now(dt.UTC),
+        )
 
     def run(self, intent: Intent, question: str = "", timings: dict[str, float] | None = None) -> Answer:
         """Compile and execute an intent; user errors become a ``clarify`` answer, not an exception."""
@@ -67,7 +89,8 @@ class Service:
             truncated=result.truncated,
             answer=text,
             message=notes,
-            materialization=None,
+            materialization=", ".join(compiled.plan.materializations) or None,
+            explain=dict(compiled.plan.view_report),
             timings_ms=timings,
         )
 

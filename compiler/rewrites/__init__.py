@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.catalog import Catalog
 from compiler.plan import Plan
+from compiler.rewrites.context import RewriteContext, ViewState
+from compiler.rewrites.materialized_views import materialized_views
 
-Rewrite = Callable[[Plan, Catalog], Plan]
+Rewrite = Callable[[Plan, RewriteContext], Plan]
 
-REWRITES: tuple[Rewrite, ...] = ()
+REWRITES: tuple[Rewrite, ...] = (materialized_views,)
+
+__all__ = ["REWRITES", "Rewrite", "RewriteContext", "ViewState", "apply_rewrites"]
 
 
-def apply_rewrites(plan: Plan, catalog: Catalog, rewrites: tuple[Rewrite, ...] = REWRITES) -> Plan:
+def apply_rewrites(plan: Plan, ctx: RewriteContext, rewrites: tuple[Rewrite, ...] = REWRITES) -> Plan:
     for rewrite in rewrites:
-        plan = rewrite(plan, catalog)
+        plan = rewrite(plan, ctx)
     return plan

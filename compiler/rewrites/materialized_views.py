@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 
 from compiler.materializations import ViewLayout, layouts
-from compiler.plan import FactQuery, Plan, dim_key
+from compiler.plan import DISTINCT_PREFIX, FactQuery, Plan, dim_key
 from compiler.rewrites.context import RewriteContext, ViewState
 from compiler.time_range import period_start
 from models.intent import Grain
@@ -138,7 +138,10 @@ def _mismatch(
         dim = layout.fact.dimensions[-1].target.dimension
         if dim.type == "timestamp" and timezone != mat.timezone:
             return f"buckets are in {mat.timezone}; this query is in {timezone}"
-    if any(m.measure.agg == Aggregation.COUNT_DISTINCT for m in fact.measures):
+    if any(
+        m.measure.agg == Aggregation.COUNT_DISTINCT and not held[m.alias][0].startswith(DISTINCT_PREFIX)
+        for m in fact.measures
+    ):
         query_keys = {
             (dim_key(d.target), d.grain or (Grain.DAY if dim_key(d.target) == source.time_key else None))
             for d in fact.dimensions

@@ -1,0 +1,219 @@
+"""Build, refresh and inspect the materialized views the model declares.
+
+The DDL comes from the compiler (sqlglot, from the model); this module only runs it. Each build or
+refresh is recorded in ``crq.materializations`` with the definition hash, so the compiler knows how
+fresh a view is and never uses one built from an older definition of the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from compiler.catalog import catalog_for
+from compiler.materializations import VIEW_SCHEMA, ViewLayout, create_statements, layouts
+from compiler.rewrites import ViewState
+from models.errors import DatabaseError, UserError
+from models.semantic_model import SemanticModel
+from runtime.database import Database
+
+META_SCHEMA = "crq"
+META_TABLE = "materializations"
+
+_META_DDL = sql.SQL(
+    "CREATE SCHEMA IF NOT EXISTS {meta}; CREATE SCHEMA IF NOT EXISTS {views}; "
+    "CREATE TABLE IF NOT EXISTS {meta}.{table} (name text PRIMARY KEY, definition_hash text NOT NULL, "
+    "refreshed_at timestamptz NOT NULL, refresh_seconds double precision, "
+    "rows bigint, bytes bigint)"
+).format(
+    meta=sql.Identifier(META_SCHEMA), views=sql.Identifier(VIEW_SCHEMA), table=sql.Identifier(META_TABLE)
+)
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    name: str
+    built: bool
+    current: bool
+    rows: int | None
+    bytes: int | None
+    refreshed_at: dt.datetime | None
+    refresh_seconds: float | None
+    staleness_hours: float | None
+    max_staleness_hours: float
+
+    @property
+    def usable(self) -> bool:
+        return self.built and self.current and (self.staleness_hours or 0) <= self.max_staleness_hours
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "built": self.built,
+            "current": self.current,
+            "usable": self.usable,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "refreshed_at": self.refreshed_at.isoformat() if self.refreshed_at else None,
+            "refresh_seconds": self.refresh_seconds,
+            "staleness_hours": self.staleness_hours,
+            "max_staleness_hours": self.max_staleness_hours,
+        }
+
+
+class ViewManager:
+    def __init__(self, url: str, model: SemanticModel):
+        self.url = url
+        self.model = model
+        self.catalog = catalog_for(model)
+        self.layouts = layouts(self.catalog)
+
+    def _select(self, names: Iterable[str] | None) -> list[ViewLayout]:
+        if not names:
+            return list(self.layouts.values())
+        unknown = [n for n in names if n not in self.layouts]
+        if unknown:
+            raise UserError(
+                f"unknown materialization {', '.join(unknown)} (valid: {', '.join(self.layouts)})"
+            )
+        return [self.layouts[n] for n in names]
+
+    def plan(self, names: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """The DDL `create` would run, per view."""
+        return {layout.name: create_statements(layout, self.catalog) for layout in self._select(names)}
+
+    def create(
+        self, names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
+    ) -> list[ViewStatus]:
+        """(Re)build views from the current model, each in its own transaction."""
+        with self._connect() as conn:
+            conn.execute(_META_DDL)
+            for layout in self._select(names):
+                if progress:
+                    progress(layout.name)
+                start = time.perf_counter()
+                with conn.transaction():
+                    for statement in create_statements(layout, self.catalog):
+                        conn.execute(statement)  # type: ignore[arg-type]  # sqlglot-generated DDL
+                    self._record(conn, layout, time.perf_counter() - start)
+        return self.status(names)
+
+    def refresh(
+        self, names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
+    ) -> list[ViewStatus]:
+        """Refresh views (concurrently where a unique index allows); rebuild ones whose definition changed."""
+        current = {s.name: s for s in self.status(names)}
+        with self._connect() as conn:
+            conn.execute(_META_DDL)
+            for layout in self._select(names):
+                if progress:
+                    progress(layout.name)
+                status = current[layout.name]
+                start = time.perf_counter()
+                with conn.transaction():
+                    if not status.built or not status.current:
+                        for statement in create_statements(layout, self.catalog):
+                            conn.execute(statement)  # type: ignore[arg-type]
+                    else:
+                        concurrently = (
+                            sql.SQL("CONCURRENTLY ") if self._has_unique_index(conn, layout) else sql.SQL("")
+                        )
+                        conn.execute(
+                            sql.SQL("REFRESH MATERIALIZED VIEW {}{}.{}").format(
+                                concurrently, sql.Identifier(VIEW_SCHEMA), sql.Identifier(layout.name)
+                            )
+                        )
+                    self._record(conn, layout, time.perf_counter() - start)
+        return self.status(names)
+
+    def status(self, names: Iterable[str] | None = None) -> list[ViewStatus]:
+        states = self.states()
+        now = dt.datetime.now(dt.UTC)
+        out = []
+        for layout in self._select(names):
+            state = states.get(layout.name)
+            refreshed = state.refreshed_at if state else None
+            out.append(
+                ViewStatus(
+                    name=layout.name,
+                    built=state is not None,
+                    current=state is not None and state.definition_hash == layout.definition_hash,
+                    rows=state.rows if state else None,
+                    bytes=state.bytes if state else None,
+                    refreshed_at=refreshed,
+                    refresh_seconds=state.refresh_seconds if state else None,
+                    staleness_hours=round((now - refreshed).total_seconds() / 3600, 3) if refreshed else None,
+                    max_staleness_hours=layout.materialization.max_staleness_hours,
+                )
+            )
+        return out
+
+    def states(self) -> dict[str, RecordedState]:
+        """What the database holds, for the compiler: read through a read-only connection."""
+        return read_states(Database(self.url))
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.url, autocommit=True)
+        except psycopg.Error as e:
+            raise DatabaseError(f"cannot connect to the database: {str(e).strip().splitlines()[0]}") from None
+
+    @staticmethod
+    def _has_unique_index(conn: psycopg.Connection[Any], layout: ViewLayout) -> bool:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s "
+            "AND i.indisunique",
+            (VIEW_SCHEMA, layout.name),
+        ).fetchone()
+        return bool(row and row[0])
+
+    @staticmethod
+    def _record(conn: psycopg.Connection[Any], layout: ViewLayout, seconds: float) -> None:
+        view = sql.SQL("{}.{}").format(sql.Identifier(VIEW_SCHEMA), sql.Identifier(layout.name))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {meta}.{table} "
+                "(name, definition_hash, refreshed_at, refresh_seconds, rows, bytes) "
+                "SELECT %(name)s, %(hash)s, now(), %(seconds)s, (SELECT count(*) FROM {view}), "
+                "pg_total_relation_size(%(regclass)s::regclass) "
+                "ON CONFLICT (name) DO UPDATE SET definition_hash = EXCLUDED.definition_hash, "
+                "refreshed_at = EXCLUDED.refreshed_at, refresh_seconds = EXCLUDED.refresh_seconds, "
+                "rows = EXCLUDED.rows, bytes = EXCLUDED.bytes"
+            ).format(meta=sql.Identifier(META_SCHEMA), table=sql.Identifier(META_TABLE), view=view),
+            {
+                "name": layout.name,
+                "hash": layout.definition_hash,
+                "seconds": round(seconds, 3),
+                "regclass": f"{VIEW_SCHEMA}.{layout.name}",
+            },
+        )
+
+
+@dataclass(frozen=True)
+class RecordedState(ViewState):
+    refresh_seconds: float | None = None
+
+
+def read_states(db: Database) -> dict[str, RecordedState]:
+    """View states recorded in the database; empty when crq never built any there."""
+    found = db.execute("SELECT to_regclass('crq.materializations') IS NOT NULL", {})
+    if not found.rows or not found.rows[0][0]:
+        return {}
+    result = db.execute(
+        "SELECT name, definition_hash, refreshed_at, rows, bytes, refresh_seconds FROM crq.materializations "
+        "WHERE to_regclass('crq_mv.' || quote_ident(name)) IS NOT NULL",
+        {},
+    )
+    return {
+        r[0]: RecordedState(
+            name=r[0], definition_hash=r[1], refreshed_at=r[2], rows=r[3], bytes=r[4], refresh_seconds=r[5]
+        )
+        for r in result.rows
+    }
