@@ -96,7 +96,7 @@ def view_layout(mat: Materialization, catalog: Catalog) -> ViewLayout:
         mat.grain if mat.time_dimension else None,
         tuple(measure_columns),
     )
-    select = view_definition_select(fact, catalog, mat.timezone)
+    select = view_definition_select(fact, catalog, mat.timezone, _time_bucket(fact))
     digest = hashlib.sha256(select.sql(dialect="postgres").encode()).hexdigest()[:16]
     return ViewLayout(mat, fact, source, filters, digest)
 
@@ -143,7 +143,13 @@ def layouts(catalog: Catalog) -> dict[str, ViewLayout]:
 
 def view_select(layout: ViewLayout, catalog: Catalog) -> exp.Select:
     """The view's defining SELECT, values inlined: a view definition cannot hold bind parameters."""
-    return view_definition_select(layout.fact, catalog, layout.materialization.timezone)
+    return view_definition_select(
+        layout.fact, catalog, layout.materialization.timezone, _time_bucket(layout.fact)
+    )
+
+
+def _time_bucket(fact: FactQuery) -> DimColumn | None:
+    return next((d for d in fact.dimensions if d.grain is not None), None)
 
 
 def create_statements(layout: ViewLayout, catalog: Catalog) -> list[str]:

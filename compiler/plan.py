@@ -45,6 +45,9 @@ def dim_key(t: DimensionTarget) -> DimKey:
     return (t.table.name, t.dimension.name, t.tag_key)
 
 
+FIRST_DAY, LAST_DAY = "first_day", "last_day"
+"""Columns of a time-bucketed view: the first and last day of data each bucket holds."""
+
 DISTINCT_PREFIX = "distinct:"
 """Marks a view measure counted as COUNT(DISTINCT view column) instead of re-aggregated."""
 

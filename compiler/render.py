@@ -16,6 +16,8 @@ from sqlglot import exp
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef
 from compiler.plan import (
     DISTINCT_PREFIX,
+    FIRST_DAY,
+    LAST_DAY,
     DimColumn,
     FactFilter,
     FactQuery,
@@ -200,15 +202,22 @@ def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Express
     return exp.Sum(this=cols[0])  # sum, count; count_distinct only on an exact match (one row per group)
 
 
-def view_definition_select(fact: FactQuery, catalog: Catalog, timezone: str) -> exp.Select:
+def view_definition_select(
+    fact: FactQuery, catalog: Catalog, timezone: str, span_of: DimColumn | None = None
+) -> exp.Select:
     """A materialized view's SELECT: the fact's grouped measures, each under its measure name, with
-    every parameter inlined as a literal (view definitions cannot hold parameters)."""
+    every parameter inlined as a literal (view definitions cannot hold parameters).
+
+    ``span_of`` (the time bucket) adds the first and last day each group holds, so the compiler can
+    tell when a range that ends inside a bucket still covers all of the bucket's data.
+    """
     ctx = _Context(catalog, Params(), timezone)
     select = _fact_select(fact, ctx, with_group_exprs=True)
-    select.set(
-        "expressions",
-        select.expressions + [_alias(_measure_sql(m, ctx), m.measure.name) for m in fact.measures],
-    )
+    extra: list[exp.Expression] = [_alias(_measure_sql(m, ctx), m.measure.name) for m in fact.measures]
+    if span_of is not None:
+        day = _dimension_sql(span_of.target, Grain.DAY, ctx)
+        extra += [_alias(exp.Min(this=day), FIRST_DAY), _alias(exp.Max(this=day.copy()), LAST_DAY)]
+    select.set("expressions", select.expressions + extra)
     values = ctx.params.values
     for node in list(select.find_all(exp.Placeholder)):
         node.replace(_literal(values[node.name]))

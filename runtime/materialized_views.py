@@ -18,6 +18,7 @@ from psycopg import sql
 
 from compiler.catalog import catalog_for
 from compiler.materializations import VIEW_SCHEMA, ViewLayout, create_statements, layouts
+from compiler.plan import FIRST_DAY, LAST_DAY
 from compiler.rewrites import ViewState
 from models.errors import DatabaseError, UserError
 from models.semantic_model import SemanticModel
@@ -30,7 +31,9 @@ _META_DDL = sql.SQL(
     "CREATE SCHEMA IF NOT EXISTS {meta}; CREATE SCHEMA IF NOT EXISTS {views}; "
     "CREATE TABLE IF NOT EXISTS {meta}.{table} (name text PRIMARY KEY, definition_hash text NOT NULL, "
     "refreshed_at timestamptz NOT NULL, refresh_seconds double precision, "
-    "rows bigint, bytes bigint)"
+    "rows bigint, bytes bigint); "
+    "ALTER TABLE {meta}.{table} ADD COLUMN IF NOT EXISTS first_day date, "
+    "ADD COLUMN IF NOT EXISTS last_day date"
 ).format(
     meta=sql.Identifier(META_SCHEMA), views=sql.Identifier(VIEW_SCHEMA), table=sql.Identifier(META_TABLE)
 )
@@ -177,16 +180,24 @@ class ViewManager:
     @staticmethod
     def _record(conn: psycopg.Connection[Any], layout: ViewLayout, seconds: float) -> None:
         view = sql.SQL("{}.{}").format(sql.Identifier(VIEW_SCHEMA), sql.Identifier(layout.name))
+        span = (
+            sql.SQL("min({}), max({})").format(sql.Identifier(FIRST_DAY), sql.Identifier(LAST_DAY))
+            if layout.source.time_column
+            else sql.SQL("NULL::date, NULL::date")
+        )
         conn.execute(
             sql.SQL(
                 "INSERT INTO {meta}.{table} "
-                "(name, definition_hash, refreshed_at, refresh_seconds, rows, bytes) "
-                "SELECT %(name)s, %(hash)s, now(), %(seconds)s, (SELECT count(*) FROM {view}), "
-                "pg_total_relation_size(%(regclass)s::regclass) "
+                "(name, definition_hash, refreshed_at, refresh_seconds, rows, bytes, first_day, last_day) "
+                "SELECT %(name)s, %(hash)s, now(), %(seconds)s, count(*), "
+                "pg_total_relation_size(%(regclass)s::regclass), {span} FROM {view} "
                 "ON CONFLICT (name) DO UPDATE SET definition_hash = EXCLUDED.definition_hash, "
                 "refreshed_at = EXCLUDED.refreshed_at, refresh_seconds = EXCLUDED.refresh_seconds, "
-                "rows = EXCLUDED.rows, bytes = EXCLUDED.bytes"
-            ).format(meta=sql.Identifier(META_SCHEMA), table=sql.Identifier(META_TABLE), view=view),
+                "rows = EXCLUDED.rows, bytes = EXCLUDED.bytes, first_day = EXCLUDED.first_day, "
+                "last_day = EXCLUDED.last_day"
+            ).format(
+                meta=sql.Identifier(META_SCHEMA), table=sql.Identifier(META_TABLE), view=view, span=span
+            ),
             {
                 "name": layout.name,
                 "hash": layout.definition_hash,
@@ -207,13 +218,21 @@ def read_states(db: Database) -> dict[str, RecordedState]:
     if not found.rows or not found.rows[0][0]:
         return {}
     result = db.execute(
-        "SELECT name, definition_hash, refreshed_at, rows, bytes, refresh_seconds FROM crq.materializations "
+        "SELECT name, definition_hash, refreshed_at, rows, bytes, refresh_seconds, first_day, last_day "
+        "FROM crq.materializations "
         "WHERE to_regclass('crq_mv.' || quote_ident(name)) IS NOT NULL",
         {},
     )
     return {
         r[0]: RecordedState(
-            name=r[0], definition_hash=r[1], refreshed_at=r[2], rows=r[3], bytes=r[4], refresh_seconds=r[5]
+            name=r[0],
+            definition_hash=r[1],
+            refreshed_at=r[2],
+            rows=r[3],
+            bytes=r[4],
+            refresh_seconds=r[5],
+            first_day=r[6],
+            last_day=r[7],
         )
         for r in result.rows
     }

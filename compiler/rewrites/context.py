@@ -22,6 +22,9 @@ class ViewState:
     refreshed_at: dt.datetime | None
     rows: int | None = None
     bytes: int | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    """The span of data in a time-bucketed view, so a range reaching past it needs no aligned end."""
 
 
 @dataclass(frozen=True)
