@@ -31,6 +31,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/compile.py
+	$(BIN)/python benchmarks/materialized.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -369,6 +369,75 @@ def explain_cmd(
     out.print(compiled.sql, markup=False, highlight=False)
 
 
+# --- evaluation --------------------------------------------------------------------------------------
+
+
+@app.command("eval")
+def eval_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="question file (the format of shared/eval/dev_questions.yaml)")
+    ],
+    database_url: DatabaseUrl = None,
+    model: ModelPath = None,
+    load_sample: Annotated[
+        bool, typer.Option("--load-sample", help="load the seed-42 sample as of the file's date if missing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Execution accuracy on a question file: each answer's rows against the reference SQL's."""
+    from runtime.database import Database
+    from runtime.database import database_url as resolve_url
+    from runtime.evaluation import evaluate, load_questions
+    from runtime.sample import sample_marker
+
+    as_of, questions = load_questions(file)
+    url = resolve_url(database_url)
+    marker = sample_marker(seed=42, scale=1, as_of=as_of, days=180)
+    found = Database(url).execute("SELECT obj_description(to_regnamespace('inventory'), 'pg_namespace')", {})
+    if found.rows[0][0] != marker:
+        if not load_sample:
+            raise UserError(
+                f"the database does not hold the sample as of {as_of}; run "
+                f"`crq sample load --as-of {as_of}` or pass --load-sample"
+            )
+        sample_load(database_url=url, seed=42, scale=1.0, as_of=as_of.isoformat(), days=180, views=True)
+    service = _service(model, url, as_of.isoformat(), True)
+    verdicts = []
+    for v in evaluate(service, questions):
+        verdicts.append(v)
+        if as_json:
+            print(json.dumps({"id": v.id, "ok": v.passed, "why": v.why}), flush=True)
+        else:
+            out.print(
+                f"{'PASS' if v.passed else 'FAIL'} {v.id}: {v.question[:70]} | {v.why[:160]}",
+                markup=False,
+                highlight=False,
+            )
+    passed = sum(v.passed for v in verdicts)
+    share = 100.0 * passed / len(verdicts) if verdicts else 0.0
+    line = f"score: {share:.1f}% ({passed}/{len(verdicts)}) execution accuracy"
+    (err if as_json else out).print(line, highlight=False)
+
+
+@app.command("test")
+def test_cmd(
+    path: Annotated[Path | None, typer.Argument(help="model YAML (default: shipped)")] = None,
+    database_url: DatabaseUrl = None,
+    as_of: AsOf = None,
+) -> None:
+    """Check the model's verified queries: each compiles, runs, and maps (offline) as verified."""
+    from runtime.evaluation import check_verified_queries
+
+    service = _service(path, database_url, as_of, True)
+    verdicts = list(check_verified_queries(service))
+    for v in verdicts:
+        out.print(f"{'ok  ' if v.passed else 'FAIL'} {v.question} | {v.why}", markup=False, highlight=False)
+    failed = [v for v in verdicts if not v.passed]
+    out.print(f"{len(verdicts) - len(failed)} of {len(verdicts)} verified queries hold", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 # --- model ---------------------------------------------------------------------------------------------
 
 

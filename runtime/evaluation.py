@@ -1,0 +1,162 @@
+"""Execution accuracy on a question file, and the model's verified queries as regression tests.
+
+Answers are judged the way users judge them: by the rows, not the SQL text. Rows are compared as
+multisets (in order when the question says so), numbers rounded to 2 decimals, column names ignored,
+extra columns in the answer allowed, and a ratio may come as a fraction or a percentage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from models.errors import UserError
+from models.responses import Answer
+from runtime.service import Service
+
+
+def normalize(v: Any) -> Any:
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return round(float(v), 2)
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        text = v.strip()
+        try:
+            return round(float(text), 2)
+        except ValueError:
+            pass
+        if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+            try:
+                return normalize(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+            except ValueError:
+                pass
+        return text
+    return str(v)
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= max(0.011, 1e-6 * abs(a))
+    return a == b
+
+
+def _sort_key(row: Sequence[Any]) -> list[tuple[int, str, str]]:
+    return [(0, "", "") if x is None else (1, type(x).__name__, str(x)) for x in row]
+
+
+def rows_match(
+    reference: Sequence[Sequence[Any]],
+    answer: Sequence[Sequence[Any]],
+    ordered: bool = False,
+    percent: bool = False,
+) -> bool:
+    ref = [[normalize(x) for x in r] for r in reference]
+    got = [[normalize(x) for x in r] for r in answer]
+    if len(ref) != len(got):
+        return False
+    if not ref:
+        return True
+    width = len(ref[0])
+    if len(got[0]) < width:
+        return False
+    variants = [ref]
+    if percent:
+        variants.append([[round(x / 100.0, 4) if isinstance(x, float) else x for x in r] for r in ref])
+    for columns in itertools.permutations(range(len(got[0])), width):
+        projected = [[r[i] for i in columns] for r in got]
+        for variant in variants:
+            a, b = (
+                (variant, projected)
+                if ordered
+                else (sorted(variant, key=_sort_key), sorted(projected, key=_sort_key))
+            )
+            if all(_close(x, y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True)):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    id: str
+    question: str
+    passed: bool
+    why: str
+
+
+def load_questions(path: Path) -> tuple[dt.date, list[dict[str, Any]]]:
+    try:
+        spec = yaml.safe_load(path.read_text())
+        return dt.date.fromisoformat(str(spec["as_of"])), list(spec["questions"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as e:
+        raise UserError(
+            f"{path}: not a question file ({type(e).__name__}: {e}); see the dev set's format"
+        ) from None
+
+
+def evaluate(service: Service, questions: list[dict[str, Any]]) -> Iterator[Verdict]:
+    """Ask each question (after the one it follows up, if any) and judge the last answer."""
+    by_id = {q["id"]: q for q in questions}
+    for q in questions:
+        turns = [q["question"]]
+        if q.get("followup_of"):
+            turns.insert(0, by_id[q["followup_of"]]["question"])
+        answers: list[Answer] = list(service.conversation(turns))
+        yield _judge(service, q, answers[-1])
+
+
+def _judge(service: Service, q: dict[str, Any], answer: Answer) -> Verdict:
+    expect = q.get("expect", "answered")
+    if expect == "refused":
+        ok = answer.status in ("refused", "clarify") and not answer.rows
+        return Verdict(q["id"], q["question"], ok, f"status={answer.status}")
+    if answer.status != "answered":
+        ok = expect == "answered_or_refused"
+        return Verdict(q["id"], q["question"], ok, f"status={answer.status}: {answer.message}")
+    references = q["sql"] if isinstance(q["sql"], list) else [q["sql"]]
+    for reference in references:
+        expected = service.database.execute(reference, {}).rows
+        if rows_match(expected, answer.rows, q.get("ordered", False), q.get("percent", False)):
+            return Verdict(q["id"], q["question"], True, f"{len(answer.rows)} rows")
+    return Verdict(
+        q["id"], q["question"], False, f"{len(answer.rows)} rows differ; interpreted as {answer.answer}"
+    )
+
+
+def check_verified_queries(service: Service) -> Iterator[Verdict]:
+    """Each verified query must still compile, run, and (offline) map to the intent it records."""
+    for i, vq in enumerate(service.model.verified_queries):
+        ident = f"verified_queries[{i}]"
+        try:
+            service.compile(vq.intent)
+            answer = service.run(vq.intent, vq.question)
+        except UserError as e:
+            yield Verdict(ident, vq.question, False, f"does not compile: {e}")
+            continue
+        if answer.status != "answered":
+            yield Verdict(ident, vq.question, False, f"does not run: {answer.message}")
+            continue
+        if service.mapper is None:
+            yield Verdict(ident, vq.question, True, "compiles and runs")
+            continue
+        mapped = service.mapper.map(vq.question)
+        if mapped.intent is None or _canonical(mapped.intent) != _canonical(vq.intent):
+            got = mapped.intent.model_dump_json(exclude_defaults=True) if mapped.intent else mapped.message
+            yield Verdict(ident, vq.question, False, f"maps to {got}")
+        else:
+            yield Verdict(ident, vq.question, True, "compiles, runs and maps as verified")
+
+
+def _canonical(intent: Any) -> str:
+    return intent.model_copy(update={"previous": None}).model_dump_json(exclude_defaults=True)
