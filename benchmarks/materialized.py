@@ -32,28 +32,54 @@ from semantic import load_model  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 17)
 QUESTIONS: dict[str, dict] = {
-    "cost by service, last 30 days": {"metrics": ["cost"], "dimensions": ["service"],
-                                      "time_range": "last 30 days"},
-    "top 5 accounts by cost, last month": {"metrics": ["cost"], "dimensions": ["account_name"],
-                                           "time_range": "last month", "limit": 5,
-                                           "order_by": [{"field": "cost", "direction": "desc"}]},
-    "monthly cost, last 3 months": {"metrics": ["cost"], "dimensions": ["usage_date__month"],
-                                    "time_range": "last 3 months"},
+    "cost by service, last 30 days": {
+        "metrics": ["cost"],
+        "dimensions": ["service"],
+        "time_range": "last 30 days",
+    },
+    "top 5 accounts by cost, last month": {
+        "metrics": ["cost"],
+        "dimensions": ["account_name"],
+        "time_range": "last month",
+        "limit": 5,
+        "order_by": [{"field": "cost", "direction": "desc"}],
+    },
+    "monthly cost, last 3 months": {
+        "metrics": ["cost"],
+        "dimensions": ["usage_date__month"],
+        "time_range": "last 3 months",
+    },
     "cost by region, this year": {"metrics": ["cost"], "dimensions": ["region"], "time_range": "this year"},
-    "daily cost of payments-prod, last week": {"metrics": ["cost"], "dimensions": ["usage_date__day"],
-                                               "filters": [{"field": "account_name", "value": "payments-prod"}],
-                                               "time_range": "last week"},
-    "average daily RDS cost, last 7 days": {"metrics": ["avg_daily_cost"], "time_range": "last 7 days",
-                                            "filters": [{"field": "service", "value": "rds"}]},
+    "daily cost of payments-prod, last week": {
+        "metrics": ["cost"],
+        "dimensions": ["usage_date__day"],
+        "filters": [{"field": "account_name", "value": "payments-prod"}],
+        "time_range": "last week",
+    },
+    "average daily RDS cost, last 7 days": {
+        "metrics": ["avg_daily_cost"],
+        "time_range": "last 7 days",
+        "filters": [{"field": "service", "value": "rds"}],
+    },
     "resources by region": {"metrics": ["resource_count"], "dimensions": ["region"]},
-    "running instances by region": {"metrics": ["resource_count"], "dimensions": ["region"],
-                                    "filters": [{"field": "resource_type", "value": "ec2:instance"},
-                                                {"field": "state", "value": "running"}]},
-    "EBS storage by environment": {"metrics": ["total_storage_gb"], "dimensions": ["environment"],
-                                   "filters": [{"field": "resource_type", "value": "ebs:volume"}]},
-    "cost by business unit and month, this year": {"metrics": ["cost"],
-                                                   "dimensions": ["business_unit", "usage_date__month"],
-                                                   "time_range": "this year"},
+    "running instances by region": {
+        "metrics": ["resource_count"],
+        "dimensions": ["region"],
+        "filters": [
+            {"field": "resource_type", "value": "ec2:instance"},
+            {"field": "state", "value": "running"},
+        ],
+    },
+    "EBS storage by environment": {
+        "metrics": ["total_storage_gb"],
+        "dimensions": ["environment"],
+        "filters": [{"field": "resource_type", "value": "ebs:volume"}],
+    },
+    "cost by business unit and month, this year": {
+        "metrics": ["cost"],
+        "dimensions": ["business_unit", "usage_date__month"],
+        "time_range": "this year",
+    },
 }
 
 
@@ -130,8 +156,10 @@ def main() -> None:
     mv_median, mv_p95 = statistics.median(all_mv), percentile(all_mv, 95)
     base_median = statistics.median(all_base)
     print(f"\nscale {args.scale:g}: {len(all_mv)} view runs, {len(all_base)} base runs")
-    print(f"mv_median_ms={mv_median:.2f} mv_p95_ms={mv_p95:.2f} base_median_ms={base_median:.1f} "
-          f"speedup={base_median / mv_median:.1f}")
+    print(
+        f"mv_median_ms={mv_median:.2f} mv_p95_ms={mv_p95:.2f} base_median_ms={base_median:.1f} "
+        f"speedup={base_median / mv_median:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def _service(
     model = _model(model_path)
     db = Database(resolve_url(database_url), row_cap=row_cap, timeout_ms=round(timeout * 1000))
     mapper = None
-    day = _as_of(as_of)
+    day = _as_of(as_of) or dt.datetime.now(dt.UTC).date()
     if with_mapper:
         from runtime.known_values import known_values
         from runtime.mappers.factory import build_mapper

@@ -1,0 +1,68 @@
+"""Plain words for an intent: the "interpreted as ..." line users check an answer against."""
+
+from __future__ import annotations
+
+from compiler import describe_time_range
+from models.intent import Filter, Intent, Op
+
+
+def _name(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def _value(v: object) -> str:
+    if isinstance(v, tuple):
+        return ", ".join(_value(x) for x in v)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def _filter(f: Filter) -> str:
+    name = _name(f.field)
+    if f.op == Op.IS_NULL:
+        return f"{name} missing"
+    if f.op == Op.IS_NOT_NULL:
+        return f"{name} present"
+    if isinstance(f.value, bool) and f.op == Op.EQ:
+        return name.removeprefix("is ") if f.value else f"not {name.removeprefix('is ')}"
+    op = {Op.EQ: "=", Op.NE: "≠", Op.IN: "in", Op.NOT_IN: "not in", Op.CONTAINS: "contains"}.get(
+        f.op, f.op.value
+    )
+    return f"{name} {op} {_value(f.value)}"
+
+
+def describe_intent(intent: Intent) -> str:
+    """E.g. "interpreted as: <metric> by <dimension>, where <dimension> = <value>, the last 30 days"."""
+    what = (
+        " and ".join(_name(m) for m in intent.metrics)
+        if intent.metrics
+        else "list of " + ", ".join(_name(d.name) for d in intent.dimensions)
+    )
+    parts = [what]
+    groups = (
+        [str(d).replace("__", " by ").replace("_", " ") for d in intent.dimensions] if intent.metrics else []
+    )
+    if groups:
+        parts[0] += " by " + ", ".join(groups)
+    conditions = [_filter(f) for f in intent.filters] + [f"segment {_name(s)}" for s in intent.segments]
+    if conditions:
+        parts.append("where " + " and ".join(conditions))
+    if intent.time_range is not None:
+        tr = intent.time_range
+        when = describe_time_range(tr)
+        parts.append(f"{_name(tr.dimension)} {when}" if tr.dimension else when)
+    if intent.order_by:
+        o = intent.order_by[0]
+        rank = f"top {intent.limit}" if o.direction == "desc" else f"bottom {intent.limit}"
+        parts.append(
+            f"{rank} by {_name(o.field)}"
+            if intent.limit
+            else f"sorted by {_name(o.field)} {'descending' if o.direction == 'desc' else 'ascending'}"
+        )
+    elif intent.limit:
+        parts.append(f"first {intent.limit}")
+    return "interpreted as: " + ", ".join(parts)
+
+
+__all__ = ["describe_intent"]

@@ -1,0 +1,314 @@
+"""Generic English the offline mapper knows on its own: function words and question scaffolding.
+
+Nothing here names anything in a semantic model. Words that mean something in a particular estate
+(metrics, dimensions, values) come from the model's YAML through ``vocabulary.py``; this module only
+knows how English questions are put together ("by", "top 5", "excluding", "how many").
+"""
+
+from __future__ import annotations
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _phrases(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+# Markers: phrase -> role. Matched (longest first) on the words the model's vocabulary left over.
+MARKERS: dict[str, tuple[str, ...]] = {
+    "group": _phrases(
+        "by, per, for each, for every, each, every, in each, in every, by each, per each, split by, split "
+        "out by, broken down by, broken out by, break down by, breakdown by, grouped by, group by, bucketed "
+        "by, across, across each, segmented by, sliced by, by their, per their, by its"
+    ),
+    "neg": _phrases(
+        "not, no, non, without, excluding, exclude, excludes, excluded, except, except for, other than, "
+        "apart from, but not, missing, lacking, lack, lacks, isn't, aren't, don't, doesn't, didn't, wasn't, "
+        "weren't, haven't, hasn't, never, outside, outside of, minus, ignoring, ignore, leaving out, w/o, "
+        "does not, do not, are not, is not, has no, have no, with no, not in, nor, that aren't, that are "
+        "not, which are not, leave out, filter out, skip, skipping"
+    ),
+    "postneg": _phrases("absent, unset, not set, empty, blank, null, is null, are null"),
+    "with": _phrases(
+        "with, having, has, have, that have, which have, with a, with an, tagged with, carrying, containing, "
+        "that has, which has"
+    ),
+    "count": _phrases(
+        "how many, number of, count, count of, total number of, the number of, # of, counts, counting, count "
+        "the, tally, tally of, total count of, total count"
+    ),
+    "ratio": _phrases(
+        "percentage, percent, pct, %, share, fraction, proportion, ratio, rate, what percentage, what share, "
+        "what fraction, what proportion, what percent, how much of, portion"
+    ),
+    "list": _phrases(
+        "list, show, display, give, find, enumerate, get, return, fetch, identify, what are, which are, show "
+        "me, give me, list all, list out, pull, print, lookup, look up, locate, see, view"
+    ),
+    "which": _phrases(
+        "which, what, which of the, what are the, which are the, which one of the, name the, which one, what "
+        "one"
+    ),
+    "compare": _phrases(
+        "compare, comparing, comparison, vs, versus, against, relative to, side by side, compared to, "
+        "compared with, each of, respectively, difference between"
+    ),
+    "and": _phrases("and, &, plus, as well as, along with, together with"),
+    "or": _phrases("or, either, and/or"),
+    "instead": _phrases("instead, rather, instead of, rather than, switch to, change to"),
+    "also": _phrases("also, too, as well, additionally, in addition"),
+    "sum": _phrases(
+        "combined, together, altogether, in total, all together, in aggregate, summed, aggregate, total of, "
+        "across all, for all, over all"
+    ),
+    "only": _phrases(
+        "only, just, solely, exclusively, limit to, restrict to, restricted to, filter to, filtered to, "
+        "limited to, narrow to, focus on"
+    ),
+    "avg": _phrases("average, avg, mean, typical, median"),
+    "sort": _phrases(
+        "sorted by, ordered by, order by, sort by, ranked by, rank by, rank, ranking, ranked, sort, sorted, "
+        "order, ordered"
+    ),
+    "asc": _phrases("ascending, asc, increasing, smallest first, lowest first"),
+    "desc": _phrases("descending, desc, decreasing, largest first, highest first, biggest first"),
+    "all_time": _phrases(
+        "all time, ever, all-time, of all time, since the beginning, since inception, any time, anytime, "
+        "whole period, entire period, lifetime"
+    ),
+    "exists": _phrases(
+        "exist, exists, existing, there, are there, is there, do we have, we have, do i have, we own, we run"
+    ),
+}
+
+# Superlatives: word -> direction; "size" words prefer a size dimension when nothing else is compared.
+SUPERLATIVES: dict[str, str] = {
+    **dict.fromkeys(
+        _words("""
+most highest largest biggest greatest top maximum max costliest priciest heaviest more higher larger
+bigger worst leading
+"""),
+        "desc",
+    ),
+    **dict.fromkeys(
+        _words("""
+least lowest smallest fewest minimum min cheapest bottom less lower smaller fewer cheaper best
+"""),
+        "asc",
+    ),
+}
+TRUE_SUPERLATIVES = _words("""
+biggest bottom cheapest costliest fewest greatest highest largest least lowest max maximum min
+minimum most priciest smallest top
+""")
+SIZE_WORDS = frozenset({"largest", "biggest", "smallest", "larger", "bigger", "smaller", "heaviest", "size"})
+
+# Comparison operators (longest phrase wins), each followed by a number.
+COMPARATORS: tuple[tuple[str, str], ...] = tuple(
+    (phrase, op)
+    for op, phrases in {
+        ">=": _phrases(
+            "more than or equal to, greater than or equal to, at least, no less than, not less than, no "
+            "fewer than, minimum of, or more, >=, ≥"
+        ),
+        "<=": _phrases(
+            "less than or equal to, at most, no more than, not more than, up to, maximum of, or less, or "
+            "fewer, <=, ≤"
+        ),
+        ">": _phrases(
+            "more than, greater than, higher than, larger than, bigger than, over, above, exceeding, "
+            "exceeds, exceed, in excess of, north of, >"
+        ),
+        "<": _phrases(
+            "less than, fewer than, lower than, smaller than, under, below, beneath, cheaper than, <"
+        ),
+        "=": _phrases("equal to, equals, exactly, ="),
+    }.items()
+    for phrase in phrases
+)
+
+# Units: word -> (kind, factor to the kind's base unit). Kinds match metric formats.
+UNITS: dict[str, tuple[str, float]] = {
+    "$": ("currency", 1.0),
+    "dollar": ("currency", 1.0),
+    "dollars": ("currency", 1.0),
+    "usd": ("currency", 1.0),
+    "buck": ("currency", 1.0),
+    "bucks": ("currency", 1.0),
+    "gb": ("gb", 1.0),
+    "gib": ("gb", 1.0),
+    "gigabyte": ("gb", 1.0),
+    "gigabytes": ("gb", 1.0),
+    "tb": ("gb", 1000.0),
+    "tib": ("gb", 1024.0),
+    "terabyte": ("gb", 1000.0),
+    "terabytes": ("gb", 1000.0),
+    "mb": ("gb", 0.001),
+    "mib": ("gb", 1 / 1024),
+    "megabyte": ("gb", 0.001),
+    "megabytes": ("gb", 0.001),
+    "pb": ("gb", 1_000_000.0),
+    "%": ("percent", 1.0),
+    "percent": ("percent", 1.0),
+}
+
+NUMBER_WORDS: dict[str, int] = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
+    "couple": 2,
+    "a couple of": 2,
+    "dozen": 12,
+}
+
+# Words that carry no meaning of their own in a question about data.
+STOPWORDS = _words("""
+belong belongs belonging belonged
+common popular frequent prevalent numerous usual typically generally
+break down take takes taking took occupy occupies consume consumes consumed consuming account-wide
+a an the of in on at for to from into onto is are was were be been being am do does did done have has
+had having i me my mine we us our ours you your yours it its it's they them their theirs this that these
+those there here what what's whats which who whom whose how when where why whether please pls kindly can
+could would should will shall may might must let lets let's want wanted wanting need needs needed like
+know tell show shows showing list listing give giving get getting got find see look display report
+return print all any some each every both either total totals overall sum summed entire whole full
+complete currently current right now presently so far as than then also too just only about around
+roughly approximately exactly precisely really actually basically much many more most less least very
+quite rather bit lot lots number numbers figure figures value values amount amounts data info
+information detail details breakdown summary overview view stats statistics metric metrics result
+results answer answers table hey hi hello thanks thank ok okay yes sure again same still yet between
+across within during over under up down out off by per with without via through thru throughout until
+till while since ago before after among and or but nor not no if else whatever anything something
+everything nothing one ones thing things currently existing exist exists present there's theres 've 'll
+'d s do does doing we're i'm you're they're that's there're here's who's how's where's use used using
+uses run runs own owned owns have having keep kept our whole company companies org's estate fleet
+footprint everywhere anywhere
+""")
+
+# Single words that are also everyday English: when a model value is spelled like one of these (or like
+# a stop word), the mapper only takes it as that value next to its dimension's name ("the <value>
+# <dimension>") or in capitals, so that "show me the data" or "give us" does not become a filter.
+EVERYDAY = STOPWORDS | _words("""
+us it new name type kind size state status count general default main one ones other misc unknown none
+""")
+
+# Verbs that change things: a read-only query tool refuses them.
+MUTATING_ANYWHERE = _words("""
+delete deleting deletes terminate terminating terminates destroy destroying drop dropping truncate
+insert inserting alter altering grant revoke purge wipe erase decommission deprovision kill shutdown
+reboot rebooting
+""")
+MUTATING_IMPERATIVE = _words("""
+remove stop start restart create update modify set attach detach encrypt decrypt tag untag retag rename
+move migrate launch provision scale resize upgrade downgrade enable disable turn shut assign reassign
+patch cleanup cancel pause resume spin rotate revoke allocate deallocate
+""")
+POLITE_PREFIXES = _words("""
+please can could would will you u kindly go ahead and let's lets i we want to need wanna like help me us
+just now then ok okay also
+""")
+
+# Requests for the machinery rather than the data.
+SCHEMA_WORDS = frozenset({"sql", "schema", "ddl", "schemas", "columns", "column", "query text", "raw query"})
+SCHEMA_PHRASES: tuple[str, ...] = (
+    "show tables",
+    "list tables",
+    "list the tables",
+    "what tables",
+    "which tables",
+    "table names",
+    "database structure",
+    "table structure",
+    "show the query",
+    "show me the query",
+    "your prompt",
+    "system prompt",
+    "your instructions",
+    "describe the database",
+    "what columns",
+    "list columns",
+    "dump the",
+    "select *",
+    "select * from",
+    "information_schema",
+    "pg_catalog",
+    "pg_tables",
+)
+INJECTION_MARKERS: tuple[str, ...] = (
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "1=1",
+    "union select",
+    "drop table",
+    "pg_sleep",
+    "xp_",
+    "@@",
+)
+
+# Negations that follow what they negate: "where the owner tag is missing".
+POSTFIX_NEGATIONS = frozenset(
+    {"missing", "absent", "unset", "not set", "empty", "blank", "lacking", "null", "is null", "are null"}
+)
+
+# After one of these words an unknown word is probably a value the model does not know ("in narnia").
+VALUE_PREPOSITIONS = _words("""
+in for from named called owned on at tagged labeled labelled under of with without by per excluding except
+many each every than
+""")
+
+# Time words that, left over after the time phrases were read, mean a range was not understood.
+TIME_LEFTOVERS = _words("""
+last past previous since ago before after until till prior recent recently earlier later next upcoming
+tomorrow week weeks month months quarter quarters year years
+""")
+
+# Words worth correcting a typo towards, besides the model's own ("montly" -> "monthly").
+KNOWN_WORDS = frozenset(
+    w
+    for group in (*MARKERS.values(), SUPERLATIVES, UNITS, [p for p, _ in COMPARATORS])
+    for phrase in group
+    for w in phrase.split()
+) | _words("""
+january february march april june july august september october november december today yesterday
+daily weekly monthly quarterly yearly annual week month quarter year days weeks months quarters years
+last past previous this current since between trend over time
+""")
+
+# Leading words that mark a follow-up to the previous question.
+FOLLOW_UP_STARTS: tuple[str, ...] = _phrases(
+    "and, what about, how about, now, only, same, also, instead, but, then, just, what if, ok, okay, and "
+    "for, and in, same for, same but, same thing, now for, now by, now only, and by, and only, and what "
+    "about, exclude, excluding, except, without, for, in, by, split, break, show that, do that, again, "
+    "limit, restrict, filter, break it down, sort, order, top, make it, change it, but only, except for, "
+    "rank, which of those, which of them, which one, of those, show them, only those, just those, same "
+    "question, how about for, what about for, drill into, zoom in"
+)

@@ -1,0 +1,158 @@
+"""Change one part of the previous intent: "now only in <value>", "and by <dimension>?", "what about last
+month?".
+
+A follow-up says only what changes; everything it does not mention carries over. A new value for a
+dimension replaces the old condition on that dimension (and any segment built on it), a new time
+range replaces the old one, new metrics replace the old ones unless the user says "and"/"also".
+"""
+
+from __future__ import annotations
+
+from models.intent import DimensionRef, Filter, Grain, Intent, Op, OrderBy
+from runtime.mappers.english import FOLLOW_UP_STARTS
+from runtime.mappers.interpretation import Parts
+from runtime.mappers.tokens import Token
+from runtime.mappers.vocabulary import Vocabulary
+
+_STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in ("for", "in", "by", "top", "limit"))
+_ADDING = ("and", "also", "plus", "as well", "too", "additionally")
+
+
+def _starts(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
+    words = [t.text for t in tokens]
+    return any(words[: len(p.split())] == p.split() for p in phrases)
+
+
+def looks_like_follow_up(tokens: list[Token], parts: Parts) -> bool:
+    """Strong openers ("what about", "now", "and") always continue; otherwise a question that asks for
+    nothing of its own (no metric, nothing to count or list) continues the conversation."""
+    if _starts(tokens, _STRONG):
+        return True
+    return not parts.metrics and not parts.listing
+
+
+def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: Vocabulary) -> Intent:
+    model = vocab.model
+    words = {t.text for t in tokens}
+    adding = _starts(tokens, _ADDING) or bool(words & {"also", "too"})
+    prev = previous.model_copy(update={"previous": None})
+
+    metrics = list(prev.metrics)
+    if parts.metrics:
+        metrics = list(dict.fromkeys([*metrics, *parts.metrics])) if adding else list(parts.metrics)
+
+    dims = list(prev.dimensions)
+    new_dims = [d for d in parts.dimensions if not parts.listing or not prev.metrics]
+    if new_dims:
+        new_time = [d for d in new_dims if d.grain is not None]
+        if new_time:
+            dims = [d for d in dims if d.grain is None]
+        if parts.replaced_dimensions or not (adding or (new_time and len(new_dims) == len(new_time))):
+            dims = [d for d in dims if d.grain is not None] if not new_time else []
+        for d in new_dims:
+            if d not in dims:
+                dims.append(d)
+    if not prev.metrics and parts.listing and not parts.metrics:
+        dims = list(prev.dimensions)
+
+    for g in parts.pending_grains:
+        series = _series_dimension(prev, metrics, vocab)
+        if series is not None:
+            dims = [d for d in dims if d.name != series]
+            dims.insert(0, DimensionRef(name=series, grain=g or Grain.MONTH))
+
+    new_filters = list(parts.filters)
+    kept: list[Filter] = []
+    for old in prev.filters:
+        related = vocab.related.get(old.field, set())
+        clash = next(
+            (f for f in new_filters if f.field in related and f.op == Op.EQ and isinstance(f.value, str)),
+            None,
+        )
+        if clash is None:
+            kept.append(old)
+            continue
+        nested = vocab.nested_value(clash.field, clash.value, old.field)  # type: ignore[arg-type]
+        if nested is not None and old.op == Op.EQ:
+            # "what about <parent value>?" after a nested value: keep asking about the same kind of thing
+            kept.append(Filter(field=old.field, op=Op.EQ, value=nested))
+            new_filters.remove(clash)
+    new_fields = {f.field for f in new_filters}
+    segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
+    filters: list[Filter] = [f for f in kept if f.field not in new_fields]
+    segments = [s for s in prev.segments if not (segments_by_field.get(s, set()) & new_fields)]
+    new_segment_fields = {f for s in parts.segments for f in segments_by_field.get(s, set())}
+    filters = [f for f in filters if f.field not in new_segment_fields]
+    filters.extend(new_filters)
+    for s in parts.segments:
+        if s not in segments:
+            segments.append(s)
+
+    time_range = prev.time_range
+    dated = any(vocab.default_time.get(t) for m in metrics for t in vocab.metric_tables.get(m, ()))
+    if time_range is not None and not time_range.dimension and not dated and parts.time_range is None:
+        time_range = None  # the new metric's table has no date, so the old range cannot apply
+    if parts.time_range is not None:
+        time_range = parts.time_range
+        if prev.time_range is not None and prev.time_range.dimension and not time_range.dimension:
+            time_range = time_range.model_copy(update={"dimension": prev.time_range.dimension})
+    elif parts.all_time:
+        time_range = None
+
+    order_by, limit = list(prev.order_by), prev.limit
+    if parts.order_by or parts.limit:
+        order_by, limit = list(parts.order_by), parts.limit
+    elif parts.rank is not None and metrics:
+        direction, n = parts.rank
+        target = (
+            parts.sort_metric
+            if parts.sort_metric in metrics
+            else (prev.order_by[0].field if prev.order_by else metrics[0])
+        )
+        order_by, limit = [OrderBy(field=target, direction=direction)], n or prev.limit
+    if metrics != list(prev.metrics) and order_by:
+        order_by = [
+            o.model_copy(update={"field": metrics[0]})
+            if o.field in prev.metrics and o.field not in metrics
+            else o
+            for o in order_by
+        ]
+    names = {*metrics, *(d.name for d in dims)}
+    order_by = [o for o in order_by if o.field in names]
+    if not order_by and not parts.limit:
+        limit = None if prev.order_by else limit
+
+    return Intent(
+        metrics=tuple(metrics),
+        dimensions=tuple(_dedupe(dims)),
+        filters=tuple(filters),
+        segments=tuple(segments),
+        time_range=time_range,
+        order_by=tuple(order_by),
+        limit=limit,
+        timezone=prev.timezone,
+        previous=prev,
+    )
+
+
+def _series_dimension(prev: Intent, metrics: list[str], vocab: Vocabulary) -> str | None:
+    if prev.time_range is not None and prev.time_range.dimension:
+        return prev.time_range.dimension
+    for d in prev.dimensions:
+        if d.grain is not None:
+            return d.name
+    for m in metrics:
+        for t in vocab.metric_tables.get(m, ()):
+            if vocab.default_time.get(t):
+                return vocab.default_time[t]
+            own = vocab.table_time_dimensions.get(t, [])
+            if len(own) == 1:
+                return own[0]
+    return None
+
+
+def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
+    return list(dict.fromkeys(dims))
+
+
+__all__ = ["looks_like_follow_up", "merge_follow_up"]

@@ -1,0 +1,1258 @@
+"""A Reading -> the parts of an Intent, decided from each piece and its neighbours.
+
+Markers bind first ("by" takes the dimensions after it, "not" the value after it, "top 5" the entity
+after it), then every piece left unbound gets its default role (a metric is asked for, a value
+filters, a table is what is counted or listed). What could not be placed is recorded, so the mapper
+can ask instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.intent import DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
+from runtime.mappers.english import (
+    POSTFIX_NEGATIONS,
+    SIZE_WORDS,
+    TIME_LEFTOVERS,
+    TRUE_SUPERLATIVES,
+    UNITS,
+    VALUE_PREPOSITIONS,
+)
+from runtime.mappers.reading import Item, Reading
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
+
+_GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kind.TAG_DIMENSION)
+_FILTERING = (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
+
+
+@dataclass
+class Parts:
+    """What the question asks, in model names; ``problems`` and ``ignored`` say what was not understood."""
+
+    metrics: list[str] = field(default_factory=list)
+    dimensions: list[DimensionRef] = field(default_factory=list)
+    filters: list[Filter] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    time_range: TimeRange | None = None
+    all_time: bool = False
+    order_by: list[OrderBy] = field(default_factory=list)
+    limit: int | None = None
+    listing: bool = False
+    problems: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    markers: set[str] = field(default_factory=set)
+    has_domain_words: bool = False
+    replaced_dimensions: bool = False  # a follow-up that says "instead"
+    rank: tuple[str, int | None] | None = None  # (direction, limit) even when there is nothing to rank yet
+    pending_grains: list[Grain | None] = field(default_factory=list)  # a series asked for without a metric
+    sort_metric: str | None = None
+
+
+class _Interpreter:
+    def __init__(self, reading: Reading, vocab: Vocabulary, partial: bool = False):
+        self.partial = partial  # a possible follow-up: do not fill in a default metric or listing
+        self.r = reading
+        self.v = vocab
+        self.items = reading.items
+        self.p = Parts()
+        self.sort_metric: str | None = None
+        self.sort_count_table: str | None = None
+        self.sort_size = False
+        self.direction: str | None = None
+        self.superlative = False  # "most", "highest": something is ranked
+        self.direction_said = False
+        self.limit: int | None = None
+        self.singular_target = False
+        self.count_requested = False
+        self.count_default: str | None = None
+        self.count_tables: list[str] = []
+        self.ratio_requested = False
+        self.list_requested = False
+        self.having: list[tuple[str | None, Op, object, str | None]] = []  # metric|None(count), op, value
+        self.entity_tables: list[str] = []
+        self.columns: list[DimensionRef] = []  # "... with their <dimension>": shown, not grouped by
+        self.which_refs: list[DimensionRef] = []
+        self.which_tables: list[str] = []
+        self.qualified_tables: list[str] = []  # "in <value> <entities>": where, not what
+        self.time_hint: str | None = None
+        self.grains: list[Grain | None] = []  # None: choose from the time range
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def after(self, k: int, skip: tuple[str, ...] = ()) -> tuple[int, Item] | None:
+        j = k + 1
+        while j < len(self.items):
+            it = self.items[j]
+            if it.kind == "marker" and set(it.roles) & set(skip):
+                j += 1
+                continue
+            return j, it
+        return None
+
+    def before(self, k: int) -> tuple[int, Item] | None:
+        return (k - 1, self.items[k - 1]) if k > 0 else None
+
+    def tables_of_item(self, it: Item) -> list[str]:
+        out: list[str] = []
+        for m in it.meanings:
+            if m.kind == Kind.TABLE:
+                out.append(m.name)
+            elif m.kind in (Kind.VALUE, Kind.BOOLEAN, Kind.DIMENSION, Kind.TAG_KEY):
+                out.extend(self.v.tables_of(m.name))
+        return list(dict.fromkeys(out))
+
+    def tables_of_meaning(self, m: Meaning) -> list[str]:
+        if m.kind == Kind.SEGMENT:
+            seg = next(s for s in self.v.model.segments if s.name == m.name)
+            return [t for f in seg.filters for t in self.v.tables_of(f.field)]
+        return self.v.tables_of(m.name)
+
+    def adjacent_value_of(self, k: int, it: Item) -> bool:
+        """A dimension word next to one of its values only names what the value is ("the <v> <dim>")."""
+        dims = {m.name for m in it.meanings if m.kind in (Kind.DIMENSION, Kind.TAG_KEY)}
+        tables = {m.name for m in it.meanings if m.kind == Kind.TABLE}
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(self.items):
+                other = self.items[j]
+                if other.kind != "term" or abs(other.start - it.start) > 4:
+                    continue
+                for m in other.meanings:
+                    if m.kind == Kind.VALUE and m.name in dims:
+                        return True
+                    if j == k - 1 and m.kind in _FILTERING and set(self.tables_of_meaning(m)) & tables:
+                        return True  # "<value> <entities>": the entities that have the value
+        return False
+
+    def weak_value_ok(self, k: int, it: Item) -> bool:
+        if not it.weak:
+            return True
+        dims = {m.name for m in it.meanings if m.kind == Kind.VALUE}
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(self.items):
+                other = self.items[j]
+                if other.kind == "term" and any(
+                    m.kind == Kind.DIMENSION and m.name in dims for m in other.meanings
+                ):
+                    return True
+        return False
+
+    # --- binding ----------------------------------------------------------------------------------
+
+    def run(self) -> Parts:
+        p = self.p
+        for it in self.items:
+            if it.kind == "term":
+                p.has_domain_words = True
+            p.markers.update(it.roles)
+        for it in self.items:
+            if it.kind == "term" and it.direction and it.has(Kind.METRIC):
+                self.direction = self.direction or it.direction
+                self.direction_said = True
+                self.sort_metric = self.sort_metric or it.first(Kind.METRIC).name  # type: ignore[union-attr]
+        for k, it in enumerate(self.items):
+            if it.kind == "time":
+                self.take_time(it)
+            elif it.kind == "quantity" and it.quantity and it.quantity.kind == "rank":
+                self.bind_rank(k, it)
+            elif it.kind == "super":
+                self.bind_super(k, it)
+            elif it.kind == "marker":
+                self.bind_marker(k, it)
+        for k, it in enumerate(self.items):
+            if it.kind == "quantity" and it.quantity and it.quantity.kind == "compare":
+                self.bind_compare(k, it)
+        for k, it in enumerate(self.items):
+            if it.kind == "term" and not it.role:
+                self.default_role(k, it)
+        self.size_sort_listing()
+        self.assemble()
+        return p
+
+    def size_sort_listing(self) -> None:
+        """Rows sorted by their size ("the biggest <entities> by <size metric>"), not a ranked total."""
+        if not (self.sort_size and self.sort_metric and not self.p.dimensions and not self.count_requested):
+            return
+        if self.v.metric_format(self.sort_metric) != "gb" or not self.v.unit_dimension("gb"):
+            return
+        if any(it.kind == "term" and it.role == "metric" for it in self.items):
+            return
+        for it in self.items:
+            if it.role == "sort_metric":
+                it.role = "size_sort"
+        self.sort_metric = None
+
+    def take_time(self, it: Item) -> None:
+        tp = it.time
+        assert tp is not None
+        if tp.time_range is not None:
+            if self.p.time_range is not None and self.p.time_range != tp.time_range:
+                self.p.problems.append(f"two time ranges ('{it.text}' and another); ask for one")
+            self.p.time_range = tp.time_range
+        elif tp.grain is not None:
+            self.grains.append(tp.grain)
+        elif tp.auto_grain:
+            self.grains.append(None)
+        elif tp.all_time:
+            self.p.all_time = True
+
+    def bind_marker(self, k: int, it: Item) -> None:
+        roles = it.roles
+        if "count" in roles:
+            nxt = self.after(k)
+            if nxt and nxt[1].kind == "ignored" and nxt[1].text.lower() in UNITS:
+                # "how many TB of ...": an amount in a unit, not a number of rows
+                unit = UNITS[nxt[1].text.lower()][0]
+                metric = next(
+                    (m.name for m in self.v.model.metrics if m.format == unit and m.type == "simple"), None
+                )
+                if metric:
+                    self.p.metrics.append(metric)
+                    nxt[1].kind = "marker"
+                    it.bound = True
+                    return
+            self.count_requested = True
+            self.count_default = self.count_default or it.default_metric
+            if (
+                nxt
+                and nxt[1].kind == "term"
+                and nxt[1].start == it.end
+                and not nxt[1].has(Kind.TABLE, Kind.METRIC, *_FILTERING)
+                and nxt[1].has(Kind.DIMENSION, Kind.TAG_KEY)
+            ):
+                name = nxt[1].first(Kind.DIMENSION, Kind.TAG_KEY).name  # type: ignore[union-attr]
+                self.p.problems.append(f"the model counts rows, not distinct values of {name}")
+                self.p.suggestions.extend(
+                    f"{m.replace('_', ' ')} by {name.replace('_', ' ')}"
+                    for t, m in self.v.count_metric.items()
+                    if t in self.v.tables_of(name)
+                )
+                nxt[1].role = "unplaced"
+            if nxt and nxt[1].kind == "term":
+                self.count_tables.extend(self.tables_of_item(nxt[1]))
+                if nxt[1].has(Kind.TABLE) and not nxt[1].has(Kind.METRIC, *_FILTERING) and not nxt[1].role:
+                    nxt[1].role = "count_subject"
+                    self.entity_tables.extend(x.name for x in nxt[1].all(Kind.TABLE))
+            it.bound = True
+        if "ratio" in roles:
+            self.ratio_requested = True
+            it.bound = True
+        if "neg" in roles:
+            self.bind_negation(k, it)
+        if "postneg" in roles:
+            self.bind_negation(k, it, postfix_only=True)
+        if "with" in roles:
+            nxt = self.after(k)
+            if (
+                nxt
+                and nxt[1].kind == "term"
+                and not nxt[1].role
+                and nxt[1].has(Kind.TAG_KEY)
+                and not nxt[1].has(Kind.VALUE, Kind.DIMENSION)
+                and not self.adjacent_value_of(nxt[0], nxt[1])
+            ):
+                nxt[1].role = "has_tag"  # "with an owner tag"; "with team <value>" is a value instead
+            it.bound = True
+        if "group" in roles:
+            self.bind_group(k, it)
+        if "which" in roles:
+            self.bind_which(k, it)
+        if "sort" in roles:
+            nxt = self.after(k, skip=("group",))
+            if nxt and nxt[1].kind == "term" and nxt[1].has(Kind.METRIC):
+                nxt[1].role = "sort_metric"
+                self.sort_metric = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
+                self.direction = self.direction or "desc"
+            it.bound = True
+        if "asc" in roles or "desc" in roles:
+            self.direction = "asc" if "asc" in roles else "desc"
+            self.direction_said = True
+            it.bound = True
+        if "instead" in roles:
+            self.p.replaced_dimensions = True
+        if roles and set(roles) <= {
+            "and",
+            "or",
+            "compare",
+            "sum",
+            "list",
+            "also",
+            "only",
+            "exists",
+            "instead",
+            "all_time",
+        }:
+            it.bound = True
+            if "all_time" in roles:
+                self.p.all_time = True
+            if "list" in roles:
+                self.list_requested = True
+
+    def bind_negation(self, k: int, it: Item, postfix_only: bool = False) -> None:
+        j = len(self.items) if postfix_only else k + 1
+        negated_any = False
+        while j < len(self.items):
+            nxt = self.items[j]
+            if nxt.kind == "marker" and set(nxt.roles) & {"and", "or", "with", "exists"}:
+                j += 1
+                continue
+            if nxt.kind != "term" or nxt.role:
+                break
+            if nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TAG_KEY) and not (
+                nxt.has(Kind.DIMENSION) and not nxt.has(Kind.VALUE)
+            ):
+                nxt.role = "negated"
+                negated_any = True
+                j += 1
+                continue
+            if nxt.has(Kind.DIMENSION, Kind.TABLE) and self.adjacent_value_of(j, nxt):
+                nxt.role = "qualifier"
+                j += 1
+                continue
+            if nxt.has(Kind.TAG_DIMENSION) and not negated_any:
+                nxt.role = "negated"
+                negated_any = True
+            break
+        if not negated_any and it.text.lower() in POSTFIX_NEGATIONS and k > 0:
+            prev = self.items[k - 1]  # "where the owner tag is missing"
+            if prev.kind == "term" and not prev.role and prev.has(Kind.TAG_KEY) and it.start - prev.end <= 2:
+                prev.role = "negated"
+                negated_any = True
+        it.bound = negated_any
+
+    def group_target(self, it: Item) -> list[DimensionRef] | None:
+        """The dimensions an item names when grouped by: a dimension, a tag key, a time dimension, or
+        a table (its identifying and naming dimensions)."""
+        m = it.first(Kind.TAG_KEY, Kind.DIMENSION, Kind.TIME_DIMENSION, Kind.TAG_DIMENSION)
+        if m is not None and m.kind == Kind.DIMENSION and it.has(Kind.TABLE):
+            table = it.first(Kind.TABLE).name  # type: ignore[union-attr]
+            labels = self.v.label_dimensions.get(table, ())
+            if m.name in labels:
+                return [DimensionRef(name=n) for n in labels]
+        if m is not None:
+            return [DimensionRef(name=m.name)]
+        t = it.first(Kind.TABLE)
+        if t is not None and self.v.label_dimensions.get(t.name):
+            return [DimensionRef(name=n) for n in self.v.label_dimensions[t.name]]
+        return None
+
+    def entity_target(self, it: Item) -> list[DimensionRef] | None:
+        """For "which <value words> ...": values name rows of a table, grouped by that table's labels."""
+        target = self.group_target(it)
+        if target is not None:
+            return target
+        for m in it.meanings:
+            if m.kind in (Kind.VALUE, Kind.BOOLEAN):
+                tables = self.v.tables_of(m.name)
+                if len(tables) == 1 and self.v.label_dimensions.get(tables[0]):
+                    return [DimensionRef(name=n) for n in self.v.label_dimensions[tables[0]]]
+        return None
+
+    def add_group(self, it: Item, refs: list[DimensionRef], role: str = "group") -> None:
+        it.role = role
+        for ref in refs:
+            if ref.name.partition(":")[0] in self.v.tag_dimensions and ":" not in ref.name:
+                keys = self.v.tag_dimensions[ref.name].tag_keys
+                self.p.problems.append(f"which {ref.name} key? (e.g. {', '.join(keys[:4])})")
+                self.p.suggestions.extend(f"by {k} {ref.name}" for k in keys[:4])
+                continue
+            if ref.name in self.v.time_dimension_tables and ref.grain is None:
+                self.time_hint = self.time_hint or ref.name
+                self.grains.append(Grain.DAY if it.text.lower() in ("day", "date", "days", "dates") else None)
+                continue
+            if ref not in self.p.dimensions:
+                self.p.dimensions.append(ref)
+
+    def bind_group(self, k: int, it: Item) -> None:
+        j = k + 1
+        while j < len(self.items):
+            nxt = self.items[j]
+            if nxt.kind == "time" and nxt.time and nxt.time.grain:
+                it.bound = True
+                return
+            if nxt.kind != "term" or nxt.role:
+                return
+            if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION):
+                nxt.role = "sort_metric"
+                self.sort_metric = nxt.first(Kind.METRIC).name  # type: ignore[union-attr]
+                it.bound = True
+                return
+            if nxt.has(*_FILTERING) and not nxt.has(Kind.TAG_KEY):
+                return  # "owned by alice": a value, not a grouping
+            refs = self.group_target(nxt)
+            if refs is None:
+                return
+            self.add_group(nxt, refs)
+            it.bound = True
+            following = self.after(j)
+            if following and following[1].kind == "marker" and set(following[1].roles) & {"and"}:
+                after_and = self.after(following[0])
+                if (
+                    after_and
+                    and after_and[1].kind == "term"
+                    and after_and[1].has(*_GROUPABLE)
+                    and not after_and[1].has(Kind.METRIC, *_FILTERING)
+                ):
+                    following[1].bound = True
+                    j = after_and[0]
+                    continue
+            return
+
+    def bind_which(self, k: int, it: Item) -> None:
+        nxt = self.after(k)
+        if nxt is None:
+            return
+        target = nxt[1]
+        if target.kind == "quantity" and target.quantity and target.quantity.kind == "rank":
+            return  # "which 10 <entities>": the rank binds
+        if target.kind != "term" or target.role or target.has(Kind.METRIC):
+            return
+        if target.has(*_FILTERING) and not target.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY):
+            return  # "which <value words> are <yes/no word>": a listing
+        if target.has(Kind.TIME_DIMENSION) and not target.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY):
+            return  # "what <time dimension synonym> ...": a date condition, not a grouping
+        refs = self.group_target(target)
+        if refs is None:
+            return
+        self.add_group(target, refs, role="which")
+        labels = {n for ls in self.v.label_dimensions.values() for n in ls}
+        if target.has(Kind.TABLE) or all(r.name in labels for r in refs):
+            self.which_refs.extend(refs)
+            self.which_tables.extend(t for r in refs for t in self.v.tables_of(r.name))
+        self.singular_target = self.singular_target or not target.plural
+        it.bound = True
+
+    def bind_rank(self, k: int, it: Item) -> None:
+        q = it.quantity
+        assert q is not None
+        self.limit = q.limit
+        if q.direction:
+            self.direction = q.direction
+            self.direction_said = True
+        if q.size:
+            self.sort_size = True
+        j = k + 1
+        while j < len(self.items):
+            nxt = self.items[j]
+            if nxt.kind == "super":
+                self.direction = nxt.direction
+                self.direction_said = True
+                nxt.bound = True
+                j += 1
+                continue
+            if nxt.kind != "term" or nxt.role:
+                break
+            if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION):
+                nxt.role = "sort_metric"
+                self.sort_metric = nxt.first(Kind.METRIC).name  # type: ignore[union-attr]
+                j += 1
+                continue
+            refs = self.entity_target(nxt)
+            if refs is not None:
+                self.add_group(nxt, refs, role="ranked" if not nxt.has(*_FILTERING) else "ranked_value")
+                if nxt.role == "ranked_value":
+                    nxt.role = ""  # its value still filters
+            break
+        it.bound = True
+
+    def bind_super(self, k: int, it: Item) -> None:
+        if not self.direction_said:
+            self.direction = it.direction  # "the 3 accounts with the lowest spend"
+            self.direction_said = True
+        if it.text.lower() in TRUE_SUPERLATIVES:
+            self.superlative = True
+        if it.text.lower() in SIZE_WORDS:
+            self.sort_size = True
+        nxt = self.after(k)
+        prev = self.before(k)
+        if nxt and nxt[1].kind == "term" and not nxt[1].role:
+            t = nxt[1]
+            if t.has(Kind.METRIC):
+                t.role = "sort_metric"
+                self.sort_metric = t.first(Kind.METRIC).name  # type: ignore[union-attr]
+                self.sort_size = False
+                it.bound = True
+                return
+            tables = [x for x in self.tables_of_item(t) if x in self.v.count_metric]
+            if self.sort_size and self.v.unit_dimension("gb"):
+                it.bound = True  # "the biggest <entities>": sorted by size, not by how many
+                return
+            if tables and (t.has(Kind.TABLE) or t.has(Kind.VALUE, Kind.BOOLEAN)):
+                self.sort_count_table = tables[0]
+                self.sort_size = False
+                if t.has(Kind.TABLE) and not t.has(*_FILTERING):
+                    t.role = "count_subject"
+                it.bound = True
+                return
+        if prev and prev[1].kind == "term" and prev[1].has(Kind.METRIC):
+            self.sort_metric = self.sort_metric or prev[1].first(Kind.METRIC).name  # type: ignore[union-attr]
+            prev[1].role = prev[1].role or "sort_metric"
+            self.sort_size = False
+        it.bound = True
+
+    def bind_compare(self, k: int, it: Item) -> None:
+        q = it.quantity
+        assert q is not None
+        prev = self.before(k)
+        nxt = self.after(k)
+        op = Op(q.op)
+        value: object = q.value
+        prev_t = prev[1] if prev and prev[1].kind == "term" else None
+        next_t = nxt[1] if nxt and nxt[1].kind == "term" else None
+        grouped = (
+            bool(self.p.dimensions)
+            or any(x.kind == "marker" and "group" in x.roles for x in self.items)
+            or any(x.kind == "marker" and "which" in x.roles for x in self.items[:k])
+        )
+        unit_dim = self.v.unit_dimension(q.unit) if q.unit in ("gb",) or q.size else None
+        if q.unit is None and q.size:
+            unit_dim = self.v.unit_dimension("gb")
+        if q.unit == "percent" and isinstance(value, (int, float)):
+            value = value / 100
+        if (
+            prev_t is not None
+            and prev_t.has(Kind.DIMENSION)
+            and prev_t.first(Kind.DIMENSION).name in self.v.number_dimensions
+        ):  # type: ignore[union-attr]
+            prev_t.role = "compared"
+            self.p.filters.append(
+                Filter(
+                    field=prev_t.first(Kind.DIMENSION).name,
+                    op=op,  # type: ignore[union-attr]
+                    value=value,
+                )
+            )
+            return
+        if next_t is not None and q.unit is None and not next_t.has(Kind.METRIC):
+            tables = [x for x in self.tables_of_item(next_t) if x in self.v.count_metric]
+            if tables and next_t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
+                if next_t.has(Kind.TABLE) and not next_t.has(*_FILTERING):
+                    next_t.role = "count_subject"
+                self.having.append((self.v.count_metric[tables[0]], op, value, None))
+                return
+        metric_t = (
+            prev_t
+            if prev_t is not None and prev_t.has(Kind.METRIC)
+            else (next_t if next_t is not None and next_t.has(Kind.METRIC) else None)
+        )
+        if metric_t is not None:
+            metric = metric_t.first(Kind.METRIC).name  # type: ignore[union-attr]
+            if unit_dim and not grouped and self.v.metric_format(metric) == q.unit:
+                metric_t.role = "compared"
+                self.p.filters.append(Filter(field=unit_dim, op=op, value=value))
+                return
+            self.having.append((metric, op, value, q.unit))
+            return
+        if unit_dim and (q.unit == "gb" or q.size):
+            self.p.filters.append(Filter(field=unit_dim, op=op, value=value))
+            return
+        if q.unit == "currency":
+            self.having.append((None, op, value, "currency"))
+            return
+        self.having.append((None, op, value, q.unit))
+
+    # --- defaults ---------------------------------------------------------------------------------
+
+    def default_role(self, k: int, it: Item) -> None:
+        if it.has(Kind.METRIC):
+            it.role = "metric"
+            return
+        if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
+            it.role = "segment"
+            return
+        if it.has(Kind.VALUE, Kind.BOOLEAN):
+            if not self.weak_value_ok(k, it) and not it.has(Kind.DIMENSION, Kind.TABLE):
+                it.role = "ignored_weak"
+                return
+            if it.has(Kind.VALUE, Kind.BOOLEAN) and not it.weak:
+                it.role = "filter"
+                return
+            if it.weak and self.weak_value_ok(k, it):
+                it.role = "filter"
+                return
+        if it.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY) and self.adjacent_value_of(k, it):
+            it.role = "qualifier"
+            if it.has(Kind.TABLE):
+                # "how many <value> <entities>": those are counted; "... in <value> <entities>": where
+                target = self.qualified_tables if self.after_preposition(k) else self.entity_tables
+                target.extend(x.name for x in it.all(Kind.TABLE))
+            return
+        if it.has(Kind.TIME_DIMENSION) and not it.has(Kind.DIMENSION):
+            it.role = "time_hint"
+            self.time_hint = self.time_hint or it.first(Kind.TIME_DIMENSION).name  # type: ignore[union-attr]
+            return
+        if it.has(Kind.DIMENSION, Kind.TAG_KEY) and it.weak and self.superlative and not self.p.dimensions:
+            refs = self.group_target(it)
+            if refs:
+                self.add_group(it, refs, role="ranked")  # "where do we spend the most" (where: a synonym)
+                return
+        if it.has(Kind.DIMENSION, Kind.TAG_KEY) and not it.weak:
+            refs = self.group_target(it)
+            prev_tok = self.r.token_before(it)
+            after_each = prev_tok is not None and prev_tok.text in ("each", "every")
+            of_something = self.after_preposition_word(it)
+            if refs and self.is_column(it):
+                it.role = "column"
+                self.columns.extend(r for r in refs if r not in self.columns)
+                return
+            plural_group = refs and (it.plural or after_each) and not of_something
+            entity_rows = (
+                self.asks_for_other_metric()
+                and not self.p.dimensions
+                and (self.having or self.list_requested)
+            )  # "<entities> that spent over ...", "show <entities> and ..."
+            if plural_group and (not it.has(Kind.TABLE) or entity_rows):
+                self.add_group(it, refs)  # "<entities> that spent more than ...", "<dimension>s with ..."
+                return
+            if refs and self.direction is not None and not self.p.dimensions and not of_something:
+                self.add_group(it, refs, role="ranked")  # "the <entity> with the highest <metric>"
+                return
+        if it.has(Kind.TABLE):
+            it.role = "entity"
+            self.entity_tables.extend(x.name for x in it.all(Kind.TABLE))
+            return
+        if it.has(Kind.DIMENSION, Kind.TAG_KEY):
+            if it.weak:
+                it.role = "ignored_weak"
+                return
+            it.role = "unplaced"
+            return
+        if it.has(Kind.TAG_DIMENSION):
+            it.role = "unplaced"
+            return
+        it.role = "unplaced"
+
+    def which_one(self) -> bool:
+        """ "which of those is ...", "which one has ...": a single winner is asked for."""
+        for it in self.items:
+            if it.kind == "marker" and "which" in it.roles:
+                following = [t.text for t in self.r.tokens[it.end : it.end + 4]]
+                following = [w for w in following if w not in ("of", "those", "them", "these", "the")][:1]
+                if following in (["one"], ["is"], ["was"], ["has"], ["had"]) or it.text.lower().endswith(
+                    "one"
+                ):
+                    return True
+        return False
+
+    def is_column(self, it: Item) -> bool:
+        """In a question that computes nothing, a dimension that names or identifies rows ("the names
+        of", "their region", "with its size") is a column of the listing."""
+        if self.asks_for_other_metric() or self.count_requested or self.direction is not None or self.grains:
+            return False
+        before = self.r.token_before(it)
+        after = self.r.tokens[it.end] if it.end < len(self.r.tokens) else None
+        m = it.first(Kind.DIMENSION, Kind.TAG_KEY)
+        labels = {n for ls in self.v.label_dimensions.values() for n in ls}
+        if m is not None and m.name in labels and not it.has(Kind.TABLE):
+            return True
+        if before is not None and before.text in ("their", "its", "with", "plus", "including"):
+            return True
+        return (
+            before is not None and before.text == "the" and after is not None and after.text in ("of", "for")
+        )
+
+    def after_preposition_word(self, it: Item) -> bool:
+        """ "of all accounts", "for our regions": the noun is what the number covers, not a grouping."""
+        i = it.start - 1
+        while i >= 0 and self.r.tokens[i].text in (
+            "all",
+            "the",
+            "our",
+            "my",
+            "their",
+            "these",
+            "those",
+            "any",
+        ):
+            i -= 1
+        return i >= 0 and self.r.tokens[i].text in ("of", "for", "on", "in", "from", "to", "across", "over")
+
+    def rank_suggestions(self, metric: str) -> list[str]:
+        tables = self.v.metric_tables.get(metric, ())
+        out = []
+        for name, d in self.v.dimensions.items():
+            if d.enum and any(t in tables for t in self.v.dimension_tables.get(name, [])):
+                out.append(
+                    f"top 5 {(d.synonyms or (name.replace('_', ' '),))[0]} by {metric.replace('_', ' ')}"
+                )
+        return out[:4]
+
+    def after_preposition(self, k: int) -> bool:
+        """Whether the noun phrase ending at item ``k`` ("<v1> and <v2> <entities>") follows in/of/for..."""
+        j = k - 1
+        while j >= 0:
+            it = self.items[j]
+            if (it.kind == "term" and it.has(*_FILTERING)) or (
+                it.kind == "marker" and set(it.roles) & {"and", "or"}
+            ):
+                j -= 1
+                continue
+            break
+        if j >= 0 and self.items[j].kind == "marker" and "count" in self.items[j].roles:
+            return False  # "number of <value> <entities>": what is counted
+        first = self.items[j + 1]
+        before = self.r.token_before(first)
+        return before is not None and before.text in (
+            "in",
+            "from",
+            "of",
+            "for",
+            "across",
+            "within",
+            "under",
+            "on",
+            "at",
+            "inside",
+            "to",
+        )
+
+    def asks_for_other_metric(self) -> bool:
+        """Some metric other than counting rows is asked for, so a plural table word is a grouping."""
+        named = any(it.kind == "term" and it.has(Kind.METRIC) for it in self.items)
+        return named or any(m is not None for m, *_ in self.having)
+
+    # --- assembling -------------------------------------------------------------------------------
+
+    def filter_from(self, m: Meaning, negated: bool) -> Filter | None:
+        if m.kind == Kind.BOOLEAN:
+            return Filter(field=m.name, op=Op.EQ, value=(not m.value) if negated else bool(m.value))
+        if m.kind == Kind.VALUE:
+            return Filter(field=m.name, op=Op.NE if negated else Op.EQ, value=str(m.value))
+        if m.kind == Kind.TAG_KEY:
+            return Filter(field=m.name, op=Op.IS_NULL if negated else Op.IS_NOT_NULL)
+        return None
+
+    def assemble(self) -> None:
+        p = self.p
+        by_field: dict[str, list[Filter]] = {}
+        ratio_booleans: list[str] = []
+        named_metrics = [
+            it.first(Kind.METRIC).name
+            for it in self.items  # type: ignore[union-attr]
+            if it.kind == "term" and it.role in ("metric", "sort_metric")
+        ]
+        for it in self.items:
+            if it.kind != "term":
+                continue
+            if it.role in ("metric", "sort_metric"):
+                for m in it.all(Kind.METRIC)[:1]:
+                    if m.name not in p.metrics:
+                        p.metrics.append(m.name)
+            elif it.role in ("filter", "negated", "has_tag") or (it.role == "" and it.has(*_FILTERING)):
+                negated = it.role == "negated"
+                if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
+                    self.add_segment(it.first(Kind.SEGMENT).name, negated)  # type: ignore[union-attr]
+                    continue
+                m = it.first(Kind.VALUE, Kind.BOOLEAN, Kind.TAG_KEY)
+                if m is None and it.has(Kind.TAG_DIMENSION) and negated:
+                    no_tags = self.boolean_for_untagged()
+                    if no_tags:
+                        by_field.setdefault(no_tags, []).append(Filter(field=no_tags, op=Op.EQ, value=True))
+                    continue
+                if m is None:
+                    continue
+                if (
+                    m.kind == Kind.BOOLEAN
+                    and m.name in self.v.ratio_of_boolean
+                    and (self.ratio_requested or set(self.v.ratio_of_boolean[m.name]) & set(named_metrics))
+                ):
+                    if (not m.value) != negated:
+                        ratios = ", ".join(self.v.ratio_of_boolean[m.name])
+                        p.problems.append(
+                            f"the model has {ratios} (the share where {m.name} is true), not "
+                            f"its complement; ask for that and subtract from 100%"
+                        )
+                        p.suggestions.extend(r.replace("_", " ") for r in self.v.ratio_of_boolean[m.name])
+                    ratio_booleans.append(m.name)
+                    continue
+                f = self.filter_from(m, negated)
+                if f is not None:
+                    by_field.setdefault(f.field, []).append(f)
+            elif it.role == "segment":
+                self.add_segment(it.first(Kind.SEGMENT).name, False)  # type: ignore[union-attr]
+        self.merge_filters(by_field)
+        self.absorb_metrics()
+        if self.ratio_requested:
+            self.pick_ratio(ratio_booleans)
+        for metric, op, value, unit in self.having:
+            if metric is None:
+                metric = self.metric_for_unit(unit)
+                if metric is None:
+                    p.problems.append("a number without saying what it compares (e.g. '<metric> over 100')")
+                    continue
+            if metric not in p.metrics and (p.metrics or not self.count_table()):
+                p.metrics.append(metric)
+            p.filters.append(Filter(field=metric, op=op, value=value))  # type: ignore[arg-type]
+        self.pick_count()
+        other_having = [
+            f for f in p.filters if f.field in self.v.metrics and f.field != (p.metrics or [""])[0]
+        ]
+        if self.count_requested and other_having and not p.dimensions:
+            p.problems.append(
+                "counting rows by a condition on another metric needs a breakdown; ask for the list instead"
+            )
+            p.suggestions.append(f"{self.r.question.lower().replace('how many', '').strip()} (as a list)")
+        self.pick_listing()
+        self.place_grains()
+        self.place_order()
+        self.place_time_dimension()
+
+    def place_time_dimension(self) -> None:
+        """A time range applies to each metric's default date unless the question names another
+        ("created in the last 30 days")."""
+        p = self.p
+        if p.time_range is None or p.time_range.dimension:
+            return
+        hint = self.time_hint
+        tables = [t for m in p.metrics for t in self.v.metric_tables.get(m, ())]
+        if not tables and (t := self.count_table()):
+            tables = [t]
+        if hint is None:
+            undated = [t for t in tables if not self.v.default_time.get(t)]
+            if tables and len(undated) == len(tables):
+                own = {d for t in undated for d in self.v.table_time_dimensions.get(t, [])}
+                p.problems.append(
+                    "which date the time range applies to"
+                    + (f" (e.g. {', '.join(sorted(own))})" if own else "")
+                )
+                p.suggestions.extend(sorted(own))
+            return
+        if any(self.v.default_time.get(t) != hint for t in tables) or not tables:
+            p.time_range = p.time_range.model_copy(update={"dimension": hint})
+
+    def boolean_for_untagged(self) -> str | None:
+        for name, d in self.v.dimensions.items():
+            if d.type == "boolean" and any("tag" in s for s in (*d.synonyms, d.name)):
+                return name
+        return None
+
+    def add_segment(self, name: str, negated: bool) -> None:
+        if not negated:
+            if name not in self.p.segments:
+                self.p.segments.append(name)
+            return
+        seg = next(s for s in self.v.model.segments if s.name == name)
+        if len(seg.filters) != 1:
+            self.p.problems.append(f"cannot exclude '{name}', which combines several conditions")
+            return
+        f = seg.filters[0]
+        flipped = {
+            Op.EQ: Op.NE,
+            Op.NE: Op.EQ,
+            Op.IN: Op.NOT_IN,
+            Op.NOT_IN: Op.IN,
+            Op.IS_NULL: Op.IS_NOT_NULL,
+            Op.IS_NOT_NULL: Op.IS_NULL,
+        }.get(f.op)
+        if flipped is None:
+            self.p.problems.append(f"cannot exclude '{name}'")
+            return
+        if isinstance(f.value, bool) and f.op == Op.EQ:
+            self.p.filters.append(Filter(field=f.field, op=Op.EQ, value=not f.value))
+        else:
+            self.p.filters.append(Filter(field=f.field, op=flipped, value=f.value))
+
+    def merge_filters(self, by_field: dict[str, list[Filter]]) -> None:
+        p = self.p
+        compare = bool(p.markers & {"compare"})
+        summed = bool(p.markers & {"sum", "or"})
+        for name, fs in by_field.items():
+            pos = list(dict.fromkeys(f.value for f in fs if f.op == Op.EQ))
+            neg = list(dict.fromkeys(f.value for f in fs if f.op == Op.NE))
+            other = [f for f in fs if f.op not in (Op.EQ, Op.NE)]
+            if fs and isinstance(fs[0].value, bool):
+                values = {f.value for f in fs}
+                if len(values) > 1:
+                    p.problems.append(f"both yes and no for '{name}'")
+                p.filters.append(fs[0])
+                continue
+            if len(pos) == 1:
+                p.filters.append(Filter(field=name, op=Op.EQ, value=pos[0]))
+            elif len(pos) > 1:
+                p.filters.append(Filter(field=name, op=Op.IN, value=tuple(pos)))  # type: ignore[arg-type]
+                if (compare or not summed) and not any(d.name == name for d in p.dimensions):
+                    p.dimensions.append(DimensionRef(name=name))
+            if len(neg) == 1:
+                p.filters.append(Filter(field=name, op=Op.NE, value=neg[0]))
+            elif len(neg) > 1:
+                p.filters.append(Filter(field=name, op=Op.NOT_IN, value=tuple(neg)))  # type: ignore[arg-type]
+            for f in other:
+                if f not in p.filters:
+                    p.filters.append(f)
+
+    def absorb_metrics(self) -> None:
+        """ "<derived metric words> <value> <base metric>": the derived metric is built from the base one, so
+        the base one is part of it, not a second metric."""
+        from compiler import catalog_for
+
+        p = self.p
+        if len(p.metrics) < 2:
+            return
+        catalog = catalog_for(self.v.model)
+        spans = {}
+        for it in self.items:
+            if it.role == "metric":
+                spans.setdefault(it.first(Kind.METRIC).name, it)  # type: ignore[union-attr]
+        keep = []
+        for name in p.metrics:
+            absorbed = False
+            for other in p.metrics:
+                if other == name or name not in catalog.metric_dependencies(catalog.metric(other))[1:]:
+                    continue
+                a, b = spans.get(other), spans.get(name)
+                if (
+                    a
+                    and b
+                    and not any(
+                        x.kind == "marker" and set(x.roles) & {"and", "or", "compare"}
+                        for x in self.items
+                        if min(a.start, b.start) < x.start < max(a.start, b.start)
+                    )
+                ):
+                    absorbed = True
+            if not absorbed:
+                keep.append(name)
+        p.metrics = keep
+
+    def pick_ratio(self, booleans: list[str]) -> None:
+        p = self.p
+        ratios = [m for m in p.metrics if self.v.metrics[m].type == "ratio"]
+        if ratios:
+            return
+        candidates = [r for b in booleans for r in self.v.ratio_of_boolean.get(b, [])]
+        if candidates:
+            p.metrics.insert(0, candidates[0])
+            return
+        p.problems.append("a share or percentage of something the model has no ratio for")
+        p.suggestions.extend(m.name.replace("_", " ") for m in self.v.model.metrics if m.type == "ratio")
+
+    def metric_for_unit(self, unit: str | None) -> str | None:
+        fmt = unit or "number"
+        for m in self.p.metrics:
+            if self.v.metric_format(m) == fmt:
+                return m
+        if unit is None and len(self.p.metrics) == 1:
+            return self.p.metrics[0]
+        table = self.count_table() if unit is None else None
+        if table in self.v.count_metric:
+            return self.v.count_metric[table]  # type: ignore[index]
+        for m in self.v.model.metrics:
+            if m.format == fmt and m.type == "simple":
+                return m.name
+        return None
+
+    def count_table(self, prefer: str | None = None) -> str | None:
+        """The table whose rows a count or listing is about: named tables first, then the table the
+        model ties to the counting phrase (a synonym of a count metric), then the tables of the values and
+        yes/no words used; one that reaches every dimension asked about wins."""
+        candidates = self.table_candidates(prefer)
+        for t in candidates:
+            if self.reaches_all(t):
+                return t
+        return candidates[0] if candidates else None
+
+    def reaches_all(self, table: str) -> bool:
+        from compiler import catalog_for
+        from models.errors import UserError
+
+        catalog = catalog_for(self.v.model)
+        names = [d.name for d in self.p.dimensions] + [
+            f.field for f in self.p.filters if f.field not in self.v.metrics
+        ]
+        try:
+            for n in names:
+                catalog.resolve_dimension(n, catalog.tables[table], "dimensions")
+        except UserError:
+            return False
+        return True
+
+    def table_candidates(self, prefer: str | None = None) -> list[str]:
+        out: list[str] = []
+        explicit = [
+            t for t in (*self.entity_tables, *(t for t in self.count_tables if t in self.entity_tables))
+        ]
+        if self.sort_count_table:
+            explicit.append(self.sort_count_table)
+        for t in explicit:
+            if t in self.v.count_metric or t in self.v.label_dimensions:
+                out.append(t)
+        if prefer:
+            out.append(prefer)
+        out.extend(t for t in self.count_tables if t in self.v.count_metric)
+        seen: list[str] = []
+        shared: list[str] = []  # tables of dimensions that several tables share
+        for it in self.items:
+            if it.kind == "term" and it.role in (
+                "filter",
+                "negated",
+                "",
+                "ranked_value",
+                "qualifier",
+                "segment",
+            ):
+                m = it.first(Kind.SEGMENT, Kind.VALUE, Kind.BOOLEAN)
+                if m is not None:
+                    tables = self.tables_of_meaning(m)
+                    (seen if len(set(tables)) == 1 else shared).extend(tables)
+        seen.extend(shared)
+        if self.time_hint:
+            seen.extend(self.v.tables_of(self.time_hint))  # "what was created last week?"
+        out.extend(t for t in seen if t in self.v.count_metric)
+        out.extend(
+            t for t in self.qualified_tables if t in self.v.count_metric or t in self.v.label_dimensions
+        )
+        return list(dict.fromkeys(out))
+
+    def pick_count(self) -> None:
+        p = self.p
+        if p.metrics and not self.count_requested:
+            return
+        if (
+            not p.metrics
+            and not self.count_requested
+            and self.direction is None
+            and not self.grains
+            and self.which_refs
+            and p.dimensions == self.which_refs
+            and not self.having
+            and self.count_table(prefer=self.which_tables[0]) in self.which_tables
+        ):
+            # "which accounts are in <value>?": the rows themselves, not a count per row
+            self.columns.extend(self.which_refs)
+            p.dimensions = []
+            return
+        needs_count = self.count_requested or (
+            not p.metrics
+            and (
+                p.dimensions
+                or self.grains
+                or self.sort_count_table
+                or (self.direction and not self.sort_size)
+                or (self.p.time_range and not self.list_requested and not self.time_hint)
+            )
+        )
+        if not needs_count:
+            return
+        if self.sort_size and not p.metrics and not self.count_requested and self.v.unit_dimension("gb"):
+            return  # "the 10 largest <entities>": a listing sorted by size
+        if (
+            self.partial
+            and not self.count_requested
+            and not self.entity_tables
+            and not self.sort_count_table
+            and not self.qualified_tables
+        ):
+            return
+        default_table = next((t for t, m in self.v.count_metric.items() if m == self.count_default), None)
+        table = self.count_table(prefer=default_table)
+        metric = self.v.count_metric.get(table) if table else None
+        if metric is None and self.sort_count_table:
+            metric = self.v.count_metric.get(self.sort_count_table)
+        metric = metric or self.count_default
+        if metric is None and self.v.count_metric and not p.metrics:
+            metric = self.fallback_count()
+        if metric is None:
+            if not p.metrics:
+                p.problems.append("what to count")
+            return
+        if metric not in p.metrics:
+            p.metrics.insert(0, metric)
+
+    def fallback_count(self) -> str | None:
+        from compiler import catalog_for
+        from models.errors import UserError
+
+        catalog = catalog_for(self.v.model)
+        names = [d.name for d in self.p.dimensions] + [f.field for f in self.p.filters]
+        for table, metric in self.v.count_metric.items():
+            try:
+                for n in names:
+                    catalog.resolve_dimension(n, catalog.tables[table], "dimensions")
+            except UserError:
+                continue
+            return metric
+        return None
+
+    def pick_listing(self) -> None:
+        p = self.p
+        if p.metrics:
+            p.listing = False
+            return
+        if self.partial and not self.entity_tables and not self.qualified_tables:
+            return
+        table = self.count_table()
+        if table is None:
+            if p.dimensions:
+                p.listing = True
+            return
+        labels = self.v.label_dimensions.get(table, ())
+        if not labels:
+            return
+        p.listing = True
+        dims = [DimensionRef(name=n) for n in labels]
+        for d in (*p.dimensions, *self.columns):
+            if d not in dims:
+                dims.append(d)
+        if self.sort_size and (unit_dim := self.v.unit_dimension("gb")):
+            dims.append(DimensionRef(name=unit_dim))
+            p.order_by.append(OrderBy(field=unit_dim, direction=self.direction or "desc"))
+        p.dimensions = dims
+
+    def place_grains(self) -> None:
+        p = self.p
+        if not self.grains:
+            return
+        dim = self.time_dimension_for_series()
+        if dim is None and self.partial and not p.metrics:
+            p.pending_grains = list(self.grains)  # "monthly" as a follow-up: the previous metric decides
+            return
+        if dim is None:
+            p.problems.append("which date to put the series on")
+            return
+        for g in dict.fromkeys(self.grains):
+            grain = g or self.auto_grain()
+            ref = DimensionRef(name=dim, grain=grain)
+            if not any(d.name == dim for d in p.dimensions):
+                p.dimensions.insert(0, ref)
+
+    def time_dimension_for_series(self) -> str | None:
+        if self.time_hint:
+            return self.time_hint
+        tables = [t for m in self.p.metrics for t in self.v.metric_tables.get(m, ())]
+        table = self.count_table()
+        if table:
+            tables.append(table)
+        for t in tables:
+            if self.v.default_time.get(t):
+                return self.v.default_time[t]
+        for t in tables:
+            own = self.v.table_time_dimensions.get(t, [])
+            if len(own) == 1:
+                self.time_hint = own[0]
+                return own[0]
+        return None
+
+    def auto_grain(self) -> Grain:
+        tr = self.p.time_range
+        if tr is None:
+            return Grain.MONTH
+        if tr.kind in ("current", "previous", "trailing") and tr.unit in (Grain.DAY, Grain.WEEK):
+            return Grain.DAY if tr.n * (7 if tr.unit == Grain.WEEK else 1) <= 62 else Grain.WEEK
+        if tr.kind in ("current", "previous") and tr.unit == Grain.MONTH:
+            return Grain.DAY if tr.n == 1 else (Grain.WEEK if tr.n <= 3 else Grain.MONTH)
+        if tr.kind == "month":
+            return Grain.DAY
+        if tr.kind == "between" and tr.start and tr.end:
+            days = (tr.end - tr.start).days
+            return Grain.DAY if days <= 62 else (Grain.WEEK if days <= 190 else Grain.MONTH)
+        if tr.kind == "quarter" or (tr.unit == Grain.QUARTER and tr.n == 1):
+            return Grain.WEEK
+        return Grain.MONTH
+
+    def place_order(self) -> None:
+        p = self.p
+        wants_order = self.direction is not None or self.limit is not None
+        if not wants_order:
+            return
+        singular = self.singular_target or self.which_one()
+        p.rank = (self.direction or "desc", self.limit or (1 if singular and self.superlative else None))
+        p.sort_metric = self.sort_metric
+        if p.listing and not p.metrics:
+            if self.limit:
+                p.limit = self.limit
+            return
+        field_name = self.sort_metric
+        if field_name is None and self.sort_count_table in self.v.count_metric:
+            field_name = self.v.count_metric[self.sort_count_table]  # type: ignore[index]
+        if field_name is None and p.metrics:
+            field_name = p.metrics[0]
+        if field_name is None:
+            return
+        if field_name not in p.metrics:
+            p.metrics.append(field_name)
+        grouped = [d for d in p.dimensions if d.grain is None]
+        if not grouped and not p.listing:
+            if self.superlative and not self.partial and not any(d.grain for d in p.dimensions):
+                # "what costs the most?": the most of what? ranking one total answers nothing
+                p.problems.append(
+                    f"the {'highest' if (self.direction or 'desc') == 'desc' else 'lowest'} "
+                    f"{field_name.replace('_', ' ')} of what?"
+                )
+                p.suggestions.extend(self.rank_suggestions(field_name))
+            return  # one number: nothing to rank
+        p.order_by.insert(0, OrderBy(field=field_name, direction=self.direction or "desc"))
+        if self.limit is not None:
+            p.limit = self.limit
+        elif self.singular_target or any(
+            it.role in ("which", "ranked") and not it.plural for it in self.items
+        ):
+            p.limit = 1
+
+
+def interpret(reading: Reading, vocab: Vocabulary, partial: bool = False) -> Parts:
+    parts = _Interpreter(reading, vocab, partial).run()
+    _collect_unknowns(reading, parts, vocab)
+    return parts
+
+
+def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
+    """Unknown words in a position that usually restricts the answer make the mapper ask; others are
+    noted as ignored."""
+    items = reading.items
+    averages = [
+        m.name.replace("_", " ")
+        for m in vocab.model.metrics
+        if any(w in " ".join((m.name, m.description, *m.synonyms)).lower() for w in ("average", "avg"))
+    ]
+    for k, it in enumerate(items):
+        if it.kind == "unknown":
+            prev_tok = reading.token_before(it)
+            nxt = items[k + 1] if k + 1 < len(items) else None
+            value_like = any(ch.isdigit() or ch in ".:_/@" for ch in it.text) or (
+                it.start > 0 and it.text[:1].isupper() and not it.text.isupper() and len(it.text) > 2
+            )
+            after_preposition = prev_tok is not None and prev_tok.text in VALUE_PREPOSITIONS
+            modifier = (
+                nxt is not None
+                and nxt.start == it.end
+                and nxt.kind == "term"
+                and nxt.role
+                in ("metric", "entity", "filter", "count_subject", "ranked", "which", "group", "qualifier")
+            )
+            if it.text.lower() == "than":
+                parts.problems.append("a comparison without a number I could read")
+            elif it.text.lower() in TIME_LEFTOVERS:
+                parts.problems.append(f"the time range around '{it.text}'")
+                parts.suggestions.extend(("last month", "last 30 days", "this year", "since 2026-01-01"))
+            elif value_like or after_preposition or modifier:
+                parts.problems.append(f"unknown word '{it.text}'")
+            else:
+                parts.ignored.append(it.text)
+        elif it.kind == "term" and it.role in ("unplaced",):
+            parts.ignored.append(it.text)
+        elif (
+            it.kind == "marker"
+            and not it.bound
+            and set(it.roles) & {"avg", "ratio", "neg", "postneg", "with", "group", "which", "count", "sort"}
+        ):
+            if "avg" in it.roles:
+                parts.problems.append(f"'{it.text}' of what? the model has no such average")
+                parts.suggestions.extend(averages)
+            elif set(it.roles) & {"neg", "postneg"}:
+                parts.problems.append(f"what '{it.text}' applies to")
+            elif set(it.roles) & {"group"} and it.text.lower() not in (
+                "by",
+                "per",
+                "each",
+                "every",
+                "across",
+            ):
+                parts.ignored.append(it.text)
+        elif it.kind == "unit" and UNITS[it.text.split()[-1].lower()][1] != 1.0:
+            parts.ignored.append(it.text)  # numbers stay in the model's unit
+        elif it.kind == "ignored" or (it.kind == "super" and not it.bound):
+            parts.ignored.append(it.text)
+
+
+__all__ = ["Parts", "interpret"]

@@ -1,0 +1,255 @@
+"""The deterministic offline mapper: a question in plain English -> an Intent over the semantic model.
+
+No network, no randomness, no language model: the same question, model and values always give the
+same Mapping. Everything it knows about the estate comes from the model (see ``vocabulary.py``); the
+Python only knows English ("by", "top 5", "excluding", "last month").
+
+When it is not sure, it asks (status ``clarify``) rather than answering a different question; when it
+dropped words it did not need, it answers with ``complete=False`` so a hybrid mapper can double-check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping as MappingType
+from collections.abc import Sequence
+
+from compiler import catalog_for
+from compiler.resolve import resolve
+from models.errors import IntentError, UserError
+from models.intent import Intent
+from models.responses import Mapping
+from models.semantic_model import SemanticModel
+from runtime.mappers.describe import describe_intent
+from runtime.mappers.english import KNOWN_WORDS, TIME_LEFTOVERS
+from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up
+from runtime.mappers.interpretation import Parts, interpret
+from runtime.mappers.reading import Reading, read_question
+from runtime.mappers.refusals import refusal_reason
+from runtime.mappers.tokens import phrase_key, tokenize
+from runtime.mappers.vocabulary import Vocabulary
+
+# Checking names does not depend on the date; a far as-of keeps explicit past dates valid.
+_CHECK_AS_OF = dt.date(2199, 12, 31)
+_MAX_QUESTION = 1000
+_HELP_WORDS = frozenset({"help", "hello", "hi", "hey", "example", "examples"})
+_HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
+
+
+class OfflineMapper:
+    """Reads questions with the vocabulary of one model; build once, call ``map`` many times."""
+
+    name = "offline"
+
+    def __init__(
+        self,
+        model: SemanticModel,
+        values: MappingType[str, Sequence[str]] | None = None,
+        as_of: dt.date | None = None,
+    ):
+        self.model = model
+        self.as_of = as_of
+        self.vocab = Vocabulary.build(model, values)
+        self._spelling_set = frozenset(KNOWN_WORDS)
+        self._spellings = sorted(
+            {w for key in self.vocab.phrases for w in key if len(w) >= 4 and w.isalpha()}
+            | {w for w in KNOWN_WORDS if len(w) >= 4 and w.isalpha()}
+        )
+        self._catalog = catalog_for(model)
+
+    def map(self, question: str, previous: Intent | None = None, *, as_of: dt.date | None = None) -> Mapping:
+        """``as_of`` only dates phrases the user wrote without a year ("since February", "May 3");
+        relative ranges stay relative for the compiler to resolve. Never raises: a reading that
+        fails is a question to ask back, not an error page."""
+        try:
+            return self._map(question, previous, as_of or self.as_of or dt.date.today())
+        except (ValueError, KeyError, IndexError, TypeError, AssertionError) as e:  # pragma: no cover - a bug
+            return self._clarify(
+                f"I could not read that question ({type(e).__name__}); try rephrasing it", self._examples()
+            )
+
+    def _map(self, question: str, previous: Intent | None, as_of: dt.date) -> Mapping:
+        text = (question or "").strip()
+        if not text:
+            return self._clarify(f"ask a question about {self._topic()}", self._examples())
+        if len(text) > _MAX_QUESTION:
+            return Mapping(
+                status="refused", message="refused: the question is too long; ask one thing at a time"
+            )
+        tokens = tokenize(text)
+        reason = refusal_reason(text, tokens)
+        if reason:
+            return Mapping(status="refused", message=reason)
+        verified = self.vocab.verified.get(phrase_key(text))
+        if verified is not None:
+            return Mapping(status="answered", intent=verified, message=describe_intent(verified))
+
+        reading = read_question(text, self.vocab, as_of)
+        corrected = self._spelling(reading)
+        if corrected:
+            fixed = " ".join(
+                corrected[t.start][1] if t.start in corrected else t.orig for t in reading.tokens
+            )
+            reading = read_question(fixed, self.vocab, as_of)
+            tokens = reading.tokens
+        read_as = [f"'{a}' as '{b}'" for a, b in corrected.values()]
+        if previous is not None:
+            parts = interpret(reading, self.vocab, partial=True)
+            if looks_like_follow_up(tokens, parts) and self._usable(parts):
+                if parts.problems:
+                    return self._clarify_parts(parts)
+                intent = merge_follow_up(previous, parts, tokens, self.vocab)
+                return self._answer(intent, parts, reading, read_as)
+        parts = interpret(reading, self.vocab)
+        if not parts.has_domain_words and not parts.metrics and not parts.dimensions:
+            lowered = " ".join(t.text for t in tokens)
+            if {t.text for t in tokens} & _HELP_WORDS or any(p in lowered for p in _HELP_PHRASES):
+                return self._clarify(f"ask about {self._topic()}, for example:", self._examples())
+            about_time = previous is not None and any(t.text in TIME_LEFTOVERS for t in tokens)
+            if parts.time_range is None and "count" not in parts.markers and not about_time:
+                return Mapping(status="refused", message=self._out_of_scope())
+        if parts.problems:
+            return self._clarify_parts(parts)
+        if not parts.metrics and not parts.dimensions:
+            return self._clarify(
+                "what should I calculate? name a metric or something to list", self._examples()
+            )
+        intent = Intent(
+            metrics=tuple(parts.metrics),
+            dimensions=tuple(parts.dimensions),
+            filters=tuple(parts.filters),
+            segments=tuple(parts.segments),
+            time_range=parts.time_range,
+            order_by=tuple(parts.order_by),
+            limit=parts.limit,
+        )
+        return self._answer(intent, parts, reading, read_as)
+
+    def _spelling(self, reading: Reading) -> dict[int, tuple[str, str]]:
+        """Unknown words one typo away from exactly one known word ("resouces"): keyed by token offset.
+
+        The answer then says which words were read differently and is marked incomplete, so a hybrid
+        mapper double-checks it; anything less certain stays unknown and is asked about."""
+        out: dict[int, tuple[str, str]] = {}
+        for it in reading.items:
+            word = it.text.lower()
+            if it.kind != "unknown" or len(word) < 4 or not word.isalpha() or word in self._spelling_set:
+                continue
+            close = difflib.get_close_matches(word, self._spellings, n=2, cutoff=0.85)
+            if len(close) == 1 or (
+                len(close) == 2
+                and difflib.SequenceMatcher(None, word, close[0]).ratio()
+                > difflib.SequenceMatcher(None, word, close[1]).ratio() + 0.05
+            ):
+                out[reading.tokens[it.start].start] = (it.text, close[0])
+        return out
+
+    # --- results ----------------------------------------------------------------------------------
+
+    def _usable(self, parts: Parts) -> bool:
+        return bool(
+            parts.metrics
+            or parts.dimensions
+            or parts.filters
+            or parts.segments
+            or parts.time_range
+            or parts.order_by
+            or parts.limit
+            or parts.all_time
+            or parts.problems
+            or parts.rank
+            or parts.pending_grains
+        )
+
+    def _answer(self, intent: Intent, parts: Parts, reading: Reading, read_as: Sequence[str] = ()) -> Mapping:
+        try:
+            resolve(intent, self._catalog, _CHECK_AS_OF)
+        except IntentError as e:
+            return self._clarify(f"I could not build that query: {e}", tuple(e.choices[:8]))
+        except UserError as e:
+            return self._clarify(f"I could not build that query: {e}", self._examples())
+        message = describe_intent(intent)
+        if read_as:
+            message += f" (read {', '.join(read_as)})"
+        if parts.ignored:
+            message += f" (ignored: {', '.join(dict.fromkeys(parts.ignored))})"
+        return Mapping(
+            status="answered", intent=intent, message=message, complete=not parts.ignored and not read_as
+        )
+
+    def _clarify_parts(self, parts: Parts) -> Mapping:
+        suggestions = list(dict.fromkeys(parts.suggestions))
+        for problem in parts.problems:
+            if problem.startswith("unknown word '"):
+                word = problem.split("'")[1].lower()
+                suggestions.extend(self._close(word))
+        message = "I am not sure what you mean: " + "; ".join(dict.fromkeys(parts.problems))
+        return self._clarify(message, tuple(dict.fromkeys(suggestions))[:8] or self._examples())
+
+    def _clarify(self, message: str, suggestions: Sequence[str]) -> Mapping:
+        return Mapping(status="clarify", message=message, suggestions=tuple(suggestions), complete=False)
+
+    def _close(self, word: str) -> list[str]:
+        phrases = [" ".join(k) for k in self.vocab.phrases]
+        return difflib.get_close_matches(word, phrases, n=3, cutoff=0.75)
+
+    def _examples(self) -> tuple[str, ...]:
+        """A few questions this model can answer, made from its own metrics and dimensions."""
+        out: list[str] = []
+        used: set[str] = set()
+        formats: set[str] = set()
+        for m in self.model.metrics:
+            if not m.synonyms or len(out) >= 4 or m.format in formats:
+                continue
+            formats.add(m.format)
+            tables = self.vocab.metric_tables.get(m.name, ())
+            labels = {n for t in tables for n in self.vocab.label_dimensions.get(t, ())}
+            dim = next(
+                (
+                    d.name
+                    for t in self.model.tables
+                    if t.name in tables
+                    for d in t.dimensions
+                    if self.vocab.dimensions.get(d.name, d).enum
+                    and d.name not in labels
+                    and d.name not in used
+                ),
+                None,
+            )
+            if dim:
+                used.add(dim)
+            when = " last month" if any(self.vocab.default_time.get(t) for t in tables) else ""
+            out.append(
+                f"{m.name.replace('_', ' ')} by {dim.replace('_', ' ')}{when}"
+                if dim
+                else m.name.replace("_", " ") + when
+            )
+        return tuple(out)
+
+    def _topic(self) -> str:
+        what = self.model.description.rstrip(".") or "the data in the semantic model"
+        return what[0].lower() + what[1:]
+
+    def _out_of_scope(self) -> str:
+        return f"refused: that is outside what crq knows about ({self._topic()})"
+
+
+__all__ = ["OfflineMapper"]
+
+
+def _smoke() -> None:  # pragma: no cover - a manual check: python -m runtime.mappers.offline "question"
+    import sys
+
+    from semantic import load_model
+
+    mapper = OfflineMapper(load_model())
+    for q in sys.argv[1:]:
+        m = mapper.map(q)
+        print(q, "->", m.status, m.message)
+        if m.intent:
+            print("   ", m.intent.model_dump(exclude_defaults=True))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _smoke()

@@ -1,0 +1,158 @@
+"""Find numbers that constrain or rank: "more than 100", "over $5k", "bigger than 1 TB", "top 5".
+
+What a comparison applies to (a metric, or a number dimension) is decided by the mapper from the
+words around it; this module only reads the operator, the number and its unit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS
+
+_B = r"(?:^|(?<= ))"
+_E = r"(?= |$)"
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "bn": 1e9, "b": 1e9, "billion": 1e9}
+_WORD_NUM = "|".join(
+    sorted((w for w in NUMBER_WORDS if w not in ("a", "an") and " " not in w), key=len, reverse=True)
+)
+_NUMBER = (
+    rf"(\$ ?)?(\d+(?:\.\d+)?|{_WORD_NUM})(?: ?(k|thousand|mm|m|million|bn|billion)(?![a-z]))?"
+    rf"(?: ?({'|'.join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))})(?![a-z]))?"
+)
+_OPS = "|".join(
+    re.escape(p) for p, _ in sorted(COMPARATORS, key=lambda c: -len(c[0])) if not p.startswith("or ")
+)
+_OP_OF = dict(COMPARATORS)
+_TOP_WORDS = r"(top|first|highest|largest|biggest|greatest|bottom|lowest|smallest|cheapest|least|fewest)"
+_RANK_WORDS = (
+    r"(most|least|highest|lowest|largest|biggest|smallest|cheapest|costliest|priciest|top|fewest|"
+    r"greatest|heaviest|busiest)"
+)
+_DESC = {
+    "top",
+    "first",
+    "highest",
+    "largest",
+    "biggest",
+    "greatest",
+    "most",
+    "costliest",
+    "priciest",
+    "heaviest",
+    "busiest",
+}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """``kind``: "compare" (op, value, unit) or "rank" (limit n, direction, or None when not said)."""
+
+    kind: str
+    start: int
+    end: int
+    op: str = ""
+    value: float | tuple[float, float] = 0.0
+    unit: str | None = None  # a metric format: currency, gb, percent
+    limit: int | None = None
+    direction: str | None = None
+    size: bool = False  # said with a size word ("bigger than", "largest")
+
+
+def _number(dollar: str | None, digits: str, scale: str | None, unit: str | None) -> tuple[float, str | None]:
+    value = float(digits) if digits[0].isdigit() else float(NUMBER_WORDS[digits])
+    if scale:
+        value *= _SCALE[scale]
+    kind = None
+    if unit:
+        kind, factor = UNITS[unit]
+        value *= factor
+    if dollar:
+        kind = "currency"
+    return value, kind
+
+
+def _tidy(v: float) -> float:
+    return int(v) if float(v).is_integer() else round(v, 6)  # type: ignore[return-value]
+
+
+def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quantity]:
+    found: list[Quantity] = []
+    used: list[tuple[int, int]] = []
+
+    def claim(a: int, b: int) -> bool:
+        if taken(a, b) or any(not (b <= s or a >= e) for s, e in used):
+            return False
+        used.append((a, b))
+        return True
+
+    between = re.compile(rf"{_B}between {_NUMBER} and {_NUMBER}{_E}")
+    for m in between.finditer(text):
+        lo, unit_a = _number(m[1], m[2], m[3], m[4])
+        hi, unit_b = _number(m[5], m[6], m[7], m[8])
+        if lo <= hi and claim(m.start(), m.end()):
+            found.append(
+                Quantity("compare", m.start(), m.end(), "between", (_tidy(lo), _tidy(hi)), unit_a or unit_b)
+            )
+    compare = re.compile(rf"{_B}({_OPS}) {_NUMBER}{_E}")
+    for m in compare.finditer(text):
+        value, unit = _number(m[2], m[3], m[4], m[5])
+        if claim(m.start(), m.end()):
+            size = any(w in m[1] for w in ("bigger", "larger", "smaller"))
+            found.append(Quantity("compare", m.start(), m.end(), _OP_OF[m[1]], _tidy(value), unit, size=size))
+    trailing = re.compile(rf"{_B}{_NUMBER} (or more|or less|or fewer|or above|or below|plus|\+){_E}")
+    for m in trailing.finditer(text):
+        value, unit = _number(m[1], m[2], m[3], m[4])
+        op = ">=" if m[5] in ("or more", "or above", "plus", "+") else "<="
+        if claim(m.start(), m.end()):
+            found.append(Quantity("compare", m.start(), m.end(), op, _tidy(value), unit))
+    top = re.compile(rf"{_B}(?:the )?{_TOP_WORDS} (\d+|{_WORD_NUM}){_E}")
+    for m in top.finditer(text):
+        if claim(m.start(), m.end()):
+            found.append(
+                Quantity(
+                    "rank",
+                    m.start(),
+                    m.end(),
+                    limit=_count(m[2]),
+                    direction="desc" if m[1] in _DESC else "asc",
+                    size=m[1] in ("largest", "biggest", "smallest"),
+                )
+            )
+    ranked = re.compile(rf"{_B}(?:the )?(\d+|{_WORD_NUM}) {_RANK_WORDS}{_E}")
+    for m in ranked.finditer(text):
+        if claim(m.start(), m.end()):
+            found.append(
+                Quantity(
+                    "rank",
+                    m.start(),
+                    m.end(),
+                    limit=_count(m[1]),
+                    direction="desc" if m[2] in _DESC else "asc",
+                    size=m[2] in ("largest", "biggest", "smallest"),
+                )
+            )
+    counted = re.compile(
+        rf"{_B}(?:which|what|the|list|show|name|give me|list the|show the|show me the|"
+        rf"find the|what are the|which are the|get the) (\d+|{_WORD_NUM})(?= [a-z])"
+    )
+    for m in counted.finditer(text):
+        if claim(m.start(), m.end()):
+            found.append(Quantity("rank", m.start(), m.end(), limit=_count(m[1])))
+    limit = re.compile(
+        rf"{_B}(?:limit|limited to|limit to|only|just|max|at most) (\d+)(?: rows| results)?{_E}"
+    )
+    for m in limit.finditer(text):
+        if claim(m.start(), m.end()):
+            found.append(Quantity("rank", m.start(), m.end(), limit=_count(m[1])))
+    found.sort(key=lambda q: q.start)
+    return found
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
+
+
+__all__ = ["Quantity", "find_quantities"]

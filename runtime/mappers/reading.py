@@ -1,0 +1,197 @@
+"""Question text -> a left-to-right list of recognised pieces (``Item``), before any interpretation.
+
+Passes run from the most specific to the least, each on the words the earlier ones left: long model
+phrases that contain time words ("<metric> per day"), time phrases, numbers, every other model phrase,
+generic English markers, and last the words nobody recognised. Keeping positions lets the
+interpretation look at neighbours ("by" + dimension, "not" + value, "top 5" + entity).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from runtime.mappers.english import MARKERS, STOPWORDS, SUPERLATIVES, TIME_LEFTOVERS, UNITS
+from runtime.mappers.quantities import Quantity, find_quantities
+from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
+from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
+
+_TIME_WORDS = frozenset(
+    {
+        "day",
+        "daily",
+        "week",
+        "weekly",
+        "month",
+        "monthly",
+        "quarter",
+        "quarterly",
+        "year",
+        "yearly",
+        "annual",
+        "date",
+        "today",
+        "yesterday",
+        "trend",
+        "time",
+    }
+)
+_MARKER_INDEX: dict[tuple[str, ...], tuple[str, ...]] = {}
+for _role, _phrases in MARKERS.items():
+    for _p in _phrases:
+        _k = tuple(_p.split())
+        _MARKER_INDEX[_k] = (*_MARKER_INDEX.get(_k, ()), _role)
+_MARKER_LEN = max(len(k) for k in _MARKER_INDEX)
+_COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS["count"], "total number"))
+
+
+@dataclass
+class Item:
+    """One recognised piece of the question, spanning tokens ``start``..``end`` (exclusive)."""
+
+    kind: str  # term | time | quantity | marker | super | unknown
+    start: int
+    end: int
+    text: str
+    meanings: list[Meaning] = field(default_factory=list)
+    roles: tuple[str, ...] = ()  # marker roles
+    time: TimePhrase | None = None
+    quantity: Quantity | None = None
+    direction: str | None = None  # superlatives
+    plural: bool = False
+    weak: bool = False  # an everyday word that only counts next to its dimension
+    default_metric: str | None = None  # a counting phrase the model ties to a metric ("how many")
+    role: str = ""  # decided by the interpretation
+    bound: bool = False  # a marker that found what it applies to
+
+    def has(self, *kinds: Kind) -> bool:
+        return any(m.kind in kinds for m in self.meanings)
+
+    def first(self, *kinds: Kind) -> Meaning | None:
+        return next((m for m in self.meanings if m.kind in kinds), None)
+
+    def all(self, kind: Kind) -> list[Meaning]:
+        return [m for m in self.meanings if m.kind == kind]
+
+
+@dataclass
+class Reading:
+    question: str
+    tokens: list[Token]
+    items: list[Item]
+
+    def token_before(self, item: Item) -> Token | None:
+        return self.tokens[item.start - 1] if item.start > 0 else None
+
+
+def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
+    tokens = tokenize(question)
+    text = joined(tokens)
+    free = [True] * len(tokens)
+    items: list[Item] = []
+
+    def span_of(a: int, b: int) -> tuple[int, int]:
+        idx = [i for i, t in enumerate(tokens) if t.start >= a and t.end <= b]
+        return (idx[0], idx[-1] + 1) if idx else (0, 0)
+
+    def taken(a: int, b: int) -> bool:
+        s, e = span_of(a, b)
+        return s == e or not all(free[s:e])
+
+    def claim(s: int, e: int) -> None:
+        for i in range(s, e):
+            free[i] = False
+
+    def words(s: int, e: int) -> str:
+        return " ".join(t.orig for t in tokens[s:e])
+
+    def add_terms(min_len: int, only_time: bool) -> None:
+        i = 0
+        while i < len(tokens):
+            if not free[i]:
+                i += 1
+                continue
+            n, meanings = vocab.match(tokens, i, free, min_len=min_len)
+            if n and (
+                not only_time or any(t.key in _TIME_WORDS or t.text in _TIME_WORDS for t in tokens[i : i + n])
+            ):
+                items.append(_term(tokens, i, n, meanings, vocab))
+                claim(i, i + n)
+                i += n
+            else:
+                i += 1
+
+    for i in range(len(tokens) - 1):  # "in GB", "in dollars": how to show a number, not what to show
+        if tokens[i].text in ("in", "into", "as") and tokens[i + 1].text in UNITS and free[i] and free[i + 1]:
+            items.append(Item("unit", i, i + 2, words(i, i + 2)))
+            claim(i, i + 2)
+    add_terms(2, only_time=True)
+    for tp in find_time_phrases(text, as_of, taken):
+        s, e = span_of(tp.start, tp.end)
+        items.append(Item("time", s, e, words(s, e), time=tp))
+        claim(s, e)
+    for q in find_quantities(text, taken):
+        s, e = span_of(q.start, q.end)
+        items.append(Item("quantity", s, e, words(s, e), quantity=q))
+        claim(s, e)
+    add_terms(1, only_time=False)
+    i = 0
+    while i < len(tokens):
+        if not free[i]:
+            i += 1
+            continue
+        n = _marker_at(tokens, i, free)
+        if n:
+            key = tuple(t.text for t in tokens[i : i + n])
+            items.append(Item("marker", i, i + n, words(i, i + n), roles=_MARKER_INDEX[key]))
+            claim(i, i + n)
+            i += n
+            continue
+        tok = tokens[i]
+        if tok.text in SUPERLATIVES:
+            items.append(Item("super", i, i + 1, tok.orig, direction=SUPERLATIVES[tok.text]))
+        elif tok.text in TIME_LEFTOVERS or tok.text == "than":
+            items.append(Item("unknown", i, i + 1, tok.orig))  # a time word or comparison nobody took
+        elif tok.text in UNITS:
+            items.append(Item("ignored", i, i + 1, tok.orig))  # "in TB": answers keep the model's unit
+        elif tok.text not in STOPWORDS and tok.key not in STOPWORDS and tok.key not in vocab.domain_words:
+            items.append(Item("unknown", i, i + 1, tok.orig))
+        claim(i, i + 1)
+        i += 1
+    items.sort(key=lambda it: it.start)
+    return Reading(question, tokens, items)
+
+
+def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: Vocabulary) -> Item:
+    span = tokens[i : i + n]
+    item = Item(
+        "term",
+        i,
+        i + n,
+        " ".join(t.orig for t in span),
+        meanings=list(meanings),
+        plural=span[-1].text != span[-1].key,
+    )
+    key = tuple(t.text for t in span)
+    count_metrics = [m for m in meanings if m.kind == Kind.METRIC and m.name in vocab.count_metric.values()]
+    if (key in _COUNT_PHRASES or phrase_key(" ".join(key)) in _COUNT_PHRASES) and count_metrics:
+        # "how many" / "number of" say "count something"; what is counted comes from the words after
+        item.kind, item.roles, item.meanings = "marker", ("count",), []
+        item.default_metric = count_metrics[0].name
+    if n == 1 and span[0].text in SUPERLATIVES:  # "cheapest": a metric and a direction
+        item.direction = SUPERLATIVES[span[0].text]
+    item.weak = vocab.is_everyday(span) and not any(t.orig.isupper() and len(t.orig) > 1 for t in span)
+    return item
+
+
+def _marker_at(tokens: list[Token], i: int, free: list[bool]) -> int:
+    for n in range(min(_MARKER_LEN, len(tokens) - i), 0, -1):
+        if not all(free[i : i + n]):
+            continue
+        if tuple(t.text for t in tokens[i : i + n]) in _MARKER_INDEX:
+            return n
+    return 0
+
+
+__all__ = ["Item", "Reading", "read_question"]

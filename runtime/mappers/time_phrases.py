@@ -1,0 +1,396 @@
+"""Find time ranges ("last month", "since February", "Q1 2026") and grains ("monthly", "trend") in text.
+
+Relative phrases become relative TimeRange kinds that the compiler resolves against the as-of date;
+only dates the user spelled out are turned into calendar dates here. A month or day written without a
+year ("since February", "from May 3") needs a year, which is the latest one not after ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from models.intent import Grain, TimeRange
+from runtime.mappers.english import NUMBER_WORDS
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
+_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_UNIT = {
+    "day": Grain.DAY,
+    "week": Grain.WEEK,
+    "month": Grain.MONTH,
+    "quarter": Grain.QUARTER,
+    "year": Grain.YEAR,
+}
+_ORDINAL = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": 4,
+}
+_EARLIEST = dt.date(1900, 1, 1)
+
+_B = r"(?:^|(?<= ))"  # token boundaries in the space-joined text
+_E = r"(?= |$)"
+_MON = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"  # noqa: E501
+_NUM = (
+    r"(?:\d{1,4}|" + "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + ")"
+)
+_UNITS = r"(day|week|month|quarter|year)s?"
+_IN = r"(?:(?:in|during|for|over|within|from|of|throughout|on|at|across) )?(?:the )?"
+_YEAR = r"(?:19|20|21)\d\d"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE = (
+    rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|{_MON} {_DAY}(?: {_YEAR})?|"
+    rf"(?:the )?{_DAY} (?:of )?{_MON}(?: {_YEAR})?)"
+)
+_MONTH_YEAR = rf"(?:{_MON}(?: (?:of )?{_YEAR})?|{_YEAR}-\d{{2}})"
+_TO = r"(?:and|to|until|till|through|thru|-|\.\.)"
+
+
+@dataclass(frozen=True)
+class TimePhrase:
+    """A stretch of text (character offsets in the joined text) and what it says about time."""
+
+    start: int
+    end: int
+    time_range: TimeRange | None = None
+    grain: Grain | None = None
+    auto_grain: bool = False  # "trend", "over time": a series at a grain that suits the range
+    all_time: bool = False
+
+
+def _num(text: str) -> int:
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
+
+
+def _latest_year(month: int, day: int, as_of: dt.date) -> int:
+    return as_of.year if (month, day) <= (as_of.month, as_of.day) else as_of.year - 1
+
+
+def _parse_date(text: str, as_of: dt.date) -> dt.date | None:
+    s = text.strip().removeprefix("the ")
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", s):
+            a, b = int(m[1]), int(m[2])
+            month, day = (a, b) if a <= 12 else (b, a)  # month first unless that cannot be
+            return dt.date(int(m[3]), month, day)
+        if m := re.fullmatch(rf"({_MON}) (\d{{1,2}})(?:st|nd|rd|th)?(?: ({_YEAR}))?", s):
+            month, day = _MONTHS[m[1]], int(m[2])
+            return dt.date(int(m[3]) if m[3] else _latest_year(month, day, as_of), month, day)
+        if m := re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MON})(?: ({_YEAR}))?", s):
+            month, day = _MONTHS[m[2]], int(m[1])
+            return dt.date(int(m[3]) if m[3] else _latest_year(month, day, as_of), month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def _month_span(text: str, as_of: dt.date) -> tuple[dt.date, dt.date] | None:
+    s = text.strip()
+    if m := re.fullmatch(rf"({_YEAR})-(\d{{2}})", s):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            return None
+    elif m := re.fullmatch(rf"({_MON})(?: (?:of )?({_YEAR}))?", s):
+        month = _MONTHS[m[1]]
+        year = int(m[2]) if m[2] else _latest_year(month, 1, as_of)
+    else:
+        return None
+    start = dt.date(year, month, 1)
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return start, nxt - dt.timedelta(days=1)
+
+
+def _between(a: dt.date | None, b: dt.date | None) -> TimeRange | None:
+    if a is None or b is None or a > b:
+        return None
+    return TimeRange(kind="between", start=a, end=b)
+
+
+Builder = Callable[[re.Match[str], dt.date], TimePhrase | TimeRange | None]
+
+
+def _rules() -> list[tuple[re.Pattern[str], Builder]]:
+    rules: list[tuple[str, Builder]] = []
+
+    def rule(pattern: str) -> Callable[[Builder], Builder]:
+        def add(fn: Builder) -> Builder:
+            rules.append((pattern, fn))
+            return fn
+
+        return add
+
+    @rule(rf"(?:between|from) ({_DATE}) {_TO} ({_DATE})")
+    @rule(rf"({_DATE}) (?:to|until|till|through|thru|-|\.\.) ({_DATE})")
+    def _date_range(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        return _between(_parse_date(m[1], as_of), _parse_date(m[2], as_of))
+
+    @rule(r"(\d{4}-\d{1,2}-\d{1,2})\.\.(\d{4}-\d{1,2}-\d{1,2})")
+    def _dotted(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        return _between(_parse_date(m[1], as_of), _parse_date(m[2], as_of))
+
+    @rule(rf"(?:between|from) ({_MONTH_YEAR}) {_TO} ({_MONTH_YEAR})")
+    @rule(rf"({_MONTH_YEAR}) (?:to|until|till|through|thru|-) ({_MONTH_YEAR})")
+    def _month_range(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        a, b = _month_span(m[1], as_of), _month_span(m[2], as_of)
+        if a and b and a[0] > b[0] and not re.search(_YEAR, m[1]):
+            a = (a[0].replace(year=a[0].year - 1), a[1].replace(year=a[1].year - 1))
+        return _between(a[0], b[1]) if a and b else None
+
+    @rule(rf"(?:since|after|starting|starting from|starting on|beginning|from|as of) ({_DATE})")
+    def _since_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        d = _parse_date(m[1], as_of)
+        if d is None:
+            return None
+        if m[0].startswith("after"):
+            d += dt.timedelta(days=1)
+        return TimeRange(kind="since", start=d)
+
+    @rule(rf"(?:before|until|till|up to|prior to|through) ({_DATE})")
+    def _until_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        d = _parse_date(m[1], as_of)
+        if d is None:
+            return None
+        return _between(_EARLIEST, d - dt.timedelta(days=0 if m[0].startswith(("up", "through")) else 1))
+
+    @rule(rf"(?:before|until|till|prior to) ({_MONTH_YEAR})")
+    def _until_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        span = _month_span(m[1], as_of)
+        return _between(_EARLIEST, span[0] - dt.timedelta(days=1)) if span else None
+
+    @rule(rf"(?:in |during |for )?(?:the )?week (?:of|starting|beginning) ({_DATE})")
+    def _week_of(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        d = _parse_date(m[1], as_of)
+        if d is None:
+            return None
+        monday = d - dt.timedelta(days=d.weekday())
+        return _between(monday, monday + dt.timedelta(days=6))
+
+    @rule(rf"(?:since|after|starting|starting from|starting in|beginning|beginning of|from) ({_MONTH_YEAR})")
+    def _since_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        span = _month_span(m[1], as_of)
+        if span is None:
+            return None
+        start = span[1] + dt.timedelta(days=1) if m[0].startswith("after") else span[0]
+        return TimeRange(kind="since", start=start)
+
+    @rule(rf"(?:before|prior to|until) ({_YEAR})")
+    def _before_year(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        return _between(_EARLIEST, dt.date(int(m[1]) - 1, 12, 31))
+
+    @rule(rf"(?:since|from|starting|starting in|after) ({_YEAR})")
+    def _since_year(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        year = int(m[1]) + (1 if m[0].startswith("after") else 0)
+        return TimeRange(kind="since", start=dt.date(year, 1, 1))
+
+    @rule(rf"{_IN}(?:on )?({_DATE})")
+    def _one_day(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        d = _parse_date(m[1], as_of)
+        return _between(d, d)
+
+    @rule(rf"{_IN}(?:(?:last|past|previous|prior|trailing|recent) )({_NUM}) {_UNITS}")
+    @rule(rf"{_IN}({_NUM}) {_UNITS} (?:back|prior)")
+    def _last_n(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        n, unit = _num(m[1]), _UNIT[m[2]]
+        if unit == Grain.DAY or "trailing" in m[0]:
+            return TimeRange(kind="trailing", unit=unit, n=n)
+        return TimeRange(kind="previous", unit=unit, n=n)
+
+    @rule(rf"{_IN}(?:last|past|previous|prior|trailing) ({_NUM}) hours?")
+    def _hours(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="trailing", unit=Grain.DAY, n=max(1, -(-_num(m[1]) // 24)))
+
+    @rule(rf"{_IN}(?:last|past|previous|prior) (week|month|quarter|year)")
+    def _last_unit(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="previous", unit=_UNIT[m[1]])
+
+    @rule(rf"{_IN}(?:(?:this|current|present) )(week|month|quarter|year)(?: so far| to date)?")
+    @rule(r"(?:so far )?(?:this|in the current) (week|month|quarter|year)(?: so far)?")
+    @rule(rf"{_IN}(week|month|quarter|year)[ -]to[ -]date")
+    def _this_unit(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="current", unit=_UNIT[m[1]])
+
+    @rule(r"(wtd|mtd|qtd|ytd)")
+    def _to_date(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(
+            kind="current",
+            unit={"w": Grain.WEEK, "m": Grain.MONTH, "q": Grain.QUARTER, "y": Grain.YEAR}[m[1][0]],
+        )
+
+    @rule(r"(?:so far )?today(?: so far)?")
+    def _today(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="current", unit=Grain.DAY)
+
+    @rule(r"yesterday")
+    def _yesterday(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="previous", unit=Grain.DAY)
+
+    @rule(rf"{_IN}q([1-4])(?: (?:of )?({_YEAR}))?")
+    @rule(rf"{_IN}({_YEAR}) q([1-4])")
+    @rule(rf"{_IN}(first|second|third|fourth|1st|2nd|3rd|4th) (?:fiscal )?quarter(?: (?:of )?({_YEAR}))?")
+    def _quarter(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        a, b = m[1], m[2]
+        if a and re.fullmatch(_YEAR, a):
+            a, b = b, a
+        q = int(a) if a.isdigit() else _ORDINAL[a]
+        return TimeRange(kind="quarter", quarter=q, year=int(b) if b else None)
+
+    @rule(rf"{_IN}(?:(first|second|1st|2nd) half|h([12]))(?: (?:of )?({_YEAR}))?")
+    def _half(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        half = 1 if (m[1] or "").startswith(("first", "1")) or m[2] == "1" else 2
+        year = int(m[3]) if m[3] else (as_of.year if half == 1 or as_of.month > 6 else as_of.year - 1)
+        if half == 1:
+            return _between(dt.date(year, 1, 1), dt.date(year, 6, 30))
+        return _between(dt.date(year, 7, 1), dt.date(year, 12, 31))
+
+    @rule(rf"{_IN}({_MON}) (?:and|&|\+) ({_MON})(?: (?:of )?({_YEAR}))?")
+    def _two_months(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        a, b = _MONTHS[m[1]], _MONTHS[m[2]]
+        if b != a + 1:
+            return None  # not one stretch of time: left for the user to split
+        year = int(m[3]) if m[3] else _latest_year(b, 1, as_of)
+        end = dt.date(year + (b == 12), b % 12 + 1, 1) - dt.timedelta(days=1)
+        return _between(dt.date(year, a, 1), end)
+
+    @rule(r"(?:since|from) (?:the )?(?:start|beginning) of (?:the |this )?(week|month|quarter|year)")
+    def _since_start(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="current", unit=_UNIT[m[1]])
+
+    @rule(rf"{_IN}(?:({_YEAR})-(\d{{1,2}})|(\d{{1,2}})/({_YEAR}))")
+    def _numeric_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        year, month = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
+        return TimeRange(kind="month", month=month, year=year) if 1 <= month <= 12 else None
+
+    @rule(rf"{_IN}(?:(?:last|this past|past|previous) )?({_MON})(?: (?:of )?({_YEAR}))?")
+    def _month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        bare = m[0].strip()
+        if m[1] == "may" and not m[2] and bare == "may":
+            return None  # "may" alone is a verb more often than a month
+        if m[1] in ("mar", "jun", "dec", "jan", "oct", "nov", "aug", "sep", "apr", "jul", "feb") and not (
+            m[2] or bare != m[1]
+        ):
+            return None
+        return TimeRange(kind="month", month=_MONTHS[m[1]], year=int(m[2]) if m[2] else None)
+
+    @rule(rf"(?:in|during|for|of|throughout|within|calendar year|year|fy|the year) ({_YEAR})")
+    @rule(rf"({_YEAR})$")
+    def _year(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        return TimeRange(kind="year", year=int(m[1]))
+
+    return [(re.compile(_B + p + _E), fn) for p, fn in rules]
+
+
+def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], TimePhrase]]]:
+    out: list[tuple[str, Callable[[re.Match[str]], TimePhrase]]] = []
+    adjectives = {
+        "daily": Grain.DAY,
+        "weekly": Grain.WEEK,
+        "monthly": Grain.MONTH,
+        "quarterly": Grain.QUARTER,
+        "yearly": Grain.YEAR,
+        "annual": Grain.YEAR,
+        "annually": Grain.YEAR,
+        "nightly": Grain.DAY,
+    }
+    short = {"dod": Grain.DAY, "wow": Grain.WEEK, "mom": Grain.MONTH, "qoq": Grain.QUARTER, "yoy": Grain.YEAR}
+    out.append(
+        (
+            r"(?:on )?(?:an? )?(daily|weekly|monthly|quarterly|yearly|annual|annually|nightly)(?: basis)?",
+            lambda m: TimePhrase(m.start(), m.end(), grain=adjectives[m[1]]),
+        )
+    )
+    out.append(
+        (
+            r"(day|week|month|quarter|year)(?: |-)(?:over|on|by|to)(?: |-)(?:the )?"
+            r"(?:day|week|month|quarter|year)",
+            lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]]),
+        )
+    )
+    out.append(
+        (
+            r"(?:by|per|each|every|a|for each|for every|in each|broken down by|split by|grouped by|group by)"
+            r" (?:the |calendar )?(day|week|month|quarter|year)",
+            lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]]),
+        )
+    )
+    out.append((r"(dod|wow|mom|qoq|yoy)", lambda m: TimePhrase(m.start(), m.end(), grain=short[m[1]])))
+    out.append(
+        (
+            r"(?:over time|trends?|trending|trendline|time series|timeline|history|historical|historically|"
+            r"evolution|evolved|evolving|progression|changed over time|changed)",
+            lambda m: TimePhrase(m.start(), m.end(), auto_grain=True),
+        )
+    )
+    out.append(
+        (
+            r"(?:of )?(?:all time|all-time|ever|since the beginning|since inception|lifetime)",
+            lambda m: TimePhrase(m.start(), m.end(), all_time=True),
+        )
+    )
+    return [(re.compile(_B + p + _E), fn) for p, fn in out]
+
+
+_RULES = _rules()
+_GRAIN_RULES = _grain_rules()
+
+
+def find_time_phrases(text: str, as_of: dt.date, taken: Callable[[int, int], bool]) -> list[TimePhrase]:
+    """Every time phrase in ``text`` whose characters are not ``taken``, leftmost-longest, in order."""
+    found: list[TimePhrase] = []
+    used: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return not taken(a, b) and all(b <= s or a >= e for s, e in used)
+
+    candidates: list[tuple[int, int, TimePhrase]] = []
+    for pattern, build in _RULES:
+        for m in pattern.finditer(text):
+            try:
+                result = build(m, as_of)
+            except ValueError:
+                result = None
+            if isinstance(result, TimeRange):
+                candidates.append((m.start(), m.end(), TimePhrase(m.start(), m.end(), time_range=result)))
+    for pattern, make in _GRAIN_RULES:
+        for m in pattern.finditer(text):
+            candidates.append((m.start(), m.end(), make(m)))
+    candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
+    for a, b, phrase in candidates:
+        if free(a, b):
+            used.append((a, b))
+            found.append(phrase)
+    found.sort(key=lambda p: p.start)
+    return found
+
+
+__all__ = ["TimePhrase", "find_time_phrases"]

@@ -1,0 +1,74 @@
+"""Split a question into words that the model's phrases can be matched against.
+
+The model's own phrases go through the same function, so "ab-cd-1", "AB cd 1" and "x-y" meet the YAML
+halfway whatever their spelling, and plurals meet singulars through ``Token.key``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"[\w$#%<>=≤≥&][\w.:/@$%'<>=≤≥&-]*")
+_TRAILING = ".:'-/"
+_ISO_LIKE = re.compile(r"[\d./-]+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word: ``text`` lower-cased, ``key`` its singular (for lookups), ``orig`` as typed."""
+
+    text: str
+    key: str
+    orig: str
+    start: int  # character offsets in the space-joined text of all tokens
+    end: int
+
+
+def singular(word: str) -> str:
+    """A crude singular, applied alike to model phrases and questions, so it only has to be consistent."""
+    if len(word) <= 3 or not word.isalnum():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _pieces(raw: str) -> list[str]:
+    word = raw.rstrip(_TRAILING)
+    if word.lower().endswith("'s"):
+        word = word[:-2]
+    if not word:
+        return []
+    # hyphens join words ("ab-cd-1", "x-y") but not the parts of a date or a number range
+    if "-" in word and not _ISO_LIKE.fullmatch(word):
+        return [p for p in word.split("-") if p]
+    return [word]
+
+
+def tokenize(text: str) -> list[Token]:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 5,000 -> 5000
+    words = [p for m in _TOKEN.finditer(text) for p in _pieces(m.group())]
+    tokens: list[Token] = []
+    pos = 0
+    for w in words:
+        low = w.lower()
+        tokens.append(Token(low, singular(low), w, pos, pos + len(low)))
+        pos += len(low) + 1
+    return tokens
+
+
+def joined(tokens: list[Token]) -> str:
+    """The text the regular expressions of time phrases and numbers run on (offsets match Token)."""
+    return " ".join(t.text for t in tokens)
+
+
+def phrase_key(text: str) -> tuple[str, ...]:
+    return tuple(t.key for t in tokenize(text))

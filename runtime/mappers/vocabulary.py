@@ -1,0 +1,329 @@
+"""The words of one semantic model: every phrase an analyst wrote in the YAML, indexed for matching.
+
+Built once per mapper. Everything the offline mapper knows about a particular estate comes from here
+(names, synonyms, enums, value synonyms, groups, sample values, tag keys, short descriptions and the
+values found in the data), so teaching it a word means editing YAML, never Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from compiler import catalog_for
+from models.intent import Intent
+from models.semantic_model import (
+    Aggregation,
+    Dimension,
+    DimensionType,
+    Metric,
+    MetricType,
+    SemanticModel,
+)
+from runtime.mappers.english import EVERYDAY, STOPWORDS
+from runtime.mappers.tokens import Token, phrase_key, tokenize
+from semantic.expressions import column_names, parse_expression
+
+
+class Kind(StrEnum):
+    METRIC = "metric"
+    TABLE = "table"
+    DIMENSION = "dimension"
+    TAG_DIMENSION = "tag_dimension"
+    TAG_KEY = "tag_key"
+    TIME_DIMENSION = "time_dimension"
+    VALUE = "value"
+    BOOLEAN = "boolean"
+    SEGMENT = "segment"
+
+
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What a phrase can stand for. ``name`` is the model name (``tag:<key>`` for tag keys and tag
+    values); ``value`` the dimension value of VALUE and BOOLEAN meanings."""
+
+    kind: Kind
+    name: str
+    value: str | bool | None = None
+
+
+_PRIORITY = {
+    Kind.METRIC: 0,
+    Kind.SEGMENT: 1,
+    Kind.VALUE: 2,
+    Kind.BOOLEAN: 3,
+    Kind.TAG_KEY: 4,
+    Kind.DIMENSION: 5,
+    Kind.TIME_DIMENSION: 6,
+    Kind.TAG_DIMENSION: 7,
+    Kind.TABLE: 8,
+}
+_DESCRIPTION_WORDS = 6  # a description this short reads like a phrase a user could type
+
+
+@dataclass
+class Vocabulary:
+    """Phrase index plus the few structural facts the mapper needs to put meanings together."""
+
+    model: SemanticModel
+    phrases: dict[tuple[str, ...], list[Meaning]] = field(default_factory=dict)
+    max_len: int = 1
+    dimension_tables: dict[str, list[str]] = field(default_factory=dict)
+    dimensions: dict[str, Dimension] = field(default_factory=dict)
+    tag_dimensions: dict[str, Dimension] = field(default_factory=dict)
+    time_dimension_tables: dict[str, list[str]] = field(default_factory=dict)
+    count_metric: dict[str, str] = field(default_factory=dict)  # table -> its plain row-count metric
+    metric_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    ratio_of_boolean: dict[str, list[str]] = field(default_factory=dict)  # boolean dim -> ratio metrics
+    label_dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> id + name dims
+    number_dimensions: list[str] = field(default_factory=list)
+    default_time: dict[str, str | None] = field(default_factory=dict)
+    table_time_dimensions: dict[str, list[str]] = field(default_factory=dict)
+    domain_words: frozenset[str] = frozenset()
+    known_values: dict[str, list[str]] = field(default_factory=dict)  # dimension -> values, for did-you-mean
+    verified: dict[tuple[str, ...], Intent] = field(default_factory=dict)
+    related: dict[str, set[str]] = field(default_factory=dict)  # dimensions whose values nest ("a" / "a:b")
+
+    # --- building ---------------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, model: SemanticModel, values: Mapping[str, Sequence[str]] | None = None) -> Vocabulary:
+        v = cls(model)
+        catalog = catalog_for(model)
+        v.metrics = {m.name: m for m in model.metrics}
+        for t in model.tables:
+            v.default_time[t.name] = t.default_time_dimension
+            v.table_time_dimensions[t.name] = [d.name for d in t.time_dimensions]
+            # a table's name is a phrase only when the analyst gave no synonyms: "thing_costs" would
+            # otherwise swallow "things cost the most"
+            v._add_all(t.synonyms or (_words(t.name),), Meaning(Kind.TABLE, t.name))
+            for d in t.dimensions:
+                v._add_dimension(t.name, d)
+            for td in t.time_dimensions:
+                v.time_dimension_tables.setdefault(td.name, []).append(t.name)
+                v._add(_words(td.name), Meaning(Kind.TIME_DIMENSION, td.name))
+                v._add_all(td.synonyms, Meaning(Kind.TIME_DIMENSION, td.name))
+        for t in model.tables:
+            v.label_dimensions[t.name] = v._labels(t.name)
+        for m in model.metrics:
+            meaning = Meaning(Kind.METRIC, m.name)
+            v._add(_words(m.name), meaning)
+            v._add_all(m.synonyms, meaning)
+            if m.description and len(m.description.split()) <= _DESCRIPTION_WORDS:
+                v._add(m.description.rstrip("."), meaning)
+            v.metric_tables[m.name] = tuple(dict.fromkeys(r.table.name for r in catalog.measures_of(m)))
+            if m.type == MetricType.SIMPLE and m.measure:
+                ref = catalog.measure(m.measure)
+                if ref.measure.agg == Aggregation.COUNT and not ref.measure.filter and not ref.measure.expr:
+                    v.count_metric.setdefault(ref.table.name, m.name)
+        v._link_ratios(catalog)
+        v._tag_keys_named_like_dimensions()
+        v._relate_dimensions()
+        for s in model.segments:
+            v._add(_words(s.name), Meaning(Kind.SEGMENT, s.name))
+            v._add_all(s.synonyms, Meaning(Kind.SEGMENT, s.name))
+        for name, extra in (values or {}).items():
+            v._add_known_values(name, extra)
+        for q in model.verified_queries:
+            v.verified[phrase_key(q.question)] = q.intent
+        v.domain_words = frozenset(phrase_key(model.description)) - STOPWORDS
+        v.max_len = max((len(k) for k in v.phrases), default=1)
+        for meanings in v.phrases.values():
+            meanings.sort(key=lambda m: _PRIORITY[m.kind])
+        return v
+
+    def _add(self, text: str, meaning: Meaning) -> None:
+        key = phrase_key(text)
+        if not key:
+            return
+        found = self.phrases.setdefault(key, [])
+        if meaning not in found:
+            found.append(meaning)
+
+    def _add_all(self, texts: Iterable[str], meaning: Meaning) -> None:
+        for text in texts:
+            self._add(text, meaning)
+
+    def _add_dimension(self, table: str, d: Dimension) -> None:
+        self.dimension_tables.setdefault(d.name, []).append(table)
+        if d.tags:
+            self.tag_dimensions[d.name] = d
+            self._add(_words(d.name), Meaning(Kind.TAG_DIMENSION, d.name))
+            self._add_all(d.synonyms, Meaning(Kind.TAG_DIMENSION, d.name))
+            tag_words = [*d.synonyms, d.name]
+            for key in d.tag_keys:
+                meaning = Meaning(Kind.TAG_KEY, f"{d.name}:{key}")
+                for word in tag_words:
+                    self._add(f"{key} {word}", meaning)
+                    self._add(f"{word} {key}", meaning)
+                if key not in STOPWORDS:
+                    self._add(key, meaning)
+            return
+        if d.name not in self.dimensions:
+            self.dimensions[d.name] = d
+        if d.type == DimensionType.BOOLEAN:
+            self._add_boolean(d)
+            return
+        if d.type == DimensionType.NUMBER and d.name not in self.number_dimensions:
+            self.number_dimensions.append(d.name)
+        meaning = Meaning(Kind.DIMENSION, d.name)
+        self._add(_words(d.name), meaning)
+        self._add_all(d.synonyms, meaning)
+        known = self.known_values.setdefault(d.name, [])
+        for value in (*d.enum, *d.sample_values):
+            self._add(value, Meaning(Kind.VALUE, d.name, value))
+            if value not in known:
+                known.append(value)
+        for value, words in d.value_synonyms.items():
+            self._add_all(words, Meaning(Kind.VALUE, d.name, value))
+        for group, spec in d.groups.items():
+            g = Meaning(Kind.VALUE, d.name, group)
+            self._add(_words(group), g)
+            self._add_all(spec.synonyms, g)
+
+    def _add_boolean(self, d: Dimension) -> None:
+        """Synonyms mean true; "un-", "non-" and "not" forms, and value_synonyms under ``false``, false."""
+        yes = Meaning(Kind.BOOLEAN, d.name, True)
+        no = Meaning(Kind.BOOLEAN, d.name, False)
+        words = [_words(d.name).removeprefix("is ").removeprefix("has "), *d.synonyms]
+        for w in words:
+            self._add(w, yes)
+            if " " not in w:
+                for form in (f"un{w}", f"non{w}", f"non {w}", f"not {w}"):
+                    self._add(form, no)
+        for value, synonyms in d.value_synonyms.items():
+            target = no if value.strip().lower() in ("false", "no", "0") else yes
+            self._add_all(synonyms, target)
+
+    def _add_known_values(self, name: str, extra: Sequence[str]) -> None:
+        base = name.partition(":")[0]
+        if base not in self.dimensions and base not in self.tag_dimensions:
+            return
+        known = self.known_values.setdefault(name, [])
+        for value in extra:
+            text = str(value).strip()
+            if not text or len(text) > 80:
+                continue
+            # values found in the data never take a phrase the model already gives a meaning
+            # (a tag value spelled like an environment or a table synonym stays the model's word)
+            if phrase_key(text) not in self.phrases:
+                self._add(text, Meaning(Kind.VALUE, name, text))
+            if text not in known:
+                known.append(text)
+
+    def _labels(self, table: str) -> tuple[str, ...]:
+        """The dimensions that identify and name a row: primary key dims plus the one named like the table."""
+        t = self.model.table(table)
+        by_column = {d.column: d.name for d in t.dimensions if d.column}
+        out = [by_column[c] for c in t.primary_key if c in by_column]
+        table_words = {phrase_key(w) for w in (*t.synonyms, _words(t.name))}
+        for d in t.dimensions:
+            named_like_table = table_words & {phrase_key(s) for s in d.synonyms}
+            if d.type == DimensionType.STRING and not d.tags and d.name not in out and named_like_table:
+                out.append(d.name)
+                break
+        return tuple(out)
+
+    def _link_ratios(self, catalog) -> None:  # type: ignore[no-untyped-def]
+        """A ratio whose numerator counts rows where a yes/no dimension holds answers "what share are X"."""
+        for m in self.model.metrics:
+            if m.type != MetricType.RATIO or not m.numerator:
+                continue
+            num = self.metrics.get(m.numerator)
+            if not num or not num.measure:
+                continue
+            ref = catalog.measure(num.measure)
+            if not ref.measure.filter:
+                continue
+            cols = column_names(parse_expression(ref.measure.filter))
+            for d in ref.table.dimensions:
+                if d.type == DimensionType.BOOLEAN and (d.column in cols or d.name in cols):
+                    self.ratio_of_boolean.setdefault(d.name, []).append(m.name)
+
+    def _tag_keys_named_like_dimensions(self) -> None:
+        """ "environment tag" means the tag whose key is a synonym of the environment dimension ("env")."""
+        for tag_name, td in self.tag_dimensions.items():
+            tag_words = [*td.synonyms, _words(tag_name)]
+            for key in td.tag_keys:
+                for d in self.dimensions.values():
+                    words = [_words(d.name), *d.synonyms]
+                    if phrase_key(key) not in {phrase_key(w) for w in words}:
+                        continue
+                    meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{key}")
+                    for w in words:
+                        for t in tag_words:
+                            self._add(f"{w} {t}", meaning)
+                            self._add(f"{t} {w}", meaning)
+
+    def _relate_dimensions(self) -> None:
+        """Two enum dimensions are related when most values of one start with a value of the other
+        ("a:b" under "a"): a follow-up that names one replaces a condition on the other."""
+        enums = {n: d.enum for n, d in self.dimensions.items() if d.enum}
+        for a, va in enums.items():
+            for b, vb in enums.items():
+                if a == b:
+                    continue
+                nested = [x for x in vb if any(re.match(rf"{re.escape(y)}[^a-z0-9]", x) for y in va)]
+                if len(nested) * 2 > len(vb):
+                    self.related.setdefault(a, set()).add(b)
+                    self.related.setdefault(b, set()).add(a)
+
+    def nested_value(self, parent_dim: str, parent_value: str, child_dim: str) -> str | None:
+        """The one value of ``child_dim`` under ``parent_value`` ("a" -> "a:b"), if unique."""
+        d = self.dimensions.get(child_dim)
+        if d is None:
+            return None
+        under = [x for x in d.enum if re.match(rf"{re.escape(parent_value)}[^a-z0-9]", x)]
+        return under[0] if len(under) == 1 else None
+
+    # --- lookups ----------------------------------------------------------------------------------
+
+    def match(
+        self, tokens: Sequence[Token], i: int, free: Sequence[bool], min_len: int = 1
+    ) -> tuple[int, list[Meaning]]:
+        """Longest phrase starting at token ``i`` over free tokens: (length, meanings) or (0, [])."""
+        limit = min(self.max_len, len(tokens) - i)
+        n = 0
+        while n < limit and free[i + n]:
+            n += 1
+        for size in range(n, min_len - 1, -1):
+            key = tuple(t.key for t in tokens[i : i + size])
+            found = self.phrases.get(key)
+            if found is None and size == 1 and tokens[i].text != tokens[i].key:
+                found = self.phrases.get((tokens[i].text,))
+            if found:
+                return size, found
+        return 0, []
+
+    def tables_of(self, dimension: str) -> list[str]:
+        base = dimension.partition(":")[0]
+        return self.dimension_tables.get(base) or self.time_dimension_tables.get(base) or []
+
+    def is_everyday(self, tokens: Sequence[Token]) -> bool:
+        return len(tokens) == 1 and (tokens[0].text in EVERYDAY or tokens[0].key in EVERYDAY)
+
+    def metric_format(self, metric: str) -> str:
+        m = self.metrics.get(metric)
+        return m.format if m else "number"
+
+    def unit_dimension(self, unit_kind: str) -> str | None:
+        """The number dimension measured in ``unit_kind`` (its name, synonyms or description say so)."""
+        for name in self.number_dimensions:
+            d = self.dimensions[name]
+            text = " ".join((d.name.replace("_", " "), d.description, *d.synonyms)).lower()
+            if re.search(rf"\b{re.escape(unit_kind)}\b", text):
+                return name
+        return self.number_dimensions[0] if len(self.number_dimensions) == 1 else None
+
+    def all_phrases_for(self, kind: Kind) -> list[str]:
+        return sorted({" ".join(k) for k, ms in self.phrases.items() if any(m.kind == kind for m in ms)})
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+__all__ = ["Kind", "Meaning", "Vocabulary", "tokenize"]

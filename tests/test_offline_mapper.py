@@ -1,0 +1,660 @@
+"""The offline mapper: question -> intent, over the shipped model.
+
+Each case names only the parts of the intent it is about; every answered intent must also compile,
+because a reading the compiler rejects is no answer at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+
+from compiler import compile
+from models.intent import Intent
+from models.responses import Mapping
+from runtime.mappers.offline import OfflineMapper
+from semantic import load_model
+
+AS_OF = dt.date(2026, 6, 17)
+VALUES = {
+    "tag:owner": ["alice", "bob", "carol"],
+    "tag:team": ["core", "web", "ml"],
+    "tag:cost-center": ["cc-1001", "cc-1002"],
+    "account_name": ["payments-prod", "search-staging", "data-sandbox", "search-prod"],
+}
+
+
+@pytest.fixture(scope="module")
+def mapper() -> OfflineMapper:
+    return OfflineMapper(load_model(), VALUES)
+
+
+def ask(mapper: OfflineMapper, question: str, previous: Intent | None = None) -> Mapping:
+    return mapper.map(question, previous, as_of=AS_OF)
+
+
+def dump(intent: Intent) -> dict[str, Any]:
+    return intent.model_dump(mode="json", exclude_defaults=True, exclude={"previous"})
+
+
+def F(field: str, value: Any = None, op: str = "=") -> dict[str, Any]:
+    out: dict[str, Any] = {"field": field}
+    if op != "=":
+        out["op"] = op
+    if value is not None:
+        out["value"] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def D(name: str, grain: str | None = None) -> dict[str, Any]:
+    return {"name": name, "grain": grain} if grain else {"name": name}
+
+
+ACCOUNT = [D("account_id"), D("account_name")]
+RESOURCE = [D("resource_id"), D("resource_name")]
+LAST_MONTH = {"kind": "previous", "unit": "month"}
+
+# question -> the parts of the intent that matter (filters compared as a set)
+CASES: list[tuple[str, dict[str, Any]]] = [
+    # counting and the count metric of the counted table
+    ("How many resources are in the inventory?", {"metrics": ["resource_count"]}),
+    ("How many resources do we have?", {"metrics": ["resource_count"], "filters": []}),
+    ("How many accounts are there?", {"metrics": ["account_count"]}),
+    (
+        "How many accounts do we have in each environment?",
+        {"metrics": ["account_count"], "dimensions": [D("environment")]},
+    ),
+    (
+        "How many dev and sandbox accounts are there?",
+        {"metrics": ["account_count"], "filters": [F("environment", ("dev", "sandbox"), "in")]},
+    ),
+    ("Count resources by service", {"metrics": ["resource_count"], "dimensions": [D("service")]}),
+    (
+        "How many EC2 instances are running?",
+        {
+            "metrics": ["resource_count"],
+            "filters": [F("resource_type", "ec2:instance"), F("state", "running")],
+        },
+    ),
+    (
+        "how many vms are running in us-east-1",
+        {
+            "metrics": ["resource_count"],
+            "filters": [F("resource_type", "ec2:instance"), F("state", "running"), F("region", "us-east-1")],
+        },
+    ),
+    (
+        "number of running instances per region",
+        {"metrics": ["resource_count"], "dimensions": [D("region")], "segments": ["running_instances"]},
+    ),
+    (
+        "How many S3 buckets are public?",
+        {"metrics": ["resource_count"], "filters": [F("resource_type", "s3:bucket"), F("is_public", True)]},
+    ),
+    (
+        "EC2 instances by state",
+        {
+            "metrics": ["resource_count"],
+            "dimensions": [D("state")],
+            "filters": [F("resource_type", "ec2:instance")],
+        },
+    ),
+    (
+        "stopped instances by instance type",
+        {
+            "metrics": ["resource_count"],
+            "dimensions": [D("instance_type")],
+            "filters": [F("state", "stopped"), F("resource_type", "ec2:instance")],
+        },
+    ),
+    (
+        "Show unencrypted EBS volumes by account",
+        {
+            "metrics": ["resource_count"],
+            "dimensions": ACCOUNT,
+            "filters": [F("is_encrypted", False), F("resource_type", "ebs:volume")],
+        },
+    ),
+    (
+        "How many instances are not running?",
+        {"filters": [F("resource_type", "ec2:instance"), F("state", "running", "!=")]},
+    ),
+    (
+        "How many m5.large instances are running?",
+        {
+            "filters": [
+                F("instance_type", "m5.large"),
+                F("resource_type", "ec2:instance"),
+                F("state", "running"),
+            ]
+        },
+    ),
+    # storage, sizes and units
+    (
+        "Total EBS storage in GB by region",
+        {"metrics": ["total_storage_gb"], "dimensions": [D("region")], "filters": [F("service", "ebs")]},
+    ),
+    (
+        "How much storage do unattached volumes use?",
+        {"metrics": ["total_storage_gb"], "segments": ["unattached_volumes"]},
+    ),
+    (
+        "Total storage of RDS databases in the data business unit",
+        {
+            "metrics": ["total_storage_gb"],
+            "filters": [F("resource_type", "rds:db-instance"), F("business_unit", "data")],
+        },
+    ),
+    (
+        "How many volumes are larger than 1 TB?",
+        {
+            "metrics": ["resource_count"],
+            "filters": [F("resource_type", "ebs:volume"), F("storage_gb", 1000, ">")],
+        },
+    ),
+    (
+        "List the unattached EBS volumes bigger than 500 GB",
+        {
+            "metrics": [],
+            "dimensions": RESOURCE,
+            "filters": [F("state", "available"), F("resource_type", "ebs:volume"), F("storage_gb", 500, ">")],
+        },
+    ),
+    (
+        "list the 10 largest EBS volumes",
+        {"dimensions": [*RESOURCE, D("storage_gb")], "order_by": [{"field": "storage_gb"}], "limit": 10},
+    ),
+    (
+        "Average size of EBS volumes",
+        {"metrics": ["avg_storage_gb"], "filters": [F("resource_type", "ebs:volume")]},
+    ),
+    # cost and time
+    ("What was our total cloud spend last month?", {"metrics": ["cost"], "time_range": LAST_MONTH}),
+    (
+        "cost by service in the last 30 days",
+        {
+            "metrics": ["cost"],
+            "dimensions": [D("service")],
+            "time_range": {"kind": "trailing", "unit": "day", "n": 30},
+        },
+    ),
+    (
+        "Monthly cost trend for the last 3 months",
+        {
+            "dimensions": [D("usage_date", "month")],
+            "time_range": {"kind": "previous", "unit": "month", "n": 3},
+        },
+    ),
+    (
+        "Daily EC2 spend this week",
+        {
+            "dimensions": [D("usage_date", "day")],
+            "filters": [F("service", "ec2")],
+            "time_range": {"kind": "current", "unit": "week"},
+        },
+    ),
+    (
+        "Weekly EC2 cost over the last 4 weeks",
+        {"dimensions": [D("usage_date", "week")], "time_range": {"kind": "previous", "unit": "week", "n": 4}},
+    ),
+    (
+        "Spend by business unit this year",
+        {"dimensions": [D("business_unit")], "time_range": {"kind": "current", "unit": "year"}},
+    ),
+    (
+        "Lambda cost per account in Q1 2026",
+        {
+            "dimensions": ACCOUNT,
+            "filters": [F("service", "lambda")],
+            "time_range": {"kind": "quarter", "quarter": 1, "year": 2026},
+        },
+    ),
+    ("How much did we spend in the first quarter?", {"time_range": {"kind": "quarter", "quarter": 1}}),
+    (
+        "Monthly spend in eu-west-1 since February",
+        {
+            "dimensions": [D("usage_date", "month")],
+            "filters": [F("region", "eu-west-1")],
+            "time_range": {"kind": "since", "start": "2026-02-01"},
+        },
+    ),
+    (
+        "Which 10 resources cost the most in May 2026?",
+        {
+            "metrics": ["cost"],
+            "dimensions": RESOURCE,
+            "order_by": [{"field": "cost"}],
+            "limit": 10,
+            "time_range": {"kind": "month", "month": 5, "year": 2026},
+        },
+    ),
+    (
+        "cost between 2026-05-01 and 2026-05-15",
+        {"time_range": {"kind": "between", "start": "2026-05-01", "end": "2026-05-15"}},
+    ),
+    (
+        "Spend from March to May by service",
+        {"time_range": {"kind": "between", "start": "2026-03-01", "end": "2026-05-31"}},
+    ),
+    ("Spend yesterday by service", {"time_range": {"kind": "previous", "unit": "day"}}),
+    ("What is today's cost?", {"time_range": {"kind": "current", "unit": "day"}}),
+    ("Month to date spend by account", {"time_range": {"kind": "current", "unit": "month"}}),
+    ("Cost last quarter by business unit", {"time_range": {"kind": "previous", "unit": "quarter"}}),
+    ("costs in 2025", {"time_range": {"kind": "year", "year": 2025}}),
+    (
+        "Average daily RDS cost over the last 7 days",
+        {
+            "metrics": ["avg_daily_cost"],
+            "filters": [F("service", "rds")],
+            "time_range": {"kind": "trailing", "unit": "day", "n": 7},
+        },
+    ),
+    (
+        "Daily cost for the payments-prod account last week",
+        {
+            "dimensions": [D("usage_date", "day")],
+            "filters": [F("account_name", "payments-prod")],
+            "time_range": {"kind": "previous", "unit": "week"},
+        },
+    ),
+    (
+        "Production spend by region last month",
+        {"metrics": ["cost"], "dimensions": [D("region")], "filters": [F("environment", "prod")]},
+    ),
+    ("Cost in Asia Pacific this year", {"filters": [F("region", "asia_pacific")]}),
+    # created_at: the time dimension named by a synonym
+    (
+        "How many resources were created in the last 30 days?",
+        {
+            "metrics": ["resource_count"],
+            "time_range": {"kind": "trailing", "unit": "day", "n": 30, "dimension": "created_at"},
+        },
+    ),
+    (
+        "Resources created per month in 2026",
+        {
+            "metrics": ["resource_count"],
+            "dimensions": [D("created_at", "month")],
+            "time_range": {"kind": "year", "year": 2026, "dimension": "created_at"},
+        },
+    ),
+    (
+        "How many instances were launched this month?",
+        {"time_range": {"kind": "current", "unit": "month", "dimension": "created_at"}},
+    ),
+    # ranking
+    (
+        "Top 5 accounts by cost last month",
+        {"metrics": ["cost"], "dimensions": ACCOUNT, "order_by": [{"field": "cost"}], "limit": 5},
+    ),
+    (
+        "Which region has the highest spend this month?",
+        {"metrics": ["cost"], "dimensions": [D("region")], "order_by": [{"field": "cost"}], "limit": 1},
+    ),
+    (
+        "Which account has the most EC2 instances?",
+        {
+            "metrics": ["resource_count"],
+            "dimensions": ACCOUNT,
+            "filters": [F("resource_type", "ec2:instance")],
+            "order_by": [{"field": "resource_count"}],
+            "limit": 1,
+        },
+    ),
+    (
+        "Which region has the fewest resources?",
+        {
+            "metrics": ["resource_count"],
+            "order_by": [{"field": "resource_count", "direction": "asc"}],
+            "limit": 1,
+        },
+    ),
+    ("bottom 3 regions by cost", {"order_by": [{"field": "cost", "direction": "asc"}], "limit": 3}),
+    (
+        "The 5 most expensive EC2 instances last month",
+        {
+            "metrics": ["cost"],
+            "dimensions": RESOURCE,
+            "filters": [F("resource_type", "ec2:instance")],
+            "limit": 5,
+        },
+    ),
+    (
+        "the cheapest region last month",
+        {"dimensions": [D("region")], "order_by": [{"field": "cost", "direction": "asc"}], "limit": 1},
+    ),
+    # comparisons on metrics (HAVING)
+    (
+        "Accounts that spent more than 5000 dollars last month",
+        {"metrics": ["cost"], "dimensions": ACCOUNT, "filters": [F("cost", 5000, ">")]},
+    ),
+    (
+        "accounts with more than 100 resources",
+        {"metrics": ["resource_count"], "dimensions": ACCOUNT, "filters": [F("resource_count", 100, ">")]},
+    ),
+    ("services costing more than $10k last month", {"filters": [F("cost", 10000, ">")]}),
+    # several metrics, several values
+    (
+        "Resource count and total cost by business unit",
+        {"metrics": ["resource_count", "cost"], "dimensions": [D("business_unit")]},
+    ),
+    (
+        "Compare EC2 and RDS cost last month",
+        {"dimensions": [D("service")], "filters": [F("service", ("ec2", "rds"), "in")]},
+    ),
+    (
+        "spend for ec2 and s3 combined last month",
+        {"dimensions": [], "filters": [F("service", ("ec2", "s3"), "in")]},
+    ),
+    (
+        "Cost of production vs staging last month",
+        {"dimensions": [D("environment")], "filters": [F("environment", ("prod", "staging"), "in")]},
+    ),
+    # negation and tags
+    ("Spend by environment excluding sandbox last month", {"filters": [F("environment", "sandbox", "!=")]}),
+    ("cost by service except S3 this month", {"filters": [F("service", "s3", "!=")]}),
+    ("spend outside of europe", {"filters": [F("region", "europe", "!=")]}),
+    ("How many resources are missing an owner tag?", {"filters": [F("tag:owner", op="is null")]}),
+    ("How many resources don't have an owner tag?", {"filters": [F("tag:owner", op="is null")]}),
+    ("resources with an owner tag", {"filters": [F("tag:owner", op="is not null")]}),
+    ("How many resources have no tags?", {"segments": ["untagged"]}),
+    ("How many resources are tagged?", {"filters": [F("is_untagged", False)]}),
+    ("Total cost of untagged resources last month", {"metrics": ["cost"], "segments": ["untagged"]}),
+    ("Count of resources by team tag", {"metrics": ["resource_count"], "dimensions": [D("tag:team")]}),
+    ("cost by cost center last month", {"dimensions": [D("tag:cost-center")]}),
+    ("how many resources does bob own", {"filters": [F("tag:owner", "bob")]}),
+    ("cost for cc-1002", {"filters": [F("tag:cost-center", "cc-1002")]}),
+    ("spend in search prod", {"filters": [F("account_name", "search-prod")]}),
+    # ratios
+    (
+        "What percentage of EBS volumes are encrypted?",
+        {"metrics": ["encrypted_share"], "filters": [F("resource_type", "ebs:volume")]},
+    ),
+    (
+        "What share of S3 buckets are public?",
+        {"metrics": ["public_share"], "filters": [F("resource_type", "s3:bucket")]},
+    ),
+    ("encryption rate by service", {"metrics": ["encrypted_share"], "dimensions": [D("service")]}),
+    ("Cost per resource by service", {"metrics": ["cost_per_resource"], "dimensions": [D("service")]}),
+    # listing without a metric
+    (
+        "List the public S3 buckets in prod accounts",
+        {
+            "metrics": [],
+            "dimensions": RESOURCE,
+            "filters": [F("is_public", True), F("resource_type", "s3:bucket"), F("environment", "prod")],
+        },
+    ),
+    (
+        "List accounts in the payments business unit",
+        {"metrics": [], "dimensions": ACCOUNT, "filters": [F("business_unit", "payments")]},
+    ),
+    ("which buckets are public?", {"metrics": [], "dimensions": RESOURCE}),
+    (
+        "Which accounts are in the sandbox environment?",
+        {"metrics": [], "dimensions": ACCOUNT, "filters": [F("environment", "sandbox")]},
+    ),
+    ("What are the names of the stopped RDS databases?", {"metrics": [], "dimensions": RESOURCE}),
+    (
+        "give me a list of the EKS clusters in prod with their region",
+        {"metrics": [], "dimensions": [*RESOURCE, D("region")]},
+    ),
+    (
+        "what are the biggest RDS databases by storage",
+        {"metrics": [], "dimensions": [*RESOURCE, D("storage_gb")], "order_by": [{"field": "storage_gb"}]},
+    ),
+    (
+        "what was created last week?",
+        {"metrics": [], "time_range": {"kind": "previous", "unit": "week", "dimension": "created_at"}},
+    ),
+    # more phrasing
+    (
+        "Which 5 accounts have the most public S3 buckets?",
+        {
+            "metrics": ["resource_count"],
+            "dimensions": ACCOUNT,
+            "limit": 5,
+            "filters": [F("resource_type", "s3:bucket"), F("is_public", True)],
+        },
+    ),
+    (
+        "Show the 3 accounts with the lowest spend this year",
+        {"order_by": [{"field": "cost", "direction": "asc"}], "limit": 3},
+    ),
+    (
+        "Which owner has the most expensive resources?",
+        {"metrics": ["cost"], "dimensions": [D("tag:owner")], "limit": 1},
+    ),
+    (
+        "How much did resources tagged with team ml cost last month?",
+        {"metrics": ["cost"], "dimensions": [], "filters": [F("is_untagged", False), F("tag:team", "ml")]},
+    ),
+    (
+        "How many resources were created before 2026?",
+        {
+            "time_range": {
+                "kind": "between",
+                "start": "1900-01-01",
+                "end": "2025-12-31",
+                "dimension": "created_at",
+            }
+        },
+    ),
+    (
+        "What is the average size of an S3 bucket in GB by region?",
+        {"metrics": ["avg_storage_gb"], "dimensions": [D("region")]},
+    ),
+    (
+        "What is the total cost for all accounts in the staging environment last month?",
+        {"metrics": ["cost"], "dimensions": [], "filters": [F("environment", "staging")]},
+    ),
+    ("how many TB of EBS do we have", {"metrics": ["total_storage_gb"], "filters": [F("service", "ebs")]}),
+    ("where are we spending the most?", {"dimensions": [D("region")], "limit": 1}),
+    (
+        "cost in april and may",
+        {"time_range": {"kind": "between", "start": "2026-04-01", "end": "2026-05-31"}},
+    ),
+    ("spend since the start of the year", {"time_range": {"kind": "current", "unit": "year"}}),
+    (
+        "cost for the week of june 8",
+        {"time_range": {"kind": "between", "start": "2026-06-08", "end": "2026-06-14"}},
+    ),
+]
+
+
+def _same(expected: Any, actual: Any, key: str) -> bool:
+    if key == "filters":
+        return sorted(map(repr, expected)) == sorted(map(repr, actual))
+    if key == "order_by":
+        return [{"direction": "desc", **o} for o in expected] == [{"direction": "desc", **o} for o in actual]
+    return bool(expected == actual)
+
+
+@pytest.mark.parametrize(("question", "expected"), CASES, ids=[q for q, _ in CASES])
+def test_question_to_intent(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
+    m = ask(mapper, question)
+    assert m.status == "answered", m.message
+    got = dump(m.intent)  # type: ignore[arg-type]
+    for key, want in expected.items():
+        assert _same(want, got.get(key, [] if key != "time_range" else None), key), (key, got)
+    assert m.message.startswith("interpreted as: ")
+
+
+@pytest.mark.parametrize("question", [q for q, _ in CASES])
+def test_every_answer_compiles(mapper: OfflineMapper, question: str) -> None:
+    m = ask(mapper, question)
+    assert m.intent is not None
+    compiled = compile(m.intent, mapper.model, as_of=AS_OF)
+    assert compiled.sql.lstrip().upper().startswith(("SELECT", "WITH"))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Terminate all stopped instances in dev",
+        "delete unattached volumes",
+        "please stop the dev instances",
+        "can you start the sandbox instances",
+        "create a new bucket",
+        "update the owner tag to bob",
+        "make all buckets private",
+        "Show cost by region; DROP TABLE inventory.resources; --",
+        "spend by region' OR 1=1",
+        "cost by service UNION SELECT * FROM pg_user",
+        "Show me the SQL for cost by region",
+        "What tables are in the database?",
+        "show me the schema",
+        "What's the weather in Paris?",
+        "Tell me a joke",
+    ],
+)
+def test_refused(mapper: OfflineMapper, question: str) -> None:
+    m = ask(mapper, question)
+    assert m.status == "refused", m
+    assert m.intent is None
+    assert m.message and "\n" not in m.message
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many idle instances are there",  # 'idle' is not in the model
+        "cost of the foo account",
+        "how many users do we have",
+        "how many regions",  # distinct values are not a metric
+        "cost by tag",  # which tag key?
+        "average spend by service",  # which average?
+        "share of unencrypted volumes",  # only the encrypted share exists
+        "How many EC2 instances last month?",  # resources have no default date
+        "hello",
+        "cost over the last few days",  # a time range it cannot read
+        "what is costing us the most",  # the most of what?
+        "how many resources cost more than 100 dollars last month",  # needs a per-resource breakdown
+    ],
+)
+def test_clarify(mapper: OfflineMapper, question: str) -> None:
+    m = ask(mapper, question)
+    assert m.status == "clarify", m
+    assert m.suggestions
+    assert not m.complete
+
+
+def test_ignored_words_make_the_answer_incomplete(mapper: OfflineMapper) -> None:
+    m = ask(mapper, "storage of orphaned volumes in TB")
+    assert m.status == "answered" and not m.complete
+    assert "ignored" in m.message
+
+
+def test_typos_one_letter_away_are_read_and_flagged(mapper: OfflineMapper) -> None:
+    m = ask(mapper, "cost by servise last mnth")
+    assert m.status == "answered" and not m.complete
+    assert dump(m.intent)["dimensions"] == [D("service")]  # type: ignore[arg-type]
+    assert "read 'servise' as 'service'" in m.message
+
+
+def test_values_from_the_data_do_not_take_model_words() -> None:
+    m = OfflineMapper(load_model(), {"tag:env": ["prod"], "tag:team": ["billing"]})
+    got = dump(ask(m, "how many resources in prod").intent)  # type: ignore[arg-type]
+    assert got["filters"] == [F("environment", "prod")]
+
+
+def test_values_passed_in_are_vocabulary() -> None:
+    without = OfflineMapper(load_model())
+    with_values = OfflineMapper(load_model(), {"tag:owner": ["zoe"]})
+    assert ask(without, "resources owned by zoe").status == "clarify"
+    m = ask(with_values, "resources owned by zoe")
+    assert m.status == "answered"
+    assert F("tag:owner", "zoe") in dump(m.intent)["filters"]  # type: ignore[arg-type]
+
+
+FOLLOW_UPS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "cost by service last month",
+        "now only in prod",
+        {"dimensions": [D("service")], "filters": [F("environment", "prod")], "time_range": LAST_MONTH},
+    ),
+    (
+        "cost by service in the last 30 days",
+        "what about last month?",
+        {"dimensions": [D("service")], "time_range": LAST_MONTH},
+    ),
+    (
+        "What was our total cloud spend last month?",
+        "and by region?",
+        {"metrics": ["cost"], "dimensions": [D("region")], "time_range": LAST_MONTH},
+    ),
+    ("cost by service last month", "by region instead", {"dimensions": [D("region")]}),
+    (
+        "How many EC2 instances are running?",
+        "what about RDS?",
+        {"filters": [F("resource_type", "rds:db-instance"), F("state", "running")]},
+    ),
+    (
+        "How many EC2 instances are running in each region?",
+        "what about in Europe?",
+        {
+            "dimensions": [D("region")],
+            "filters": [F("resource_type", "ec2:instance"), F("state", "running"), F("region", "europe")],
+        },
+    ),
+    (
+        "Top 5 accounts by cost last month",
+        "show the bottom 5 instead",
+        {"order_by": [{"field": "cost", "direction": "asc"}], "limit": 5},
+    ),
+    ("cost by region last month", "top 3", {"order_by": [{"field": "cost"}], "limit": 3}),
+    ("cost by service this year", "monthly", {"dimensions": [D("usage_date", "month"), D("service")]}),
+    ("cost by region last month", "exclude sandbox", {"filters": [F("environment", "sandbox", "!=")]}),
+]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"), FOLLOW_UPS, ids=[f"{a} -> {b}" for a, b, _ in FOLLOW_UPS]
+)
+def test_follow_up(mapper: OfflineMapper, first: str, second: str, expected: dict[str, Any]) -> None:
+    m1 = ask(mapper, first)
+    assert m1.status == "answered"
+    m2 = ask(mapper, second, m1.intent)
+    assert m2.status == "answered", m2.message
+    got = dump(m2.intent)  # type: ignore[arg-type]
+    for key, want in expected.items():
+        assert _same(want, got.get(key, []), key), (key, got)
+    assert m2.intent.previous is not None  # type: ignore[union-attr]
+    compile(m2.intent, mapper.model, as_of=AS_OF)  # type: ignore[arg-type]
+
+
+def test_deterministic(mapper: OfflineMapper) -> None:
+    again = OfflineMapper(load_model(), VALUES)
+    for q, _ in CASES:
+        assert ask(mapper, q) == ask(again, q)
+
+
+def test_fast(mapper: OfflineMapper) -> None:
+    questions = [q for q, _ in CASES]
+    start = time.perf_counter()
+    for q in questions:
+        ask(mapper, q)
+    per_question_ms = (time.perf_counter() - start) * 1000 / len(questions)
+    assert per_question_ms < 5
+
+
+def test_python_names_nothing_from_the_sample_model() -> None:
+    """Vocabulary lives in YAML: the mapper's code must not mention the sample model's names."""
+    import pathlib
+
+    model = load_model()
+    names = (
+        {m.name for m in model.metrics}
+        | {t.name for t in model.tables}
+        | {d.name for t in model.tables for d in (*t.dimensions, *t.time_dimensions)}
+        | {v for t in model.tables for d in t.dimensions for v in d.enum}
+    )
+    names -= {"tag"}  # also the English word "tag" ("owner tag"), used generically for tag dimensions
+    folder = pathlib.Path(__file__).parent.parent / "runtime" / "mappers"
+    for path in folder.glob("*.py"):
+        text = path.read_text()
+        for name in names:
+            assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)
