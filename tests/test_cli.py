@@ -143,3 +143,40 @@ def test_schema_is_json_schema_of_the_model() -> None:
 
 def test_db_url_prints_the_url_in_use(sample_url: str) -> None:
     assert crq("db", "url", "--database-url", sample_url, check=True).stdout.strip() == sample_url
+
+
+ASK_KEYS = {"question", "status", "intent", "sql", "params", "columns", "rows", "truncated", "answer", "message",
+            "materialization", "timings_ms"}
+
+
+def test_ask_json_is_one_object_per_question_as_one_conversation(sample_url: str) -> None:
+    p = crq("ask", "--json", "--database-url", sample_url, "--as-of", "2026-06-17",
+            "How many running EC2 instances per region?", "now only in prod", "delete all stopped instances",
+            check=True)
+    first, follow_up, refused = (json.loads(line) for line in p.stdout.splitlines())
+    assert set(first) >= ASK_KEYS and "explain" not in first
+    assert first["status"] == "answered" and first["columns"] == ["region", "resource_count"]
+    assert all(isinstance(r[1], int) for r in first["rows"]) and len(first["rows"]) == 6
+    assert "interpreted as" in first["answer"]
+    assert follow_up["status"] == "answered"
+    assert {"field": "environment", "op": "=", "value": "prod"} in follow_up["intent"]["filters"]
+    assert sum(r[1] for r in follow_up["rows"]) < sum(r[1] for r in first["rows"])
+    assert refused["status"] == "refused" and refused["sql"] is None and refused["rows"] == []
+
+
+def test_ask_explain_names_the_view_and_why_the_others_were_not_used(sample_url: str) -> None:
+    from runtime.materialized_views import ViewManager
+    from semantic import load_model
+
+    ViewManager(sample_url, load_model()).create()
+    p = crq("ask", "--json", "--explain", "--database-url", sample_url, "--as-of", "2026-06-17",
+            "cost by service in the last 30 days", check=True)
+    out = json.loads(p.stdout)
+    assert out["materialization"] == "daily_cost_by_service"
+    assert out["explain"]["daily_cost_by_service"] == "used"
+    assert out["explain"]["monthly_cost"].startswith("time range 2026-05-19..2026-06-17 is not aligned")
+    assert out["explain"]["resource_inventory"] == "holds resources; this query reads resource_costs"
+    base = json.loads(crq("query", "-m", "cost", "-b", "service", "--last", "30 days", "--as-of", "2026-06-17",
+                          "--database-url", sample_url, "--json", "--no-views", check=True).stdout)
+    assert base["materialization"] is None
+    assert sorted(base["rows"]) == sorted(out["rows"])
