@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.generator import Generator
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef
 from compiler.plan import (
@@ -64,7 +67,19 @@ def _same(a: object, b: object) -> bool:
 def render(plan: Plan, catalog: Catalog) -> tuple[str, dict[str, object]]:
     params = Params()
     query = _render_query(plan, catalog, params)
-    return query.sql(dialect="postgres", pretty=True), params.values
+    # the AST was built for this call alone, so the generator may use it without a defensive copy
+    return _generator().generate(query, copy=False), params.values
+
+
+_local = threading.local()
+
+
+def _generator() -> Generator:
+    """One pretty PostgreSQL generator per thread: building it costs as much as a small query."""
+    gen = getattr(_local, "generator", None)
+    if gen is None:
+        gen = _local.generator = Postgres().generator(pretty=True)
+    return gen
 
 
 def render_expression(plan: Plan, catalog: Catalog) -> tuple[exp.Select, dict[str, object]]:
