@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_AS_OF ?= 2026-06-17
+DEMO_AS_OF ?= $(shell date -u +%F)
 
 .PHONY: demo test bench lint clean
 
