@@ -161,7 +161,8 @@ def _print_answer(a: Answer, explain: bool = False) -> None:
     if a.question:
         out.print(f"[bold]Q:[/bold] {a.question}", highlight=False)
     if a.status != "answered":
-        out.print(f"[yellow]{a.status}[/yellow]: {a.message}", highlight=False)
+        message = a.message.removeprefix(f"{a.status}: ")
+        out.print(f"[yellow]{a.status}[/yellow]: {message}", highlight=False, markup=True)
         for s in a.suggestions:
             out.print(f"  - {s}", highlight=False)
         out.print()

@@ -658,3 +658,16 @@ def test_python_names_nothing_from_the_sample_model() -> None:
         text = path.read_text()
         for name in names:
             assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)
+
+
+@pytest.mark.parametrize("first", ["Monthly cost trend for the last 3 months", "How many buckets are public?"])
+def test_a_new_question_after_another_is_read_in_full(mapper: OfflineMapper, first: str) -> None:
+    """A complete question asked mid-conversation is not a follow-up: it keeps every part it names
+    (the interpreter once consumed the reading while testing it as a follow-up and lost 'by ...')."""
+    question = "Resource count and total cost by business unit"
+    alone = mapper.map(question)
+    previous = mapper.map(first).intent
+    after = mapper.map(question, previous)
+    assert alone.intent is not None and after.intent is not None
+    assert after.intent.model_dump(exclude={"previous"}) == alone.intent.model_dump(exclude={"previous"})
+    assert [d.name for d in after.intent.dimensions] == ["business_unit"]

@@ -8,6 +8,7 @@ can ask instead of guessing.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from models.intent import DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
@@ -1191,6 +1192,9 @@ class _Interpreter:
 
 
 def interpret(reading: Reading, vocab: Vocabulary, partial: bool = False) -> Parts:
+    """Read ``reading`` into parts. The interpreter marks items as it binds them, so it works on a
+    copy: the mapper reads the same question twice (as a follow-up, then as a new question)."""
+    reading = copy.deepcopy(reading)
     parts = _Interpreter(reading, vocab, partial).run()
     _collect_unknowns(reading, parts, vocab)
     return parts
