@@ -17,6 +17,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from models.errors import CrqError, DatabaseError, ModelValidationError, UserError
 from models.intent import DimensionRef, Filter, Intent, Op, OrderBy, parse_time_range
@@ -162,7 +163,7 @@ def _print_answer(a: Answer, explain: bool = False) -> None:
         out.print(f"[bold]Q:[/bold] {a.question}", highlight=False)
     if a.status != "answered":
         message = a.message.removeprefix(f"{a.status}: ")
-        out.print(f"[yellow]{a.status}[/yellow]: {message}", highlight=False, markup=True)
+        out.print(Text.assemble((a.status, "yellow"), ": ", message), highlight=False)
         for s in a.suggestions:
             out.print(f"  - {s}", highlight=False)
         out.print()
