@@ -160,7 +160,7 @@ def _emit(answer: Answer, as_json: bool, explain: bool) -> None:
 
 def _print_answer(a: Answer, explain: bool = False) -> None:
     if a.question:
-        out.print(f"[bold]Q:[/bold] {a.question}", highlight=False)
+        out.print(Text.assemble(("Q: ", "bold"), a.question), highlight=False)
     if a.status != "answered":
         message = a.message.removeprefix(f"{a.status}: ")
         out.print(Text.assemble((a.status, "yellow"), ": ", message), highlight=False)
