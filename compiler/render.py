@@ -29,6 +29,7 @@ from compiler.plan import (
     ViewSource,
     dim_key,
 )
+from compiler.time_range import period_start
 from models.intent import Grain, Op, Value
 from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
 from semantic.expressions import parse_expression
@@ -166,17 +167,21 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
     )
     conditions = []
     for f in fact.filters:
-        col = exp.column(view.column(dim_key(f.target)), view.name)
+        key = dim_key(f.target)  # a filter on the time dimension reads the (daily) bucket column
+        col = exp.column(view.time_column if key == view.time_key else view.column(key), view.name)
         hint = (
             f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
         )
         conditions.append(_compare(col, f.op, f.value, ctx.params, hint))
     if fact.time_filter is not None:
+        # buckets are labelled by their first day: the bucket holding the start begins on or before it
+        # (matching made sure no data lies between that bucket's start and the range's)
         name = fact.time_filter.target.dimension.name
+        first_bucket = period_start(fact.time_filter.start, view.grain or Grain.DAY)
         conditions.append(
             exp.Between(
                 this=exp.column(view.time_column or "", view.name),
-                low=ctx.params.add(f"{name}_start", fact.time_filter.start),
+                low=ctx.params.add(f"{name}_start", first_bucket),
                 high=ctx.params.add(f"{name}_end", fact.time_filter.end),
             )
         )
@@ -214,7 +219,10 @@ def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Express
         )
     if agg in (Aggregation.MIN, Aggregation.MAX):
         return _AGGREGATES[agg](this=cols[0])
-    return exp.Sum(this=cols[0])  # sum, count; count_distinct only on an exact match (one row per group)
+    if agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT):
+        # a count over no rows is 0, not the NULL that SUM over no view rows gives
+        return exp.Coalesce(this=exp.Sum(this=cols[0]), expressions=[exp.Literal.number(0)])
+    return exp.Sum(this=cols[0])  # count_distinct reaches here only on an exact match (one row per group)
 
 
 def view_definition_select(

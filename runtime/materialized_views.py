@@ -110,11 +110,20 @@ class ViewManager:
     def refresh(
         self, names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
     ) -> list[ViewStatus]:
-        """Refresh views (concurrently where a unique index allows); rebuild ones whose definition changed."""
-        current = {s.name: s for s in self.status(names)}
+        """Refresh views (concurrently where a unique index allows); rebuild ones whose definition changed.
+
+        Without names, views whose refresh policy is ``manual`` are left alone: they are refreshed only
+        when named.
+        """
+        chosen = (
+            self._select(names)
+            if names
+            else [layout for layout in self.layouts.values() if layout.materialization.refresh != "manual"]
+        )
+        current = {s.name: s for s in self.status([layout.name for layout in chosen])}
         with self._connect() as conn:
             conn.execute(_META_DDL)
-            for layout in self._select(names):
+            for layout in chosen:
                 if progress:
                     progress(layout.name)
                 status = current[layout.name]
@@ -217,22 +226,26 @@ def read_states(db: Database) -> dict[str, RecordedState]:
     found = db.execute("SELECT to_regclass('crq.materializations') IS NOT NULL", {})
     if not found.rows or not found.rows[0][0]:
         return {}
+    # to_jsonb: a table written by an older crq lacks the newer columns; missing keys read as None
     result = db.execute(
-        "SELECT name, definition_hash, refreshed_at, rows, bytes, refresh_seconds, first_day, last_day "
-        "FROM crq.materializations "
-        "WHERE to_regclass('crq_mv.' || quote_ident(name)) IS NOT NULL",
+        "SELECT to_jsonb(m) FROM crq.materializations m "
+        "WHERE to_regclass('crq_mv.' || quote_ident(m.name)) IS NOT NULL",
         {},
     )
-    return {
-        r[0]: RecordedState(
-            name=r[0],
-            definition_hash=r[1],
-            refreshed_at=r[2],
-            rows=r[3],
-            bytes=r[4],
-            refresh_seconds=r[5],
-            first_day=r[6],
-            last_day=r[7],
+    states = {}
+    for (row,) in result.rows:
+        states[row["name"]] = RecordedState(
+            name=row["name"],
+            definition_hash=row["definition_hash"],
+            refreshed_at=dt.datetime.fromisoformat(row["refreshed_at"]),
+            rows=row.get("rows"),
+            bytes=row.get("bytes"),
+            refresh_seconds=row.get("refresh_seconds"),
+            first_day=_day(row.get("first_day")),
+            last_day=_day(row.get("last_day")),
         )
-        for r in result.rows
-    }
+    return states
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None

@@ -39,6 +39,20 @@ E151  cycles              metrics refer to each other in a cycle (including to t
 E160  grains              time dimension with no grains
 E161  grains              grain listed twice
 E162  grains              verified query grain not offered by the time dimension, or on a non-time one
+E170  materializations    unknown table
+E171  materializations    unknown measure of the view's table, or a measure listed twice
+E172  materializations    dimension unknown, not reachable from the table through to-one joins,
+                          ambiguous, or listed twice
+E173  materializations    a time dimension listed under dimensions (set time_dimension instead)
+E174  materializations    time_dimension unknown, unreachable, or not a time dimension
+E175  materializations    grain not offered by the time dimension; grain without time_dimension
+E176  materializations    unknown time zone (or one PostgreSQL reads differently, such as CET)
+E177  materializations    duplicate view name; a view named like a table; two members stored in one
+                          view column (names are flattened: tag:cost-center and tag:cost_center)
+E178  materializations    fixed filter on a metric or on an unknown/unreachable dimension (operator and
+                          value are checked as E133/E134)
+E179  materializations    warning: a count_distinct measure the view cannot re-aggregate (it serves only
+                          queries with exactly the view's dimensions)
 E190  database_columns    table missing from the database (not in RULES: needs the catalog)
 E191  database_columns    column missing from its table (not in RULES: needs the catalog)
 ====  ==================  ==========================================================================
@@ -54,6 +68,7 @@ from semantic.rules.cycles import cycles
 from semantic.rules.database_columns import database_columns
 from semantic.rules.expressions import expressions
 from semantic.rules.grains import grains
+from semantic.rules.materializations import materializations
 from semantic.rules.references import references
 from semantic.rules.relationships import relationships
 from semantic.rules.table_structure import table_structure
@@ -70,6 +85,7 @@ RULES: tuple[Rule, ...] = (
     relationships,
     cycles,
     grains,
+    materializations,
 )
 
 __all__ = ["RULES", "Rule", "database_columns"]
