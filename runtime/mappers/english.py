@@ -236,6 +236,12 @@ just now then ok okay also
 """)
 
 # Requests for the machinery rather than the data.
+# Requests for writing rather than numbers: crq answers with data, never with prose it makes up.
+CREATIVE_WORDS = _words("""
+    haiku haikus poem poems poetry limerick sonnet song songs lyrics joke jokes story stories essay essays
+    rap riddle recipe recipes
+""")
+
 SCHEMA_WORDS = frozenset({"sql", "schema", "ddl", "schemas", "columns", "column", "query text", "raw query"})
 SCHEMA_PHRASES: tuple[str, ...] = (
     "show tables",

@@ -169,6 +169,11 @@ class OfflineMapper:
             return self._clarify(f"I could not build that query: {e}", tuple(e.choices[:8]))
         except UserError as e:
             return self._clarify(f"I could not build that query: {e}", self._examples())
+        if not intent.metrics and parts.ignored:
+            # a list with words left over is a guess at what to list: ask rather than dump rows
+            unknown = ", ".join(dict.fromkeys(parts.ignored))
+            message = f"I am not sure what to list (I did not understand: {unknown})"
+            return self._clarify(message, self._examples())
         message = describe_intent(intent)
         if read_as:
             message += f" (read {', '.join(read_as)})"

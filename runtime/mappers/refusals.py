@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from runtime.mappers.english import (
+    CREATIVE_WORDS,
     INJECTION_MARKERS,
     MUTATING_ANYWHERE,
     MUTATING_IMPERATIVE,
@@ -40,6 +41,8 @@ def refusal_reason(question: str, tokens: list[Token]) -> str | None:
         return "refused: crq only reads data; it cannot change anything"
     if head and head[0] in MUTATING_IMPERATIVE:
         return f"refused: crq only reads data; it cannot {head[0]} anything"
+    if any(w in CREATIVE_WORDS for w in words):
+        return "refused: crq answers questions about the cloud inventory with numbers, not with writing"
     text = " ".join(words)
     if any(w in SCHEMA_WORDS for w in words) or any(f" {p} " in f" {text} " for p in SCHEMA_PHRASES):
         return (
