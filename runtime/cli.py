@@ -481,6 +481,20 @@ def _source_map(path: Path):  # type: ignore[no-untyped-def]
 
 
 @app.command()
+def prompt(
+    model: ModelPath = None,
+    show: Annotated[bool, typer.Option("--show", help="print the fixed part of the prompt itself")] = False,
+) -> None:
+    """The LLM prompt the model produces: its size in tokens (estimated), or with --show the text."""
+    from runtime.mappers.llm_prompt import prompt_size, system_prompt
+
+    the_model = _model(model)
+    if show:
+        print(system_prompt(the_model))
+    print(prompt_size(the_model), file=sys.stderr if show else sys.stdout)
+
+
+@app.command()
 def usage(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD")] = None,

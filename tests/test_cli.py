@@ -180,3 +180,10 @@ def test_ask_explain_names_the_view_and_why_the_others_were_not_used(sample_url:
                           "--database-url", sample_url, "--json", "--no-views", check=True).stdout)
     assert base["materialization"] is None
     assert sorted(base["rows"]) == sorted(out["rows"])
+
+
+def test_prompt_reports_the_fixed_prompt_size_and_shows_it() -> None:
+    size = crq("prompt", check=True).stdout
+    assert "tokens fixed per call (estimate" in size
+    shown = crq("prompt", "--show", check=True)
+    assert "avg_daily_cost" in shown.stdout and "tokens fixed per call" in shown.stderr
