@@ -106,10 +106,10 @@ class OrderBy(BaseModel):
 
 TimeKind = Literal["between", "since", "current", "previous", "trailing", "month", "quarter", "year"]
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
+MONTHS: dict[str, int] = {
+    name: i
+    for i, month in enumerate(
+        (
             "january",
             "february",
             "march",
@@ -122,12 +122,12 @@ _MONTHS = {
             "october",
             "november",
             "december",
-        ],
+        ),
         start=1,
     )
-}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
+    for name in (month, month[:3])
+} | {"sept": 9}
+"""Month names and abbreviations to numbers; the mappers read the same names."""
 _UNITS = {u: Grain(u) for u in ("day", "week", "month", "quarter", "year")}
 
 
@@ -183,7 +183,7 @@ class TimeRange(BaseModel):
 
 
 _N = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
-_NUMBER_WORDS = {
+NUMBER_WORDS: dict[str, int] = {
     "a": 1,
     "an": 1,
     "one": 1,
@@ -201,7 +201,7 @@ _NUMBER_WORDS = {
 
 
 def _num(text: str) -> int:
-    return int(text) if text.isdigit() else _NUMBER_WORDS[text]
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
 
 
 def parse_time_range(text: str) -> TimeRange:
@@ -233,8 +233,8 @@ def _parse_time_range(text: str) -> TimeRange:
         return TimeRange(kind="quarter", quarter=int(m[1]), year=int(m[2]) if m[2] else None)
     if m := re.fullmatch(r"(\d{4})", s):
         return TimeRange(kind="year", year=int(m[1]))
-    if (m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", s)) and m[1] in _MONTHS:
-        return TimeRange(kind="month", month=_MONTHS[m[1]], year=int(m[2]) if m[2] else None)
+    if (m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", s)) and m[1] in MONTHS:
+        return TimeRange(kind="month", month=MONTHS[m[1]], year=int(m[2]) if m[2] else None)
     if m := re.fullmatch(r"since (\d{4}-\d{2}-\d{2})", s):
         return TimeRange(kind="since", start=dt.date.fromisoformat(m[1]))
     if m := re.fullmatch(r"(?:between|from) (\d{4}-\d{2}-\d{2}) (?:and|to|until) (\d{4}-\d{2}-\d{2})", s):

@@ -12,31 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from models.intent import Grain, TimeRange
+from models.intent import MONTHS, Grain, TimeRange
 from runtime.mappers.english import NUMBER_WORDS
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        start=1,
-    )
-}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
 _UNIT = {
     "day": Grain.DAY,
     "week": Grain.WEEK,
@@ -105,10 +83,10 @@ def _parse_date(text: str, as_of: dt.date) -> dt.date | None:
             month, day = (a, b) if a <= 12 else (b, a)  # month first unless that cannot be
             return dt.date(int(m[3]), month, day)
         if m := re.fullmatch(rf"({_MON}) (\d{{1,2}})(?:st|nd|rd|th)?(?: ({_YEAR}))?", s):
-            month, day = _MONTHS[m[1]], int(m[2])
+            month, day = MONTHS[m[1]], int(m[2])
             return dt.date(int(m[3]) if m[3] else _latest_year(month, day, as_of), month, day)
         if m := re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MON})(?: ({_YEAR}))?", s):
-            month, day = _MONTHS[m[2]], int(m[1])
+            month, day = MONTHS[m[2]], int(m[1])
             return dt.date(int(m[3]) if m[3] else _latest_year(month, day, as_of), month, day)
     except ValueError:
         return None
@@ -122,7 +100,7 @@ def _month_span(text: str, as_of: dt.date) -> tuple[dt.date, dt.date] | None:
         if not 1 <= month <= 12:
             return None
     elif m := re.fullmatch(rf"({_MON})(?: (?:of )?({_YEAR}))?", s):
-        month = _MONTHS[m[1]]
+        month = MONTHS[m[1]]
         year = int(m[2]) if m[2] else _latest_year(month, 1, as_of)
     else:
         return None
@@ -275,7 +253,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
 
     @rule(rf"{_IN}({_MON}) (?:and|&|\+) ({_MON})(?: (?:of )?({_YEAR}))?")
     def _two_months(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
-        a, b = _MONTHS[m[1]], _MONTHS[m[2]]
+        a, b = MONTHS[m[1]], MONTHS[m[2]]
         if b != a + 1:
             return None  # not one stretch of time: left for the user to split
         year = int(m[3]) if m[3] else _latest_year(b, 1, as_of)
@@ -300,7 +278,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
             m[2] or bare != m[1]
         ):
             return None
-        return TimeRange(kind="month", month=_MONTHS[m[1]], year=int(m[2]) if m[2] else None)
+        return TimeRange(kind="month", month=MONTHS[m[1]], year=int(m[2]) if m[2] else None)
 
     @rule(rf"(?:in|during|for|of|throughout|within|calendar year|year|fy|the year) ({_YEAR})")
     @rule(rf"({_YEAR})$")
