@@ -664,17 +664,17 @@ def _resources_text(resources: Sequence[_Resource]) -> str:
 # Constraints and indexes come after COPY: building them once over sorted-ish data is much cheaper
 # than maintaining them row by row, and the tables are created in the same transaction so
 # COPY ... FREEZE can skip later hint-bit rewrites.
-_DDL = f"""
-DROP SCHEMA IF EXISTS {SCHEMA} CASCADE;
-CREATE SCHEMA {SCHEMA};
-CREATE TABLE {SCHEMA}.accounts (
+_DDL = """
+DROP SCHEMA IF EXISTS inventory CASCADE;
+CREATE SCHEMA inventory;
+CREATE TABLE inventory.accounts (
     account_id    text NOT NULL,
     account_name  text NOT NULL,
     business_unit text NOT NULL,
     environment   text NOT NULL,
     owner_email   text NOT NULL
 );
-CREATE TABLE {SCHEMA}.resources (
+CREATE TABLE inventory.resources (
     resource_id   text NOT NULL,
     account_id    text NOT NULL,
     region        text NOT NULL,
@@ -687,9 +687,9 @@ CREATE TABLE {SCHEMA}.resources (
     is_public     boolean NOT NULL,
     is_encrypted  boolean NOT NULL,
     created_at    timestamptz NOT NULL,
-    tags          jsonb NOT NULL DEFAULT '{{}}'
+    tags          jsonb NOT NULL DEFAULT '{}'
 );
-CREATE TABLE {SCHEMA}.resource_costs (
+CREATE TABLE inventory.resource_costs (
     usage_date  date NOT NULL,
     resource_id text NOT NULL,
     account_id  text NOT NULL,
@@ -700,20 +700,20 @@ CREATE TABLE {SCHEMA}.resource_costs (
 """
 
 _POST_LOAD: tuple[str, ...] = (
-    f"ALTER TABLE {SCHEMA}.accounts ADD PRIMARY KEY (account_id), ADD UNIQUE (account_name)",
+    "ALTER TABLE inventory.accounts ADD PRIMARY KEY (account_id), ADD UNIQUE (account_name)",
     (
-        f"ALTER TABLE {SCHEMA}.resources ADD PRIMARY KEY (resource_id),"
-        f" ADD FOREIGN KEY (account_id) REFERENCES {SCHEMA}.accounts (account_id)"
+        "ALTER TABLE inventory.resources ADD PRIMARY KEY (resource_id),"
+        " ADD FOREIGN KEY (account_id) REFERENCES inventory.accounts (account_id)"
     ),
-    f"CREATE INDEX ON {SCHEMA}.resources (account_id)",
-    f"CREATE INDEX ON {SCHEMA}.resources (service)",
-    f"ALTER TABLE {SCHEMA}.resource_costs ADD PRIMARY KEY (usage_date, resource_id)",
-    f"CREATE INDEX ON {SCHEMA}.resource_costs (resource_id)",
-    f"CREATE INDEX ON {SCHEMA}.resource_costs (account_id, usage_date)",
+    "CREATE INDEX ON inventory.resources (account_id)",
+    "CREATE INDEX ON inventory.resources (service)",
+    "ALTER TABLE inventory.resource_costs ADD PRIMARY KEY (usage_date, resource_id)",
+    "CREATE INDEX ON inventory.resource_costs (resource_id)",
+    "CREATE INDEX ON inventory.resource_costs (account_id, usage_date)",
     (
-        f"ALTER TABLE {SCHEMA}.resource_costs"
-        f" ADD FOREIGN KEY (resource_id) REFERENCES {SCHEMA}.resources (resource_id),"
-        f" ADD FOREIGN KEY (account_id) REFERENCES {SCHEMA}.accounts (account_id)"
+        "ALTER TABLE inventory.resource_costs"
+        " ADD FOREIGN KEY (resource_id) REFERENCES inventory.resources (resource_id),"
+        " ADD FOREIGN KEY (account_id) REFERENCES inventory.accounts (account_id)"
     ),
 )
 
@@ -780,19 +780,19 @@ def load_sample(
         report("schema", 1, 1)
 
         report("accounts", 0, len(accounts))
-        with cur.copy(f"COPY {SCHEMA}.accounts FROM STDIN WITH (FREEZE)") as copy:
+        with cur.copy("COPY inventory.accounts FROM STDIN WITH (FREEZE)") as copy:
             copy.write(_accounts_text(accounts))
         counts["accounts"] = len(accounts)
         report("accounts", len(accounts), len(accounts))
 
-        with cur.copy(f"COPY {SCHEMA}.resources FROM STDIN WITH (FREEZE)") as copy:
+        with cur.copy("COPY inventory.resources FROM STDIN WITH (FREEZE)") as copy:
             for i in range(0, len(resources), _CHUNK_ROWS):
                 copy.write(_resources_text(resources[i : i + _CHUNK_ROWS]))
         counts["resources"] = len(resources)
 
         report("resource_costs", 0, cost_total)
         done = 0
-        with cur.copy(f"COPY {SCHEMA}.resource_costs FROM STDIN WITH (FREEZE)") as copy:
+        with cur.copy("COPY inventory.resource_costs FROM STDIN WITH (FREEZE)") as copy:
             for text, n in _cost_chunks(resources, cost_rng, as_of, days):
                 copy.write(text)
                 done += n
@@ -806,7 +806,11 @@ def load_sample(
 
         report("analyze", 0, len(TABLES))
         for i, table in enumerate(TABLES, 1):
-            cur.execute(f"ANALYZE {SCHEMA}.{table}")
+            cur.execute(
+                psycopg.sql.SQL("ANALYZE {}.{}").format(
+                    psycopg.sql.Identifier(SCHEMA), psycopg.sql.Identifier(table)
+                )
+            )
             report("analyze", i, len(TABLES))
         # what was loaded, so tests and tools can tell whether a reload is needed
         marker = sample_marker(seed=seed, scale=scale, as_of=as_of, days=days)
