@@ -11,7 +11,8 @@ from compiler.plan import Plan, plan
 from compiler.render import render
 from compiler.resolve import resolve
 from compiler.rewrites import RewriteContext, ViewState, apply_rewrites
-from models.intent import Intent
+from models.errors import TimeRangeError
+from models.intent import MAX_DATE, MIN_DATE, Intent
 from models.semantic_model import SemanticModel
 
 
@@ -37,6 +38,8 @@ def compile(
     that are fresh at ``now``; without it only base tables are used.
     Raises IntentError / TimeRangeError / QueryRefused (all UserError) for queries it will not run.
     """
+    if not MIN_DATE <= as_of <= MAX_DATE:
+        raise TimeRangeError(f"as-of {as_of} is outside {MIN_DATE}..{MAX_DATE}")
     catalog = catalog_for(model)
     resolved = resolve(intent, catalog, as_of, timezone)
     logical = apply_rewrites(plan(resolved), RewriteContext(catalog, views, now))

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from compiler.catalog import Catalog, MeasureRef
 from compiler.plan import DISTINCT_PREFIX, DimColumn, DimKey, FactFilter, FactQuery, ViewSource, dim_key
-from compiler.render import view_definition_select
+from compiler.render import column, identifier, view_definition_select
 from compiler.resolve import typed_filter_value
 from models.errors import IntentError
 from models.intent import Grain
@@ -154,7 +154,7 @@ def _time_bucket(fact: FactQuery) -> DimColumn | None:
 
 def create_statements(layout: ViewLayout, catalog: Catalog) -> list[str]:
     """DDL for one view: drop, create (with data), and the unique index that allows concurrent refresh."""
-    table = exp.Table(this=exp.to_identifier(layout.name), db=exp.to_identifier(VIEW_SCHEMA))
+    table = exp.Table(this=identifier(layout.name), db=identifier(VIEW_SCHEMA))
     drop = exp.Drop(tables=[table.copy()], kind="VIEW", materialized=True, exists=True)
     create = exp.Create(
         this=table.copy(),
@@ -171,7 +171,7 @@ def create_statements(layout: ViewLayout, catalog: Catalog) -> list[str]:
             this=exp.Index(
                 this=exp.to_identifier(f"{layout.name}_key"),
                 table=table.copy(),
-                params=exp.IndexParameters(columns=[exp.Ordered(this=exp.column(k)) for k in keys]),
+                params=exp.IndexParameters(columns=[exp.Ordered(this=column(k)) for k in keys]),
             ),
             kind="INDEX",
             unique=True,

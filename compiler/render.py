@@ -129,8 +129,8 @@ def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.
         on = _and(
             [
                 exp.EQ(
-                    this=exp.column(k.to_column, rel.to_table),
-                    expression=exp.column(k.from_column, rel.from_table),
+                    this=column(k.to_column, rel.to_table),
+                    expression=column(k.from_column, rel.from_table),
                 )
                 for k in rel.keys
             ]
@@ -159,16 +159,16 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
         "from_",
         exp.From(
             this=exp.Table(
-                this=exp.to_identifier(view.name),
-                db=exp.to_identifier(view.schema),
-                alias=exp.TableAlias(this=exp.to_identifier(view.name)),
+                this=identifier(view.name),
+                db=identifier(view.schema),
+                alias=exp.TableAlias(this=identifier(view.name)),
             )
         ),
     )
     conditions = []
     for f in fact.filters:
         key = dim_key(f.target)  # a filter on the time dimension reads the (daily) bucket column
-        col = exp.column(view.time_column if key == view.time_key else view.column(key), view.name)
+        col = column(view.time_column if key == view.time_key else view.column(key), view.name)
         hint = (
             f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
         )
@@ -180,7 +180,7 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
         first_bucket = period_start(fact.time_filter.start, view.grain or Grain.DAY)
         conditions.append(
             exp.Between(
-                this=exp.column(view.time_column or "", view.name),
+                this=column(view.time_column or "", view.name),
                 low=ctx.params.add(f"{name}_start", first_bucket),
                 high=ctx.params.add(f"{name}_end", fact.time_filter.end),
             )
@@ -195,11 +195,11 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
 def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
     key = dim_key(d.target)
     if key == view.time_key:
-        col = exp.column(view.time_column or "", view.name)
+        col = column(view.time_column or "", view.name)
         if d.grain is None or d.grain == view.grain:
             return col
         return exp.Cast(this=_date_trunc(d.grain, exp.Cast(this=col, to=_TIMESTAMP.copy())), to=_DATE.copy())
-    return exp.column(view.column(key), view.name)
+    return column(view.column(key), view.name)
 
 
 def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expression:
@@ -207,9 +207,9 @@ def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Express
         return _measure_sql(ref, ctx)
     held = fact.view.measure_columns(ref.alias)
     if held[0].startswith(DISTINCT_PREFIX):
-        column = exp.column(held[0].removeprefix(DISTINCT_PREFIX), fact.view.name)
-        return exp.Count(this=exp.Distinct(expressions=[column]))
-    cols = [exp.column(c, fact.view.name) for c in held]
+        values = column(held[0].removeprefix(DISTINCT_PREFIX), fact.view.name)
+        return exp.Count(this=exp.Distinct(expressions=[values]))
+    cols = [column(c, fact.view.name) for c in held]
     agg = ref.measure.agg
     if agg == Aggregation.AVG:
         total, count = cols
@@ -276,7 +276,7 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
         names.append(name)
     keys = []
     for alias in plan.dimensions:
-        cols = [exp.column(alias, n) for n in names]
+        cols = [column(alias, n) for n in names]
         keys.append(cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:]))
     select = exp.Select(expressions=[_alias(k, a) for k, a in zip(keys, plan.dimensions, strict=True)])
     select.set("from_", exp.From(this=exp.to_table(names[0])))
@@ -285,7 +285,7 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
         if plan.dimensions:
             on = _and(
                 [
-                    exp.EQ(this=_coalesced(alias, names[:i]), expression=exp.column(alias, name))
+                    exp.EQ(this=_coalesced(alias, names[:i]), expression=column(alias, name))
                     for alias in plan.dimensions
                 ]
             )
@@ -296,7 +296,7 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     fact_of = {m.alias: f"{m.table.name}_agg" for f in plan.facts for m in f.measures}
 
     def leaf(ref: MeasureRef) -> exp.Expression:
-        col = exp.column(ref.alias, fact_of[ref.alias])
+        col = column(ref.alias, fact_of[ref.alias])
         return exp.Max(this=col) if plan.dimensions else col
 
     metric_exprs = [(m.name, _metric_sql(m, ctx, leaf)) for m in plan.metrics]
@@ -316,7 +316,7 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
 
 
 def _coalesced(alias: str, names: list[str]) -> exp.Expression:
-    cols = [exp.column(alias, n) for n in names]
+    cols = [column(alias, n) for n in names]
     return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
 
 
@@ -326,9 +326,9 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
     for field, direction in plan.order_by:
         named.add(field)
         desc = direction == "desc"
-        order.append(exp.Ordered(this=exp.column(field), desc=desc, nulls_first=not desc))
+        order.append(exp.Ordered(this=column(field), desc=desc, nulls_first=not desc))
     # ties broken by the dimensions, so LIMIT picks the same rows every time
-    order += [exp.Ordered(this=exp.column(a), nulls_first=False) for a in plan.dimensions if a not in named]
+    order += [exp.Ordered(this=column(a), nulls_first=False) for a in plan.dimensions if a not in named]
     if order:
         select.set("order", exp.Order(expressions=order))
     if plan.limit is not None:
@@ -343,14 +343,41 @@ def table_expression(table: Table, default_schema: str | None) -> exp.Table:
     """``schema.physical AS name``: the only way a model table is written into SQL."""
     schema = table.schema_name or default_schema
     return exp.Table(
-        this=exp.to_identifier(table.physical),
-        db=exp.to_identifier(schema) if schema else None,
-        alias=exp.TableAlias(this=exp.to_identifier(table.name)),
+        this=identifier(table.physical),
+        db=identifier(schema) if schema else None,
+        alias=exp.TableAlias(this=identifier(table.name)),
     )
 
 
 def _alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.Alias(this=e, alias=exp.to_identifier(name))
+    return exp.Alias(this=e, alias=identifier(name))
+
+
+# PostgreSQL's reserved key words: as bare names they would be read as SQL (ORDER BY user sorts by
+# CURRENT_USER), so names from the model that collide are quoted.
+_RESERVED_WORDS = """
+    all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate
+    collation column concurrently constraint create cross current_catalog current_date current_role
+    current_schema current_time current_timestamp current_user default deferrable desc distinct do else end
+    except false fetch for foreign freeze from full grant group having ilike in initially inner intersect into
+    is isnull join lateral leading left like limit localtime localtimestamp natural not notnull null offset on
+    only or order outer overlaps placing primary references returning right select session_user similar some
+    symmetric system_user table tablesample then to trailing true union unique user using variadic verbose
+    when where window with
+"""
+RESERVED = frozenset(_RESERVED_WORDS.split())
+
+
+def identifier(name: str) -> exp.Identifier:
+    ident = exp.to_identifier(name)
+    if name.lower() in RESERVED:
+        ident.set("quoted", True)
+    return ident
+
+
+def column(name: str, table: str | None = None) -> exp.Column:
+    """A column reference whose parts are quoted when they are reserved words."""
+    return exp.Column(this=identifier(name), table=identifier(table) if table else None)
 
 
 def _and(conditions: list[exp.Expression]) -> exp.Expression:
@@ -365,7 +392,9 @@ def _qualified(text: str, table_alias: str, ctx: _Context) -> exp.Expression:
     because psycopg would read them as placeholders."""
     tree = parse_expression(text).copy()
     for col in list(tree.find_all(exp.Column)):
-        col.set("table", exp.to_identifier(table_alias))
+        col.set("table", identifier(table_alias))
+        if col.name.lower() in RESERVED:
+            col.set("this", identifier(col.name))
     for lit in list(tree.find_all(exp.Literal)):
         if lit.is_string and "%" in lit.this:
             lit.replace(ctx.params.add("literal", lit.this))
@@ -374,7 +403,7 @@ def _qualified(text: str, table_alias: str, ctx: _Context) -> exp.Expression:
 
 def _source_sql(dim: Dimension | TimeDimension, alias: str, ctx: _Context) -> exp.Expression:
     if dim.column:
-        return exp.column(dim.column, alias)
+        return column(dim.column, alias)
     assert dim.expr is not None
     return exp.Paren(this=_qualified(dim.expr, alias, ctx))
 
@@ -395,11 +424,11 @@ def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> ex
         return exp.Cast(this=_date_trunc(grain, exp.Cast(this=base, to=_TIMESTAMP.copy())), to=_DATE.copy())
     if d.tags:
         return exp.JSONExtractScalar(
-            this=exp.column(d.tags, alias), expression=ctx.params.add(f"{d.name}_key_{t.tag_key}", t.tag_key)
+            this=column(d.tags, alias), expression=ctx.params.add(f"{d.name}_key_{t.tag_key}", t.tag_key)
         )
     if d.json_path:
-        column, *keys = d.json_path
-        out: exp.Expression = exp.column(column, alias)
+        source, *keys = d.json_path
+        out: exp.Expression = column(source, alias)
         for i, key in enumerate(keys):
             path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=key)])
             cls = exp.JSONExtractScalar if i == len(keys) - 1 else exp.JSONExtract
@@ -508,6 +537,7 @@ def _metric_sql(
         )
     tree = parse_expression(metric.expr or "").copy()
     for col in list(tree.find_all(exp.Column)):
+        # numeric, as in ratios: bigint / bigint would divide as integers (and differ from a view's SUM)
         part = _metric_sql(ctx.catalog.metrics[col.name], ctx, leaf)
-        col.replace(exp.Paren(this=part) if isinstance(part, (exp.Binary, exp.Connector)) else part)
+        col.replace(exp.Cast(this=part, to=_NUMERIC.copy()))
     return tree

@@ -117,9 +117,11 @@ def answer_text(
     dims = [c for c in columns if c not in formats]
     metrics = [{"label": c.replace("_", " "), "index": i} for i, c in enumerate(columns) if c in formats]
     shown = [[format_value(v, formats.get(columns[i], "number")) for i, v in enumerate(r)] for r in rows]
-    order = None
-    if intent.order_by and intent.order_by[0].field in formats:
+    order = ranked = None
+    if intent.order_by and intent.order_by[0].field in formats and intent.order_by[0].field in columns:
         order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
+        field = intent.order_by[0].field  # the metric the rows are ranked by, not the first one asked
+        ranked = {"label": field.replace("_", " "), "index": columns.index(field)}
     return (
         _template()
         .render(
@@ -128,6 +130,7 @@ def answer_text(
             metrics=metrics,
             limit=intent.limit,
             order=order,
+            ranked=ranked,
             truncated=truncated,
             reading="interpreted as " + reading,
         )

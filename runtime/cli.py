@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from models.errors import CrqError, DatabaseError, ModelValidationError, UserError
-from models.intent import DimensionRef, Filter, Intent, Op, OrderBy, parse_time_range
+from models.intent import MAX_DATE, MIN_DATE, DimensionRef, Filter, Intent, Op, OrderBy, parse_time_range
 from models.responses import Answer
 from models.semantic_model import SemanticModel
 from runtime.database import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS
@@ -62,7 +62,13 @@ RowCap = Annotated[
 ]
 Timeout = Annotated[
     float,
-    typer.Option("--timeout", envvar="CRQ_STATEMENT_TIMEOUT", min=0.001, help="statement timeout in seconds"),
+    typer.Option(
+        "--timeout",
+        envvar="CRQ_STATEMENT_TIMEOUT",
+        min=0.001,
+        max=86_400,
+        help="statement timeout in seconds",
+    ),
 ]
 
 
@@ -95,9 +101,12 @@ def _as_of(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise UserError(f"--as-of: '{text}' is not a date; write YYYY-MM-DD") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise UserError(f"--as-of: {day} is outside {MIN_DATE}..{MAX_DATE}")
+    return day
 
 
 def _model(path: Path | None) -> SemanticModel:
@@ -202,22 +211,22 @@ def _print_rows(columns: list[str], rows: list[list[Any]], truncated: bool, max_
 
 # --- compile / query ---------------------------------------------------------------------------------
 
-_WHERE = re.compile(
-    r"^\s*(?P<field>[\w.:-]+)\s*(?P<op>is not null|is null|not in|!=|<>|<=|>=|=|<|>|in|"
-    r"contains|between)\s*(?P<value>.*?)\s*$",
-    re.IGNORECASE,
-)
+_OPS = r"(?P<op>is not null|is null|not in|!=|<>|<=|>=|=|<|>|in|contains|between)"
+# the operator with spaces around it first, so a tag key may hold '=', '/' or '.' (tag:a=b = c);
+# then the compact form (environment=prod)
+_WHERE_SPACED = re.compile(rf"^\s*(?P<field>\S+?)\s+{_OPS}(?:\s+(?P<value>.*?))?\s*$", re.IGNORECASE)
+_WHERE = re.compile(rf"^\s*(?P<field>[\w.:-]+)\s*{_OPS}\s*(?P<value>.*?)\s*$", re.IGNORECASE)
 
 
 def _parse_where(text: str) -> Filter:
-    m = _WHERE.match(text)
+    m = _WHERE_SPACED.match(text) or _WHERE.match(text)
     if not m:
         raise UserError(
             f"--where: cannot read {text!r}; write 'field op value', e.g. 'environment = prod', "
             "'storage_gb > 100', 'region in eu-west-1,eu-central-1', 'tag:owner is null'"
         )
     op = m["op"].lower().replace("<>", "!=")
-    raw = m["value"].strip().strip("'\"")
+    raw = (m["value"] or "").strip().strip("'\"")
     value: Any
     if op in ("in", "not in"):
         value = [v.strip().strip("'\"") for v in raw.split(",") if v.strip()]
@@ -249,6 +258,8 @@ def _intent_from_flags(
                 return Intent.model_validate_json(intent_file.read_text())
             except OSError as e:
                 raise UserError(f"--intent: cannot read {intent_file}: {e.strerror}") from None
+            except UnicodeDecodeError:
+                raise UserError(f"--intent: {intent_file} is not UTF-8 text") from None
         time_range = None
         if last:
             time_range = parse_time_range(f"last {last}")

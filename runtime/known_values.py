@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from compiler.render import table_expression
+from compiler.render import column, table_expression
 from models.errors import DatabaseError
 from models.semantic_model import SemanticModel
 from runtime.database import Database
@@ -24,13 +24,13 @@ def known_values(model: SemanticModel, db: Database) -> dict[str, list[str]]:
             if d.tags:
                 for key in d.tag_keys:
                     col = exp.JSONExtractScalar(
-                        this=exp.column(d.tags, table.name), expression=exp.Placeholder(this="key")
+                        this=column(d.tags, table.name), expression=exp.Placeholder(this="key")
                     )
                     values = _distinct(db, col, source, {"key": key})
                     if values is not None:
                         out[f"{d.name}:{key}"] = values
             elif d.column and not d.enum and d.type == "string" and d.name not in out:
-                values = _distinct(db, exp.column(d.column, table.name), source, {})
+                values = _distinct(db, column(d.column, table.name), source, {})
                 if values is not None:
                     out[d.name] = values
     return out

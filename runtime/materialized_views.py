@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,9 +96,10 @@ class ViewManager:
         self, names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
     ) -> list[ViewStatus]:
         """(Re)build views from the current model, each in its own transaction."""
-        with self._connect() as conn:
+        chosen = self._select(names)  # before touching the database: a bad name changes nothing
+        with self._connect() as conn, _database_errors():
             conn.execute(_META_DDL)
-            for layout in self._select(names):
+            for layout in chosen:
                 if progress:
                     progress(layout.name)
                 start = time.perf_counter()
@@ -121,7 +123,7 @@ class ViewManager:
             else [layout for layout in self.layouts.values() if layout.materialization.refresh != "manual"]
         )
         current = {s.name: s for s in self.status([layout.name for layout in chosen])}
-        with self._connect() as conn:
+        with self._connect() as conn, _database_errors():
             conn.execute(_META_DDL)
             for layout in chosen:
                 if progress:
@@ -221,15 +223,32 @@ class RecordedState(ViewState):
     refresh_seconds: float | None = None
 
 
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as e:
+        raise DatabaseError(f"the database refused: {str(e).strip().splitlines()[0]}") from None
+
+
 def read_states(db: Database) -> dict[str, RecordedState]:
-    """View states recorded in the database; empty when crq never built any there."""
-    found = db.execute("SELECT to_regclass('crq.materializations') IS NOT NULL", {})
+    """View states recorded in the database; empty when crq never built any there, or when this
+    role may not read them (a role granted only the inventory still gets answers, from base tables)."""
+    found = db.execute(  # CASE, not AND: PostgreSQL may evaluate AND's operands in any order
+        "SELECT CASE WHEN has_schema_privilege('crq', 'USAGE') AND has_schema_privilege('crq_mv', 'USAGE') "
+        "THEN coalesce(has_table_privilege(to_regclass('crq.materializations'), 'SELECT'), false) "
+        "ELSE false END "
+        "FROM pg_namespace WHERE nspname = 'crq' AND EXISTS "
+        "(SELECT 1 FROM pg_namespace WHERE nspname = 'crq_mv')",
+        {},
+    )
     if not found.rows or not found.rows[0][0]:
         return {}
     # to_jsonb: a table written by an older crq lacks the newer columns; missing keys read as None
     result = db.execute(
         "SELECT to_jsonb(m) FROM crq.materializations m "
-        "WHERE to_regclass('crq_mv.' || quote_ident(m.name)) IS NOT NULL",
+        "WHERE to_regclass('crq_mv.' || quote_ident(m.name)) IS NOT NULL "
+        "AND has_table_privilege(to_regclass('crq_mv.' || quote_ident(m.name)), 'SELECT')",
         {},
     )
     states = {}

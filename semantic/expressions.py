@@ -55,7 +55,6 @@ _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
     exp.Sub,
     exp.Mul,
     exp.Div,
-    exp.Mod,
     exp.EQ,
     exp.NEQ,
     exp.GT,

@@ -2,7 +2,7 @@
 -- Derived metric cost / cost_days evaluated after aggregation.
 SELECT
   accounts.environment AS environment,
-  SUM(resource_costs.cost_usd) / NULLIF(COUNT(DISTINCT resource_costs.usage_date), 0) AS avg_daily_cost
+  CAST(SUM(resource_costs.cost_usd) AS DECIMAL) / NULLIF(CAST(COUNT(DISTINCT resource_costs.usage_date) AS DECIMAL), 0) AS avg_daily_cost
 FROM inventory.resource_costs AS resource_costs
 LEFT JOIN inventory.accounts AS accounts
   ON accounts.account_id = resource_costs.account_id

@@ -33,7 +33,7 @@ SELECT
   COALESCE(accounts_agg.environment, resources_agg.environment, resource_costs_agg.environment) AS environment,
   MAX(accounts_agg.accounts__account_count) AS account_count,
   MAX(resources_agg.resources__resource_count) AS resource_count,
-  MAX(resource_costs_agg.resource_costs__cost) / NULLIF(MAX(resource_costs_agg.resource_costs__cost_days), 0) AS avg_daily_cost
+  CAST(MAX(resource_costs_agg.resource_costs__cost) AS DECIMAL) / NULLIF(CAST(MAX(resource_costs_agg.resource_costs__cost_days) AS DECIMAL), 0) AS avg_daily_cost
 FROM accounts_agg
 FULL OUTER JOIN resources_agg
   ON accounts_agg.environment = resources_agg.environment

@@ -6,7 +6,7 @@
 -- view resource_inventory: holds resources; this query reads resource_costs
 SELECT
   daily_cost_by_service.region AS region,
-  SUM(daily_cost_by_service.cost) / NULLIF(COUNT(DISTINCT daily_cost_by_service.usage_date__day), 0) AS avg_daily_cost
+  CAST(SUM(daily_cost_by_service.cost) AS DECIMAL) / NULLIF(CAST(COUNT(DISTINCT daily_cost_by_service.usage_date__day) AS DECIMAL), 0) AS avg_daily_cost
 FROM crq_mv.daily_cost_by_service AS daily_cost_by_service
 WHERE
   daily_cost_by_service.usage_date__day BETWEEN %(usage_date_start)s AND %(usage_date_end)s
