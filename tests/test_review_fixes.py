@@ -167,3 +167,18 @@ def test_the_compiler_refuses_an_as_of_outside_its_date_range() -> None:
 def test_where_reads_tag_keys_with_punctuation(text: str, field: str, value: str | None) -> None:
     f = _parse_where(text)
     assert (f.field, f.value) == (field, value)
+
+
+def test_a_range_before_the_data_says_where_the_data_starts(sample_url: str) -> None:
+    """'Cost in 2025' over data from 2025-12-20 is a partial total: the answer says so."""
+    from semantic import load_model
+
+    model = load_model()
+    ViewManager(sample_url, model).create(["daily_cost_by_service"])
+    states = read_states(Database(sample_url))
+    q = compile(Intent.model_validate({"metrics": ["cost"], "time_range": "2025"}), model, as_of=AS_OF,
+                views=states)
+    assert "resource_costs data starts on 2025-12-20, after the range's start (2025-01-01)" in q.plan.notes
+    inside = compile(Intent.model_validate({"metrics": ["cost"], "time_range": "last month"}), model,
+                     as_of=AS_OF, views=states)
+    assert inside.plan.notes == ()

@@ -10,11 +10,12 @@ from collections.abc import Callable
 
 from compiler.plan import Plan
 from compiler.rewrites.context import RewriteContext, ViewState
+from compiler.rewrites.data_coverage import data_coverage
 from compiler.rewrites.materialized_views import materialized_views
 
 Rewrite = Callable[[Plan, RewriteContext], Plan]
 
-REWRITES: tuple[Rewrite, ...] = (materialized_views,)
+REWRITES: tuple[Rewrite, ...] = (data_coverage, materialized_views)
 
 __all__ = ["REWRITES", "Rewrite", "RewriteContext", "ViewState", "apply_rewrites"]
 

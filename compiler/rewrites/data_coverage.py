@@ -1,0 +1,36 @@
+"""Say when a time range reaches before the data does, so a partial total is not read as a full one.
+
+"Cost in 2025" over data that starts on 2025-12-20 is twelve days of cost: the number is right for
+what exists, and the answer says what exists. The first day of data comes from the materialized views'
+recorded spans, so the note costs no query.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from compiler.materializations import layouts
+from compiler.plan import Plan, dim_key
+from compiler.rewrites.context import RewriteContext
+
+
+def data_coverage(plan: Plan, ctx: RewriteContext) -> Plan:
+    if not ctx.views:
+        return plan
+    notes = list(plan.notes)
+    for fact in plan.facts:
+        tf = fact.time_filter
+        if tf is None:
+            continue
+        firsts = [
+            state.first_day
+            for name, layout in layouts(ctx.catalog).items()
+            if (state := ctx.views.get(name)) is not None
+            and state.first_day is not None
+            and layout.source.time_key == dim_key(tf.target)
+        ]
+        if firsts and tf.start < min(firsts):
+            note = f"{fact.table.name} data starts on {min(firsts)}, after the range's start ({tf.start})"
+            if note not in notes:
+                notes.append(note)
+    return plan if len(notes) == len(plan.notes) else dataclasses.replace(plan, notes=tuple(notes))
