@@ -28,12 +28,15 @@ MARKERS: dict[str, tuple[str, ...]] = {
         "apart from, but not, missing, lacking, lack, lacks, isn't, aren't, don't, doesn't, didn't, wasn't, "
         "weren't, haven't, hasn't, never, outside, outside of, minus, ignoring, ignore, leaving out, w/o, "
         "does not, do not, are not, is not, has no, have no, with no, not in, nor, that aren't, that are "
-        "not, which are not, leave out, filter out, skip, skipping"
+        "not, which are not, leave out, filter out, skip, skipping, not counting, without counting, not "
+        "including, excluding any, leaving aside, leave aside, setting aside, set aside, aside from, "
+        "omitting, omit, disregarding, disregard, discounting, exclusive of, barring, save for, but "
+        "excluding, but without"
     ),
     "postneg": _phrases("absent, unset, not set, empty, blank, null, is null, are null"),
     "with": _phrases(
         "with, having, has, have, that have, which have, with a, with an, tagged with, carrying, containing, "
-        "that has, which has"
+        "that has, which has, carry, carries, bearing, that carry, which carry"
     ),
     "count": _phrases(
         "how many, number of, count, count of, total number of, the number of, # of, counts, counting, count "
@@ -44,8 +47,8 @@ MARKERS: dict[str, tuple[str, ...]] = {
         "what fraction, what proportion, what percent, how much of, portion"
     ),
     "list": _phrases(
-        "list, show, display, give, find, enumerate, get, return, fetch, identify, what are, which are, show "
-        "me, give me, list all, list out, pull, print, lookup, look up, locate, see, view"
+        "list, listing, show, display, give, find, enumerate, get, return, fetch, identify, what are, which "
+        "are, show me, give me, list all, list out, pull, print, lookup, look up, locate, see, view"
     ),
     "which": _phrases(
         "which, what, which of the, what are the, which are the, which one of the, name the, which one, what "
@@ -111,11 +114,13 @@ COMPARATORS: tuple[tuple[str, str], ...] = tuple(
     for op, phrases in {
         ">=": _phrases(
             "more than or equal to, greater than or equal to, at least, no less than, not less than, no "
-            "fewer than, minimum of, or more, >=, ≥"
+            "fewer than, minimum of, or more, >=, ≥, no smaller than, not smaller than, no lower than, not "
+            "lower than, larger than or equal to, bigger than or equal to, a minimum of"
         ),
         "<=": _phrases(
             "less than or equal to, at most, no more than, not more than, up to, maximum of, or less, or "
-            "fewer, <=, ≤"
+            "fewer, <=, ≤, no larger than, not larger than, no bigger than, not bigger than, no greater "
+            "than, not greater than, no higher than, not higher than, smaller than or equal to, a maximum of"
         ),
         ">": _phrases(
             "more than, greater than, higher than, larger than, bigger than, over, above, exceeding, "
@@ -306,7 +311,7 @@ KNOWN_WORDS = frozenset(
 ) | _words("""
 january february march april june july august september october november december today yesterday
 daily weekly monthly quarterly yearly annual week month quarter year days weeks months quarters years
-last past previous this current since between trend over time
+last past previous this current since between trend over time big large huge small tiny sized
 """)
 
 # Leading words that mark a follow-up to the previous question.

@@ -62,8 +62,10 @@ def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: 
             dims.insert(0, DimensionRef(name=series, grain=g or Grain.MONTH))
 
     new_filters = list(parts.filters)
+    segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
+    prev_filters, prev_segments = _expand_touched_segments(prev, parts, vocab, segments_by_field)
     kept: list[Filter] = []
-    for old in prev.filters:
+    for old in prev_filters:
         related = vocab.related.get(old.field, set())
         clash = next(
             (f for f in new_filters if f.field in related and f.op == Op.EQ and isinstance(f.value, str)),
@@ -78,9 +80,8 @@ def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: 
             kept.append(Filter(field=old.field, op=Op.EQ, value=nested))
             new_filters.remove(clash)
     new_fields = {f.field for f in new_filters}
-    segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
     filters: list[Filter] = [f for f in kept if f.field not in new_fields]
-    segments = [s for s in prev.segments if not (segments_by_field.get(s, set()) & new_fields)]
+    segments = [s for s in prev_segments if not (segments_by_field.get(s, set()) & new_fields)]
     new_segment_fields = {f for s in parts.segments for f in segments_by_field.get(s, set())}
     filters = [f for f in filters if f.field not in new_segment_fields]
     filters.extend(new_filters)
@@ -133,6 +134,27 @@ def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: 
         timezone=prev.timezone,
         previous=prev,
     )
+
+
+def _expand_touched_segments(
+    prev: Intent, parts: Parts, vocab: Vocabulary, segments_by_field: dict[str, set[str]]
+) -> tuple[list[Filter], list[str]]:
+    """A previous segment that the follow-up changes part of ("and for <other kind>?" after "<segment>")
+    becomes its conditions, so the part named anew is replaced and the rest carries over, as it would
+    had the conditions been said one by one."""
+    touched_fields = {f.field for f in parts.filters} | {
+        f for s in parts.segments for f in segments_by_field.get(s, set())
+    }
+    touched_fields |= {r for f in set(touched_fields) for r in vocab.related.get(f, set())}
+    filters = list(prev.filters)
+    segments: list[str] = []
+    for name in prev.segments:
+        seg = next((s for s in vocab.model.segments if s.name == name), None)
+        if seg is None or not ({f.field for f in seg.filters} & touched_fields) or name in parts.segments:
+            segments.append(name)
+            continue
+        filters.extend(f for f in seg.filters if f not in filters)
+    return filters, segments
 
 
 def _series_dimension(prev: Intent, metrics: list[str], vocab: Vocabulary) -> str | None:

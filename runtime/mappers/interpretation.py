@@ -20,11 +20,14 @@ from runtime.mappers.english import (
     UNITS,
     VALUE_PREPOSITIONS,
 )
-from runtime.mappers.reading import Item, Reading
+from runtime.mappers.reading import SEPARATORS, Item, Reading
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 _GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kind.TAG_DIMENSION)
 _FILTERING = (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
+_SIZE_QUESTION = frozenset({"big", "large", "sized", "huge"})  # "how big is the average ..."
+_PLAIN_TOTAL = frozenset({"total", "overall", "combined", "sum"})  # "total and average <metric noun>"
+_MEANS = (("average",), ("avg",), ("mean",), ("typical",))  # words for an arithmetic mean
 
 
 @dataclass
@@ -78,6 +81,8 @@ class _Interpreter:
         self.which_tables: list[str] = []
         self.qualified_tables: list[str] = []  # "in <value> <entities>": where, not what
         self.time_hint: str | None = None
+        self.implied_metrics: list[str] = []  # named inside other phrases ("the 5 cheapest")
+        self.coordinated: list[tuple[str, str]] = []  # ("total" and) "average cost": (metric, anchor)
         self.grains: list[Grain | None] = []  # None: choose from the time range
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -161,6 +166,7 @@ class _Interpreter:
                 self.bind_super(k, it)
             elif it.kind == "marker":
                 self.bind_marker(k, it)
+        self.bind_coordination()
         for k, it in enumerate(self.items):
             if it.kind == "quantity" and it.quantity and it.quantity.kind == "compare":
                 self.bind_compare(k, it)
@@ -239,6 +245,8 @@ class _Interpreter:
         if "ratio" in roles:
             self.ratio_requested = True
             it.bound = True
+        if "avg" in roles:
+            self.bind_average(k, it)
         if "neg" in roles:
             self.bind_negation(k, it)
         if "postneg" in roles:
@@ -289,6 +297,88 @@ class _Interpreter:
                 self.p.all_time = True
             if "list" in roles:
                 self.list_requested = True
+
+    def bind_coordination(self) -> None:
+        """ "total and average daily <metric noun>": a word before "and" that, with the noun of the
+        metric after it, is another metric's phrase ("total <noun>") asks for that metric as well."""
+        for k, it in enumerate(self.items):
+            if it.kind != "marker" or "and" not in it.roles or it.start == 0:
+                continue
+            nxt = self.after(k)
+            if not nxt or nxt[1].kind != "term" or nxt[1].start != it.end or not nxt[1].has(Kind.METRIC):
+                continue
+            prev = self.before(k)
+            word_item = prev[1] if prev and prev[1].end == it.start else None
+            if word_item is not None and (word_item.kind != "marker" or word_item.end - word_item.start != 1):
+                continue  # "<metric> and <metric>" is already two metrics
+            word = (self.r.tokens[it.start - 1].key,)
+            anchor = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
+            for t in self.items[nxt[0] :]:
+                if t.kind != "term" or (not t.has(Kind.METRIC) and not t.has(*_FILTERING)):
+                    break
+                metric = self.coordinated_metric(word, t, anchor) if t.has(Kind.METRIC) else None
+                if metric is not None:
+                    self.coordinated.append((metric, anchor))
+                    if word_item is not None:
+                        word_item.bound = True
+                    break
+
+    def coordinated_metric(self, word: tuple[str, ...], it: Item, anchor: str) -> str | None:
+        """The metric that ``word`` and the end of ``it``'s phrase name together ("total" + noun),
+        or, for a word that only means "the whole amount", the end of the phrase alone ("total" +
+        noun); never the metric the phrase already names."""
+        tokens = self.r.tokens[it.start : it.end]
+        for i in range(len(tokens)):
+            rest = tuple(x.key for x in tokens[i:])
+            for key in ((*word, *rest), rest if word[0] in _PLAIN_TOTAL else ()):
+                found = self.v.phrases.get(key) or [] if key else []
+                metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+                if metric is not None and metric != anchor:
+                    return metric
+        return None
+
+    def bind_average(self, k: int, it: Item) -> None:
+        """ "average <values> <thing>": the metric that averages the thing, found through the words
+        ("average" + a noun is a metric's synonym) or through the model (the average over the column a
+        summed metric adds up, or over a number dimension). Values and entities in between filter."""
+        words = tuple(t.key for t in self.r.tokens[it.start : it.end])
+        if words not in _MEANS:
+            return  # a median is not an average
+        j = k + 1
+        while j < len(self.items):
+            nxt = self.items[j]
+            if nxt.kind != "term" or nxt.role:
+                return
+            metric = self.average_named(words, nxt)
+            if metric is not None:
+                nxt.meanings = [Meaning(Kind.METRIC, metric)]
+                nxt.role = "metric"
+                it.bound = True
+                return
+            if nxt.has(Kind.METRIC) or not nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TABLE):
+                return
+            j += 1
+        # "how big is the average <entity>": the size in the model's unit of size
+        size_dim = self.v.unit_dimension("gb")
+        said = [x for x in self.items if x.kind == "unknown" and x.text.lower() in _SIZE_QUESTION]
+        if size_dim in self.v.average_of and said:
+            self.implied_metrics.append(self.v.average_of[size_dim])  # type: ignore[index]
+            it.bound = True
+            for x in said:
+                x.kind, x.bound = "marker", True
+
+    def average_named(self, words: tuple[str, ...], it: Item) -> str | None:
+        tokens = self.r.tokens[it.start : it.end]
+        for said in (words, *(w for w in _MEANS if w != words)):
+            for i in range(len(tokens)):
+                found = self.v.phrases.get((*said, *(t.key for t in tokens[i:]))) or []
+                metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+                if metric is not None:
+                    return metric
+        for m in it.meanings:
+            if m.kind in (Kind.METRIC, Kind.DIMENSION) and m.name in self.v.average_of:
+                return self.v.average_of[m.name]
+        return None
 
     def bind_negation(self, k: int, it: Item, postfix_only: bool = False) -> None:
         j = len(self.items) if postfix_only else k + 1
@@ -433,6 +523,12 @@ class _Interpreter:
             self.direction_said = True
         if q.size:
             self.sort_size = True
+        metric = self.metric_in_words(it)
+        if metric is not None and self.sort_metric is None:
+            # "the 5 cheapest <entities>": the ranking word names the metric it ranks by
+            self.sort_metric = metric
+            self.implied_metrics.append(metric)
+            self.sort_size = False
         j = k + 1
         while j < len(self.items):
             nxt = self.items[j]
@@ -456,6 +552,15 @@ class _Interpreter:
                     nxt.role = ""  # its value still filters
             break
         it.bound = True
+
+    def metric_in_words(self, it: Item) -> str | None:
+        """The metric a word inside a number phrase stands for ("cheapest" in "the 5 cheapest")."""
+        for tok in self.r.tokens[it.start : it.end]:
+            found = self.v.phrases.get((tok.key,)) or self.v.phrases.get((tok.text,)) or []
+            metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+            if metric is not None:
+                return metric
+        return None
 
     def bind_super(self, k: int, it: Item) -> None:
         if not self.direction_said:
@@ -504,8 +609,8 @@ class _Interpreter:
         grouped = (
             bool(self.p.dimensions)
             or any(x.kind == "marker" and "group" in x.roles for x in self.items)
-            or any(x.kind == "marker" and "which" in x.roles for x in self.items[:k])
-        )
+            or any(x.kind == "marker" and "which" in x.roles and x.bound for x in self.items[:k])
+        )  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
         unit_dim = self.v.unit_dimension(q.unit) if q.unit in ("gb",) or q.size else None
         if q.unit is None and q.size:
             unit_dim = self.v.unit_dimension("gb")
@@ -772,6 +877,14 @@ class _Interpreter:
                     by_field.setdefault(f.field, []).append(f)
             elif it.role == "segment":
                 self.add_segment(it.first(Kind.SEGMENT).name, False)  # type: ignore[union-attr]
+        for name in self.implied_metrics:
+            if name not in p.metrics:
+                p.metrics.append(name)
+        for name, anchor in self.coordinated:  # in the order they were said
+            if name in p.metrics and anchor in p.metrics and p.metrics.index(name) > p.metrics.index(anchor):
+                p.metrics.remove(name)
+            if name not in p.metrics:
+                p.metrics.insert(p.metrics.index(anchor) if anchor in p.metrics else len(p.metrics), name)
         self.merge_filters(by_field)
         self.absorb_metrics()
         if self.ratio_requested:
@@ -896,8 +1009,12 @@ class _Interpreter:
             if it.role == "metric":
                 spans.setdefault(it.first(Kind.METRIC).name, it)  # type: ignore[union-attr]
         keep = []
+        coordinated = {name for name, _ in self.coordinated}
         for name in p.metrics:
             absorbed = False
+            if name in coordinated:
+                keep.append(name)
+                continue
             for other in p.metrics:
                 if other == name or name not in catalog.metric_dependencies(catalog.metric(other))[1:]:
                     continue
@@ -1217,6 +1334,8 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
                 it.start > 0 and it.text[:1].isupper() and not it.text.isupper() and len(it.text) > 2
             )
             after_preposition = prev_tok is not None and prev_tok.text in VALUE_PREPOSITIONS
+            next_tok = reading.tokens[it.end] if it.end < len(reading.tokens) else None
+            spelled_out = any(t is not None and t.text in SEPARATORS for t in (prev_tok, next_tok))
             modifier = (
                 nxt is not None
                 and nxt.start == it.end
@@ -1229,7 +1348,7 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
             elif it.text.lower() in TIME_LEFTOVERS:
                 parts.problems.append(f"the time range around '{it.text}'")
                 parts.suggestions.extend(("last month", "last 30 days", "this year", "since 2026-01-01"))
-            elif value_like or after_preposition or modifier:
+            elif value_like or after_preposition or modifier or spelled_out:  # "foo=bar": a condition
                 parts.problems.append(f"unknown word '{it.text}'")
             else:
                 parts.ignored.append(it.text)

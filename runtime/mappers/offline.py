@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from compiler import catalog_for
 from compiler.resolve import resolve
 from models.errors import IntentError, UserError
-from models.intent import Intent
+from models.intent import Filter, Intent, Op
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.mappers.describe import describe_intent
@@ -27,12 +27,13 @@ from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
-from runtime.mappers.tokens import phrase_key, tokenize
-from runtime.mappers.vocabulary import Vocabulary
+from runtime.mappers.tokens import Token, phrase_key, tokenize
+from runtime.mappers.vocabulary import Kind, Vocabulary
 
 # Checking names does not depend on the date; a far as-of keeps explicit past dates valid.
 _CHECK_AS_OF = dt.date(2199, 12, 31)
 _MAX_QUESTION = 1000
+_CONTINUING = ("and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but")
 _HELP_WORDS = frozenset({"help", "hello", "hi", "hey", "example", "examples"})
 _HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
 
@@ -100,8 +101,12 @@ class OfflineMapper:
                 if parts.problems:
                     return self._clarify_parts(parts)
                 intent = merge_follow_up(previous, parts, tokens, self.vocab)
-                return self._answer(intent, parts, reading, read_as)
+                return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = interpret(reading, self.vocab)
+        if previous is None and self._dangling(tokens, reading):
+            return self._clarify(
+                "that continues an earlier question I do not have; ask it in full", self._examples()
+            )
         if not parts.has_domain_words and not parts.metrics and not parts.dimensions:
             lowered = " ".join(t.text for t in tokens)
             if {t.text for t in tokens} & _HELP_WORDS or any(p in lowered for p in _HELP_PHRASES):
@@ -124,7 +129,40 @@ class OfflineMapper:
             order_by=tuple(parts.order_by),
             limit=parts.limit,
         )
-        return self._answer(intent, parts, reading, read_as)
+        return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+
+    def _dangling(self, tokens: Sequence[Token], reading: Reading) -> bool:
+        """ "and for <value>?", "what about <value>?" with no earlier answer: only the change was said,
+        and what it changes is unknown, so any reading would be a guess."""
+        words = [t.text for t in tokens]
+        opener = max((len(p.split()) for p in _CONTINUING if words[: len(p.split())] == p.split()), default=0)
+        if not opener:
+            return False
+        asks = {"count", "ratio", "list", "which", "avg"}
+        return not any(
+            (it.kind == "term" and any(m.kind == Kind.METRIC for m in it.meanings))
+            or (it.kind == "marker" and asks & set(it.roles))
+            for it in reading.items
+            if it.start >= opener
+        )
+
+    def _ranked_groups_named(self, intent: Intent) -> Intent:
+        """ "which <tag key> has the most ...", "top 3 <tag key>s by ...": the winners are named, so
+        rows whose tag (or other key looked up in a document) is missing are no contender; plain
+        breakdowns keep them as their own group."""
+        if intent.limit is None or not intent.order_by or intent.order_by[0].field not in self.vocab.metrics:
+            return intent
+        filtered = {f.field for f in intent.filters}
+        extra = []
+        for d in intent.dimensions:
+            base = d.name.partition(":")[0]
+            dim = self.vocab.dimensions.get(d.name)
+            optional = (base in self.vocab.tag_dimensions and ":" in d.name) or bool(dim and dim.json_path)
+            if d.grain is None and optional and d.name not in filtered:
+                extra.append(Filter(field=d.name, op=Op.IS_NOT_NULL))
+        if not extra:
+            return intent
+        return intent.model_copy(update={"filters": (*intent.filters, *extra)})
 
     def _spelling(self, reading: Reading) -> dict[int, tuple[str, str]]:
         """Unknown words one typo away from exactly one known word ("resouces"): keyed by token offset.

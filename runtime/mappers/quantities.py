@@ -26,6 +26,12 @@ _OPS = "|".join(
     re.escape(p) for p, _ in sorted(COMPARATORS, key=lambda c: -len(c[0])) if not p.startswith("or ")
 )
 _OP_OF = dict(COMPARATORS)
+# "<number> or <word>": the bound is included ("1000 GB or larger", "50 or fewer")
+_TRAILING = {
+    **dict.fromkeys(("more", "above", "over", "higher", "greater", "larger", "bigger", "up", "beyond"), ">="),
+    **dict.fromkeys(("less", "fewer", "below", "under", "lower", "smaller", "cheaper"), "<="),
+}
+_SIZE_WORDS = frozenset({"larger", "bigger", "smaller"})
 _TOP_WORDS = r"(top|first|highest|largest|biggest|greatest|bottom|lowest|smallest|cheapest|least|fewest)"
 _RANK_WORDS = (
     r"(most|least|highest|lowest|largest|biggest|smallest|cheapest|costliest|priciest|top|fewest|"
@@ -102,12 +108,16 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
         if claim(m.start(), m.end()):
             size = any(w in m[1] for w in ("bigger", "larger", "smaller"))
             found.append(Quantity("compare", m.start(), m.end(), _OP_OF[m[1]], _tidy(value), unit, size=size))
-    trailing = re.compile(rf"{_B}{_NUMBER} (or more|or less|or fewer|or above|or below|plus|\+){_E}")
+    trailing = re.compile(
+        rf"{_B}{_NUMBER} (?:and|or) ({'|'.join(_TRAILING)}){_E}|{_B}{_NUMBER} (plus|\+){_E}"
+    )
     for m in trailing.finditer(text):
-        value, unit = _number(m[1], m[2], m[3], m[4])
-        op = ">=" if m[5] in ("or more", "or above", "plus", "+") else "<="
+        groups = m.groups()[:5] if m[5] else m.groups()[5:]
+        value, unit = _number(*groups[:4])
+        op = _TRAILING.get(groups[4], ">=")
         if claim(m.start(), m.end()):
-            found.append(Quantity("compare", m.start(), m.end(), op, _tidy(value), unit))
+            size = groups[4] in _SIZE_WORDS
+            found.append(Quantity("compare", m.start(), m.end(), op, _tidy(value), unit, size=size))
     top = re.compile(rf"{_B}(?:the )?{_TOP_WORDS} (\d+|{_WORD_NUM}){_E}")
     for m in top.finditer(text):
         if claim(m.start(), m.end()):

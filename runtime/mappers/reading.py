@@ -43,6 +43,9 @@ for _role, _phrases in MARKERS.items():
         _k = tuple(_p.split())
         _MARKER_INDEX[_k] = (*_MARKER_INDEX.get(_k, ()), _role)
 _MARKER_LEN = max(len(k) for k in _MARKER_INDEX)
+SEPARATORS = frozenset({"=", ":"})
+_YES = frozenset({"true", "yes", "y", "1"})
+_NO = frozenset({"false", "no", "n", "0"})
 _COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS["count"], "total number"))
 
 
@@ -122,6 +125,12 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
             else:
                 i += 1
 
+    for it in _key_values(tokens, vocab, free):  # "<key>=<value>", "tag <key>:<value>": a condition
+        items.append(it)
+        claim(it.start, it.end)
+    for it in _who_does(tokens, vocab, free):  # "who owns ...": the dimension of whoever does it
+        items.append(it)
+        claim(it.start, it.end)
     for i in range(len(tokens) - 1):  # "in GB", "in dollars": how to show a number, not what to show
         if tokens[i].text in ("in", "into", "as") and tokens[i + 1].text in UNITS and free[i] and free[i + 1]:
             items.append(Item("unit", i, i + 2, words(i, i + 2)))
@@ -149,7 +158,9 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
             i += n
             continue
         tok = tokens[i]
-        if tok.text in SUPERLATIVES:
+        if tok.text in SEPARATORS:
+            pass  # a "key=value" whose key or value the model does not know: the words speak for it
+        elif tok.text in SUPERLATIVES:
             items.append(Item("super", i, i + 1, tok.orig, direction=SUPERLATIVES[tok.text]))
         elif tok.text in TIME_LEFTOVERS or tok.text == "than":
             items.append(Item("unknown", i, i + 1, tok.orig))  # a time word or comparison nobody took
@@ -183,6 +194,136 @@ def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: V
         item.direction = SUPERLATIVES[span[0].text]
     item.weak = vocab.is_everyday(span) and not any(t.orig.isupper() and len(t.orig) > 1 for t in span)
     return item
+
+
+def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
+    """ "<key>=<value>" and "<key>:<value>" (tag syntax): a condition on the dimension or tag the key
+    names, with the value read as that dimension's value (or, for a tag, taken as written)."""
+    out: list[Item] = []
+    for i, tok in enumerate(tokens):
+        if tok.text not in SEPARATORS or not 0 < i < len(tokens) - 1 or not all(free[i - 1 : i + 2]):
+            continue
+        key = _key_before(tokens, i, vocab, free)
+        if key is None:
+            continue
+        start, meanings = key
+        tag_word = _tag_word_before(tokens, start, vocab, free)
+        if tag_word is not None:
+            start = tag_word
+            meanings = [m for m in meanings if m.kind == Kind.TAG_KEY]
+        if any(m.kind == Kind.TAG_DIMENSION for m in meanings):
+            # "tag:<key>": the key written with its tag word; a value may follow ("tag:<key>=<value>")
+            n, found = vocab.match(tokens, i + 1, free)
+            tag_keys = [m for m in found if m.kind == Kind.TAG_KEY]
+            after = i + 1 + n
+            if tag_keys and not (after < len(tokens) and tokens[after].text in SEPARATORS):
+                out.append(_spelled(tokens, start, after, tag_keys[:1]))
+                _claim(free, start, after)
+            continue
+        found_value = None
+        for m in meanings:
+            found_value = _value_after(tokens, i + 1, m, vocab, free)
+            if found_value is not None:
+                break
+        if found_value is None:
+            continue
+        end, meaning = found_value
+        out.append(_spelled(tokens, start, end, [meaning]))
+        _claim(free, start, end)
+    return out
+
+
+def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
+    """ "who <verb>s": the dimension or tag key named by the doer of the verb ("leads" -> "leader")."""
+    out: list[Item] = []
+    for i in range(len(tokens) - 1):
+        verb = tokens[i + 1].text
+        if tokens[i].text != "who" or not free[i] or not free[i + 1] or not verb.isalpha() or len(verb) < 3:
+            continue
+        stem = verb[:-1] if verb.endswith("s") else verb
+        for noun in (f"{stem}er", f"{stem}r" if stem.endswith("e") else ""):
+            found = vocab.phrases.get((noun,)) if noun else None
+            named = [m for m in found or () if m.kind in (Kind.TAG_KEY, Kind.DIMENSION)]
+            if named:
+                out.append(_spelled(tokens, i, i + 2, named))
+                break
+    return out
+
+
+def _spelled(tokens: list[Token], s: int, e: int, meanings: list[Meaning]) -> Item:
+    return Item("term", s, e, " ".join(t.orig for t in tokens[s:e]), meanings=list(meanings))
+
+
+def _claim(free: list[bool], s: int, e: int) -> None:
+    for j in range(s, e):
+        free[j] = False
+
+
+def _key_before(
+    tokens: list[Token], i: int, vocab: Vocabulary, free: list[bool]
+) -> tuple[int, list[Meaning]] | None:
+    """The longest model phrase that ends right before token ``i`` and names something with values."""
+    for size in range(min(vocab.max_len, i), 0, -1):
+        span = tokens[i - size : i]
+        if not all(free[i - size : i]) or any(t.text in SEPARATORS for t in span):
+            continue
+        found = vocab.phrases.get(tuple(t.key for t in span))
+        if found is None and size == 1:
+            found = vocab.phrases.get((span[0].text,))
+        keys = [
+            m
+            for m in found or ()
+            if m.kind in (Kind.TAG_KEY, Kind.BOOLEAN, Kind.TAG_DIMENSION)
+            or (m.kind == Kind.DIMENSION and m.name not in vocab.number_dimensions)
+        ]
+        if keys:
+            # a key that is both a dimension and a tag key: the dimension when the value is one of its
+            # values, the tag otherwise
+            keys.sort(key=lambda m: (m.kind != Kind.DIMENSION, m.kind != Kind.BOOLEAN))
+            return i - size, keys
+    return None
+
+
+def _tag_word_before(tokens: list[Token], start: int, vocab: Vocabulary, free: list[bool]) -> int | None:
+    """ "tag <key>:<value>", "tag: <key>=<value>": where the tag word starts, if one is there."""
+    j = start - 1
+    if j >= 0 and tokens[j].text in SEPARATORS:
+        j -= 1
+    if j < 0 or not all(free[j:start]):
+        return None
+    found = vocab.phrases.get((tokens[j].key,)) or vocab.phrases.get((tokens[j].text,)) or []
+    return j if any(m.kind == Kind.TAG_DIMENSION for m in found) else None
+
+
+def _value_after(
+    tokens: list[Token], i: int, key: Meaning, vocab: Vocabulary, free: list[bool]
+) -> tuple[int, Meaning] | None:
+    """The value of ``key`` written from token ``i``: (end, meaning) or None."""
+    if tokens[i].text in SEPARATORS:
+        return None
+    if key.kind == Kind.BOOLEAN:
+        word = tokens[i].text
+        if word in _YES or word in _NO:
+            return i + 1, Meaning(Kind.BOOLEAN, key.name, bool(key.value) == (word in _YES))
+        return None
+    n, found = vocab.match(tokens, i, free)
+    for m in found:
+        if m.kind == Kind.VALUE and m.name == key.name:
+            return i + n, m
+    for value in sorted(vocab.known_values.get(key.name, ()), key=len, reverse=True):
+        k = phrase_key(value)
+        if k and tuple(t.key for t in tokens[i : i + len(k)]) == k and all(free[i : i + len(k)]):
+            return i + len(k), Meaning(Kind.VALUE, key.name, value)
+    d = vocab.dimensions.get(key.name)
+    if key.kind == Kind.TAG_KEY or (d is not None and not d.enum and d.type == "string"):
+        # a value the model has not seen, spelled out: taken as written ("<key>=ab-12")
+        end = i + 1
+        while end < len(tokens) and tokens[end].glued and free[end]:
+            end += 1
+        if tokens[i].text in STOPWORDS and end == i + 1:
+            return None
+        return end, Meaning(Kind.VALUE, key.name, "-".join(t.orig for t in tokens[i:end]))
+    return None
 
 
 def _marker_at(tokens: list[Token], i: int, free: list[bool]) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 _TOKEN = re.compile(r"[\w$#%<>=≤≥&][\w.:/@$%'<>=≤≥&-]*")
 _TRAILING = ".:'-/"
 _ISO_LIKE = re.compile(r"[\d./-]+")
+# "=" or ":" with a word on each side, unless both sides are digits (a time of day, a ratio)
+_SEPARATOR = re.compile(r"(?<=[^\W\d_])(?:==?|:)(?=\w)|(?<=\w)(?:==?|:)(?=[^\W\d_])")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
 
 
@@ -25,6 +27,7 @@ class Token:
     orig: str
     start: int  # character offsets in the space-joined text of all tokens
     end: int
+    glued: bool = False  # written joined to the previous token by a hyphen ("ab-12")
 
 
 def singular(word: str) -> str:
@@ -40,16 +43,22 @@ def singular(word: str) -> str:
     return word
 
 
-def _pieces(raw: str) -> list[str]:
+def _pieces(raw: str) -> list[tuple[str, bool]]:
+    """The words in one run of characters, each with whether a hyphen glued it to the one before."""
     word = raw.rstrip(_TRAILING)
     if word.lower().endswith("'s"):
         word = word[:-2]
     if not word:
         return []
+    # "key=value", "key:value": the separator is a word of its own, between the key and the value
+    sep = _SEPARATOR.search(word)
+    if sep:
+        left, right = word[: sep.start()], word[sep.end() :]
+        return [*_pieces(left), (sep.group()[0], False), *_pieces(right)]
     # hyphens join words ("ab-cd-1", "x-y") but not the parts of a date or a number range
     if "-" in word and not _ISO_LIKE.fullmatch(word):
-        return [p for p in word.split("-") if p]
-    return [word]
+        return [(p, i > 0) for i, p in enumerate(q for q in word.split("-") if q)]
+    return [(word, False)]
 
 
 def tokenize(text: str) -> list[Token]:
@@ -58,9 +67,9 @@ def tokenize(text: str) -> list[Token]:
     words = [p for m in _TOKEN.finditer(text) for p in _pieces(m.group())]
     tokens: list[Token] = []
     pos = 0
-    for w in words:
+    for w, glued in words:
         low = w.lower()
-        tokens.append(Token(low, singular(low), w, pos, pos + len(low)))
+        tokens.append(Token(low, singular(low), w, pos, pos + len(low), glued))
         pos += len(low) + 1
     return tokens
 

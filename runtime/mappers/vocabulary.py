@@ -86,6 +86,7 @@ class Vocabulary:
     known_values: dict[str, list[str]] = field(default_factory=dict)  # dimension -> values, for did-you-mean
     verified: dict[tuple[str, ...], Intent] = field(default_factory=dict)
     related: dict[str, set[str]] = field(default_factory=dict)  # dimensions whose values nest ("a" / "a:b")
+    average_of: dict[str, str] = field(default_factory=dict)  # summed metric or number dimension -> its avg
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -120,6 +121,7 @@ class Vocabulary:
                 if ref.measure.agg == Aggregation.COUNT and not ref.measure.filter and not ref.measure.expr:
                     v.count_metric.setdefault(ref.table.name, m.name)
         v._link_ratios(catalog)
+        v._link_averages(catalog)
         v._tag_keys_named_like_dimensions()
         v._relate_dimensions()
         for s in model.segments:
@@ -242,6 +244,33 @@ class Vocabulary:
             for d in ref.table.dimensions:
                 if d.type == DimensionType.BOOLEAN and (d.column in cols or d.name in cols):
                     self.ratio_of_boolean.setdefault(d.name, []).append(m.name)
+
+    def _link_averages(self, catalog) -> None:  # type: ignore[no-untyped-def]
+        """ "average <thing>": the metric that averages what a summed metric adds up, or what a number
+        dimension holds, over the same table."""
+        averages: dict[tuple[str, str], str] = {}
+        sums: list[tuple[str, str, str]] = []
+        for m in self.model.metrics:
+            if m.type != MetricType.SIMPLE or not m.measure:
+                continue
+            ref = catalog.measure(m.measure)
+            expr = " ".join((ref.measure.expr or "").lower().split())
+            if not expr:
+                continue
+            if ref.measure.agg == Aggregation.AVG and not ref.measure.filter:
+                averages.setdefault((ref.table.name, expr), m.name)
+            elif ref.measure.agg == Aggregation.SUM and not ref.measure.filter:
+                sums.append((m.name, ref.table.name, expr))
+        for name, table, expr in sums:
+            if (table, expr) in averages:
+                self.average_of.setdefault(name, averages[(table, expr)])
+        for t in self.model.tables:
+            for d in t.dimensions:
+                if d.type != DimensionType.NUMBER:
+                    continue
+                for key in {(d.column or "").lower(), d.name.lower()}:
+                    if (t.name, key) in averages:
+                        self.average_of.setdefault(d.name, averages[(t.name, key)])
 
     def _tag_keys_named_like_dimensions(self) -> None:
         """ "environment tag" means the tag whose key is a synonym of the environment dimension ("env")."""
