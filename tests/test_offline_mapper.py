@@ -985,3 +985,11 @@ def test_key_value_tokens_keep_the_model_values_whole() -> None:
     assert [t.text for t in tokenize("at 10:30")] == ["at", "10:30"]  # a time of day stays one word
     assert phrase_key("a:b-c") == phrase_key("A:B-C")
     assert [t.glued for t in tokenize("cc-1003")] == [False, True]
+
+
+@pytest.mark.parametrize("question", ["Draft an email to the data team about their storage",
+                                      "send a slack message with yesterday's spend",
+                                      "email me the cost by region"])
+def test_requests_to_write_or_send_messages_are_refused(mapper: OfflineMapper, question: str) -> None:
+    """crq answers with data; writing or sending a message is neither a question nor read-only."""
+    assert mapper.map(question).status == "refused"

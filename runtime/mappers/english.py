@@ -241,6 +241,14 @@ just now then ok okay also
 """)
 
 # Requests for the machinery rather than the data.
+# Messages crq would have to write or send: requests for them are declined like prose.
+MESSAGE_WORDS = _words("""
+    email emails e-mail mail letter letters memo memos tweet tweets slack message messages
+""")
+WRITING_VERBS = _words("""
+    draft write compose send email mail notify tell remind
+""")
+
 # Requests for writing rather than numbers: crq answers with data, never with prose it makes up.
 CREATIVE_WORDS = _words("""
     haiku haikus poem poems poetry limerick sonnet song songs lyrics joke jokes story stories essay essays
