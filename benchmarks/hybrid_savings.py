@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/hybrid_savings.py [QUESTIONS.yaml ...]
 
-Defaults to the held-out set in tests/eval and, when present, the shared dev set ($CRQ_SHARED, else
+Defaults to the held-out sets in tests/eval and, when present, the shared dev set ($CRQ_SHARED, else
 ../shared). Follow-ups are asked after the question they follow, as in a conversation. No database
 and no LLM are needed: only the offline reading is counted.
 """
@@ -39,8 +39,9 @@ def savings(path: Path) -> tuple[int, int]:
 
 def main() -> None:
     shared = Path(os.environ.get("CRQ_SHARED") or ROOT.parent / "shared")
-    files = [Path(a) for a in sys.argv[1:]] or [p for p in (ROOT / "tests/eval/heldout_questions.yaml",
-                                                            shared / "eval/dev_questions.yaml") if p.exists()]
+    defaults = (ROOT / "tests/eval/heldout_v2_questions.yaml", ROOT / "tests/eval/heldout_questions.yaml",
+                shared / "eval/dev_questions.yaml")
+    files = [Path(a) for a in sys.argv[1:]] or [p for p in defaults if p.exists()]
     for f in files:
         saved, total = savings(f)
         print(f"{f.name}: hybrid answers {saved} of {total} questions offline "
