@@ -38,8 +38,6 @@ class ViewLayout:
     def name(self) -> str:
         return self.materialization.name
 
-    def decomposable(self, agg: Aggregation) -> bool:
-        return agg != Aggregation.COUNT_DISTINCT
 
 
 def column_name(name: str) -> str:

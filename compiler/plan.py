@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from compiler.catalog import DimensionTarget, MeasureRef
 from compiler.resolve import MetricCondition, ResolvedQuery
 from models.intent import Grain, Op, Value
-from models.semantic_model import Metric, Relationship, Table, TimeDimension
+from models.semantic_model import Metric, Relationship, Table
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,3 @@ def plan(query: ResolvedQuery) -> Plan:
         notes=query.notes,
         time_description=query.time_window.description if query.time_window else None,
     )
-
-
-def is_time(dim: DimColumn) -> bool:
-    return isinstance(dim.target.dimension, TimeDimension)

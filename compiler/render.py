@@ -83,12 +83,6 @@ def _generator() -> Generator:
     return gen
 
 
-def render_expression(plan: Plan, catalog: Catalog) -> tuple[exp.Select, dict[str, object]]:
-    """The AST itself, for callers that transform it further (tests, explain)."""
-    params = Params()
-    return _render_query(plan, catalog, params), params.values
-
-
 def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
     ctx = _Context(catalog, params, plan.timezone)
     if len(plan.facts) == 1:

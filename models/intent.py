@@ -24,7 +24,6 @@ class Grain(StrEnum):
     YEAR = "year"
 
 
-GRAIN_ORDER = tuple(Grain)
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
