@@ -21,10 +21,14 @@ MARKERS: dict[str, tuple[str, ...]] = {
     "group": _phrases(
         "by, per, for each, for every, each, every, in each, in every, by each, per each, split by, split "
         "out by, broken down by, broken out by, break down by, breakdown by, grouped by, group by, bucketed "
-        "by, across, across each, segmented by, sliced by, by their, per their, by its"
+        "by, across, across each, segmented by, sliced by, by their, per their, by its, split that by, "
+        "split it by, split this by, split them by, split that out by, split it out by, split this out by, "
+        "break that down by, break it down by, break this down by, break that out by, break it out by, "
+        "divide that by, divide it by, also by, as well by, and by"
     ),
     "neg": _phrases(
-        "not, no, non, without, excluding, exclude, excludes, excluded, except, except for, other than, "
+        "not, no, non, without, everything but, everything except, all but, anything but, "
+        "excluding, exclude, excludes, excluded, except, except for, other than, "
         "apart from, but not, missing, lacking, lack, lacks, isn't, aren't, don't, doesn't, didn't, wasn't, "
         "weren't, haven't, hasn't, never, outside, outside of, minus, ignoring, ignore, leaving out, w/o, "
         "does not, do not, are not, is not, has no, have no, with no, not in, nor, that aren't, that are "
@@ -207,7 +211,8 @@ return print all any some each every both either total totals overall sum summed
 complete currently current right now presently so far as than then also too just only about around
 roughly approximately exactly precisely really actually basically much many more most less least very
 quite rather bit lot lots number numbers figure figures value values amount amounts data info
-information detail details breakdown summary overview view stats statistics metric metrics result
+information detail details breakdown summary summarise summarize overview view stats statistics metric
+metrics result
 results answer answers table hey hi hello thanks thank ok okay yes sure again same still yet between
 across within during over under up down out off by per with without via through thru throughout until
 till while since ago before after among and or but nor not no if else whatever anything something

@@ -34,7 +34,12 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts) -> bool:
 def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: Vocabulary) -> Intent:
     model = vocab.model
     words = {t.text for t in tokens}
-    adding = _starts(tokens, _ADDING) or bool(words & {"also", "too"})
+    text = f" {' '.join(t.text for t in tokens)} "
+    adding = (
+        _starts(tokens, _ADDING)
+        or bool(words & {"also", "too", "additionally"})
+        or any(f" {p} " in text for p in ("as well", "in addition"))
+    )
     prev = previous.model_copy(update={"previous": None})
 
     metrics = list(prev.metrics)

@@ -28,6 +28,14 @@ _FILTERING = (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
 _SIZE_QUESTION = frozenset({"big", "large", "sized", "huge"})  # "how big is the average ..."
 _PLAIN_TOTAL = frozenset({"total", "overall", "combined", "sum"})  # "total and average <metric noun>"
 _MEANS = (("average",), ("avg",), ("mean",), ("typical",))  # words for an arithmetic mean
+_RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})  # "2,000 a day"
+_RATE_ADJECTIVES = {
+    "day": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+}
 
 
 @dataclass
@@ -81,6 +89,7 @@ class _Interpreter:
         self.which_tables: list[str] = []
         self.qualified_tables: list[str] = []  # "in <value> <entities>": where, not what
         self.time_hint: str | None = None
+        self.rates: dict[int, str] = {}  # comparison item -> the per-period average it compares
         self.implied_metrics: list[str] = []  # named inside other phrases ("the 5 cheapest")
         self.coordinated: list[tuple[str, str]] = []  # ("total" and) "average cost": (metric, anchor)
         self.grains: list[Grain | None] = []  # None: choose from the time range
@@ -99,6 +108,25 @@ class _Interpreter:
 
     def before(self, k: int) -> tuple[int, Item] | None:
         return (k - 1, self.items[k - 1]) if k > 0 else None
+
+    def subject_before(self, k: int) -> Item | None:
+        """The term a comparison is about: "<subject> with over ...", "<subject> having ..."."""
+        j = k - 1
+        while j >= 0 and self.items[j].kind == "marker" and set(self.items[j].roles) <= {"with"}:
+            j -= 1
+        if j == k - 1 or j < 0 or self.items[j].kind != "term":
+            return None
+        return self.items[j]
+
+    def sum_metric_of(self, dim: str) -> str | None:
+        """The metric that sums a number dimension (the one that shares its average)."""
+        avg = self.v.average_of.get(dim)
+        if avg is None:
+            return None
+        for name, a in self.v.average_of.items():
+            if a == avg and name != dim and name in self.v.metrics:
+                return name
+        return None
 
     def tables_of_item(self, it: Item) -> list[str]:
         out: list[str] = []
@@ -157,6 +185,7 @@ class _Interpreter:
                 self.direction = self.direction or it.direction
                 self.direction_said = True
                 self.sort_metric = self.sort_metric or it.first(Kind.METRIC).name  # type: ignore[union-attr]
+        self.bind_rates()
         for k, it in enumerate(self.items):
             if it.kind == "time":
                 self.take_time(it)
@@ -189,6 +218,37 @@ class _Interpreter:
             if it.role == "sort_metric":
                 it.role = "size_sort"
         self.sort_metric = None
+
+    def bind_rates(self) -> None:
+        """ "averaging over 2,000 a day": a comparison on the metric that averages per day (its words are
+        "average" + "daily"), not on each day's total."""
+        for k, it in enumerate(self.items[:-1]):
+            q, nxt = it.quantity, self.items[k + 1]
+            if it.kind != "quantity" or q is None or q.kind != "compare":
+                continue
+            if nxt.kind != "time" or not nxt.time:
+                continue
+            tp = nxt.time
+            first = self.r.tokens[nxt.start].text if nxt.start < len(self.r.tokens) else ""
+            if tp.grain is None or tp.time_range is not None or first not in _RATE_WORDS:
+                continue
+            adjective = _RATE_ADJECTIVES.get(tp.grain.value)
+            metric = None
+            for mean in _MEANS:
+                for key in ((*mean, adjective), (adjective, *mean)):
+                    found = self.v.phrases.get(key) or []
+                    metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+                    if metric:
+                        break
+                if metric:
+                    break
+            if metric is None or (q.unit and self.v.metric_format(metric) != q.unit):
+                continue
+            nxt.kind, nxt.bound = "marker", True
+            self.rates[k] = metric
+            for x in self.items:
+                if x.kind == "unknown" and x.text.lower().startswith(("averag", "avg")):
+                    x.kind, x.bound = "marker", True
 
     def take_time(self, it: Item) -> None:
         tp = it.time
@@ -344,6 +404,9 @@ class _Interpreter:
         words = tuple(t.key for t in self.r.tokens[it.start : it.end])
         if words not in _MEANS:
             return  # a median is not an average
+        if k + 1 in self.rates:  # "average over 2,000 a day": the rate's metric
+            it.bound = True
+            return
         j = k + 1
         while j < len(self.items):
             nxt = self.items[j]
@@ -397,7 +460,11 @@ class _Interpreter:
                 negated_any = True
                 j += 1
                 continue
-            if nxt.has(Kind.DIMENSION, Kind.TABLE) and self.adjacent_value_of(j, nxt):
+            if (
+                nxt.has(Kind.DIMENSION, Kind.TABLE)
+                and not nxt.has(Kind.METRIC)
+                and self.adjacent_value_of(j, nxt)
+            ):
                 nxt.role = "qualifier"
                 j += 1
                 continue
@@ -600,6 +667,11 @@ class _Interpreter:
     def bind_compare(self, k: int, it: Item) -> None:
         q = it.quantity
         assert q is not None
+        if k in self.rates:
+            if self.rates[k] not in self.implied_metrics:
+                self.implied_metrics.append(self.rates[k])
+            self.having.append((self.rates[k], Op(q.op), q.value, q.unit))
+            return
         prev = self.before(k)
         nxt = self.after(k)
         op = Op(q.op)
@@ -630,6 +702,32 @@ class _Interpreter:
                 )
             )
             return
+        subject = self.subject_before(k)
+        if unit_dim and subject is not None:
+            metric_next = next_t is not None and next_t.has(Kind.METRIC) and not next_t.role
+            named = next_t.first(Kind.METRIC) if metric_next and next_t is not None else None
+            if named is not None and self.v.metric_format(named.name) != q.unit:
+                metric_next = False
+            if subject.has(*_FILTERING) and not subject.has(Kind.METRIC) and (metric_next or next_t is None):
+                # "<entities> with at least 300 GB (of <metric>)": each row's own size
+                if metric_next:
+                    next_t.role = "compared"  # type: ignore[union-attr]
+                self.p.filters.append(Filter(field=unit_dim, op=op, value=value))
+                return
+            total = self.sum_metric_of(unit_dim)
+            if (
+                total is not None
+                and subject.has(Kind.DIMENSION, Kind.TAG_KEY)
+                and not subject.has(Kind.METRIC, Kind.TABLE, *_FILTERING)
+                and subject.plural
+            ):
+                # "<groups> with over 300,000 GB": the groups' total
+                if metric_next:
+                    next_t.role = "compared"  # type: ignore[union-attr]
+                if total not in self.implied_metrics:
+                    self.implied_metrics.append(total)
+                self.having.append((total, op, value, q.unit))
+                return
         if next_t is not None and q.unit is None and not next_t.has(Kind.METRIC):
             tables = [x for x in self.tables_of_item(next_t) if x in self.v.count_metric]
             if tables and next_t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):

@@ -28,7 +28,7 @@ from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.tokens import Token, phrase_key, tokenize
-from runtime.mappers.vocabulary import Kind, Vocabulary
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 # Checking names does not depend on the date; a far as-of keeps explicit past dates valid.
 _CHECK_AS_OF = dt.date(2199, 12, 31)
@@ -86,6 +86,9 @@ class OfflineMapper:
         if verified is not None:
             return Mapping(status="answered", intent=verified, message=describe_intent(verified))
 
+        distributed, split_fields = self._distributed(text, tokens)
+        split_counts = distributed != text
+        text = distributed
         reading = read_question(text, self.vocab, as_of)
         corrected = self._spelling(reading)
         if corrected:
@@ -103,6 +106,15 @@ class OfflineMapper:
                 intent = merge_follow_up(previous, parts, tokens, self.vocab)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = interpret(reading, self.vocab)
+        split_kept = split_counts and (
+            len(parts.metrics) < 2 or any(f.field in split_fields for f in parts.filters)
+        )  # each count must have become a metric of its own, not a condition on both
+        if split_kept and not parts.problems:
+            return self._clarify(
+                "two separate counts in one question, and the model has no metric for each; ask for them "
+                "one at a time",
+                self._examples(),
+            )
         if previous is None and self._dangling(tokens, reading):
             return self._clarify(
                 "that continues an earlier question I do not have; ask it in full", self._examples()
@@ -130,6 +142,48 @@ class OfflineMapper:
             limit=parts.limit,
         )
         return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+
+    def _distributed(self, text: str, tokens: Sequence[Token]) -> tuple[str, set[str]]:
+        """ "the number of <a> and of <b> <things>": two counts, each of its own things ("the number of
+        <a> <things> and the number of <b> <things>"). Said only when the count words are repeated; "the
+        number of <a> and <b> <things>" stays one count of things that are both."""
+        words = [t.text for t in tokens]
+        for i in range(len(words) - 5):
+            head = words[i : i + 2]
+            if head not in (["number", "of"], ["count", "of"], ["how", "many"]):
+                continue
+            x = i + 2
+            if words[x + 1] != "and":
+                continue
+            j = x + 2
+            for again in (["of"], ["the", *head], head, ["of", "the"]):
+                if words[j : j + len(again)] == again:
+                    j += len(again)
+                    break
+            else:
+                continue
+            if j + 1 >= len(words) or not (
+                self._kinds(tokens[x], Kind.BOOLEAN, Kind.VALUE)
+                and self._kinds(tokens[j], Kind.BOOLEAN, Kind.VALUE)
+                and self._kinds(tokens[j + 1], Kind.TABLE, Kind.VALUE, Kind.DIMENSION)
+            ):
+                continue
+            count = "number of"  # "count of", "how many": the same thing, in the model's usual words
+            thing = tokens[j + 1].orig
+            parts = [
+                *(t.orig for t in tokens[:i]),
+                f"{count} {tokens[x].orig} {thing} and {count} {tokens[j].orig} {thing}",
+                *(t.orig for t in tokens[j + 2 :]),
+            ]
+            fields = {m.name for t in (tokens[x], tokens[j]) for m in self._meanings(t)}
+            return " ".join(parts), fields
+        return text, set()
+
+    def _meanings(self, token: Token) -> list[Meaning]:
+        return self.vocab.phrases.get((token.key,)) or self.vocab.phrases.get((token.text,)) or []
+
+    def _kinds(self, token: Token, *kinds: Kind) -> bool:
+        return any(m.kind in kinds for m in self._meanings(token))
 
     def _dangling(self, tokens: Sequence[Token], reading: Reading) -> bool:
         """ "and for <value>?", "what about <value>?" with no earlier answer: only the change was said,

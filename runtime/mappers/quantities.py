@@ -151,6 +151,12 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
     for m in counted.finditer(text):
         if claim(m.start(), m.end()):
             found.append(Quantity("rank", m.start(), m.end(), limit=_count(m[1])))
+    single = re.compile(
+        rf"{_B}(?:which|what|the|name the|show the|find the) (?:single|sole|one single)(?= [a-z])"
+    )
+    for m in single.finditer(text):  # "which single <entity>": one row
+        if claim(m.start(), m.end()):
+            found.append(Quantity("rank", m.start(), m.end(), limit=1))
     limit = re.compile(
         rf"{_B}(?:limit|limited to|limit to|only|just|max|at most) (\d+)(?: rows| results)?{_E}"
     )

@@ -131,6 +131,9 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
     for it in _who_does(tokens, vocab, free):  # "who owns ...": the dimension of whoever does it
         items.append(it)
         claim(it.start, it.end)
+    for it in _names_before_nouns(tokens, vocab, free):  # "the ab-cd-7 <noun>": a row named as written
+        items.append(it)
+        claim(it.start, it.end)
     for i in range(len(tokens) - 1):  # "in GB", "in dollars": how to show a number, not what to show
         if tokens[i].text in ("in", "into", "as") and tokens[i + 1].text in UNITS and free[i] and free[i + 1]:
             items.append(Item("unit", i, i + 2, words(i, i + 2)))
@@ -250,6 +253,45 @@ def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[
     return out
 
 
+def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
+    """ "the ab-cd-7 <noun>": a hyphenated word the model does not know, right before a noun that names
+    a kind of row (a value of a dimension, or the table), is that row's name, taken as written."""
+    out: list[Item] = []
+    i = 0
+    while i < len(tokens):
+        end = i + 1
+        while end < len(tokens) and tokens[end].glued:
+            end += 1
+        run = tokens[i:end]
+        if end - i < 2 or end >= len(tokens) or not all(free[i : end + 1]) or tokens[i].glued:
+            i = end
+            continue
+        n, _ = vocab.match(tokens, i, free)
+        unknown = [t for t in run if not t.text.isalpha() or (t.key,) not in vocab.phrases]
+        name = _name_dimension(tokens, end, vocab, free)
+        if n < end - i and unknown and name is not None:
+            out.append(_spelled(tokens, i, end, [Meaning(Kind.VALUE, name, "-".join(t.orig for t in run))]))
+            _claim(free, i, end)
+        i = end
+    return out
+
+
+def _name_dimension(tokens: list[Token], i: int, vocab: Vocabulary, free: list[bool]) -> str | None:
+    """The name dimension of the table whose rows the noun at ``i`` names, if it names a kind of row."""
+    _, found = vocab.match(tokens, i, free)
+    tables: list[str] = []
+    for m in found:
+        if m.kind == Kind.TABLE:
+            tables.append(m.name)
+        elif m.kind in (Kind.VALUE, Kind.DIMENSION) and m.name in vocab.dimensions:
+            tables.extend(vocab.dimension_tables.get(m.name, ()))
+    for table in dict.fromkeys(tables):
+        labels = vocab.label_dimensions.get(table, ())
+        if len(labels) >= 2:
+            return labels[-1]
+    return None
+
+
 def _spelled(tokens: list[Token], s: int, e: int, meanings: list[Meaning]) -> Item:
     return Item("term", s, e, " ".join(t.orig for t in tokens[s:e]), meanings=list(meanings))
 
@@ -277,9 +319,17 @@ def _key_before(
             or (m.kind == Kind.DIMENSION and m.name not in vocab.number_dimensions)
         ]
         if keys:
-            # a key that is both a dimension and a tag key: the dimension when the value is one of its
-            # values, the tag otherwise
-            keys.sort(key=lambda m: (m.kind != Kind.DIMENSION, m.kind != Kind.BOOLEAN))
+            # a key that is both a dimension and a tag key: the tag when the key is written exactly as
+            # the tag key ("<key>=<value>" is tag syntax); else the dimension when the value is one of
+            # its values, the tag otherwise
+            written = "-".join(t.text for t in span)
+            keys.sort(
+                key=lambda m: (
+                    not (m.kind == Kind.TAG_KEY and m.name.split(":", 1)[-1].lower() == written),
+                    m.kind != Kind.DIMENSION,
+                    m.kind != Kind.BOOLEAN,
+                )
+            )
             return i - size, keys
     return None
 

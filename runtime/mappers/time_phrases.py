@@ -128,6 +128,23 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
 
         return add
 
+    @rule(rf"(?:(?:between|from) )?(?:the )?({_DAY}) {_TO} (?:the )?({_DAY}) (?:of )?({_MON})(?: ({_YEAR}))?")
+    @rule(rf"(?:(?:between|from) )?(?:the )?(\d{{1,2}})-(\d{{1,2}}) (?:of )?({_MON})(?: ({_YEAR}))?")
+    @rule(rf"(?:(?:between|from) )?({_MON}) ({_DAY}) {_TO} (?:the )?({_DAY})(?: ({_YEAR}))?")
+    def _days_of_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "between 1 and 15 March 2026", "1-15 March", "March 1 to 15": days of one month."""
+        month_first = not m[1][0].isdigit()
+        mon, a, b = (m[1], m[2], m[3]) if month_first else (m[3], m[1], m[2])
+        year = m[4]
+        first = _parse_date(f"{mon} {a}" + (f" {year}" if year else ""), as_of)
+        if first is None:
+            return None
+        try:
+            last = first.replace(day=int(re.sub(r"\D", "", b)))
+        except ValueError:
+            return None
+        return _between(first, last)
+
     @rule(rf"(?:between|from) ({_DATE}) {_TO} ({_DATE})")
     @rule(rf"({_DATE}) (?:to|until|till|through|thru|-|\.\.) ({_DATE})")
     def _date_range(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
@@ -174,6 +191,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         monday = d - dt.timedelta(days=d.weekday())
         return _between(monday, monday + dt.timedelta(days=6))
 
+    @rule(rf"(?:since|from) (?:the )?(?:start|beginning) of ({_MONTH_YEAR})")
     @rule(rf"(?:since|after|starting|starting from|starting in|beginning|beginning of|from) ({_MONTH_YEAR})")
     def _since_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         span = _month_span(m[1], as_of)
