@@ -7,6 +7,8 @@ knows how English questions are put together ("by", "top 5", "excluding", "how m
 
 from __future__ import annotations
 
+from models.intent import NUMBER_WORDS as BASIC_NUMBER_WORDS
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -163,38 +165,10 @@ UNITS: dict[str, tuple[str, float]] = {
     "percent": ("percent", 1.0),
 }
 
-NUMBER_WORDS: dict[str, int] = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "ninety": 90,
-    "hundred": 100,
-    "couple": 2,
-    "a couple of": 2,
-    "dozen": 12,
+NUMBER_WORDS: dict[str, int] = BASIC_NUMBER_WORDS | {  # the intent parser's words, and more
+    "eleven": 11, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "ninety": 90, "hundred": 100, "couple": 2, "a couple of": 2, "dozen": 12,
 }
 
 # Words that carry no meaning of their own in a question about data.
