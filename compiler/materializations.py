@@ -39,7 +39,6 @@ class ViewLayout:
         return self.materialization.name
 
 
-
 def column_name(name: str) -> str:
     return re.sub(r"\W+", "_", name.replace(".", "__")).strip("_")
 

@@ -86,6 +86,8 @@ class FactQuery:
     filters: tuple[FactFilter, ...]
     time_filter: TimeFilter | None
     view: ViewSource | None = None
+    part: tuple[FactFilter, ...] = ()
+    """A share's part: each measure is also aggregated over only these rows (``<alias>__part``)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,15 @@ class Plan:
     materializations: tuple[str, ...] = ()
     view_report: tuple[tuple[str, str], ...] = field(default=())
     """(view, "used" or the one-line reason it was not), for `crq explain`."""
+    share: bool = False
+    """Each metric also as a percentage (``<metric>_share``); see ``FactQuery.part``."""
+
+
+SHARE_SUFFIX, PART_SUFFIX = "_share", "__part"
+
+
+def share_alias(metric: str) -> str:
+    return metric + SHARE_SUFFIX
 
 
 def plan(query: ResolvedQuery) -> Plan:
@@ -113,6 +124,7 @@ def plan(query: ResolvedQuery) -> Plan:
 
         dims = tuple(DimColumn(g.alias, target(g.name), g.grain) for g in query.group_by)
         filters = tuple(FactFilter(target(c.name), c.op, c.value) for c in query.where)
+        part = tuple(FactFilter(target(c.name), c.op, c.value) for c in query.share_part or ())
         time_filter = None
         window = query.time_window
         if window is not None:
@@ -121,20 +133,26 @@ def plan(query: ResolvedQuery) -> Plan:
             elif table.default_time_dimension:
                 td = next(d for d in table.time_dimensions if d.name == table.default_time_dimension)
                 time_filter = TimeFilter(DimensionTarget(table, td, ()), window.start, window.end)
-        used = [d.target for d in dims] + [f.target for f in filters]
+        used = [d.target for d in dims] + [f.target for f in (*filters, *part)]
         if time_filter:
             used.append(time_filter.target)
         joins = tuple(dict.fromkeys(rel for t in used for rel in t.path))
         measures = tuple(m for m in query.measures if m.table.name == table.name)
-        facts.append(FactQuery(table, joins, dims, measures, filters, time_filter))
+        facts.append(FactQuery(table, joins, dims, measures, filters, time_filter, part=part))
+    shared = query.share_part is not None
+    metric_names = {m.name for m in query.metrics}
+    order_by = tuple(  # ranking by a metric shown as a share ranks by the share
+        (share_alias(f) if shared and f in metric_names else f, d) for f, d in query.order_by
+    )
     return Plan(
         facts=tuple(facts),
         dimensions=tuple(g.alias for g in query.group_by),
         metrics=query.metrics,
         having=query.having,
-        order_by=query.order_by,
+        order_by=order_by,
         limit=query.limit,
         timezone=query.timezone,
         notes=query.notes,
         time_description=query.time_window.description if query.time_window else None,
+        share=shared,
     )

@@ -21,6 +21,7 @@ from compiler.plan import (
     DISTINCT_PREFIX,
     FIRST_DAY,
     LAST_DAY,
+    PART_SUFFIX,
     DimColumn,
     FactFilter,
     FactQuery,
@@ -28,6 +29,7 @@ from compiler.plan import (
     TimeFilter,
     ViewSource,
     dim_key,
+    share_alias,
 )
 from compiler.time_range import period_start
 from models.intent import Grain, Op, Value
@@ -88,19 +90,69 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
     if len(plan.facts) == 1:
         fact = plan.facts[0]
         select = _fact_select(fact, ctx, with_group_exprs=True)
-        metric_exprs = [
-            (m.name, _metric_sql(m, ctx, lambda ref: _measure_for(fact, ref, ctx))) for m in plan.metrics
-        ]
-        select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
-        having = [
-            _compare(dict(metric_exprs)[c.metric], c.op, c.value, params, c.metric) for c in plan.having
-        ]
+        amounts, outputs = _metric_outputs(
+            plan,
+            ctx,
+            lambda ref: _measure_for(fact, ref, ctx),
+            lambda ref: _measure_for(fact, ref, ctx, part=True),
+        )
+        select.set("expressions", select.expressions + outputs)
+        having = [_compare(amounts[c.metric].copy(), c.op, c.value, params, c.metric) for c in plan.having]
         if having:
             select.set("having", exp.Having(this=_and(having)))
     else:
         select = _combine(plan, ctx)
     _order_and_limit(select, plan, params)
     return select
+
+
+def _metric_outputs(
+    plan: Plan,
+    ctx: _Context,
+    leaf: Callable[[MeasureRef], exp.Expression],
+    part_leaf: Callable[[MeasureRef], exp.Expression],
+) -> tuple[dict[str, exp.Expression], list[exp.Expression]]:
+    """Each metric's amount (what HAVING compares) and the output columns: the amounts, and with a
+    share each metric's percentage after it."""
+    has_part = any(f.part for f in plan.facts)
+    amounts: dict[str, exp.Expression] = {}
+    outputs: list[exp.Expression] = []
+    for m in plan.metrics:
+        amount = _metric_sql(m, ctx, part_leaf if has_part else leaf)
+        amounts[m.name] = amount
+        outputs.append(_alias(amount.copy(), m.name))
+        if not plan.share:
+            continue
+        if has_part:  # the part's amount over the whole row's
+            whole: exp.Expression = _metric_sql(m, ctx, leaf)
+        else:  # the row's amount over the total of all rows (a window runs after GROUP BY and HAVING)
+            whole = exp.Window(this=exp.Sum(this=amount.copy()), over="OVER")
+        share = exp.Div(
+            this=exp.Mul(
+                this=exp.Literal.number(100), expression=exp.Cast(this=amount.copy(), to=_NUMERIC.copy())
+            ),
+            expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)),
+            typed=True,  # numeric division as written (sqlglot would otherwise cast to float)
+        )
+        outputs.append(_alias(share, share_alias(m.name)))
+    return amounts, outputs
+
+
+def _restricted(agg: exp.Expression, condition: exp.Expression) -> exp.Expression:
+    """``agg`` with every aggregate in it counting only the rows that meet ``condition`` (FILTER)."""
+
+    def restrict(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Filter):
+            both = exp.And(this=node.expression.this, expression=condition.copy())
+            return exp.Filter(this=node.this, expression=exp.Where(this=both))
+        if isinstance(node, exp.AggFunc):
+            return exp.Filter(this=node, expression=exp.Where(this=condition.copy()))
+        for key, child in list(node.args.items()):
+            if isinstance(child, exp.Expression):
+                node.set(key, restrict(child))
+        return node
+
+    return restrict(agg)
 
 
 class _Context:
@@ -159,14 +211,7 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
             )
         ),
     )
-    conditions = []
-    for f in fact.filters:
-        key = dim_key(f.target)  # a filter on the time dimension reads the (daily) bucket column
-        col = column(view.time_column if key == view.time_key else view.column(key), view.name)
-        hint = (
-            f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
-        )
-        conditions.append(_compare(col, f.op, f.value, ctx.params, hint))
+    conditions = [_view_filter_sql(f, view, ctx) for f in fact.filters]
     if fact.time_filter is not None:
         # buckets are labelled by their first day: the bucket holding the start begins on or before it
         # (matching made sure no data lies between that bucket's start and the range's)
@@ -186,6 +231,13 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
     return select
 
 
+def _view_filter_sql(f: FactFilter, view: ViewSource, ctx: _Context) -> exp.Expression:
+    key = dim_key(f.target)  # a filter on the time dimension reads the (daily) bucket column
+    col = column(view.time_column if key == view.time_key else view.column(key), view.name)
+    hint = f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
+    return _compare(col, f.op, f.value, ctx.params, hint)
+
+
 def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
     key = dim_key(d.target)
     if key == view.time_key:
@@ -196,7 +248,17 @@ def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
     return column(view.column(key), view.name)
 
 
-def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expression:
+def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = False) -> exp.Expression:
+    """The measure's aggregate; with ``part``, over only the rows of the share's part."""
+    agg = _whole_measure(fact, ref, ctx)
+    if not part or not fact.part:
+        return agg
+    view = fact.view
+    conditions = [_view_filter_sql(f, view, ctx) if view else _filter_sql(f, ctx) for f in fact.part]
+    return _restricted(agg, _and(conditions))
+
+
+def _whole_measure(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expression:
     if fact.view is None:
         return _measure_sql(ref, ctx)
     held = fact.view.measure_columns(ref.alias)
@@ -262,10 +324,12 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     for fact in plan.facts:
         name = f"{fact.table.name}_agg"
         sub = _fact_select(fact, ctx, with_group_exprs=True)
-        sub.set(
-            "expressions",
-            sub.expressions + [_alias(_measure_for(fact, m, ctx), m.alias) for m in fact.measures],
-        )
+        measures = [_alias(_measure_for(fact, m, ctx), m.alias) for m in fact.measures]
+        if fact.part:
+            measures += [
+                _alias(_measure_for(fact, m, ctx, part=True), m.alias + PART_SUFFIX) for m in fact.measures
+            ]
+        sub.set("expressions", sub.expressions + measures)
         ctes.append(exp.CTE(this=sub, alias=exp.TableAlias(this=exp.to_identifier(name))))
         names.append(name)
     keys = []
@@ -289,17 +353,15 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     select.set("joins", joins)
     fact_of = {m.alias: f"{m.table.name}_agg" for f in plan.facts for m in f.measures}
 
-    def leaf(ref: MeasureRef) -> exp.Expression:
-        col = column(ref.alias, fact_of[ref.alias])
+    def leaf(ref: MeasureRef, suffix: str = "") -> exp.Expression:
+        col = column(ref.alias + suffix, fact_of[ref.alias])
         return exp.Max(this=col) if plan.dimensions else col
 
-    metric_exprs = [(m.name, _metric_sql(m, ctx, leaf)) for m in plan.metrics]
-    select.set("expressions", select.expressions + [_alias(e, n) for n, e in metric_exprs])
+    amounts, outputs = _metric_outputs(plan, ctx, leaf, lambda ref: leaf(ref, PART_SUFFIX))
+    select.set("expressions", select.expressions + outputs)
     if plan.dimensions:
         select.set("group", exp.Group(expressions=[k.copy() for k in keys]))
-    having = [
-        _compare(dict(metric_exprs)[c.metric], c.op, c.value, ctx.params, c.metric) for c in plan.having
-    ]
+    having = [_compare(amounts[c.metric].copy(), c.op, c.value, ctx.params, c.metric) for c in plan.having]
     if having:
         select.set(
             "having" if plan.dimensions else "where",

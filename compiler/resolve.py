@@ -18,7 +18,15 @@ from compiler.catalog import Catalog, DimensionTarget, MeasureRef, split_referen
 from compiler.time_range import describe_time_range, resolve_time_range
 from models.errors import IntentError, QueryRefused
 from models.intent import MAX_DATE, MIN_DATE, Filter, Grain, Intent, Op, Scalar, Value
-from models.semantic_model import Dimension, DimensionType, Metric, Table, TimeDimension
+from models.semantic_model import (
+    Aggregation,
+    Dimension,
+    DimensionType,
+    Metric,
+    MetricType,
+    Table,
+    TimeDimension,
+)
 
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 _ORDERED_OPS = (Op.LT, Op.LTE, Op.GT, Op.GTE, Op.BETWEEN)
@@ -71,6 +79,9 @@ class ResolvedQuery:
     timezone: str
     targets: dict[tuple[str, str], DimensionTarget]
     notes: tuple[str, ...] = ()
+    share_part: tuple[Condition, ...] | None = None
+    """None: amounts. Otherwise metrics are shown as percentages: of the total over all rows when
+    empty, else the percentage of each row's amount that meets these conditions."""
 
 
 def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "UTC") -> ResolvedQuery:
@@ -154,6 +165,21 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         assert first is not None
         where.append(Condition(f.field, f.op, typed_filter_value(f, first, catalog, field)))
 
+    share_part = None
+    if intent.share is not None:
+        _check_share(intent, metrics, catalog)
+        share_part = []
+        for i, f in enumerate(intent.share.part):
+            field = f"share.part[{i}]"
+            if f.field in catalog.metrics:
+                raise IntentError(field, f"a share's part is a condition on a dimension, not on {f.field}")
+            first = None
+            for fact in fact_tables:
+                t = target(f.field, fact, field)
+                first = first or t
+            assert first is not None
+            share_part.append(Condition(f.field, f.op, typed_filter_value(f, first, catalog, field)))
+
     having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
     time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)
 
@@ -174,7 +200,37 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         timezone=tz,
         targets=targets,
         notes=notes,
+        share_part=tuple(share_part) if share_part is not None else None,
     )
+
+
+_ADDITIVE = (Aggregation.SUM, Aggregation.COUNT)
+
+
+def _check_share(intent: Intent, metrics: tuple[Metric, ...], catalog: Catalog) -> None:
+    """A share divides a part by a whole of the same metric: that adds up only for sums and counts
+    (a distinct count's part is still exact, but its groups do not add up to the total)."""
+    assert intent.share is not None
+    if not metrics:
+        raise IntentError("share", "a share needs at least one metric", sorted(catalog.metrics))
+    if not intent.share.part and not intent.dimensions:
+        raise IntentError(
+            "share",
+            "a share of the total needs a breakdown (dimensions) or a part (share.part) to divide by it",
+        )
+    allowed = (*_ADDITIVE, Aggregation.COUNT_DISTINCT) if intent.share.part else _ADDITIVE
+    choices = sorted(
+        m.name
+        for m in catalog.metrics.values()
+        if m.type == MetricType.SIMPLE and catalog.measure(m.measure or "").measure.agg in allowed
+    )
+    for m in metrics:
+        if m.type != MetricType.SIMPLE or catalog.measure(m.measure or "").measure.agg not in allowed:
+            raise IntentError(
+                "share",
+                f"{m.name} has no share of a total: only sums and counts add up across groups",
+                choices,
+            )
 
 
 def _group_aliases(intent: Intent) -> dict[int, str]:

@@ -246,6 +246,18 @@ def _parse_time_range(text: str) -> TimeRange:
     )
 
 
+class Share(BaseModel):
+    """Metrics shown as a percentage of a whole instead of as amounts.
+
+    Without ``part``: each row's percentage of the total over all rows ("spend by service as a
+    percentage"). With ``part``: the percentage of each row's amount that meets these dimension filters
+    ("what share of spend came from prod"). Only additive metrics (sums and counts) have shares.
+    """
+
+    model_config = _FROZEN
+    part: tuple[Filter, ...] = ()
+
+
 class Intent(BaseModel):
     """What to compute: metrics, grouped by dimensions, filtered, over a time range, ordered, limited.
 
@@ -262,4 +274,5 @@ class Intent(BaseModel):
     order_by: tuple[OrderBy, ...] = ()
     limit: Annotated[int, Field(ge=1, le=100_000)] | None = None
     timezone: str | None = None
+    share: Share | None = None
     previous: Intent | None = None

@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from compiler.plan import share_alias
 from compiler.time_range import describe_time_range, resolve_time_range
 from models.intent import Filter, Intent, Op
 from models.semantic_model import SemanticModel
@@ -50,6 +51,9 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None) -> str:
     parts = [" and ".join(intent.metrics) or "list of " + ", ".join(str(d) for d in intent.dimensions)]
     if intent.metrics and intent.dimensions:
         parts[0] += " by " + ", ".join(str(d).replace("__", " by ") for d in intent.dimensions)
+    if intent.share is not None:
+        part = " and ".join(describe_filter(f) for f in intent.share.part)
+        parts[0] += f", the part where {part} as a percentage" if part else ", as a percentage of the total"
     conditions = [describe_filter(f) for f in intent.filters] + [f"segment {s}" for s in intent.segments]
     if conditions:
         parts.append("where " + " and ".join(conditions))
@@ -87,6 +91,8 @@ def format_value(value: Any, fmt: str = "number") -> str:
             return f"${number:,.2f}"
         if fmt == "percent":
             return f"{number * 100:.1f}%"
+        if fmt == "share":  # already in percent
+            return f"{number:.1f}%"
         if fmt == "gb":
             return f"{number:,.1f} GB"
         if fmt == "integer" or (number == int(number) and isinstance(value, int)):
@@ -114,6 +120,8 @@ def answer_text(
     reading: str,
 ) -> str:
     formats = {m.name: m.format for m in model.metrics}
+    if intent.share is not None:
+        formats |= {share_alias(m): "share" for m in intent.metrics}
     dims = [c for c in columns if c not in formats]
     metrics = [{"label": c.replace("_", " "), "index": i} for i, c in enumerate(columns) if c in formats]
     shown = [[format_value(v, formats.get(columns[i], "number")) for i, v in enumerate(r)] for r in rows]
@@ -121,6 +129,8 @@ def answer_text(
     if intent.order_by and intent.order_by[0].field in formats and intent.order_by[0].field in columns:
         order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
         field = intent.order_by[0].field  # the metric the rows are ranked by, not the first one asked
+        if intent.share is not None and share_alias(field) in columns:
+            field = share_alias(field)
         ranked = {"label": field.replace("_", " "), "index": columns.index(field)}
     return (
         _template()

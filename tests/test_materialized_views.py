@@ -189,6 +189,11 @@ def _cost_cases(view: str, dims: list[str], daily: bool) -> list[Any]:
     c.append(("quarter-this-year", {"metrics": ["cost"], "dimensions": ["usage_date__quarter", "service"],
                                     "time_range": "this year"}))
     c += [
+        ("share-of-total", {"metrics": ["cost"], "dimensions": [dims[0]], "time_range": "last month",
+                            "share": {}, "order_by": [{"field": "cost"}], "limit": 3}),
+        ("share-part-europe", {"metrics": ["cost"], "dimensions": ["service"], "share": {"part": [EUROPE]}}),
+        ("share-part-total", {"metrics": ["cost"], "time_range": "last 3 months",
+                              "share": {"part": [{"field": "region", "op": "!=", "value": "us-east-1"}]}}),
         ("filter-group-europe", {"metrics": ["cost"], "dimensions": ["service"], "filters": [EUROPE]}),
         ("filter-not-europe", {"metrics": ["cost"], "dimensions": ["region"],
                                "filters": [{"field": "region", "op": "!=", "value": "europe"}]}),
@@ -287,6 +292,10 @@ def _inventory_cases(view: str) -> list[Any]:
         ("cost-per-resource", {"metrics": ["cost_per_resource"], "dimensions": ["environment"],
                                "time_range": "last month"}),
         ("cost-and-count", {"metrics": ["resource_count", "cost"], "dimensions": ["region", "service"]}),
+        ("share-of-total", {"metrics": ["resource_count", "total_storage_gb"], "dimensions": ["environment"],
+                            "share": {}}),
+        ("share-part", {"metrics": ["resource_count"], "dimensions": ["service"],
+                        "share": {"part": [{"field": "is_encrypted", "value": False}, EUROPE]}}),
     ]
     return [pytest.param(view, raw, id=f"{view}-{name}") for name, raw in c]
 

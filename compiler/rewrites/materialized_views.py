@@ -125,6 +125,13 @@ def _mismatch(
                 )
         elif key not in columns:
             return f"lacks {_name(key)}, which a filter needs"
+    for f in fact.part:
+        key = dim_key(f.target)
+        if key == source.time_key:
+            if source.grain != Grain.DAY:
+                return f"a share's part on {f.target.dimension.name} needs daily buckets"
+        elif key not in columns:
+            return f"lacks {_name(key)}, which the share's part needs"
     if fact.time_filter is not None:
         tf = fact.time_filter
         if dim_key(tf.target) != source.time_key:

@@ -45,6 +45,9 @@ def describe_intent(intent: Intent) -> str:
     )
     if groups:
         parts[0] += " by " + ", ".join(groups)
+    if intent.share is not None:
+        part = " and ".join(_filter(f) for f in intent.share.part)
+        parts[0] += f", the part where {part} as a percentage" if part else ", as a percentage of the total"
     conditions = [_filter(f) for f in intent.filters] + [f"segment {_name(s)}" for s in intent.segments]
     if conditions:
         parts.append("where " + " and ".join(conditions))

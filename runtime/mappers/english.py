@@ -166,9 +166,24 @@ UNITS: dict[str, tuple[str, float]] = {
 }
 
 NUMBER_WORDS: dict[str, int] = BASIC_NUMBER_WORDS | {  # the intent parser's words, and more
-    "eleven": 11, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "ninety": 90, "hundred": 100, "couple": 2, "a couple of": 2, "dozen": 12,
+    "eleven": 11,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
+    "couple": 2,
+    "a couple of": 2,
+    "dozen": 12,
 }
 
 # Words that carry no meaning of their own in a question about data.

@@ -145,17 +145,7 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
     props["filters"] = {
         "type": "array",
         "description": "conditions; on a metric they filter groups (HAVING)",
-        "items": _obj(
-            {
-                "field": _enum(fields),
-                "op": _enum([o.value for o in Op]),
-                "value": {
-                    "anyOf": [*_SCALAR, {"type": "array", "items": {"anyOf": _SCALAR}}, {"type": "null"}],
-                    "description": "a list for in / not in / between [low, high]; "
-                    "null for is null / is not null; dates as YYYY-MM-DD",
-                },
-            }
-        ),
+        "items": _filter_schema(fields),
     }
     if segments:
         props["segments"] = {"type": "array", "items": _enum(segments), "description": "named filters"}
@@ -178,7 +168,34 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
         "items": _obj({"field": _enum(fields), "direction": _enum(["asc", "desc"])}),
     }
     props["limit"] = {"type": ["integer", "null"]}
+    props["share"] = _nullable(
+        _obj(
+            {
+                "part": {
+                    "type": "array",
+                    "items": _filter_schema(dims),
+                    "description": "empty: each row as a percentage of the total over all rows; "
+                    "else the percentage of each row's amount that meets these conditions",
+                }
+            },
+            "metrics as percentages; null for amounts",
+        )
+    )
     return _obj(props)
+
+
+def _filter_schema(fields: list[str]) -> dict[str, Any]:
+    return _obj(
+        {
+            "field": _enum(fields),
+            "op": _enum([o.value for o in Op]),
+            "value": {
+                "anyOf": [*_SCALAR, {"type": "array", "items": {"anyOf": _SCALAR}}, {"type": "null"}],
+                "description": "a list for in / not in / between [low, high]; "
+                "null for is null / is not null; dates as YYYY-MM-DD",
+            },
+        }
+    )
 
 
 def reply_schema(model: SemanticModel) -> dict[str, Any]:
@@ -312,6 +329,9 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
         "order_by": data.get("order_by") or [],
         "limit": data.get("limit"),
     }
+    share = data.get("share")
+    if isinstance(share, dict):
+        clean["share"] = {"part": [_filter(f) for f in share.get("part") or []]}
     try:
         return Intent.model_validate(clean)
     except ValidationError as e:
@@ -352,6 +372,10 @@ def intent_to_json(intent: Intent, model: SemanticModel) -> dict[str, Any]:
             value = [{"name": d["name"], "grain": d.get("grain")} for d in value or []]
         elif name == "filters":
             value = [{"field": f["field"], "op": f["op"], "value": f.get("value")} for f in value or []]
+        elif name == "share" and isinstance(value, dict):
+            value = {
+                "part": [{"field": f["field"], "op": f["op"], "value": f.get("value")} for f in value["part"]]
+            }
         out[name] = value
     return out
 
