@@ -62,7 +62,8 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
     elif tr.kind == "previous":
         unit = tr.unit or Grain.DAY
         current = period_start(as_of, unit)
-        start, end = shift(current, unit, -tr.n), current - dt.timedelta(days=1)
+        start = shift(current, unit, -(tr.n + tr.skip))
+        end = shift(current, unit, -tr.skip) - dt.timedelta(days=1)
     elif tr.kind == "trailing":
         unit = tr.unit or Grain.DAY
         if unit in (Grain.DAY, Grain.WEEK):
@@ -112,6 +113,11 @@ def describe_time_range(tr: TimeRange) -> str:
         return f"since {tr.start}"
     if tr.kind == "current":
         return "today" if unit == "day" else f"this {unit} to date"
+    if tr.kind == "previous" and tr.skip:
+        if tr.n == 1 and tr.skip == 1:
+            return "the day before yesterday" if unit == "day" else f"the {unit} before last"
+        span = f"{tr.n} full {unit}s"
+        return f"{span} ending {tr.skip + 1} {unit}s ago" if tr.n > 1 else f"{tr.skip + 1} {unit}s ago"
     if tr.kind == "previous":
         if unit == "day" and tr.n == 1:
             return "yesterday"

@@ -134,7 +134,9 @@ class TimeRange(BaseModel):
     """A time range, absolute or relative to the query's as-of date; all ranges are inclusive.
 
     kinds: ``between`` (start..end), ``since`` (start..as-of), ``current`` (this <unit> to date),
-    ``previous`` (the n full <unit>s before the current one: "last month", "last 3 weeks", "yesterday"),
+    ``previous`` (the n full <unit>s before the current one: "last month", "last 3 weeks", "yesterday";
+    with ``skip``, that many more recent <unit>s are passed over first: "the week before last" is
+    previous week, skip 1),
     ``trailing`` (the last n days including as-of: "last 30 days"), ``month``/``quarter``/``year``
     (a named calendar period; without ``year``, the latest one not after as-of).
     ``dimension`` picks the time dimension; without it each metric uses its table's default.
@@ -144,6 +146,7 @@ class TimeRange(BaseModel):
     kind: TimeKind
     unit: Grain | None = None
     n: Annotated[int, Field(ge=1, le=1000)] = 1
+    skip: Annotated[int, Field(ge=0, le=1000)] = 0
     start: dt.date | None = None
     end: dt.date | None = None
     month: Annotated[int, Field(ge=1, le=12)] | None = None
@@ -176,6 +179,8 @@ class TimeRange(BaseModel):
         for day in (self.start, self.end):
             if day is not None and not MIN_DATE <= day <= MAX_DATE:
                 raise ValueError(f"{day} is outside {MIN_DATE}..{MAX_DATE}")
+        if self.skip and self.kind != "previous":
+            raise ValueError(f"skip applies only to time ranges of kind 'previous', not '{self.kind}'")
         if self.kind == "between" and self.start and self.end and self.start > self.end:
             raise ValueError(f"time range starts after it ends ({self.start} > {self.end})")
         return self
@@ -224,6 +229,12 @@ def _parse_time_range(text: str) -> TimeRange:
         return TimeRange(kind="current", unit=_UNITS[m[1]])
     if m := re.fullmatch(r"(?:last|previous|past) (week|month|quarter|year)", s):
         return TimeRange(kind="previous", unit=_UNITS[m[1]])
+    if s == "the day before yesterday":
+        return TimeRange(kind="previous", unit=Grain.DAY, skip=1)
+    if m := re.fullmatch(r"(?:the )?(week|month|quarter|year) before last", s):
+        return TimeRange(kind="previous", unit=_UNITS[m[1]], skip=1)
+    if m := re.fullmatch(rf"{_N} (day|week|month|quarter|year)s? ago", s):
+        return TimeRange(kind="previous", unit=_UNITS[m[2]], skip=_num(m[1]) - 1)
     if m := re.fullmatch(rf"(?:last|past|previous|trailing)? ?{_N} days?", s):
         return TimeRange(kind="trailing", unit=Grain.DAY, n=_num(m[1]))
     if m := re.fullmatch(rf"(?:last|past|previous)? ?{_N} (week|month|quarter|year)s?", s):

@@ -209,6 +209,8 @@ everything nothing one ones thing things currently existing exist exists present
 'd s do does doing we're i'm you're they're that's there're here's who's how's where's use used using
 uses run runs own owned owns have having keep kept our whole company companies org's estate fleet
 footprint everywhere anywhere
+came come comes coming went go goes going contribute contributes contributed contributing attributable
+originate originates originated sitting sit sits
 """)
 
 # Single words that are also everyday English: when a model value is spelled like one of these (or like

@@ -27,6 +27,7 @@ _GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kin
 _FILTERING = (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
 _SIZE_QUESTION = frozenset({"big", "large", "sized", "huge"})  # "how big is the average ..."
 _PLAIN_TOTAL = frozenset({"total", "overall", "combined", "sum"})  # "total and average <metric noun>"
+_TOTAL_WORDS = frozenset({"total", "combined", "aggregate", "overall", "summed", "cumulative"})
 _MEANS = (("average",), ("avg",), ("mean",), ("typical",))  # words for an arithmetic mean
 _RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})  # "2,000 a day"
 _RATE_ADJECTIVES = {
@@ -60,6 +61,7 @@ class Parts:
     rank: tuple[str, int | None] | None = None  # (direction, limit) even when there is nothing to rank yet
     pending_grains: list[Grain | None] = field(default_factory=list)  # a series asked for without a metric
     sort_metric: str | None = None
+    share_part: list[Filter] | None = None  # metrics as percentages (see Intent.share)
 
 
 class _Interpreter:
@@ -81,6 +83,8 @@ class _Interpreter:
         self.count_default: str | None = None
         self.count_tables: list[str] = []
         self.ratio_requested = False
+        self.ratio_at: int | None = None  # the item index of the first "percentage", "share", ...
+        self.segment_at: dict[str, int] = {}
         self.list_requested = False
         self.having: list[tuple[str | None, Op, object, str | None]] = []  # metric|None(count), op, value
         self.entity_tables: list[str] = []
@@ -95,6 +99,25 @@ class _Interpreter:
         self.grains: list[Grain | None] = []  # None: choose from the time range
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    def read_totals(self) -> None:
+        """ "their total size": a total adds numbers up, so a word that also names a text dimension
+        (a synonym of a type) means the number dimension whose synonyms use it, summed."""
+        for it in self.items:
+            before = self.r.token_before(it)
+            if it.kind != "term" or before is None or before.text not in _TOTAL_WORDS:
+                continue
+            if it.has(Kind.METRIC) or not it.has(Kind.DIMENSION) or it.end - it.start != 1:
+                continue
+            word = self.r.tokens[it.start].key
+            for name in self.v.number_dimensions:
+                d = self.v.dimensions[name]
+                phrases = (d.name.replace("_", " "), *d.synonyms)
+                words = {w for phrase in phrases for w in phrase.lower().split()}
+                metric = self.sum_metric_of(name)
+                if word in words and metric is not None:
+                    it.meanings = [Meaning(Kind.METRIC, metric)]
+                    break
 
     def after(self, k: int, skip: tuple[str, ...] = ()) -> tuple[int, Item] | None:
         j = k + 1
@@ -185,6 +208,7 @@ class _Interpreter:
                 self.direction = self.direction or it.direction
                 self.direction_said = True
                 self.sort_metric = self.sort_metric or it.first(Kind.METRIC).name  # type: ignore[union-attr]
+        self.read_totals()
         self.bind_rates()
         for k, it in enumerate(self.items):
             if it.kind == "time":
@@ -304,6 +328,7 @@ class _Interpreter:
             it.bound = True
         if "ratio" in roles:
             self.ratio_requested = True
+            self.ratio_at = k if self.ratio_at is None else self.ratio_at
             it.bound = True
         if "avg" in roles:
             self.bind_average(k, it)
@@ -537,6 +562,17 @@ class _Interpreter:
                 it.bound = True
                 return
             if nxt.has(*_FILTERING) and not nxt.has(Kind.TAG_KEY):
+                entity = self.items[j + 1] if j + 1 < len(self.items) else None
+                if (
+                    entity is not None
+                    and entity.kind == "term"
+                    and entity.start == nxt.end
+                    and not entity.role
+                    and entity.has(Kind.TABLE)
+                    and not entity.has(*_FILTERING, Kind.METRIC)
+                ):
+                    j += 1  # "each <value> <entity>": the entities, of that value, each
+                    continue
                 return  # "owned by alice": a value, not a grouping
             refs = self.group_target(nxt)
             if refs is None:
@@ -930,6 +966,7 @@ class _Interpreter:
     def assemble(self) -> None:
         p = self.p
         by_field: dict[str, list[Filter]] = {}
+        said_at: dict[Filter, int] = {}  # where each condition was said: a share's part comes after its whole
         ratio_booleans: list[str] = []
         named_metrics = [
             it.first(Kind.METRIC).name
@@ -947,6 +984,7 @@ class _Interpreter:
                 negated = it.role == "negated"
                 if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
                     self.add_segment(it.first(Kind.SEGMENT).name, negated)  # type: ignore[union-attr]
+                    self.segment_at.setdefault(it.first(Kind.SEGMENT).name, it.start)  # type: ignore[union-attr]
                     continue
                 m = it.first(Kind.VALUE, Kind.BOOLEAN, Kind.TAG_KEY)
                 if m is None and it.has(Kind.TAG_DIMENSION) and negated:
@@ -956,11 +994,15 @@ class _Interpreter:
                     continue
                 if m is None:
                     continue
-                if (
-                    m.kind == Kind.BOOLEAN
-                    and m.name in self.v.ratio_of_boolean
-                    and (self.ratio_requested or set(self.v.ratio_of_boolean[m.name]) & set(named_metrics))
-                ):
+                ratios = self.v.ratio_of_boolean.get(m.name, []) if m.kind == Kind.BOOLEAN else []
+                if ratios and (
+                    set(ratios) & set(named_metrics)
+                    or (
+                        self.ratio_requested
+                        and (not m.value) == negated  # the complement is a share of the count, below
+                        and all(self.v.metric_aggregation(n) == "count" for n in named_metrics)
+                    )
+                ):  # "the encryption rate", "what percentage are encrypted": the model's own ratio
                     if (not m.value) != negated:
                         ratios = ", ".join(self.v.ratio_of_boolean[m.name])
                         p.problems.append(
@@ -973,8 +1015,10 @@ class _Interpreter:
                 f = self.filter_from(m, negated)
                 if f is not None:
                     by_field.setdefault(f.field, []).append(f)
+                    said_at.setdefault(f, it.start)
             elif it.role == "segment":
                 self.add_segment(it.first(Kind.SEGMENT).name, False)  # type: ignore[union-attr]
+                self.segment_at.setdefault(it.first(Kind.SEGMENT).name, it.start)  # type: ignore[union-attr]
         for name in self.implied_metrics:
             if name not in p.metrics:
                 p.metrics.append(name)
@@ -983,9 +1027,17 @@ class _Interpreter:
                 p.metrics.remove(name)
             if name not in p.metrics:
                 p.metrics.insert(p.metrics.index(anchor) if anchor in p.metrics else len(p.metrics), name)
+        share = (
+            self.ratio_requested
+            and not ratio_booleans
+            and not any(self.v.metrics[m].type == "ratio" for m in p.metrics)
+        )
+        part: dict[str, list[Filter]] = {}
+        if share:
+            by_field, part = self.split_part(by_field, said_at)
         self.merge_filters(by_field)
         self.absorb_metrics()
-        if self.ratio_requested:
+        if self.ratio_requested and not share:
             self.pick_ratio(ratio_booleans)
         for metric, op, value, unit in self.having:
             if metric is None:
@@ -997,6 +1049,8 @@ class _Interpreter:
                 p.metrics.append(metric)
             p.filters.append(Filter(field=metric, op=op, value=value))  # type: ignore[arg-type]
         self.pick_count()
+        if share:
+            self.make_share(part)
         other_having = [
             f for f in p.filters if f.field in self.v.metrics and f.field != (p.metrics or [""])[0]
         ]
@@ -1130,6 +1184,72 @@ class _Interpreter:
             if not absorbed:
                 keep.append(name)
         p.metrics = keep
+
+    def split_part(
+        self, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]
+    ) -> tuple[dict[str, list[Filter]], dict[str, list[Filter]]]:
+        """ "what share of <whole> <is / came from / are> <part>": conditions said after the thing the
+        share is of define the part; those said before it (or inside it) restrict the whole."""
+        assert self.ratio_at is not None
+        marker = self.items[self.ratio_at].start
+        after = []  # the words naming the whole: the first term after the marker and the terms right after it
+        for it in self.items:
+            if it.kind == "term" and it.start > marker and it.meanings:
+                if after and it.start != after[-1].end:
+                    break
+                after.append(it)
+            elif after:
+                break
+        heads = [
+            it.start
+            for it in self.items
+            if it.kind == "term"
+            and (it.role in ("metric", "sort_metric", "count_subject") or it.has(Kind.TABLE))
+        ]
+        # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
+        # percentage": the first metric or entity named
+        head = after[-1].start if after else (heads[0] if heads else None)
+        if head is None:
+            return by_field, {}
+        whole: dict[str, list[Filter]] = {}
+        part: dict[str, list[Filter]] = {}
+        for name, fs in by_field.items():
+            for f in fs:
+                (part if said_at.get(f, -1) > head else whole).setdefault(name, []).append(f)
+        for seg in list(self.p.segments):
+            if self.segment_at.get(seg, -1) > head:
+                self.p.segments.remove(seg)
+                for f in next(s for s in self.v.model.segments if s.name == seg).filters:
+                    part.setdefault(f.field, []).append(f)
+        return whole, part
+
+    def make_share(self, part: dict[str, list[Filter]]) -> None:
+        """A percentage the model has no ratio metric for: the share of a sum or a count."""
+        p = self.p
+        kept, p.filters = p.filters, []
+        self.merge_filters(part)
+        part_filters, p.filters = p.filters, kept
+        if not p.metrics:  # "what fraction of <entities> are <value>": a share of their count
+            table = self.count_table()
+            metric = self.v.count_metric.get(table) if table else None
+            if metric is None:
+                p.problems.append("a share or percentage of what (a cost, a count)?")
+                return
+            p.metrics.append(metric)
+        if not part_filters and not p.dimensions:
+            p.problems.append(
+                "a share of what part? say which (e.g. '... that are <value>') or break it down ('by ...')"
+            )
+            return
+        additive = {"sum", "count"} | ({"count_distinct"} if part_filters else set())
+        for name in p.metrics:
+            if self.v.metric_aggregation(name) not in additive:
+                p.problems.append(f"a share of {name.replace('_', ' ')}, which does not add up across groups")
+                p.suggestions.extend(
+                    m.name.replace("_", " ") for m in self.v.model.metrics if m.type == "ratio"
+                )
+                return
+        p.share_part = part_filters
 
     def pick_ratio(self, booleans: list[str]) -> None:
         p = self.p

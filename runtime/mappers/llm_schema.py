@@ -154,6 +154,7 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
         "kind": _enum(list(TIME_KINDS)),
         "unit": _nullable(_enum(grains)),
         "n": {"type": ["integer", "null"]},
+        "skip": {"type": ["integer", "null"], "description": "previous only: recent units to pass over"},
         "start": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
         "end": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
         "month": {"type": ["integer", "null"], "description": "1-12"},

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from compiler import catalog_for
 from compiler.resolve import resolve
 from models.errors import IntentError, UserError
-from models.intent import Filter, Intent, Op
+from models.intent import Filter, Intent, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.mappers.describe import describe_intent
@@ -140,6 +140,7 @@ class OfflineMapper:
             time_range=parts.time_range,
             order_by=tuple(parts.order_by),
             limit=parts.limit,
+            share=Share(part=tuple(parts.share_part)) if parts.share_part is not None else None,
         )
         return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
 

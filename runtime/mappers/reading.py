@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from runtime.mappers.english import MARKERS, STOPWORDS, SUPERLATIVES, TIME_LEFTOVERS, UNITS
+from runtime.mappers.english import KNOWN_WORDS, MARKERS, STOPWORDS, SUPERLATIVES, TIME_LEFTOVERS, UNITS
 from runtime.mappers.quantities import Quantity, find_quantities
 from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
@@ -267,7 +267,12 @@ def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]
             i = end
             continue
         n, _ = vocab.match(tokens, i, free)
-        unknown = [t for t in run if not t.text.isalpha() or (t.key,) not in vocab.phrases]
+        unknown = [  # "month-by-month" is English, not a name
+            t
+            for t in run
+            if not t.text.isalpha()
+            or ((t.key,) not in vocab.phrases and t.text not in KNOWN_WORDS and t.text not in STOPWORDS)
+        ]
         name = _name_dimension(tokens, end, vocab, free)
         if n < end - i and unknown and name is not None:
             out.append(_spelled(tokens, i, end, [Meaning(Kind.VALUE, name, "-".join(t.orig for t in run))]))

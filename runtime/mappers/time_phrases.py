@@ -7,6 +7,7 @@ year ("since February", "from May 3") needs a year, which is the latest one not 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -286,6 +287,31 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     def _numeric_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         year, month = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
         return TimeRange(kind="month", month=month, year=year) if 1 <= month <= 12 else None
+
+    @rule(r"(?:(?:on|in|during|for|over) )?(?:the )?(day|week|month|quarter|year) before (last|yesterday)")
+    def _before_last(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "the week before last", "the day before yesterday": one period, skipping the latest."""
+        if (m[2] == "yesterday") != (m[1] == "day"):
+            return None
+        return TimeRange(kind="previous", unit=_UNIT[m[1]], skip=1)
+
+    @rule(rf"since ({_NUM}) {_UNITS} ago")
+    def _since_ago(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        n, unit = _num(m[1]), _UNIT[m[2]]
+        if unit in (Grain.DAY, Grain.WEEK):
+            start = as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
+        else:
+            months = n * {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit]
+            index = as_of.year * 12 + as_of.month - 1 - months
+            year, month = index // 12, index % 12 + 1
+            start = dt.date(year, month, min(as_of.day, calendar.monthrange(year, month)[1]))
+        return TimeRange(kind="since", start=start) if start >= _EARLIEST else None
+
+    @rule(rf"{_IN}({_NUM}) {_UNITS} ago")
+    def _ago(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "two weeks ago": the calendar week two weeks back (as "last week" is the one before this)."""
+        n = _num(m[1])
+        return TimeRange(kind="previous", unit=_UNIT[m[2]], skip=n - 1) if n >= 1 else None
 
     @rule(rf"{_IN}(?:(?:last|this past|past|previous) )?({_MON})(?: (?:of )?({_YEAR}))?")
     def _month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:

@@ -338,6 +338,19 @@ class Vocabulary:
         m = self.metrics.get(metric)
         return m.format if m else "number"
 
+    def metric_aggregation(self, metric: str) -> str | None:
+        """How a simple metric aggregates its measure (sum, count, ...); None for ratios and derived."""
+        m = self.metrics.get(metric)
+        if m is None or m.type != "simple" or not m.measure:
+            return None
+        table, _, name = m.measure.rpartition(".")
+        for t in self.model.tables:
+            if not table or t.name == table:
+                for measure in t.measures:
+                    if measure.name == name:
+                        return str(measure.agg.value)
+        return None
+
     def unit_dimension(self, unit_kind: str) -> str | None:
         """The number dimension measured in ``unit_kind`` (its name, synonyms or description say so)."""
         for name in self.number_dimensions:
