@@ -1162,3 +1162,91 @@ def test_more_follow_ups(mapper: OfflineMapper, first: str, second: str, expecte
 )
 def test_two_counts_without_metrics_ask(mapper: OfflineMapper, question: str) -> None:
     test_clarify(mapper, question)
+
+
+# --- shares, periods before the last one, age, totals of a size, "each <value> <entity>" ------------
+
+PROD = F("environment", "prod")
+SHARES_AND_MORE: list[tuple[str, dict[str, Any]]] = [
+    # a share of a part: the conditions after the thing the share is of make the part
+    ("What share of last month's spend came from production accounts?",
+     {"metrics": ["cost"], "filters": [], "share": {"part": [PROD]}, "time_range": LAST_MONTH_RANGE}),
+    ("what fraction of EC2 instances are running",
+     {"metrics": ["resource_count"], "filters": [F("resource_type", "ec2:instance")],
+      "share": {"part": [F("state", "running")]}}),
+    ("what percentage of resources are in prod", {"metrics": ["resource_count"], "share": {"part": [PROD]}}),
+    ("what proportion of our ec2 spend is in europe",
+     {"metrics": ["cost"], "filters": [F("service", "ec2")],
+      "share": {"part": [F("region", "europe")]}}),  # the group is expanded by the compiler
+    ("what percentage of volumes are unencrypted",  # the complement of the model's ratio, as a share
+     {"metrics": ["resource_count"], "filters": [F("resource_type", "ebs:volume")],
+      "share": {"part": [F("is_encrypted", False)]}}),
+    # a share of the total over the groups
+    ("Break down the last 30 days of spend as a percentage per service",
+     {"metrics": ["cost"], "dimensions": [D("service")], "share": {},
+      "time_range": {"kind": "trailing", "unit": "day", "n": 30}}),
+    ("share of resources by region", {"metrics": ["resource_count"], "dimensions": [D("region")], "share": {}}),
+    # the model's own ratio still wins where it exists
+    ("what percent of S3 buckets are public", {"metrics": ["public_share"], "share": []}),
+    # periods counted back from the last one
+    ("What did we spend on compute the week before last?",
+     {"metrics": ["cost"], "time_range": {"kind": "previous", "unit": "week", "skip": 1}}),
+    ("cost by service two months ago",
+     {"dimensions": [D("service")], "time_range": {"kind": "previous", "unit": "month", "skip": 1}}),
+    ("spend the day before yesterday", {"time_range": {"kind": "previous", "unit": "day", "skip": 1}}),
+    # "-by-" series
+    ("Month-by-month DynamoDB costs for the last six months",
+     {"metrics": ["cost"], "dimensions": [D("usage_date", "month")], "filters": [F("service", "dynamodb")]}),
+    ("Day-by-day load balancer spend this week", {"dimensions": [D("usage_date", "day")]}),
+    # "sitting" is not a value
+    ("Any RDS databases sitting stopped in staging? How many?",
+     {"metrics": ["resource_count"],
+      "filters": [F("resource_type", "rds:db-instance"), F("state", "stopped"), F("environment", "staging")]}),
+    # a total of a size is the summed size, not a count by instance size
+    ("For each region, give me the number of EBS volumes and their total size",
+     {"metrics": ["resource_count", "total_storage_gb"], "dimensions": [D("region")]}),
+    ("total size of EBS volumes by region", {"metrics": ["total_storage_gb"], "dimensions": [D("region")]}),
+    # "each <value> <entity>": those entities, each
+    ("Show each payments account with its resource count and what it spent last month",
+     {"metrics": ["resource_count", "cost"], "dimensions": ACCOUNT, "filters": [F("business_unit", "payments")]}),
+    ("cost for each prod account last month", {"dimensions": ACCOUNT, "filters": [PROD]}),
+    # the oldest / newest rows, by their own date
+    ("When was the oldest RDS database in payments-prod created?",
+     {"metrics": [], "dimensions": [*RESOURCE, D("created_at")],
+      "order_by": [{"field": "created_at", "direction": "asc"}], "limit": 1}),
+    ("the 3 newest ec2 instances",
+     {"metrics": [], "order_by": [{"field": "created_at", "direction": "desc"}], "limit": 3}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), SHARES_AND_MORE, ids=[q for q, _ in SHARES_AND_MORE])
+def test_shares_and_more_to_intent(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)
+
+
+BEFORE_THAT: list[tuple[str, str, dict[str, Any]]] = [
+    ("What did we spend yesterday?", "and the day before that?",
+     {"time_range": {"kind": "previous", "unit": "day", "skip": 1}}),
+    ("cost by service last month", "what about the month before that",
+     {"dimensions": [D("service")], "time_range": {"kind": "previous", "unit": "month", "skip": 1}}),
+    ("cost today", "and the day before that", {"time_range": {"kind": "previous", "unit": "day"}}),
+    ("cost in the last 7 days", "and the week before that",
+     {"time_range": {"kind": "between", "start": "2026-06-04", "end": "2026-06-10"}}),
+    ("count of EBS volumes by region", "restrict that to the unattached ones",
+     {"filters": [F("resource_type", "ebs:volume"), F("state", "available")], "dimensions": [D("region")]}),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), BEFORE_THAT,
+                         ids=[f"{a} -> {b}" for a, b, _ in BEFORE_THAT])
+def test_the_period_before_that(mapper: OfflineMapper, first: str, second: str, expected: dict[str, Any]) -> None:
+    test_follow_up(mapper, first, second, expected)
+
+
+@pytest.mark.parametrize("question", [
+    "the day before that?",  # before what?
+    "share of unencrypted volumes",  # a share of what whole? both readings are plausible
+    "what percentage of average storage is in prod",  # an average has no parts that add up
+])
+def test_shares_and_periods_that_ask_back(mapper: OfflineMapper, question: str) -> None:
+    test_clarify(mapper, question)

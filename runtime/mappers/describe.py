@@ -55,7 +55,15 @@ def describe_intent(intent: Intent) -> str:
         tr = intent.time_range
         when = describe_time_range(tr)
         parts.append(f"{_name(tr.dimension)} {when}" if tr.dimension else when)
-    if intent.order_by:
+    if intent.order_by and intent.order_by[0].field in {d.name for d in intent.dimensions}:
+        o = intent.order_by[0]  # rows sorted by one of their own columns ("the oldest ...")
+        way = "descending" if o.direction == "desc" else "ascending"
+        parts.append(
+            f"first {intent.limit} by {_name(o.field)} {way}"
+            if intent.limit
+            else f"sorted by {_name(o.field)} {way}"
+        )
+    elif intent.order_by:
         o = intent.order_by[0]
         rank = f"top {intent.limit}" if o.direction == "desc" else f"bottom {intent.limit}"
         parts.append(

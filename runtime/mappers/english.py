@@ -112,6 +112,10 @@ TRUE_SUPERLATIVES = _words("""
 biggest bottom cheapest costliest fewest greatest highest largest least lowest max maximum min
 minimum most priciest smallest top
 """)
+# Superlatives of age: they sort rows by their own date ("the oldest <entity>").
+AGE_WORDS: dict[str, str] = {"oldest": "asc", "earliest": "asc", "newest": "desc", "youngest": "desc"}
+SUPERLATIVES |= AGE_WORDS
+TRUE_SUPERLATIVES |= frozenset(AGE_WORDS)
 SIZE_WORDS = frozenset({"largest", "biggest", "smallest", "larger", "bigger", "smaller", "heaviest", "size"})
 
 # Comparison operators (longest phrase wins), each followed by a number.
@@ -210,7 +214,7 @@ everything nothing one ones thing things currently existing exist exists present
 uses run runs own owned owns have having keep kept our whole company companies org's estate fleet
 footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
-originate originates originated sitting sit sits
+originate originates originated sitting sit sits restrict restricted narrow narrowed
 """)
 
 # Single words that are also everyday English: when a model value is spelled like one of these (or like

@@ -8,7 +8,11 @@ range replaces the old one, new metrics replace the old ones unless the user say
 
 from __future__ import annotations
 
-from models.intent import DimensionRef, Filter, Grain, Intent, Op, OrderBy
+import calendar
+import datetime as dt
+
+from compiler.time_range import period_start, resolve_time_range, shift
+from models.intent import DimensionRef, Filter, Grain, Intent, Op, OrderBy, TimeRange
 from runtime.mappers.english import FOLLOW_UP_STARTS
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.tokens import Token
@@ -31,7 +35,9 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts) -> bool:
     return not parts.metrics and not parts.listing
 
 
-def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: Vocabulary) -> Intent:
+def merge_follow_up(
+    previous: Intent, parts: Parts, tokens: list[Token], vocab: Vocabulary, as_of: dt.date | None = None
+) -> Intent:
     model = vocab.model
     words = {t.text for t in tokens}
     text = f" {' '.join(t.text for t in tokens)} "
@@ -98,6 +104,8 @@ def merge_follow_up(previous: Intent, parts: Parts, tokens: list[Token], vocab: 
     dated = any(vocab.default_time.get(t) for m in metrics for t in vocab.metric_tables.get(m, ()))
     if time_range is not None and not time_range.dimension and not dated and parts.time_range is None:
         time_range = None  # the new metric's table has no date, so the old range cannot apply
+    if parts.before_previous is not None and time_range is not None and as_of is not None:
+        time_range = _period_before(time_range, parts.before_previous, as_of)
     if parts.time_range is not None:
         time_range = parts.time_range
         if prev.time_range is not None and prev.time_range.dimension and not time_range.dimension:
@@ -183,3 +191,30 @@ def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
 
 
 __all__ = ["looks_like_follow_up", "merge_follow_up"]
+
+
+def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date) -> TimeRange:
+    """ "the <unit> before that": the calendar <unit> just before the previous range starts; relative
+    when the previous range was ("yesterday" -> the day before yesterday), dates otherwise."""
+    if tr.unit == unit and tr.kind == "previous":
+        return tr.model_copy(update={"n": 1, "skip": tr.skip + tr.n})
+    if tr.unit == unit and tr.kind == "current":
+        return TimeRange(kind="previous", unit=unit, dimension=tr.dimension)
+    try:
+        start, _ = resolve_time_range(tr, as_of)
+    except ValueError:
+        return tr
+    end = start - dt.timedelta(days=1)
+    if tr.kind == "trailing":  # "the last 7 days" -> "the week before that": the 7 days before them
+        first = shift(start, unit, -1) if unit in (Grain.DAY, Grain.WEEK) else _month_before(start, unit)
+    else:
+        first = period_start(end, unit)
+    return TimeRange(kind="between", start=first, end=end, dimension=tr.dimension)
+
+
+def _month_before(day: dt.date, unit: Grain) -> dt.date:
+    """The same calendar day one <unit> (month, quarter, year) earlier, clamped to the month's end."""
+    months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit]
+    index = day.year * 12 + day.month - 1 - months
+    year, month = index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

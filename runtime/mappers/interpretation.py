@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from models.intent import DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
 from runtime.mappers.english import (
+    AGE_WORDS,
     POSTFIX_NEGATIONS,
     SIZE_WORDS,
     TIME_LEFTOVERS,
@@ -62,6 +63,7 @@ class Parts:
     pending_grains: list[Grain | None] = field(default_factory=list)  # a series asked for without a metric
     sort_metric: str | None = None
     share_part: list[Filter] | None = None  # metrics as percentages (see Intent.share)
+    before_previous: Grain | None = None  # a follow-up's "the <unit> before that"
 
 
 class _Interpreter:
@@ -74,6 +76,7 @@ class _Interpreter:
         self.sort_metric: str | None = None
         self.sort_count_table: str | None = None
         self.sort_size = False
+        self.sort_age = False  # "the oldest <entities>": rows sorted by their date
         self.direction: str | None = None
         self.superlative = False  # "most", "highest": something is ranked
         self.direction_said = False
@@ -287,6 +290,8 @@ class _Interpreter:
             self.grains.append(None)
         elif tp.all_time:
             self.p.all_time = True
+        elif tp.before_previous is not None:
+            self.p.before_previous = tp.before_previous
 
     def bind_marker(self, k: int, it: Item) -> None:
         roles = it.roles
@@ -626,6 +631,8 @@ class _Interpreter:
             self.direction_said = True
         if q.size:
             self.sort_size = True
+        if any(t.text in AGE_WORDS for t in self.r.tokens[it.start : it.end]):
+            self.sort_age = True
         metric = self.metric_in_words(it)
         if metric is not None and self.sort_metric is None:
             # "the 5 cheapest <entities>": the ranking word names the metric it ranks by
@@ -673,6 +680,8 @@ class _Interpreter:
             self.superlative = True
         if it.text.lower() in SIZE_WORDS:
             self.sort_size = True
+        if it.text.lower() in AGE_WORDS:
+            self.sort_age = True
         nxt = self.after(k)
         prev = self.before(k)
         if nxt and nxt[1].kind == "term" and not nxt[1].role:
@@ -684,6 +693,10 @@ class _Interpreter:
                 it.bound = True
                 return
             tables = [x for x in self.tables_of_item(t) if x in self.v.count_metric]
+            if self.sort_age:
+                self.singular_target = self.singular_target or not t.plural
+                it.bound = True  # "the oldest <entities>": sorted by their date
+                return
             if self.sort_size and self.v.unit_dimension("gb"):
                 it.bound = True  # "the biggest <entities>": sorted by size, not by how many
                 return
@@ -1364,7 +1377,7 @@ class _Interpreter:
                 p.dimensions
                 or self.grains
                 or self.sort_count_table
-                or (self.direction and not self.sort_size)
+                or (self.direction and not self.sort_size and not self.sort_age)
                 or (self.p.time_range and not self.list_requested and not self.time_hint)
             )
         )
@@ -1372,6 +1385,8 @@ class _Interpreter:
             return
         if self.sort_size and not p.metrics and not self.count_requested and self.v.unit_dimension("gb"):
             return  # "the 10 largest <entities>": a listing sorted by size
+        if self.sort_age and not p.metrics and not self.count_requested:
+            return  # "the 3 newest <entities>": a listing sorted by date
         if (
             self.partial
             and not self.count_requested
@@ -1433,6 +1448,18 @@ class _Interpreter:
         if self.sort_size and (unit_dim := self.v.unit_dimension("gb")):
             dims.append(DimensionRef(name=unit_dim))
             p.order_by.append(OrderBy(field=unit_dim, direction=self.direction or "desc"))
+        elif self.sort_age:
+            own = self.v.table_time_dimensions.get(table, [])
+            when = self.time_hint if self.time_hint in own else (own[0] if len(own) == 1 else None)
+            if when is None:
+                p.problems.append("oldest or newest by which date" + (f" ({', '.join(own)})" if own else ""))
+                p.suggestions.extend(own)
+            else:
+                if not any(d.name == when for d in dims):
+                    dims.append(DimensionRef(name=when))
+                p.order_by.append(OrderBy(field=when, direction=self.direction or "asc"))
+                if self.limit is None and self.singular_target:
+                    p.limit = 1
         p.dimensions = dims
 
     def place_grains(self) -> None:

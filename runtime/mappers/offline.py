@@ -103,7 +103,7 @@ class OfflineMapper:
             if looks_like_follow_up(tokens, parts) and self._usable(parts):
                 if parts.problems:
                     return self._clarify_parts(parts)
-                intent = merge_follow_up(previous, parts, tokens, self.vocab)
+                intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = interpret(reading, self.vocab)
         split_kept = split_counts and (
@@ -115,7 +115,7 @@ class OfflineMapper:
                 "one at a time",
                 self._examples(),
             )
-        if previous is None and self._dangling(tokens, reading):
+        if previous is None and (self._dangling(tokens, reading) or parts.before_previous):
             return self._clarify(
                 "that continues an earlier question I do not have; ask it in full", self._examples()
             )
@@ -247,6 +247,7 @@ class OfflineMapper:
             or parts.filters
             or parts.segments
             or parts.time_range
+            or parts.before_previous
             or parts.order_by
             or parts.limit
             or parts.all_time

@@ -64,6 +64,7 @@ class TimePhrase:
     grain: Grain | None = None
     auto_grain: bool = False  # "trend", "over time": a series at a grain that suits the range
     all_time: bool = False
+    before_previous: Grain | None = None  # "the day before that": one <unit> before the previous range
 
 
 def _num(text: str) -> int:
@@ -363,6 +364,13 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
             r"(?:by|per|each|every|a|for each|for every|in each|broken down by|split by|grouped by|group by)"
             r" (?:the |calendar )?(day|week|month|quarter|year)",
             lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]]),
+        )
+    )
+    out.append(
+        (
+            r"(?:(?:and|what about|how about|for|on|in) )?(?:the )?(day|week|month|quarter|year) "
+            r"(?:before|prior to) (?:that|then|it)",
+            lambda m: TimePhrase(m.start(), m.end(), before_previous=_UNIT[m[1]]),
         )
     )
     out.append((r"(dod|wow|mom|qoq|yoy)", lambda m: TimePhrase(m.start(), m.end(), grain=short[m[1]])))
