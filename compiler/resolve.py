@@ -155,30 +155,29 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         grain = _check_grain(ref.grain, first, f"dimensions[{i}]")
         group_by.append(GroupBy(ref.name, grain, group_aliases[i]))
 
-    where: list[Condition] = []
-    for i, f in dimension_filters:
-        field = f"filters[{i}]" if i < len(intent.filters) else f"segment filter on {f.field}"
+    def condition(f: Filter, field: str) -> Condition:
+        """A dimension filter, checked from every fact (each must reach it), typed for the first."""
         first = None
         for fact in fact_tables:
             t = target(f.field, fact, field)
             first = first or t
         assert first is not None
-        where.append(Condition(f.field, f.op, typed_filter_value(f, first, catalog, field)))
+        return Condition(f.field, f.op, typed_filter_value(f, first, catalog, field))
 
+    where = [
+        condition(f, f"filters[{i}]" if i < len(intent.filters) else f"segment filter on {f.field}")
+        for i, f in dimension_filters
+    ]
     share_part = None
     if intent.share is not None:
         _check_share(intent, metrics, catalog)
         share_part = []
         for i, f in enumerate(intent.share.part):
-            field = f"share.part[{i}]"
             if f.field in catalog.metrics:
-                raise IntentError(field, f"a share's part is a condition on a dimension, not on {f.field}")
-            first = None
-            for fact in fact_tables:
-                t = target(f.field, fact, field)
-                first = first or t
-            assert first is not None
-            share_part.append(Condition(f.field, f.op, typed_filter_value(f, first, catalog, field)))
+                raise IntentError(
+                    f"share.part[{i}]", f"a share's part is a condition on a dimension, not on {f.field}"
+                )
+            share_part.append(condition(f, f"share.part[{i}]"))
 
     having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
     time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)

@@ -901,6 +901,9 @@ class _Interpreter:
             return True
         if before is not None and before.text in ("their", "its", "with", "plus", "including"):
             return True
+        two_before = self.r.tokens[it.start - 2] if it.start >= 2 else None
+        if before is not None and before.text == "the" and two_before is not None and two_before.text == "and":
+            return True  # "list <entities> and the <dimension> they are in"
         return (
             before is not None and before.text == "the" and after is not None and after.text in ("of", "for")
         )
