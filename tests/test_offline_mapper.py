@@ -1250,3 +1250,32 @@ def test_the_period_before_that(mapper: OfflineMapper, first: str, second: str, 
 ])
 def test_shares_and_periods_that_ask_back(mapper: OfflineMapper, question: str) -> None:
     test_clarify(mapper, question)
+
+
+RANKS_RATES_AND_SIDES: list[tuple[str, dict[str, Any]]] = [
+    # the metric said before "the most" ranks, even when a value follows
+    ("which team spends the most on s3",
+     {"metrics": ["cost"], "dimensions": [D("tag:team")], "order_by": [{"field": "cost"}], "limit": 1}),
+    # "per day on average": the metric that averages per day
+    ("what are we paying for lambda per day on average this month",
+     {"metrics": ["avg_daily_cost"], "dimensions": [], "filters": [F("service", "lambda")]}),
+    # both sides of a yes/no: side by side
+    ("encrypted vs unencrypted volumes",
+     {"metrics": ["resource_count"], "dimensions": [D("is_encrypted")], "filters": [F("resource_type", "ebs:volume")]}),
+    # a grouping the question fixes to one value meant the other dimension the word names
+    ("how many instances of each type",
+     {"dimensions": [D("instance_type")], "filters": [F("resource_type", "ec2:instance")]}),
+    # "and the <dimension> they are in" is a column of the listing
+    ("show me unencrypted volumes and the region they are in",
+     {"metrics": [], "dimensions": [*RESOURCE, D("region")]}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), RANKS_RATES_AND_SIDES, ids=[q for q, _ in RANKS_RATES_AND_SIDES])
+def test_ranks_rates_and_sides(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)
+
+
+def test_an_unknown_thing_after_an_everyday_word_is_asked_about(mapper: OfflineMapper) -> None:
+    """ "spend on data transfer": the model has no such thing; the total cost would be a wrong answer."""
+    test_clarify(mapper, "what did we spend on data transfer")

@@ -16,6 +16,7 @@ from runtime.mappers.english import (
     AGE_WORDS,
     POSTFIX_NEGATIONS,
     SIZE_WORDS,
+    STOPWORDS,
     TIME_LEFTOVERS,
     TRUE_SUPERLATIVES,
     UNITS,
@@ -214,6 +215,11 @@ class _Interpreter:
         self.read_totals()
         self.bind_rates()
         for k, it in enumerate(self.items):
+            if it.kind == "marker" and "avg" in it.roles:
+                words = tuple(t.key for t in self.r.tokens[it.start : it.end])
+                if words in _MEANS:
+                    self.bind_rate_average(k, it)
+        for k, it in enumerate(self.items):
             if it.kind == "time":
                 self.take_time(it)
             elif it.kind == "quantity" and it.quantity and it.quantity.kind == "rank":
@@ -259,16 +265,7 @@ class _Interpreter:
             first = self.r.tokens[nxt.start].text if nxt.start < len(self.r.tokens) else ""
             if tp.grain is None or tp.time_range is not None or first not in _RATE_WORDS:
                 continue
-            adjective = _RATE_ADJECTIVES.get(tp.grain.value)
-            metric = None
-            for mean in _MEANS:
-                for key in ((*mean, adjective), (adjective, *mean)):
-                    found = self.v.phrases.get(key) or []
-                    metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
-                    if metric:
-                        break
-                if metric:
-                    break
+            metric = self.rate_metric(tp.grain)
             if metric is None or (q.unit and self.v.metric_format(metric) != q.unit):
                 continue
             nxt.kind, nxt.bound = "marker", True
@@ -276,6 +273,43 @@ class _Interpreter:
             for x in self.items:
                 if x.kind == "unknown" and x.text.lower().startswith(("averag", "avg")):
                     x.kind, x.bound = "marker", True
+
+    def rate_metric(self, grain: Grain) -> str | None:
+        """The metric whose words are "average" + the grain's adjective ("average daily")."""
+        adjective = _RATE_ADJECTIVES.get(grain.value)
+        for mean in _MEANS:
+            for key in ((*mean, adjective), (adjective, *mean)):
+                found = self.v.phrases.get(key) or []
+                metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+                if metric:
+                    return metric
+        return None
+
+    def bind_rate_average(self, k: int, it: Item) -> bool:
+        """ "<metric> per day on average", "on average a day": the metric that averages per period, when
+        the question names a metric of the same kind (both money, say)."""
+        for j in (k - 1, k + 1):
+            if not 0 <= j < len(self.items):
+                continue
+            per = self.items[j]
+            tp = per.time
+            if per.kind != "time" or tp is None or tp.grain is None or tp.time_range is not None:
+                continue
+            first = self.r.tokens[per.start].text
+            if first not in _RATE_WORDS and first != _RATE_ADJECTIVES.get(tp.grain.value):
+                continue
+            metric = self.rate_metric(tp.grain)
+            named = [x for x in self.items if x.kind == "term" and not x.role and x.has(Kind.METRIC)]
+            fmt = self.v.metric_format(metric) if metric else None
+            same = [x for x in named if any(self.v.metric_format(m.name) == fmt for m in x.all(Kind.METRIC))]
+            if metric is None or len(same) != 1:
+                continue
+            same[0].meanings = [Meaning(Kind.METRIC, metric)]
+            same[0].role = "metric"
+            per.kind, per.bound = "marker", True
+            it.bound = True
+            return True
+        return False
 
     def take_time(self, it: Item) -> None:
         tp = it.time
@@ -436,6 +470,8 @@ class _Interpreter:
             return  # a median is not an average
         if k + 1 in self.rates:  # "average over 2,000 a day": the rate's metric
             it.bound = True
+            return
+        if it.bound:  # bound to a rate before ("<metric> per day on average")
             return
         j = k + 1
         while j < len(self.items):
@@ -700,7 +736,10 @@ class _Interpreter:
             if self.sort_size and self.v.unit_dimension("gb"):
                 it.bound = True  # "the biggest <entities>": sorted by size, not by how many
                 return
-            if tables and (t.has(Kind.TABLE) or t.has(Kind.VALUE, Kind.BOOLEAN)):
+            metric_before = prev is not None and prev[1].kind == "term" and prev[1].has(Kind.METRIC)
+            if tables and (t.has(Kind.TABLE) or (t.has(Kind.VALUE, Kind.BOOLEAN) and not metric_before)):
+                # "the most <entities>", "the most <value> ..."; but "spends the most on <value>"
+                # ranks by the metric said before
                 self.sort_count_table = tables[0]
                 self.sort_size = False
                 if t.has(Kind.TABLE) and not t.has(*_FILTERING):
@@ -902,7 +941,12 @@ class _Interpreter:
         if before is not None and before.text in ("their", "its", "with", "plus", "including"):
             return True
         two_before = self.r.tokens[it.start - 2] if it.start >= 2 else None
-        if before is not None and before.text == "the" and two_before is not None and two_before.text == "and":
+        if (
+            before is not None
+            and before.text == "the"
+            and two_before is not None
+            and two_before.text == "and"
+        ):
             return True  # "list <entities> and the <dimension> they are in"
         return (
             before is not None and before.text == "the" and after is not None and after.text in ("of", "for")
@@ -1075,6 +1119,7 @@ class _Interpreter:
                 "counting rows by a condition on another metric needs a breakdown; ask for the list instead"
             )
             p.suggestions.append(f"{self.r.question.lower().replace('how many', '').strip()} (as a list)")
+        self.undo_degenerate_groups()
         self.pick_listing()
         self.place_grains()
         self.place_order()
@@ -1144,9 +1189,10 @@ class _Interpreter:
             neg = list(dict.fromkeys(f.value for f in fs if f.op == Op.NE))
             other = [f for f in fs if f.op not in (Op.EQ, Op.NE)]
             if fs and isinstance(fs[0].value, bool):
-                values = {f.value for f in fs}
-                if len(values) > 1:
-                    p.problems.append(f"both yes and no for '{name}'")
+                if len({f.value for f in fs}) > 1:  # "encrypted vs unencrypted": side by side
+                    if not any(d.name == name for d in p.dimensions):
+                        p.dimensions.append(DimensionRef(name=name))
+                    continue
                 p.filters.append(fs[0])
                 continue
             if len(pos) == 1:
@@ -1200,6 +1246,35 @@ class _Interpreter:
             if not absorbed:
                 keep.append(name)
         p.metrics = keep
+
+    def undo_degenerate_groups(self) -> None:
+        """ "instances of each type": grouping by a dimension the question fixes to one value gives one
+        row; the word meant another dimension it names, when exactly one other does."""
+        p = self.p
+        fixed = {f.field for f in p.filters if f.op == Op.EQ}
+        for i, d in enumerate(p.dimensions):
+            if d.grain is not None or d.name not in fixed:
+                continue
+            said = next(
+                (
+                    it
+                    for it in self.items
+                    if it.kind == "term" and it.role and any(m.name == d.name for m in it.all(Kind.DIMENSION))
+                ),
+                None,
+            )
+            if said is None:
+                continue
+            words = {t.key for t in self.r.tokens[said.start : said.end]}
+            others = [
+                name
+                for name, dim in self.v.dimensions.items()
+                if name != d.name
+                and name not in fixed
+                and words & {w for phrase in (name.replace("_", " "), *dim.synonyms) for w in phrase.split()}
+            ]
+            if len(others) == 1:
+                p.dimensions[i] = DimensionRef(name=others[0])
 
     def split_part(
         self, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]
@@ -1582,6 +1657,10 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
                 it.start > 0 and it.text[:1].isupper() and not it.text.isupper() and len(it.text) > 2
             )
             after_preposition = prev_tok is not None and prev_tok.text in VALUE_PREPOSITIONS
+            if prev_tok is not None and not after_preposition and it.start >= 2:
+                # "spend on data transfer": an everyday word between the preposition and the unknown
+                two_back = reading.tokens[it.start - 2]
+                after_preposition = prev_tok.text in STOPWORDS and two_back.text in VALUE_PREPOSITIONS
             next_tok = reading.tokens[it.end] if it.end < len(reading.tokens) else None
             spelled_out = any(t is not None and t.text in SEPARATORS for t in (prev_tok, next_tok))
             modifier = (
