@@ -1279,3 +1279,14 @@ def test_ranks_rates_and_sides(mapper: OfflineMapper, question: str, expected: d
 def test_an_unknown_thing_after_an_everyday_word_is_asked_about(mapper: OfflineMapper) -> None:
     """ "spend on data transfer": the model has no such thing; the total cost would be a wrong answer."""
     test_clarify(mapper, "what did we spend on data transfer")
+
+
+@pytest.mark.parametrize("second", ["make it 10", "show 10 instead", "what about the top 10", "top ten then"])
+def test_a_new_length_keeps_the_ranking(mapper: OfflineMapper, second: str) -> None:
+    test_follow_up(mapper, "top 5 accounts by spend this quarter", second,
+                   {"limit": 10, "order_by": [{"field": "cost"}], "dimensions": ACCOUNT})
+
+
+def test_a_bare_number_without_a_ranking_is_asked_about(mapper: OfflineMapper) -> None:
+    first = ask(mapper, "cost by service")
+    assert ask(mapper, "make it 10", first.intent).status == "clarify"

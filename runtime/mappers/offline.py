@@ -22,7 +22,7 @@ from models.intent import Filter, Intent, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.mappers.describe import describe_intent
-from runtime.mappers.english import KNOWN_WORDS, TIME_LEFTOVERS
+from runtime.mappers.english import KNOWN_WORDS, NUMBER_WORDS, TIME_LEFTOVERS
 from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
@@ -98,6 +98,16 @@ class OfflineMapper:
             reading = read_question(fixed, self.vocab, as_of)
             tokens = reading.tokens
         read_as = [f"'{a}' as '{b}'" for a, b in corrected.values()]
+        if previous is not None and previous.limit is not None:
+            limit = _new_limit(tokens)
+            words = {t.text for t in tokens}
+            way = previous.order_by[0].direction if previous.order_by else "desc"
+            if limit is not None and not (
+                "top" in words and way == "asc"
+            ):  # "make it 10": the same ranking, a different length
+                last = previous.model_copy(update={"previous": None})
+                intent = previous.model_copy(update={"limit": limit, "previous": last})
+                return Mapping(status="answered", intent=intent, message=describe_intent(intent))
         if previous is not None:
             parts = interpret(reading, self.vocab, partial=True)
             if looks_like_follow_up(tokens, parts) and self._usable(parts):
@@ -332,6 +342,45 @@ class OfflineMapper:
 
     def _out_of_scope(self) -> str:
         return f"refused: that is outside what crq knows about ({self._topic()})"
+
+
+_LIMIT_WORDS = frozenset(
+    [
+        "make",
+        "it",
+        "change",
+        "to",
+        "show",
+        "give",
+        "me",
+        "how",
+        "what",
+        "about",
+        "instead",
+        "top",
+        "the",
+        "first",
+        "just",
+        "only",
+        "now",
+        "please",
+        "then",
+        "ok",
+        "okay",
+        "let's",
+        "lets",
+        "see",
+    ]
+)
+
+
+def _new_limit(tokens: Sequence[Token]) -> int | None:
+    """ "make it 10", "show 20 instead", "top 3 then": only a new number of rows, nothing else."""
+    numbers = [t.text for t in tokens if t.text.isdigit() or t.text in NUMBER_WORDS]
+    if len(numbers) != 1 or any(t.text not in _LIMIT_WORDS and t.text != numbers[0] for t in tokens):
+        return None
+    n = int(numbers[0]) if numbers[0].isdigit() else NUMBER_WORDS[numbers[0]]
+    return n if 1 <= n <= 100_000 else None
 
 
 __all__ = ["OfflineMapper"]
