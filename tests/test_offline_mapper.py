@@ -1290,3 +1290,27 @@ def test_a_new_length_keeps_the_ranking(mapper: OfflineMapper, second: str) -> N
 def test_a_bare_number_without_a_ranking_is_asked_about(mapper: OfflineMapper) -> None:
     first = ask(mapper, "cost by service")
     assert ask(mapper, "make it 10", first.intent).status == "clarify"
+
+
+PERIODS_AND_LISTS: list[tuple[str, dict[str, Any]]] = [
+    ("how much did we spend in each of the last 3 months",
+     {"dimensions": [D("usage_date", "month")], "time_range": {"kind": "previous", "unit": "month", "n": 3}}),
+    ("cost in the first half of the year",
+     {"time_range": {"kind": "between", "start": "2026-01-01", "end": "2026-06-30"}}),
+    ("spending last month compared with the month before",
+     {"dimensions": [D("usage_date", "month")], "time_range": {"kind": "previous", "unit": "month", "n": 2}}),
+    ("cost this month vs last month by service",
+     {"dimensions": [D("usage_date", "month"), D("service")], "time_range": {"kind": "since", "start": "2026-05-01"}}),
+    ("ec2 share of spend by month",
+     {"dimensions": [D("usage_date", "month")], "share": {"part": [F("service", "ec2")]}}),
+    ("show me every account with its business unit and environment",
+     {"metrics": [], "dimensions": [*ACCOUNT, D("business_unit"), D("environment")]}),
+    ("list public buckets with their region and account",
+     {"metrics": [], "dimensions": [*RESOURCE, D("region"), *ACCOUNT]}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PERIODS_AND_LISTS, ids=[q for q, _ in PERIODS_AND_LISTS])
+def test_periods_side_by_side_and_listing_columns(mapper: OfflineMapper, question: str,
+                                                   expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)

@@ -318,6 +318,8 @@ class _Interpreter:
             if self.p.time_range is not None and self.p.time_range != tp.time_range:
                 self.p.problems.append(f"two time ranges ('{it.text}' and another); ask for one")
             self.p.time_range = tp.time_range
+            if tp.grain is not None:  # "last month vs the month before": a series over the range
+                self.grains.append(tp.grain)
         elif tp.grain is not None:
             self.grains.append(tp.grain)
         elif tp.auto_grain:
@@ -948,6 +950,8 @@ class _Interpreter:
             and two_before.text == "and"
         ):
             return True  # "list <entities> and the <dimension> they are in"
+        if before is not None and before.text in ("and", "&"):  # "with their <column> and <column>"
+            return any(x.role == "column" and x.end == it.start - 1 for x in self.items)
         return (
             before is not None and before.text == "the" and after is not None and after.text in ("of", "for")
         )
@@ -1304,9 +1308,12 @@ class _Interpreter:
             return by_field, {}
         whole: dict[str, list[Filter]] = {}
         part: dict[str, list[Filter]] = {}
+        before = self.items[self.ratio_at - 1] if self.ratio_at > 0 else None
+        owner = before.start if before and before.kind == "term" and before.end == marker else None
         for name, fs in by_field.items():
             for f in fs:
-                (part if said_at.get(f, -1) > head else whole).setdefault(name, []).append(f)
+                at = said_at.get(f, -1)  # "<value>'s share of ...", "<value> share of ...": the part
+                (part if at > head or at == owner else whole).setdefault(name, []).append(f)
         for seg in list(self.p.segments):
             if self.segment_at.get(seg, -1) > head:
                 self.p.segments.remove(seg)
@@ -1327,7 +1334,7 @@ class _Interpreter:
                 p.problems.append("a share or percentage of what (a cost, a count)?")
                 return
             p.metrics.append(metric)
-        if not part_filters and not p.dimensions:
+        if not part_filters and not p.dimensions and not self.grains:
             p.problems.append(
                 "a share of what part? say which (e.g. '... that are <value>') or break it down ('by ...')"
             )
@@ -1448,6 +1455,21 @@ class _Interpreter:
             # "which accounts are in <value>?": the rows themselves, not a count per row
             self.columns.extend(self.which_refs)
             p.dimensions = []
+            return
+        labels = {n for ls in self.v.label_dimensions.values() for n in ls}
+        if (
+            not p.metrics
+            and not self.count_requested
+            and self.direction is None
+            and not self.grains
+            and not self.having
+            and self.columns
+            and p.dimensions
+            and all(d.name in labels and d.grain is None for d in p.dimensions)
+        ):
+            # "show every <entity> with its <columns>": the rows, not a count per row
+            p.dimensions.extend(c for c in self.columns if c not in p.dimensions)
+            self.columns = []
             return
         needs_count = self.count_requested or (
             not p.metrics

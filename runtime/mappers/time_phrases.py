@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from compiler.time_range import resolve_time_range
 from models.intent import MONTHS, Grain, TimeRange
 from runtime.mappers.english import NUMBER_WORDS
 
@@ -263,10 +264,15 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         q = int(a) if a.isdigit() else _ORDINAL[a]
         return TimeRange(kind="quarter", quarter=q, year=int(b) if b else None)
 
-    @rule(rf"{_IN}(?:(first|second|1st|2nd) half|h([12]))(?: (?:of )?({_YEAR}))?")
+    @rule(
+        rf"{_IN}(?:(first|second|1st|2nd) half|h([12]))"
+        rf"(?: (?:of )?({_YEAR})| of (?:the |this )?(?:(last|previous) )?year)?"
+    )
     def _half(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         half = 1 if (m[1] or "").startswith(("first", "1")) or m[2] == "1" else 2
         year = int(m[3]) if m[3] else (as_of.year if half == 1 or as_of.month > 6 else as_of.year - 1)
+        if m[4]:  # "of last year"
+            year = as_of.year - 1
         if half == 1:
             return _between(dt.date(year, 1, 1), dt.date(year, 6, 30))
         return _between(dt.date(year, 7, 1), dt.date(year, 12, 31))
@@ -288,6 +294,31 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     def _numeric_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         year, month = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
         return TimeRange(kind="month", month=month, year=year) if 1 <= month <= 12 else None
+
+    versus = r"(?:compared (?:with|to)|vs\.?|versus|against|and)"
+
+    @rule(
+        rf"(?:(?:in|for|during) )?(?:the )?(?:last|previous|past) (day|week|month|quarter|year) {versus} "
+        r"(?:the )?(?:one|day|week|month|quarter|year) (?:before|prior)(?: (?:that|it))?"
+    )
+    def _last_vs_before(m: re.Match[str], as_of: dt.date) -> TimePhrase:
+        """ "last month compared with the month before": both periods, side by side."""
+        unit = _UNIT[m[1]]
+        return TimePhrase(
+            m.start(), m.end(), time_range=TimeRange(kind="previous", unit=unit, n=2), grain=unit
+        )
+
+    @rule(
+        rf"(?:(?:in|for|during) )?this (week|month|quarter|year) {versus} (?:the )?(?:last|previous) "
+        r"(week|month|quarter|year)"
+    )
+    def _this_vs_last(m: re.Match[str], as_of: dt.date) -> TimePhrase | None:
+        """ "this month vs last month": last month and this one to date, side by side."""
+        if m[1] != m[2]:
+            return None
+        unit = _UNIT[m[1]]
+        start, _ = resolve_time_range(TimeRange(kind="previous", unit=unit), as_of)
+        return TimePhrase(m.start(), m.end(), time_range=TimeRange(kind="since", start=start), grain=unit)
 
     @rule(r"(?:(?:on|in|during|for|over) )?(?:the )?(day|week|month|quarter|year) before (last|yesterday)")
     def _before_last(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
@@ -373,6 +404,13 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
             lambda m: TimePhrase(m.start(), m.end(), before_previous=_UNIT[m[1]]),
         )
     )
+    out.append(
+        (  # "in each of the last 3 months": a series; the range itself is read on its own
+            r"(?:in |for |over )?(?:each|every one)(?= of the (?:last|past|previous) \S+ "
+            r"(day|week|month|quarter|year)s)",
+            lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]]),
+        )
+    )
     out.append((r"(dod|wow|mom|qoq|yoy)", lambda m: TimePhrase(m.start(), m.end(), grain=short[m[1]])))
     out.append(
         (
@@ -411,6 +449,8 @@ def find_time_phrases(text: str, as_of: dt.date, taken: Callable[[int, int], boo
                 result = None
             if isinstance(result, TimeRange):
                 candidates.append((m.start(), m.end(), TimePhrase(m.start(), m.end(), time_range=result)))
+            elif isinstance(result, TimePhrase):
+                candidates.append((m.start(), m.end(), result))
     for pattern, make in _GRAIN_RULES:
         for m in pattern.finditer(text):
             candidates.append((m.start(), m.end(), make(m)))
