@@ -1314,3 +1314,15 @@ PERIODS_AND_LISTS: list[tuple[str, dict[str, Any]]] = [
 def test_periods_side_by_side_and_listing_columns(mapper: OfflineMapper, question: str,
                                                    expected: dict[str, Any]) -> None:
     test_paraphrase_to_intent(mapper, question, expected)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("how many internet-exposed resources per account",  # known words hyphenated are not a name
+     {"metrics": ["resource_count"], "dimensions": ACCOUNT, "filters": [F("is_public", True)]}),
+    ("How many resources lack encryption across the org?",  # "across the <x>": all of it, once
+     {"metrics": ["resource_count"], "dimensions": [], "filters": [F("is_encrypted", False)]}),
+    ("total cost across all accounts last month", {"metrics": ["cost"], "dimensions": []}),
+    ("cost across regions", {"dimensions": [D("region")]}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_scope_words_and_hyphenated_words(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)

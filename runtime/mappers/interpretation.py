@@ -591,6 +591,14 @@ class _Interpreter:
                 self.p.dimensions.append(ref)
 
     def bind_group(self, k: int, it: Item) -> None:
+        after = self.r.tokens[it.end].text if it.end < len(self.r.tokens) else ""
+        if it.text.lower() == "across" and after in ("the", "all", "our", "my", "entire", "whole"):
+            # "across the org", "across all accounts": everything, counted once, not a breakdown
+            nxt = self.after(k)
+            if nxt and nxt[1].kind == "term" and not nxt[1].role and not nxt[1].has(*_FILTERING, Kind.METRIC):
+                nxt[1].role = "scope"
+            it.bound = True
+            return
         j = k + 1
         while j < len(self.items):
             nxt = self.items[j]

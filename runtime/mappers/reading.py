@@ -274,7 +274,10 @@ def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]
             or ((t.key,) not in vocab.phrases and t.text not in KNOWN_WORDS and t.text not in STOPWORDS)
         ]
         name = _name_dimension(tokens, end, vocab, free)
-        if n < end - i and unknown and name is not None:
+        wordy = all(t.text.isalpha() for t in run) and any(
+            (t.key,) in vocab.phrases or t.key in vocab.domain_words for t in run
+        )  # "internet-exposed <entities>": words the model knows, hyphenated, not a name
+        if n < end - i and unknown and name is not None and not wordy:
             out.append(_spelled(tokens, i, end, [Meaning(Kind.VALUE, name, "-".join(t.orig for t in run))]))
             _claim(free, i, end)
         i = end

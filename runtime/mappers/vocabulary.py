@@ -131,7 +131,10 @@ class Vocabulary:
             v._add_known_values(name, extra)
         for q in model.verified_queries:
             v.verified[phrase_key(q.question)] = q.intent
-        v.domain_words = frozenset(phrase_key(model.description)) - STOPWORDS
+        # words of the model's description and of its longer phrases ("internet" in "open to the
+        # internet"): said on their own they belong to the domain, so they are not unknown
+        inner = {w for key in v.phrases if len(key) > 1 for w in key if w.isalpha() and len(w) > 3}
+        v.domain_words = (frozenset(phrase_key(model.description)) | inner) - STOPWORDS
         v.max_len = max((len(k) for k in v.phrases), default=1)
         for meanings in v.phrases.values():
             meanings.sort(key=lambda m: _PRIORITY[m.kind])
