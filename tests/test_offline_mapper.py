@@ -1326,3 +1326,14 @@ def test_periods_side_by_side_and_listing_columns(mapper: OfflineMapper, questio
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_scope_words_and_hyphenated_words(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
     test_paraphrase_to_intent(mapper, question, expected)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("quarterly spend for 2025 and 2026",
+     {"dimensions": [D("usage_date", "quarter")],
+      "time_range": {"kind": "between", "start": "2025-01-01", "end": "2026-12-31"}}),
+    ("cost for the period 1 march to 15 march",
+     {"time_range": {"kind": "between", "start": "2026-03-01", "end": "2026-03-15"}}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_spans_of_years_and_periods(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)

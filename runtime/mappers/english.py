@@ -214,7 +214,7 @@ everything nothing one ones thing things currently existing exist exists present
 uses run runs own owned owns have having keep kept our whole company companies org's estate fleet
 footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
-originate originates originated sitting sit sits restrict restricted narrow narrowed
+originate originates originated sitting sit sits restrict restricted narrow narrowed period timeframe
 """)
 
 # Single words that are also everyday English: when a model value is spelled like one of these (or like

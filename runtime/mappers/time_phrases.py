@@ -356,6 +356,12 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
             return None
         return TimeRange(kind="month", month=MONTHS[m[1]], year=int(m[2]) if m[2] else None)
 
+    @rule(rf"{_IN}(?:the years? )?({_YEAR}) (?:and|to|through|thru|until|-|&) ({_YEAR})")
+    def _years(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "2025 and 2026", "2024 to 2026": whole years, the first through the last."""
+        a, b = int(m[1]), int(m[2])
+        return _between(dt.date(a, 1, 1), dt.date(b, 12, 31)) if a < b else None
+
     @rule(rf"(?:in|during|for|of|throughout|within|calendar year|year|fy|the year) ({_YEAR})")
     @rule(rf"({_YEAR})$")
     def _year(m: re.Match[str], as_of: dt.date) -> TimeRange:
