@@ -1337,3 +1337,23 @@ def test_scope_words_and_hyphenated_words(mapper: OfflineMapper, question: str, 
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_spans_of_years_and_periods(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
     test_paraphrase_to_intent(mapper, question, expected)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("How is our storage split across environments, in percent?",
+     {"metrics": ["total_storage_gb"], "dimensions": [D("environment")], "share": {}}),
+    ("For the platform team, what did their resources cost last month?",  # the amount, not per resource
+     {"metrics": ["cost"], "dimensions": [], "filters": [F("business_unit", "platform")]}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_percent_units_and_what_did(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
+    m = ask(mapper, question)
+    assert m.status == "answered", m.message
+    got = dump(m.intent)  # type: ignore[arg-type]
+    for key, want in expected.items():
+        assert _same(want, got.get(key, []), key), (key, got)
+
+
+def test_counting_rows_by_another_metric_asks_for_a_breakdown(mapper: OfflineMapper) -> None:
+    """ "how many accounts have more than 1,000 resources" would need a count of groups; a HAVING on
+    the total is a different number."""
+    test_clarify(mapper, "How many accounts have more than 1,000 resources?")

@@ -29,6 +29,9 @@ _GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kin
 _FILTERING = (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
 _SIZE_QUESTION = frozenset({"big", "large", "sized", "huge"})  # "how big is the average ..."
 _PLAIN_TOTAL = frozenset({"total", "overall", "combined", "sum"})  # "total and average <metric noun>"
+_AUXILIARIES = frozenset(
+    {"did", "does", "do", "has", "have", "had", "will", "would", "can", "could", "should"}
+)
 _TOTAL_WORDS = frozenset({"total", "combined", "aggregate", "overall", "summed", "cumulative"})
 _MEANS = (("average",), ("avg",), ("mean",), ("typical",))  # words for an arithmetic mean
 _RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})  # "2,000 a day"
@@ -649,6 +652,9 @@ class _Interpreter:
         if nxt is None:
             return
         target = nxt[1]
+        gap = {t.text for t in self.r.tokens[it.end : target.start]}
+        if gap & _AUXILIARIES:
+            return  # "what did their <entities> cost": what is asked is the amount, not which rows
         if target.kind == "quantity" and target.quantity and target.quantity.kind == "rank":
             return  # "which 10 <entities>": the rank binds
         if target.kind != "term" or target.role or target.has(Kind.METRIC):
@@ -1126,7 +1132,8 @@ class _Interpreter:
         other_having = [
             f for f in p.filters if f.field in self.v.metrics and f.field != (p.metrics or [""])[0]
         ]
-        if self.count_requested and other_having and not p.dimensions:
+        counting = self.count_requested or (p.metrics and self.v.metric_aggregation(p.metrics[0]) == "count")
+        if counting and other_having and not p.dimensions:
             p.problems.append(
                 "counting rows by a condition on another metric needs a breakdown; ask for the list instead"
             )

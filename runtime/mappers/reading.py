@@ -136,7 +136,10 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         claim(it.start, it.end)
     for i in range(len(tokens) - 1):  # "in GB", "in dollars": how to show a number, not what to show
         if tokens[i].text in ("in", "into", "as") and tokens[i + 1].text in UNITS and free[i] and free[i + 1]:
-            items.append(Item("unit", i, i + 2, words(i, i + 2)))
+            if UNITS[tokens[i + 1].text][0] == "percent":  # "split by region, in percent": a share
+                items.append(Item("marker", i, i + 2, words(i, i + 2), roles=("ratio",)))
+            else:
+                items.append(Item("unit", i, i + 2, words(i, i + 2)))
             claim(i, i + 2)
     add_terms(2, only_time=True)
     for tp in find_time_phrases(text, as_of, taken):
