@@ -123,7 +123,10 @@ def answer_text(
     if intent.share is not None:
         formats |= {share_alias(m): "share" for m in intent.metrics}
     dims = [c for c in columns if c not in formats]
-    metrics = [{"label": c.replace("_", " "), "index": i} for i, c in enumerate(columns) if c in formats]
+    labels = {c: c.replace("_", " ") for c in columns}
+    if intent.share is not None:
+        labels |= {share_alias(m): f"share of {m.replace('_', ' ')}" for m in intent.metrics}
+    metrics = [{"label": labels[c], "index": i} for i, c in enumerate(columns) if c in formats]
     shown = [[format_value(v, formats.get(columns[i], "number")) for i, v in enumerate(r)] for r in rows]
     order = ranked = None
     if intent.order_by and intent.order_by[0].field in formats and intent.order_by[0].field in columns:
@@ -131,7 +134,7 @@ def answer_text(
         field = intent.order_by[0].field  # the metric the rows are ranked by, not the first one asked
         if intent.share is not None and share_alias(field) in columns:
             field = share_alias(field)
-        ranked = {"label": field.replace("_", " "), "index": columns.index(field)}
+        ranked = {"label": labels[field], "index": columns.index(field)}
     return (
         _template()
         .render(

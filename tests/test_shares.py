@@ -68,4 +68,4 @@ def test_ranking_by_a_shared_metric_names_the_share(model: SemanticModel) -> Non
     assert "ORDER BY\n  resource_count_share DESC" in sql
     text = answer_text(intent, model, ["service", "resource_count", "resource_count_share"],
                        [("s3", 40, 12.5)], False, "r")
-    assert "highest resource count share: 12.5%" in text
+    assert "highest share of resource count: 12.5%" in text
