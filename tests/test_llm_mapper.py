@@ -171,6 +171,24 @@ def test_segments_and_top_n_replies_compile(model: SemanticModel, fake: FakeOpen
     assert len(fake.requests) == 2
 
 
+def test_shares_and_skipped_periods_come_through_the_schema(
+    model: SemanticModel, fake: FakeOpenAI, usage: UsageLog
+) -> None:
+    """ "Which 3 services had the largest prod share of spend the week before last?": a share with a
+    part and a period that skips the latest week are both expressible in the strict schema."""
+    fake.reply("answered_share_week_before_last.json")
+    mapping = make_mapper(model, fake.base_url, usage).map("prod share of spend by service, week before last")
+    assert mapping.status == "answered" and mapping.intent is not None, mapping.message
+    assert mapping.intent.share is not None and mapping.intent.share.part[0].field == "environment"
+    assert mapping.intent.time_range is not None and mapping.intent.time_range.skip == 1
+    compiled = compile(mapping.intent, model, as_of=AS_OF)
+    assert (compiled.params["usage_date_start"], compiled.params["usage_date_end"]) == (
+        dt.date(2026, 6, 1),
+        dt.date(2026, 6, 7),
+    )
+    assert "cost_share DESC" in compiled.sql
+
+
 def test_clarify_and_refusals_pass_through(model: SemanticModel, fake: FakeOpenAI, usage: UsageLog) -> None:
     mapper = make_mapper(model, fake.base_url, usage)
     fake.reply("clarify_ambiguous.json")
@@ -323,6 +341,7 @@ def test_intent_round_trips_through_the_reply_shape(model: SemanticModel) -> Non
             "time_range": "last 3 months",
             "order_by": [{"field": "cost", "direction": "desc"}],
             "limit": 5,
+            "share": {"part": [{"field": "environment", "value": "prod"}]},
         }
     )
     reply = json.dumps(
