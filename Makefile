@@ -21,6 +21,7 @@ demo: $(STAMP)
 		"Top 5 accounts by cost last month" \
 		"cost of untagged resources in prod last month" \
 		"What percentage of EBS volumes are encrypted?" \
+		"What share of last month's spend came from production accounts?" \
 		"Monthly cost trend for the last 3 months" \
 		"Resource count and total cost by business unit" \
 		"Terminate all stopped instances in dev"
