@@ -98,10 +98,15 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
 
 def _months_back(day: dt.date, months: int) -> dt.date:
     """The day after the same calendar day ``months`` earlier (clamped to month ends)."""
+    return months_earlier(day, months) + dt.timedelta(days=1)
+
+
+def months_earlier(day: dt.date, months: int) -> dt.date:
+    """The same calendar day ``months`` earlier, clamped to the end of a shorter month."""
     index = day.year * 12 + day.month - 1 - months
     year, month = index // 12, index % 12 + 1
     last = (shift(dt.date(year, month, 1), Grain.MONTH, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last)) + dt.timedelta(days=1)
+    return dt.date(year, month, min(day.day, last))
 
 
 def describe_time_range(tr: TimeRange) -> str:

@@ -288,3 +288,32 @@ def test_shift(start: dt.date, unit: Grain, n: int, moved: dt.date) -> None:
 def test_describe_time_range(spec: str, words: str) -> None:
     """The "interpreted as" line tells the user which reading was taken (full months vs trailing days)."""
     assert describe_time_range(parse_time_range(spec)) == words
+
+
+# --- periods that skip the latest ones ("the week before last", "two months ago") -------------------------
+
+SKIPPED: list[tuple[dt.date, str | dict[str, Any], dt.date, dt.date, str]] = [
+    (D(2026, 6, 17), "week before last", D(2026, 6, 1), D(2026, 6, 7), "the week before last"),
+    (D(2026, 6, 15), "the week before last", D(2026, 6, 1), D(2026, 6, 7), "the week before last"),  # a Monday
+    (D(2026, 6, 17), "the day before yesterday", D(2026, 6, 15), D(2026, 6, 15), "the day before yesterday"),
+    (D(2026, 3, 1), "the day before yesterday", D(2026, 2, 27), D(2026, 2, 27), "the day before yesterday"),
+    (D(2026, 3, 31), "2 months ago", D(2026, 1, 1), D(2026, 1, 31), "the month before last"),
+    (D(2026, 1, 10), "3 months ago", D(2025, 10, 1), D(2025, 10, 31), "3 months ago"),
+    (D(2026, 6, 17), "3 days ago", D(2026, 6, 14), D(2026, 6, 14), "3 days ago"),
+    (D(2026, 2, 1), "two quarters ago", D(2025, 7, 1), D(2025, 9, 30), "the quarter before last"),
+    (D(2026, 6, 17), {"kind": "previous", "unit": "month", "n": 2, "skip": 1}, D(2026, 3, 1), D(2026, 4, 30),
+     "2 full months ending 2 months ago"),
+]
+
+
+@pytest.mark.parametrize(("as_of", "spec", "start", "end", "words"), SKIPPED, ids=[str(s[1]) for s in SKIPPED])
+def test_skipped_periods(as_of: dt.date, spec: str | dict[str, Any], start: dt.date, end: dt.date,
+                         words: str) -> None:
+    t = tr(spec)
+    assert resolve_time_range(t, as_of) == (start, end)
+    assert describe_time_range(t) == words
+
+
+def test_skip_applies_only_to_previous_periods() -> None:
+    with pytest.raises(ValidationError, match="skip applies only"):
+        TimeRange(kind="current", unit=Grain.WEEK, skip=1)

@@ -8,10 +8,9 @@ range replaces the old one, new metrics replace the old ones unless the user say
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
-from compiler.time_range import period_start, resolve_time_range, shift
+from compiler.time_range import months_earlier, period_start, resolve_time_range, shift
 from models.intent import DimensionRef, Filter, Grain, Intent, Op, OrderBy, TimeRange
 from runtime.mappers.english import FOLLOW_UP_STARTS
 from runtime.mappers.interpretation import Parts
@@ -206,15 +205,8 @@ def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date) -> TimeRange:
         return tr
     end = start - dt.timedelta(days=1)
     if tr.kind == "trailing":  # "the last 7 days" -> "the week before that": the 7 days before them
-        first = shift(start, unit, -1) if unit in (Grain.DAY, Grain.WEEK) else _month_before(start, unit)
+        months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}.get(unit, 0)
+        first = months_earlier(start, months) if months else shift(start, unit, -1)
     else:
         first = period_start(end, unit)
     return TimeRange(kind="between", start=first, end=end, dimension=tr.dimension)
-
-
-def _month_before(day: dt.date, unit: Grain) -> dt.date:
-    """The same calendar day one <unit> (month, quarter, year) earlier, clamped to the month's end."""
-    months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit]
-    index = day.year * 12 + day.month - 1 - months
-    year, month = index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

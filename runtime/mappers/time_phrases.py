@@ -7,13 +7,12 @@ year ("since February", "from May 3") needs a year, which is the latest one not 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from compiler.time_range import resolve_time_range
+from compiler.time_range import months_earlier, resolve_time_range
 from models.intent import MONTHS, Grain, TimeRange
 from runtime.mappers.english import NUMBER_WORDS
 
@@ -333,10 +332,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         if unit in (Grain.DAY, Grain.WEEK):
             start = as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
         else:
-            months = n * {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit]
-            index = as_of.year * 12 + as_of.month - 1 - months
-            year, month = index // 12, index % 12 + 1
-            start = dt.date(year, month, min(as_of.day, calendar.monthrange(year, month)[1]))
+            start = months_earlier(as_of, n * {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit])
         return TimeRange(kind="since", start=start) if start >= _EARLIEST else None
 
     @rule(rf"{_IN}({_NUM}) {_UNITS} ago")
