@@ -1357,3 +1357,22 @@ def test_counting_rows_by_another_metric_asks_for_a_breakdown(mapper: OfflineMap
     """ "how many accounts have more than 1,000 resources" would need a count of groups; a HAVING on
     the total is a different number."""
     test_clarify(mapper, "How many accounts have more than 1,000 resources?")
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    # "the most <value> <metric>": the value filters, the metric ranks
+    ("which region had the most S3 spend last month",
+     {"metrics": ["cost"], "dimensions": [D("region")], "filters": [F("service", "s3")],
+      "order_by": [{"field": "cost"}], "limit": 1}),
+    # "<yes/no word> and <yes/no word> counts": the model's count for each
+    ("public and encrypted counts of volumes per region",
+     {"metrics": ["public_count", "encrypted_count"], "dimensions": [D("region")],
+      "filters": [F("resource_type", "ebs:volume")]}),
+    # "burned" is spend (a synonym in the model), "burn rate" stays the daily average
+    ("what did the payments unit burn yesterday", {"metrics": ["cost"], "filters": [F("business_unit", "payments")]}),
+    ("burn rate by region", {"metrics": ["avg_daily_cost"], "dimensions": [D("region")]}),
+    ("average allocated storage per database", {"metrics": ["avg_storage_gb"]}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_value_before_metric_counts_of_booleans_and_burn(mapper: OfflineMapper, question: str,
+                                                         expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)

@@ -438,7 +438,9 @@ class _Interpreter:
                 continue
             prev = self.before(k)
             word_item = prev[1] if prev and prev[1].end == it.start else None
-            if word_item is not None and (word_item.kind != "marker" or word_item.end - word_item.start != 1):
+            one_word = word_item is not None and word_item.end - word_item.start == 1
+            value_word = one_word and word_item.kind == "term" and not word_item.has(Kind.METRIC)  # type: ignore[union-attr]
+            if word_item is not None and not ((word_item.kind == "marker" and one_word) or value_word):
                 continue  # "<metric> and <metric>" is already two metrics
             word = (self.r.tokens[it.start - 1].key,)
             anchor = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
@@ -450,6 +452,8 @@ class _Interpreter:
                     self.coordinated.append((metric, anchor))
                     if word_item is not None:
                         word_item.bound = True
+                        if value_word:  # "public and encrypted counts": a count each, not a condition
+                            word_item.role = "metric_word"
                     break
 
     def coordinated_metric(self, word: tuple[str, ...], it: Item, anchor: str) -> str | None:
@@ -753,6 +757,21 @@ class _Interpreter:
                 it.bound = True  # "the biggest <entities>": sorted by size, not by how many
                 return
             metric_before = prev is not None and prev[1].kind == "term" and prev[1].has(Kind.METRIC)
+            then = self.items[nxt[0] + 1] if nxt[0] + 1 < len(self.items) else None
+            if (  # "the most <value> <metric>": the value filters, the metric ranks
+                then is not None
+                and then.kind == "term"
+                and then.start == t.end
+                and not then.role
+                and then.has(Kind.METRIC)
+                and t.has(Kind.VALUE, Kind.BOOLEAN)
+                and not t.has(Kind.TABLE)
+            ):
+                then.role = "sort_metric"
+                self.sort_metric = then.first(Kind.METRIC).name  # type: ignore[union-attr]
+                self.sort_size = False
+                it.bound = True
+                return
             if tables and (t.has(Kind.TABLE) or (t.has(Kind.VALUE, Kind.BOOLEAN) and not metric_before)):
                 # "the most <entities>", "the most <value> ..."; but "spends the most on <value>"
                 # ranks by the metric said before
