@@ -39,8 +39,8 @@ def savings(path: Path) -> tuple[int, int]:
 
 def main() -> None:
     shared = Path(os.environ.get("CRQ_SHARED") or ROOT.parent / "shared")
-    defaults = (ROOT / "tests/eval/heldout_v2_questions.yaml", ROOT / "tests/eval/heldout_questions.yaml",
-                shared / "eval/dev_questions.yaml")
+    held_out = sorted((ROOT / "tests/eval").glob("heldout*_questions.yaml"))
+    defaults = (*held_out, shared / "eval/dev_questions.yaml")
     files = [Path(a) for a in sys.argv[1:]] or [p for p in defaults if p.exists()]
     for f in files:
         saved, total = savings(f)
