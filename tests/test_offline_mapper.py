@@ -1376,3 +1376,16 @@ def test_counting_rows_by_another_metric_asks_for_a_breakdown(mapper: OfflineMap
 def test_value_before_metric_counts_of_booleans_and_burn(mapper: OfflineMapper, question: str,
                                                          expected: dict[str, Any]) -> None:
     test_paraphrase_to_intent(mapper, question, expected)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("cost by account environment", {"dimensions": [D("environment")]}),  # the account's environment
+    ("cost by account, environment", {"dimensions": [*ACCOUNT, D("environment")]}),  # two groupings
+    ("cost by region, service", {"dimensions": [D("region"), D("service")]}),
+    ("Show me the EKS clusters in ap-northeast-1 and which account each is in",
+     {"metrics": [], "dimensions": [*RESOURCE, *ACCOUNT],
+      "filters": [F("resource_type", "eks:cluster"), F("region", "ap-northeast-1")]}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_commas_qualified_dimensions_and_which_columns(mapper: OfflineMapper, question: str,
+                                                        expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)

@@ -215,7 +215,7 @@ uses run runs own owned owns have having keep kept our whole company companies o
 footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
 originate originates originated sitting sit sits restrict restricted narrow narrowed period timeframe
-split distribution mix drive drives drove driven driving allocated allotted
+split distribution mix drive drives drove driven driving allocated allotted whatsoever
 """)
 
 # Single words that are also everyday English: when a model value is spelled like one of these (or like

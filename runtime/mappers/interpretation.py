@@ -632,11 +632,26 @@ class _Interpreter:
                     j += 1  # "each <value> <entity>": the entities, of that value, each
                     continue
                 return  # "owned by alice": a value, not a grouping
+            qualified = self.dimension_of_entity(j, nxt)
+            if qualified is not None:  # "per account environment": the account's environment
+                j += 1
+                continue
             refs = self.group_target(nxt)
             if refs is None:
                 return
             self.add_group(nxt, refs)
             it.bound = True
+            listed = self.items[j + 1] if j + 1 < len(self.items) else None
+            if (  # "by account, region": a list of groupings
+                self.r.tokens[nxt.end - 1].pause
+                and listed is not None
+                and listed.kind == "term"
+                and not listed.role
+                and listed.has(*_GROUPABLE)
+                and not listed.has(Kind.METRIC, *_FILTERING)
+            ):
+                j += 1
+                continue
             following = self.after(j)
             if following and following[1].kind == "marker" and set(following[1].roles) & {"and"}:
                 after_and = self.after(following[0])
@@ -651,6 +666,28 @@ class _Interpreter:
                     continue
             return
 
+    def dimension_of_entity(self, j: int, it: Item) -> Item | None:
+        """ "<entity> <dimension>" said together, without a comma: the dimension of that entity."""
+        nxt = self.items[j + 1] if j + 1 < len(self.items) else None
+        if (
+            nxt is None
+            or nxt.kind != "term"
+            or nxt.role
+            or nxt.start != it.end
+            or self.r.tokens[it.end - 1].pause
+            or not it.has(Kind.TABLE)
+            or it.has(*_FILTERING, Kind.METRIC)
+            or not nxt.has(Kind.DIMENSION)
+            or nxt.has(Kind.TABLE, Kind.METRIC, *_FILTERING)
+        ):
+            return None
+        tables = {m.name for m in it.all(Kind.TABLE)}
+        own = [m for m in nxt.all(Kind.DIMENSION) if tables & set(self.v.dimension_tables.get(m.name, ()))]
+        if not own:
+            return None
+        it.role = "qualifier"
+        return nxt
+
     def bind_which(self, k: int, it: Item) -> None:
         nxt = self.after(k)
         if nxt is None:
@@ -659,6 +696,25 @@ class _Interpreter:
         gap = {t.text for t in self.r.tokens[it.end : target.start]}
         if gap & _AUXILIARIES:
             return  # "what did their <entities> cost": what is asked is the amount, not which rows
+        before = self.r.tokens[it.start - 1].text if it.start > 0 else ""
+        listed = any(
+            x.kind == "term" and x.end <= it.start and x.has(Kind.TABLE, Kind.VALUE) for x in self.items
+        )
+        if (
+            before == "and"
+            and listed
+            and target.kind == "term"
+            and not target.role
+            and not self.asks_for_other_metric()
+            and not self.count_requested
+            and self.direction is None
+        ):
+            refs = self.group_target(target)
+            if refs:  # "list <entities> and which <dimension> each is in": a column of the list
+                target.role = "column"
+                self.columns.extend(r for r in refs if r not in self.columns)
+                it.bound = True
+                return
         if target.kind == "quantity" and target.quantity and target.quantity.kind == "rank":
             return  # "which 10 <entities>": the rank binds
         if target.kind != "term" or target.role or target.has(Kind.METRIC):

@@ -28,6 +28,7 @@ class Token:
     start: int  # character offsets in the space-joined text of all tokens
     end: int
     glued: bool = False  # written joined to the previous token by a hyphen ("ab-12")
+    pause: bool = False  # followed by a comma or semicolon ("by account, region")
 
 
 def singular(word: str) -> str:
@@ -64,12 +65,16 @@ def _pieces(raw: str) -> list[tuple[str, bool]]:
 def tokenize(text: str) -> list[Token]:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 5,000 -> 5000
-    words = [p for m in _TOKEN.finditer(text) for p in _pieces(m.group())]
+    words: list[tuple[str, bool, bool]] = []
+    for m in _TOKEN.finditer(text):
+        pieces = _pieces(m.group())
+        paused = text[m.end() : m.end() + 1] in (",", ";") or m.group().endswith((",", ";"))
+        words.extend((w, glued, paused and i == len(pieces) - 1) for i, (w, glued) in enumerate(pieces))
     tokens: list[Token] = []
     pos = 0
-    for w, glued in words:
+    for w, glued, paused in words:
         low = w.lower()
-        tokens.append(Token(low, singular(low), w, pos, pos + len(low), glued))
+        tokens.append(Token(low, singular(low), w, pos, pos + len(low), glued, paused))
         pos += len(low) + 1
     return tokens
 
