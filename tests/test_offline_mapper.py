@@ -1156,8 +1156,7 @@ def test_more_follow_ups(mapper: OfflineMapper, first: str, second: str, expecte
 @pytest.mark.parametrize(
     "question",
     [
-        "how many public and how many encrypted buckets by region",  # no metric for each count
-        "the count of public and of unencrypted resources by account",
+        "the count of public and of unencrypted resources by account",  # no metric counts the unencrypted
     ],
 )
 def test_two_counts_without_metrics_ask(mapper: OfflineMapper, question: str) -> None:
@@ -1388,4 +1387,21 @@ def test_value_before_metric_counts_of_booleans_and_burn(mapper: OfflineMapper, 
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_commas_qualified_dimensions_and_which_columns(mapper: OfflineMapper, question: str,
                                                         expected: dict[str, Any]) -> None:
+    test_paraphrase_to_intent(mapper, question, expected)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("how many buckets are public and how many are encrypted",  # a count each, not one count of both
+     {"metrics": ["public_count", "encrypted_count"], "filters": [F("resource_type", "s3:bucket")]}),
+    ("how many public and how many encrypted buckets by region",  # the model counts each
+     {"metrics": ["public_count", "encrypted_count"], "dimensions": [D("region")]}),
+    ("per region, how many volumes are encrypted and how many are public",
+     {"metrics": ["encrypted_count", "public_count"], "dimensions": [D("region")]}),
+    ("how many public and encrypted buckets",  # one count of the buckets that are both
+     {"metrics": ["resource_count"], "filters": [F("is_public", True), F("is_encrypted", True),
+                                                 F("resource_type", "s3:bucket")]}),
+    ("what share of storage gb is in prod",  # a share of a number: its sum
+     {"metrics": ["total_storage_gb"], "share": {"part": [PROD]}}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_counts_of_each_and_shares_of_numbers(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
     test_paraphrase_to_intent(mapper, question, expected)

@@ -110,7 +110,16 @@ class _Interpreter:
     def read_totals(self) -> None:
         """ "their total size": a total adds numbers up, so a word that also names a text dimension
         (a synonym of a type) means the number dimension whose synonyms use it, summed."""
+        shares = any(x.kind == "marker" and "ratio" in x.roles for x in self.items)
         for it in self.items:
+            number = [
+                m for m in it.meanings if m.kind == Kind.DIMENSION and m.name in self.v.number_dimensions
+            ]
+            if shares and it.kind == "term" and number and len(number) == len(it.meanings):
+                metric = self.sum_metric_of(number[0].name)  # "what percentage of our storage (GB) ..."
+                if metric is not None:
+                    it.meanings = [Meaning(Kind.METRIC, metric)]
+                    continue
             before = self.r.token_before(it)
             if it.kind != "term" or before is None or before.text not in _TOTAL_WORDS:
                 continue
@@ -1180,6 +1189,7 @@ class _Interpreter:
                 p.metrics.remove(name)
             if name not in p.metrics:
                 p.metrics.insert(p.metrics.index(anchor) if anchor in p.metrics else len(p.metrics), name)
+        self.split_counts(by_field, said_at)
         share = (
             self.ratio_requested
             and not ratio_booleans
@@ -1369,6 +1379,25 @@ class _Interpreter:
             ]
             if len(others) == 1:
                 p.dimensions[i] = DimensionRef(name=others[0])
+
+    def split_counts(self, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]) -> None:
+        """ "how many are encrypted and how many are public": one count per yes/no word, each the
+        model's metric that counts those rows, not one count of the rows that are both."""
+        asked = [x for x in self.items if x.kind == "marker" and "count" in x.roles]
+        flags = sorted(
+            (said_at.get(f, 0), name)
+            for name, fs in by_field.items()
+            for f in fs
+            if f.value is True and f.op == Op.EQ and name in self.v.count_of_boolean
+        )
+        if len(asked) < 2 or len(flags) < 2 or len(flags) != len(asked):
+            return
+        for _, name in flags:
+            by_field.pop(name, None)
+            metric = self.v.count_of_boolean[name]
+            if metric not in self.p.metrics:
+                self.p.metrics.append(metric)
+        self.count_requested = False
 
     def split_part(
         self, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]

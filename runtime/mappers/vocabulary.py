@@ -78,6 +78,7 @@ class Vocabulary:
     metric_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
     ratio_of_boolean: dict[str, list[str]] = field(default_factory=dict)  # boolean dim -> ratio metrics
+    count_of_boolean: dict[str, str] = field(default_factory=dict)  # boolean dim -> metric counting its rows
     label_dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> id + name dims
     number_dimensions: list[str] = field(default_factory=list)
     default_time: dict[str, str | None] = field(default_factory=dict)
@@ -233,7 +234,20 @@ class Vocabulary:
         return tuple(out)
 
     def _link_ratios(self, catalog) -> None:  # type: ignore[no-untyped-def]
-        """A ratio whose numerator counts rows where a yes/no dimension holds answers "what share are X"."""
+        """A ratio whose numerator counts rows where a yes/no dimension holds answers "what share are X";
+        that numerator answers "how many are X" next to another such count."""
+        for m in self.model.metrics:
+            if m.type == MetricType.SIMPLE and m.measure:
+                ref = catalog.measure(m.measure)
+                if ref.measure.agg.value == "count" and ref.measure.filter:
+                    cols = column_names(parse_expression(ref.measure.filter))
+                    for d in ref.table.dimensions:
+                        if (
+                            d.type == DimensionType.BOOLEAN
+                            and (d.column in cols or d.name in cols)
+                            and len(cols) == 1
+                        ):
+                            self.count_of_boolean.setdefault(d.name, m.name)
         for m in self.model.metrics:
             if m.type != MetricType.RATIO or not m.numerator:
                 continue
