@@ -1405,3 +1405,12 @@ def test_commas_qualified_dimensions_and_which_columns(mapper: OfflineMapper, qu
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_counts_of_each_and_shares_of_numbers(mapper: OfflineMapper, question: str, expected: dict[str, Any]) -> None:
     test_paraphrase_to_intent(mapper, question, expected)
+
+
+def test_two_kinds_of_things_joined_by_and_are_asked_about(mapper: OfflineMapper) -> None:
+    """Rows that are a lambda (service) and a DynamoDB table (resource type) at once do not exist: the
+    AND would answer zero, a plausible wrong number."""
+    test_clarify(mapper, "how many lambdas and dynamodb tables do we have")
+    # values of one dimension are either of them; yes/no words are both at once
+    test_paraphrase_to_intent(mapper, "cost of ec2 instances and rds databases",
+                              {"filters": [F("resource_type", ["ec2:instance", "rds:db-instance"], "in")]})

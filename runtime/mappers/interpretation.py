@@ -1189,6 +1189,7 @@ class _Interpreter:
                 p.metrics.remove(name)
             if name not in p.metrics:
                 p.metrics.insert(p.metrics.index(anchor) if anchor in p.metrics else len(p.metrics), name)
+        self.two_kinds_joined()
         self.split_counts(by_field, said_at)
         share = (
             self.ratio_requested
@@ -1379,6 +1380,27 @@ class _Interpreter:
             ]
             if len(others) == 1:
                 p.dimensions[i] = DimensionRef(name=others[0])
+
+    def two_kinds_joined(self) -> None:
+        """ "<kind>s and <other kind>s" naming values of two different dimensions ("lambdas and
+        dynamodb tables") means either kind, which no single filter says; both at once would be a
+        plausible wrong number (usually zero), so ask."""
+        for k, it in enumerate(self.items[1:-1], start=1):
+            if it.kind != "marker" or "and" not in it.roles:
+                continue
+            a, b = self.items[k - 1], self.items[k + 1]
+            if a.kind != "term" or b.kind != "term" or a.end != it.start or b.start != it.end:
+                continue
+            va, vb = a.first(Kind.VALUE), b.first(Kind.VALUE)
+            if not (va and vb and a.plural and b.plural) or va.name == vb.name:
+                continue
+            if a.has(Kind.BOOLEAN, Kind.METRIC) or b.has(Kind.BOOLEAN, Kind.METRIC):
+                continue
+            self.p.problems.append(
+                f"'{a.text}' ({va.name.replace('_', ' ')}) and '{b.text}' ({vb.name.replace('_', ' ')}) are "
+                "values of different things; ask for each, or for a breakdown"
+            )
+            self.p.suggestions.extend((f"{a.text} count", f"{b.text} count"))
 
     def split_counts(self, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]) -> None:
         """ "how many are encrypted and how many are public": one count per yes/no word, each the
