@@ -108,8 +108,9 @@ class _Interpreter:
     # --- helpers ----------------------------------------------------------------------------------
 
     def read_totals(self) -> None:
-        """ "their total size": a total adds numbers up, so a word that also names a text dimension
-        (a synonym of a type) means the number dimension whose synonyms use it, summed."""
+        """Words that name a number to add up: "their total size" (a total adds numbers, so a word that
+        also names a text dimension means the number dimension whose synonyms use it, summed), and a
+        number dimension in a question about a percentage ("what percentage of our storage (GB)")."""
         shares = any(x.kind == "marker" and "ratio" in x.roles for x in self.items)
         for it in self.items:
             number = [
@@ -297,7 +298,7 @@ class _Interpreter:
                     return metric
         return None
 
-    def bind_rate_average(self, k: int, it: Item) -> bool:
+    def bind_rate_average(self, k: int, it: Item) -> None:
         """ "<metric> per day on average", "on average a day": the metric that averages per period, when
         the question names a metric of the same kind (both money, say)."""
         for j in (k - 1, k + 1):
@@ -320,8 +321,7 @@ class _Interpreter:
             same[0].role = "metric"
             per.kind, per.bound = "marker", True
             it.bound = True
-            return True
-        return False
+            return
 
     def take_time(self, it: Item) -> None:
         tp = it.time
@@ -641,8 +641,7 @@ class _Interpreter:
                     j += 1  # "each <value> <entity>": the entities, of that value, each
                     continue
                 return  # "owned by alice": a value, not a grouping
-            qualified = self.dimension_of_entity(j, nxt)
-            if qualified is not None:  # "per account environment": the account's environment
+            if self.qualifies_dimension(j, nxt):  # "per account environment": the account's environment
                 j += 1
                 continue
             refs = self.group_target(nxt)
@@ -675,8 +674,9 @@ class _Interpreter:
                     continue
             return
 
-    def dimension_of_entity(self, j: int, it: Item) -> Item | None:
-        """ "<entity> <dimension>" said together, without a comma: the dimension of that entity."""
+    def qualifies_dimension(self, j: int, it: Item) -> bool:
+        """ "<entity> <dimension>" said together, without a comma: the dimension of that entity, so the
+        entity word only qualifies it."""
         nxt = self.items[j + 1] if j + 1 < len(self.items) else None
         if (
             nxt is None
@@ -689,13 +689,13 @@ class _Interpreter:
             or not nxt.has(Kind.DIMENSION)
             or nxt.has(Kind.TABLE, Kind.METRIC, *_FILTERING)
         ):
-            return None
+            return False
         tables = {m.name for m in it.all(Kind.TABLE)}
         own = [m for m in nxt.all(Kind.DIMENSION) if tables & set(self.v.dimension_tables.get(m.name, ()))]
         if not own:
-            return None
+            return False
         it.role = "qualifier"
-        return nxt
+        return True
 
     def bind_which(self, k: int, it: Item) -> None:
         nxt = self.after(k)
