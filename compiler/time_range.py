@@ -27,6 +27,10 @@ _MONTH_NAMES = (
 )
 
 
+MONTHS_IN: dict[Grain, int] = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}
+"""How many calendar months a period of each month-based unit spans."""
+
+
 def period_start(day: dt.date, unit: Grain) -> dt.date:
     """The first day of the period of ``unit`` that contains ``day``."""
     if unit == Grain.DAY:
@@ -46,7 +50,7 @@ def shift(start: dt.date, unit: Grain, n: int) -> dt.date:
         return start + dt.timedelta(days=n)
     if unit == Grain.WEEK:
         return start + dt.timedelta(weeks=n)
-    months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit] * n
+    months = MONTHS_IN[unit] * n
     index = start.year * 12 + start.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -69,7 +73,7 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
         if unit in (Grain.DAY, Grain.WEEK):
             start = as_of - dt.timedelta(days=tr.n * (7 if unit == Grain.WEEK else 1) - 1)
         else:
-            start = _months_back(as_of, tr.n * {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit])
+            start = _months_back(as_of, tr.n * MONTHS_IN[unit])
         end = as_of
     elif tr.kind == "month":
         assert tr.month is not None

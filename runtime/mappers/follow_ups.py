@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compiler.time_range import months_earlier, period_start, resolve_time_range, shift
+from compiler.time_range import MONTHS_IN, months_earlier, period_start, resolve_time_range, shift
 from models.intent import DimensionRef, Filter, Grain, Intent, Op, OrderBy, TimeRange
 from runtime.mappers.english import FOLLOW_UP_STARTS
 from runtime.mappers.interpretation import Parts
@@ -205,7 +205,7 @@ def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date) -> TimeRange:
         return tr
     end = start - dt.timedelta(days=1)
     if tr.kind == "trailing":  # "the last 7 days" -> "the week before that": the 7 days before them
-        months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}.get(unit, 0)
+        months = MONTHS_IN.get(unit, 0)
         first = months_earlier(start, months) if months else shift(start, unit, -1)
     else:
         first = period_start(end, unit)

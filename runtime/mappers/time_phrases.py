@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from compiler.time_range import months_earlier, resolve_time_range
+from compiler.time_range import MONTHS_IN, months_earlier, resolve_time_range
 from models.intent import MONTHS, Grain, TimeRange
 from runtime.mappers.english import NUMBER_WORDS
 
@@ -332,7 +332,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         if unit in (Grain.DAY, Grain.WEEK):
             start = as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
         else:
-            start = months_earlier(as_of, n * {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[unit])
+            start = months_earlier(as_of, n * MONTHS_IN[unit])
         return TimeRange(kind="since", start=start) if start >= _EARLIEST else None
 
     @rule(rf"{_IN}({_NUM}) {_UNITS} ago")
