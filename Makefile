@@ -33,6 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/compile.py
 	$(BIN)/python benchmarks/materialized.py
+	$(BIN)/python benchmarks/api.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from compiler.catalog import Catalog, MeasureRef
+from compiler.dialect import CrqPostgres
 from compiler.plan import DISTINCT_PREFIX, DimColumn, DimKey, FactFilter, FactQuery, ViewSource, dim_key
 from compiler.render import column, identifier, view_definition_select
 from compiler.resolve import typed_filter_value
@@ -94,7 +95,7 @@ def view_layout(mat: Materialization, catalog: Catalog) -> ViewLayout:
         tuple(measure_columns),
     )
     select = view_definition_select(fact, catalog, mat.timezone, _time_bucket(fact))
-    digest = hashlib.sha256(select.sql(dialect="postgres").encode()).hexdigest()[:16]
+    digest = hashlib.sha256(select.sql(dialect=CrqPostgres).encode()).hexdigest()[:16]
     return ViewLayout(mat, fact, source, filters, digest)
 
 
@@ -159,7 +160,7 @@ def create_statements(layout: ViewLayout, catalog: Catalog) -> list[str]:
         expression=view_select(layout, catalog),
         properties=exp.Properties(expressions=[exp.MaterializedProperty()]),
     )
-    statements = [drop.sql(dialect="postgres"), create.sql(dialect="postgres", pretty=True)]
+    statements = [drop.sql(dialect=CrqPostgres), create.sql(dialect=CrqPostgres, pretty=True)]
     keys = [c for _, c in layout.source.columns] + (
         [layout.source.time_column] if layout.source.time_column else []
     )
@@ -173,5 +174,5 @@ def create_statements(layout: ViewLayout, catalog: Catalog) -> list[str]:
             kind="INDEX",
             unique=True,
         )
-        statements.append(index.sql(dialect="postgres"))
+        statements.append(index.sql(dialect=CrqPostgres))
     return statements

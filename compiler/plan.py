@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from compiler.catalog import DimensionTarget, MeasureRef
 from compiler.resolve import MetricCondition, ResolvedQuery
+from models.access import Scope
 from models.intent import Grain, Op, Value
 from models.semantic_model import Metric, Relationship, Table
 
@@ -88,6 +89,9 @@ class FactQuery:
     view: ViewSource | None = None
     part: tuple[FactFilter, ...] = ()
     """A share's part: each measure is also aggregated over only these rows (``<alias>__part``)."""
+    scope: tuple[tuple[FactFilter, ...], ...] | None = None
+    """The caller's access scope on this fact's rows: those meeting every filter of any one of these
+    alternatives (None: every row; empty: none). Applied before aggregation; see rewrites/scoping.py."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ class Plan:
     """(view, "used" or the one-line reason it was not), for `crq explain`."""
     share: bool = False
     """Each metric also as a percentage (``<metric>_share``); see ``FactQuery.part``."""
+    scope: Scope | None = None
+    """The caller's access scope the facts were restricted to, so plans of different callers differ."""
 
 
 SHARE_SUFFIX, PART_SUFFIX = "_share", "__part"

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
-from sqlglot.dialects.postgres import Postgres
 from sqlglot.generator import Generator
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef
+from compiler.dialect import CrqPostgres
 from compiler.plan import (
     DISTINCT_PREFIX,
     FIRST_DAY,
@@ -81,7 +81,7 @@ def _generator() -> Generator:
     """One pretty PostgreSQL generator per thread: building it costs as much as a small query."""
     gen = getattr(_local, "generator", None)
     if gen is None:
-        gen = _local.generator = Postgres().generator(pretty=True)
+        gen = _local.generator = CrqPostgres().generator(pretty=True)
     return gen
 
 
@@ -187,6 +187,8 @@ def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.
     conditions = [_filter_sql(f, ctx) for f in fact.filters]
     if fact.time_filter:
         conditions.append(_time_filter_sql(fact.time_filter, ctx))
+    if fact.scope is not None:
+        conditions.append(_scope_sql(fact, ctx))
     if conditions:
         select.set("where", exp.Where(this=_and(conditions)))
     if fact.dimensions and (fact.measures or with_group_exprs):
@@ -224,6 +226,8 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
                 high=ctx.params.add(f"{name}_end", fact.time_filter.end),
             )
         )
+    if fact.scope is not None:
+        conditions.append(_scope_sql(fact, ctx))
     if conditions:
         select.set("where", exp.Where(this=_and(conditions)))
     if dims:
@@ -236,6 +240,32 @@ def _view_filter_sql(f: FactFilter, view: ViewSource, ctx: _Context) -> exp.Expr
     col = column(view.time_column if key == view.time_key else view.column(key), view.name)
     hint = f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
     return _compare(col, f.op, f.value, ctx.params, hint)
+
+
+def _scope_sql(fact: FactQuery, ctx: _Context) -> exp.Expression:
+    """The caller's access scope on the fact's rows (or on the view's columns that hold the same
+    dimensions): any alternative, each ANDing its dimensions' value lists; values bound as parameters
+    named ``scope_<dimension>``. No alternative admits no row."""
+    view = fact.view
+
+    def condition(f: FactFilter) -> exp.Expression:
+        if view is not None:
+            col: exp.Expression = column(view.column(dim_key(f.target)), view.name)
+        else:
+            col = _dimension_sql(f.target, None, ctx)
+        name = f.target.dimension.name + (f"_{f.target.tag_key}" if f.target.tag_key else "")
+        return _compare(col, f.op, f.value, ctx.params, f"scope_{name}")
+
+    alternatives = [[condition(f) for f in alt] for alt in fact.scope or ()]
+    if not alternatives:
+        return exp.false()
+    if len(alternatives) == 1:  # its conditions join the WHERE's AND
+        return _and(alternatives[0])
+    parts = [_and(c) if len(c) == 1 else exp.Paren(this=_and(c)) for c in alternatives]
+    either = parts[0]
+    for part in parts[1:]:
+        either = exp.Or(this=either, expression=part)
+    return exp.Paren(this=either)
 
 
 def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
@@ -485,10 +515,9 @@ def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> ex
     if d.json_path:
         source, *keys = d.json_path
         out: exp.Expression = column(source, alias)
-        for i, key in enumerate(keys):
-            path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=key)])
+        for i, key in enumerate(keys):  # keys are bound like tag keys: model text never becomes SQL text
             cls = exp.JSONExtractScalar if i == len(keys) - 1 else exp.JSONExtract
-            out = cls(this=out, expression=path, only_json_types=True)
+            out = cls(this=out, expression=ctx.params.add(f"{d.name}_key", key), only_json_types=True)
         return out
     return _source_sql(d, alias, ctx)
 

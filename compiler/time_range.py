@@ -56,7 +56,24 @@ def shift(start: dt.date, unit: Grain, n: int) -> dt.date:
 
 
 def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """The inclusive (start, end) dates of ``tr``; raises TimeRangeError when it lies in the future."""
+    """The inclusive (start, end) dates of ``tr``; raises TimeRangeError when it lies in the future, or
+    so far back that its start is not a date ("1000 full years ending 1001 years ago" from 1900)."""
+    try:
+        start, end = _bounds(tr, as_of)
+    except (ValueError, OverflowError):  # datetime's own message ("year -100 is out of range") is no help
+        raise TimeRangeError(
+            f"time_range: {describe_time_range(tr)} as of {as_of} starts before the year 1"
+        ) from None
+    assert start is not None and end is not None
+    if start > as_of:
+        raise TimeRangeError(
+            f"time_range: {describe_time_range(tr)} starts on {start}, after the as-of date "
+            f"{as_of}; there is no data for it yet"
+        )
+    return start, end if tr.kind == "between" else min(end, as_of)
+
+
+def _bounds(tr: TimeRange, as_of: dt.date) -> tuple[dt.date | None, dt.date | None]:
     if tr.kind == "between":
         start, end = tr.start, tr.end
     elif tr.kind == "since":
@@ -91,13 +108,7 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
     else:
         assert tr.year is not None
         start, end = dt.date(tr.year, 1, 1), dt.date(tr.year, 12, 31)
-    assert start is not None and end is not None
-    if start > as_of:
-        raise TimeRangeError(
-            f"time_range: {describe_time_range(tr)} starts on {start}, after the as-of date "
-            f"{as_of}; there is no data for it yet"
-        )
-    return start, end if tr.kind == "between" else min(end, as_of)
+    return start, end
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:

@@ -76,3 +76,16 @@ class DatabaseError(CrqError):
 
 class QueryTimeout(DatabaseError):
     """The query ran longer than the statement timeout."""
+
+
+class PolicyValidationError(UserError):
+    """The access policy YAML has problems; ``issues`` lists every one (codes A001..), like a model's."""
+
+    def __init__(self, issues: Sequence[Issue]):
+        self.issues = tuple(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class AccessDenied(UserError):
+    """The caller may not see the rows a query needs: no group of theirs is in the access policy, or
+    their scope cannot be applied to a table the query reads. Never answered with unscoped numbers."""

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -41,6 +42,34 @@ app.add_typer(db_app, name="db")
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
+
+# C0 controls (the newline only where a line break is meant), DEL, C1 controls, bidi overrides/isolates
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(value: object, lines: bool = False) -> str:
+    """``value`` as text that cannot act on the terminal. Tag values, names, questions and messages
+    are written by anyone who can tag a resource or ask a question: an ESC starts colour, cursor and
+    hyperlink sequences, a bidi override reorders what follows, a newline fakes a line of crq's own.
+    Each such character is written out as an escape (``\\x1b``, ``\\u202e``); ``lines`` keeps newlines
+    where a line break is meant (SQL, crq's own multi-line text)."""
+    return (_CONTROL if lines else _CONTROL_OR_NEWLINE).sub(_escape, str(value))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _text(*parts: str | tuple[str, str], lines: bool = False) -> Text:
+    """What every print path prints: a Text, which rich never parses for markup or emoji codes (so
+    '[/dim]' or '[link=...]' in data prints as itself), made of visible parts; a (text, style) pair is
+    styled, which is how crq's own labels stay dim."""
+    return Text.assemble(
+        *((visible(p[0], lines), p[1]) if isinstance(p, tuple) else visible(p, lines) for p in parts)
+    )
+
 
 DatabaseUrl = Annotated[
     str | None,
@@ -77,12 +106,14 @@ def main() -> None:
         app()
     except ModelValidationError as e:
         for issue in e.issues:
-            err.print(str(issue), markup=False, highlight=False)
+            err.print(_text(str(issue)))
         sys.exit(2)
     except UserError as e:
         _fail(str(e), 2)
     except CrqError as e:
         _fail(str(e), 1)
+    except OSError as e:  # the environment, not crq: e.g. CRQ_HOME is a file, a folder is not writable
+        _fail(_os_problem(e), 2)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as e:  # a bug: say so in one line; CRQ_DEBUG=1 shows the traceback
@@ -92,9 +123,21 @@ def main() -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    for line in message.splitlines() or [message]:
-        err.print(f"crq: {line}", markup=False, highlight=False)
+    """One line, always: a newline in a message comes from data (a name, a value) and is shown escaped."""
+    err.print(_text(f"crq: {message}"))
     sys.exit(code)
+
+
+def _os_problem(e: OSError) -> str:
+    """One line for a file-system problem, naming CRQ_HOME when the path is under it."""
+    from runtime.database import crq_home
+
+    home = crq_home()
+    where = f"{e.filename}: " if e.filename else ""
+    hint = ""
+    if e.filename and Path(os.fsdecode(e.filename)).is_relative_to(home):
+        hint = f" (CRQ_HOME is {home}; it must be a directory crq can write to)"
+    return f"{where}{e.strerror or e}{hint}"
 
 
 def _as_of(text: str | None) -> dt.date | None:
@@ -154,59 +197,73 @@ def ask(
     timeout: Timeout = DEFAULT_TIMEOUT_MS / 1000,
     explain: Explain = False,
 ) -> None:
-    """Answer questions in plain English (follow-ups refer to the previous question)."""
+    """Answer questions in plain English (follow-ups refer to the previous question).
+
+    Exit code 1 when any question could not be run (status ``error``: the database failed or timed
+    out), after every question has been asked and printed."""
     service = _service(model, database_url, as_of, True, row_cap, timeout)
+    failed = False
     for answer in service.conversation(questions):
         _emit(answer, as_json, explain)
+        failed |= answer.status == "error"
+    if failed:
+        raise typer.Exit(1)
 
 
 def _emit(answer: Answer, as_json: bool, explain: bool) -> None:
-    if as_json:
-        print(answer.model_dump_json(exclude=None if explain else {"explain"}), flush=True)
+    if as_json:  # json.dumps escapes every control character; pydantic's JSON leaves C1 and bidi raw
+        body = answer.model_dump(mode="json", exclude=None if explain else {"explain"})
+        print(json.dumps(body), flush=True)
     else:
         _print_answer(answer, explain)
 
 
 def _print_answer(a: Answer, explain: bool = False) -> None:
     if a.question:
-        out.print(Text.assemble(("Q: ", "bold"), a.question), highlight=False)
+        out.print(_text(("Q: ", "bold"), a.question))
     if a.status != "answered":
         message = a.message.removeprefix(f"{a.status}: ")
-        out.print(Text.assemble((a.status, "yellow"), ": ", message), highlight=False)
+        out.print(_text((a.status, "red" if a.status == "error" else "yellow"), ": ", message))
         for s in a.suggestions:
-            out.print(f"  - {s}", highlight=False)
+            out.print(_text(f"  - {s}"))
         out.print()
         return
-    out.print(a.answer, highlight=False, markup=False)
+    out.print(_text(a.answer))
     if a.message:
-        out.print(f"[dim]note: {a.message}[/dim]", highlight=False)
+        out.print(_text((f"note: {a.message}", "dim")))
     _print_rows(a.columns, a.rows, a.truncated)
     if a.materialization:
-        out.print(f"[dim]answered from materialized view {a.materialization}[/dim]", highlight=False)
+        out.print(_text((f"answered from materialized view {a.materialization}", "dim")))
     if explain:
         _print_explain(a.explain)
-    out.print("[dim]SQL:[/dim]")
-    out.print(a.sql, markup=False, highlight=False)
+    out.print(_text(("SQL:", "dim")))
+    out.print(_text(a.sql or "", lines=True))
     if a.params:
-        out.print(f"[dim]params: {json.dumps(a.params)}[/dim]", highlight=False)
+        out.print(_text((f"params: {json.dumps(a.params)}", "dim")))
     out.print()
 
 
 def _print_explain(report: dict[str, str]) -> None:
     if not report:
-        out.print("views: none declared, or none built in this database (crq mv create)", highlight=False)
+        out.print(_text("views: none declared, or none built in this database (crq mv create)"))
     for view, reason in report.items():
-        out.print(f"view {view}: {reason}", highlight=False, markup=False)
+        out.print(_text(f"view {view}: {reason}"))
 
 
 def _print_rows(columns: list[str], rows: list[list[Any]], truncated: bool, max_rows: int = 25) -> None:
-    table = Table(*columns, show_lines=False)
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(_text(column))
     for row in rows[:max_rows]:
-        table.add_row(*("" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(_text(_cell(v)) for v in row))
     out.print(table)
     if len(rows) > max_rows or truncated:
         more = "more (row cap reached)" if truncated else f"{len(rows) - max_rows} more"
-        out.print(f"[dim]... {more}[/dim]")
+        out.print(_text((f"... {more}", "dim")))
+
+
+def _cell(v: Any) -> str:
+    return "" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v)
 
 
 # --- compile / query ---------------------------------------------------------------------------------
@@ -322,8 +379,8 @@ def compile_cmd(
     if as_json:
         print(json.dumps({"sql": compiled.sql, "params": params}))
         return
-    out.print(compiled.sql, markup=False, highlight=False)
-    out.print(f"-- params: {json.dumps(params)}", markup=False, highlight=False)
+    out.print(_text(compiled.sql, lines=True))
+    out.print(_text(f"-- params: {json.dumps(params)}"))
 
 
 @app.command()
@@ -377,9 +434,9 @@ def explain_cmd(
     if as_json:
         print(json.dumps({"sql": compiled.sql, "materialization": used, "views": report}))
         return
-    out.print(f"answered from: {used or 'base tables'}", highlight=False)
+    out.print(_text(f"answered from: {used or 'base tables'}"))
     _print_explain(report)
-    out.print(compiled.sql, markup=False, highlight=False)
+    out.print(_text(compiled.sql, lines=True))
 
 
 # --- evaluation --------------------------------------------------------------------------------------
@@ -421,15 +478,11 @@ def eval_cmd(
         if as_json:
             print(json.dumps({"id": v.id, "ok": v.passed, "why": v.why}), flush=True)
         else:
-            out.print(
-                f"{'PASS' if v.passed else 'FAIL'} {v.id}: {v.question[:70]} | {v.why[:160]}",
-                markup=False,
-                highlight=False,
-            )
+            out.print(_text(f"{'PASS' if v.passed else 'FAIL'} {v.id}: {v.question[:70]} | {v.why[:160]}"))
     passed = sum(v.passed for v in verdicts)
     share = 100.0 * passed / len(verdicts) if verdicts else 0.0
     line = f"score: {share:.1f}% ({passed}/{len(verdicts)}) execution accuracy"
-    (err if as_json else out).print(line, highlight=False)
+    (err if as_json else out).print(_text(line))
 
 
 @app.command("test")
@@ -448,9 +501,9 @@ def test_cmd(
     mapper = OfflineMapper(unaided, known_values(service.model, service.database), as_of=service.as_of)
     verdicts = list(check_verified_queries(service, mapper))
     for v in verdicts:
-        out.print(f"{'ok  ' if v.passed else 'FAIL'} {v.question} | {v.why}", markup=False, highlight=False)
+        out.print(_text(f"{'ok  ' if v.passed else 'FAIL'} {v.question} | {v.why}"))
     failed = [v for v in verdicts if not v.passed]
-    out.print(f"{len(verdicts) - len(failed)} of {len(verdicts)} verified queries hold", highlight=False)
+    out.print(_text(f"{len(verdicts) - len(failed)} of {len(verdicts)} verified queries hold"))
     if failed:
         raise typer.Exit(1)
 
@@ -477,12 +530,12 @@ def validate(
         schemas = sorted({t.schema_name or model.schema_name or "public" for t in model.tables})
         issues += list(database_columns(model, _source_map(path or DEFAULT_MODEL), db.columns(schemas)))
     for issue in issues:
-        err.print(str(issue), markup=False, highlight=False)
+        err.print(_text(str(issue)))
     errors = [i for i in issues if i.level == "error"]
     if errors:
-        err.print(f"{len(errors)} error(s)", highlight=False)
+        err.print(_text(f"{len(errors)} error(s)"))
         raise typer.Exit(2)
-    out.print(f"{path or DEFAULT_MODEL}: ok", highlight=False)
+    out.print(_text(f"{path or DEFAULT_MODEL}: ok"))
 
 
 def _source_map(path: Path):  # type: ignore[no-untyped-def]
@@ -501,7 +554,7 @@ def prompt(
 
     the_model = _model(model)
     if show:
-        print(system_prompt(the_model))
+        print(visible(system_prompt(the_model), lines=True))
     print(prompt_size(the_model), file=sys.stderr if show else sys.stdout)
 
 
@@ -517,7 +570,7 @@ def usage(
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
-        out.print(summary.to_text(), markup=False, highlight=False)
+        out.print(_text(summary.to_text(), lines=True))
 
 
 @app.command()
@@ -537,6 +590,46 @@ def db_url(database_url: DatabaseUrl = None) -> None:
     from runtime.database import database_url as resolve_url
 
     print(resolve_url(database_url))
+
+
+@db_app.command("setup")
+def db_setup(
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="an administrator's URL (default: as for every command)"),
+    ] = None,
+    model: ModelPath = None,
+    show: Annotated[bool, typer.Option("--print", help="print the SQL instead of running it")] = False,
+) -> None:
+    """Create crq's database roles and grant the model's schemas (docs/database-roles.md).
+
+    Passwords come from $CRQ_READER_PASSWORD, $CRQ_OWNER_PASSWORD and $CRQ_API_PASSWORD when set
+    (never from arguments, which other users of the machine can see); --print shows them as '...'.
+    """
+    from psycopg.conninfo import conninfo_to_dict
+
+    from runtime.database import connect
+    from runtime.database import database_url as resolve_url
+    from runtime.roles import APP_ROLE, OWNER_ROLE, READER_ROLE, password_statements, setup, setup_statements
+
+    the_model = _model(model)
+    schemas = sorted({t.schema_name or the_model.schema_name or "public" for t in the_model.tables})
+    env = {READER_ROLE: "CRQ_READER_PASSWORD", OWNER_ROLE: "CRQ_OWNER_PASSWORD", APP_ROLE: "CRQ_API_PASSWORD"}
+    passwords = {role: os.environ[name] for role, name in env.items() if os.environ.get(name)}
+    if show:
+        dbname = conninfo_to_dict(database_url or os.environ.get("CRQ_DATABASE_URL") or "").get("dbname")
+        shown = {role: "..." for role in passwords}
+        for statement in setup_statements(str(dbname or "postgres"), schemas) + password_statements(shown):
+            print(statement.as_string(None) + ";")
+        return
+    with connect(resolve_url(database_url), autocommit=True) as conn:
+        try:
+            setup(conn, schemas, passwords)
+        except Exception as e:  # psycopg errors carry the server's message
+            raise DatabaseError(f"db setup failed: {str(e).strip().splitlines()[0]}") from None
+    schemas_text = ", ".join(schemas)
+    done = f"roles {READER_ROLE}, {OWNER_ROLE} and {APP_ROLE} ready; {READER_ROLE} may read {schemas_text}"
+    out.print(_text(done + (f"; passwords set for {', '.join(passwords)}" if passwords else "")))
 
 
 def _views(model_path: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]
@@ -563,23 +656,27 @@ def mv_plan(names: ViewNames = None, model: ModelPath = None) -> None:
     for name, layout in chosen.items():
         if names and name not in names:
             continue
-        out.print(f"-- {name}", highlight=False)
+        out.print(_text(f"-- {name}"))
         for statement in create_statements(layout, catalog):
-            out.print(statement + ";", markup=False, highlight=False)
+            out.print(_text(statement + ";", lines=True))
         out.print()
+
+
+def _progress(doing: str) -> Callable[[str], None]:
+    return lambda name: err.print(_text(f"{doing} {name} ..."))
 
 
 @mv_app.command("create")
 def mv_create(names: ViewNames = None, database_url: DatabaseUrl = None, model: ModelPath = None) -> None:
     """Build (or rebuild) views from the current model."""
-    statuses = _views(model, database_url).create(names, progress=lambda n: err.print(f"building {n} ..."))
+    statuses = _views(model, database_url).create(names, progress=_progress("building"))
     _print_status(statuses)
 
 
 @mv_app.command("refresh")
 def mv_refresh(names: ViewNames = None, database_url: DatabaseUrl = None, model: ModelPath = None) -> None:
     """Refresh views (CONCURRENTLY where a unique index allows); rebuild those whose definition changed."""
-    statuses = _views(model, database_url).refresh(names, progress=lambda n: err.print(f"refreshing {n} ..."))
+    statuses = _views(model, database_url).refresh(names, progress=_progress("refreshing"))
     _print_status(statuses)
 
 
@@ -606,7 +703,7 @@ def _print_status(statuses) -> None:  # type: ignore[no-untyped-def]
             if s.usable
             else ("not built" if not s.built else "outdated" if not s.current else "stale")
         )
-        table.add_row(
+        cells = (
             s.name,
             state,
             f"{s.rows:,}" if s.rows is not None else "",
@@ -615,6 +712,7 @@ def _print_status(statuses) -> None:  # type: ignore[no-untyped-def]
             f"{s.refresh_seconds:.2f}" if s.refresh_seconds is not None else "",
             f"{s.staleness_hours:.2f} ({s.max_staleness_hours:g})" if s.staleness_hours is not None else "",
         )
+        table.add_row(*(_text(c) for c in cells))
     out.print(table)
 
 
@@ -658,8 +756,35 @@ def sample_load(
             raise DatabaseError(f"sample load failed: {str(e).strip().splitlines()[0]}") from None
     err.print(", ".join(f"{t}: {n:,} rows" for t, n in counts.items()) + f" (as of {day})", highlight=False)
     if views:
-        statuses = _views(None, url).create(progress=lambda n: err.print(f"building view {n} ..."))
+        statuses = _views(None, url).create(progress=lambda n: err.print(_text(f"building view {n} ...")))
         err.print(", ".join(f"{s.name}: {s.rows:,} rows" for s in statuses), highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 is this machine only")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="port", min=0, max=65535)] = 8080,
+    database_url: DatabaseUrl = None,
+    model: ModelPath = None,
+) -> None:
+    """Run the chat API's Lambda handler on a local HTTP server (docs/api.md)."""
+    from runtime.aws import api
+    from runtime.database import database_url as resolve_url
+    from runtime.server import make_server
+
+    container = api.Container(_model(model), resolve_url(database_url))
+    container.database.execute("SELECT 1", {})  # fail now, not on the first request
+    api.use_container(container)
+    if os.environ.get("CRQ_AUTH") == "none":
+        err.print(_text("warning: CRQ_AUTH=none: every request is served as the local user, who sees it all"))
+    server = make_server(host, port)
+    err.print(_text(f"crq API on http://{host}:{server.server_address[1]}/v1 (Ctrl-C stops)"))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 if __name__ == "__main__":

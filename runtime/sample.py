@@ -19,10 +19,13 @@ import math
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg.sql
+
+from runtime.database import connect
+from runtime.roles import OWN_SCHEMAS, grant_reader, owner_session
 
 __all__ = [
     "BUSINESS_UNITS",
@@ -772,55 +775,73 @@ def load_sample(
     window_start = as_of - dt.timedelta(days=days - 1)
     cost_total = _cost_row_total(resources, window_start, days)
 
-    counts: dict[str, int] = {}
-    with psycopg.connect(conninfo) as conn, conn.transaction(), conn.cursor() as cur:
-        report("schema", 0, 1)
-        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cur.execute(_DDL)
-        report("schema", 1, 1)
-
-        report("accounts", 0, len(accounts))
-        with cur.copy("COPY inventory.accounts FROM STDIN WITH (FREEZE)") as copy:
-            copy.write(_accounts_text(accounts))
-        counts["accounts"] = len(accounts)
-        report("accounts", len(accounts), len(accounts))
-
-        with cur.copy("COPY inventory.resources FROM STDIN WITH (FREEZE)") as copy:
-            for i in range(0, len(resources), _CHUNK_ROWS):
-                copy.write(_resources_text(resources[i : i + _CHUNK_ROWS]))
-        counts["resources"] = len(resources)
-
-        report("resource_costs", 0, cost_total)
-        done = 0
-        with cur.copy("COPY inventory.resource_costs FROM STDIN WITH (FREEZE)") as copy:
-            for text, n in _cost_chunks(resources, cost_rng, as_of, days):
-                copy.write(text)
-                done += n
-                report("resource_costs", done, cost_total)
-        counts["resource_costs"] = done
-
-        report("indexes", 0, len(_POST_LOAD))
-        for i, stmt in enumerate(_POST_LOAD, 1):
-            cur.execute(stmt)
-            report("indexes", i, len(_POST_LOAD))
-
-        report("analyze", 0, len(TABLES))
-        for i, table in enumerate(TABLES, 1):
+    with connect(conninfo, autocommit=True) as conn:
+        owner_session(conn, (SCHEMA, *OWN_SCHEMAS))  # built by the owner role, readable by the reader
+        with conn.transaction(), conn.cursor() as cur:
+            counts = _fill(cur, accounts, resources, cost_rng, as_of, days, cost_total, report)
+            # what was loaded, so tests and tools can tell whether a reload is needed
+            marker = sample_marker(seed=seed, scale=scale, as_of=as_of, days=days)
             cur.execute(
-                psycopg.sql.SQL("ANALYZE {}.{}").format(
-                    psycopg.sql.Identifier(SCHEMA), psycopg.sql.Identifier(table)
+                psycopg.sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                    psycopg.sql.Identifier(SCHEMA), psycopg.sql.Literal(marker)
                 )
             )
-            report("analyze", i, len(TABLES))
-        # what was loaded, so tests and tools can tell whether a reload is needed
-        marker = sample_marker(seed=seed, scale=scale, as_of=as_of, days=days)
-        cur.execute(
-            psycopg.sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-                psycopg.sql.Identifier(SCHEMA), psycopg.sql.Literal(marker)
-            )
-        )
+            grant_reader(conn, [SCHEMA])
     return counts
 
+
+def _fill(
+    cur: psycopg.Cursor[Any],
+    accounts: Sequence[_Account],
+    resources: Sequence[_Resource],
+    cost_rng: _Rng,
+    as_of: dt.date,
+    days: int,
+    cost_total: int,
+    report: ProgressFn,
+) -> dict[str, int]:
+    """Create the tables, COPY the rows in, then constraints, indexes and statistics; rows per table."""
+    counts: dict[str, int] = {}
+    report("schema", 0, 1)
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cur.execute(_DDL)
+    report("schema", 1, 1)
+
+    report("accounts", 0, len(accounts))
+    with cur.copy("COPY inventory.accounts FROM STDIN WITH (FREEZE)") as copy:
+        copy.write(_accounts_text(accounts))
+    counts["accounts"] = len(accounts)
+    report("accounts", len(accounts), len(accounts))
+
+    with cur.copy("COPY inventory.resources FROM STDIN WITH (FREEZE)") as copy:
+        for i in range(0, len(resources), _CHUNK_ROWS):
+            copy.write(_resources_text(resources[i : i + _CHUNK_ROWS]))
+    counts["resources"] = len(resources)
+
+    report("resource_costs", 0, cost_total)
+    done = 0
+    with cur.copy("COPY inventory.resource_costs FROM STDIN WITH (FREEZE)") as copy:
+        for text, n in _cost_chunks(resources, cost_rng, as_of, days):
+            copy.write(text)
+            done += n
+            report("resource_costs", done, cost_total)
+    counts["resource_costs"] = done
+
+    report("indexes", 0, len(_POST_LOAD))
+    for i, stmt in enumerate(_POST_LOAD, 1):
+        cur.execute(stmt)
+        report("indexes", i, len(_POST_LOAD))
+
+    report("analyze", 0, len(TABLES))
+    for i, table in enumerate(TABLES, 1):
+        cur.execute(
+            psycopg.sql.SQL("ANALYZE {}.{}").format(
+                psycopg.sql.Identifier(SCHEMA), psycopg.sql.Identifier(table)
+            )
+        )
+        report("analyze", i, len(TABLES))
+
+    return counts
 
 def sample_marker(*, seed: int, scale: float, as_of: dt.date, days: int) -> str:
     """The comment `load_sample` leaves on the schema: the parameters that identify its rows."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 
 from compiler import CompiledQuery, compile
 from compiler.rewrites import ViewState
-from models.errors import DatabaseError, UserError
+from models.access import Scope
+from models.errors import AccessDenied, DatabaseError, UserError
 from models.intent import Intent
 from models.responses import Answer
 from models.semantic_model import SemanticModel
@@ -33,6 +35,7 @@ class Service:
         as_of: dt.date | None = None,
         timezone: str = "UTC",
         use_views: bool = True,
+        stage: Callable[[str], AbstractContextManager[object]] | None = None,
     ):
         self.model = model
         self.database = database
@@ -41,6 +44,8 @@ class Service:
         self.timezone = timezone
         self.use_views = use_views and bool(model.materializations)
         self._views: tuple[float, Mapping[str, ViewState]] | None = None
+        # wraps each stage (map, compile, execute): the Lambda handler makes them X-Ray subsegments
+        self.stage = stage or (lambda _name: nullcontext())
 
     def views(self) -> Mapping[str, ViewState] | None:
         """The database's view states, re-read at most every VIEW_STATE_TTL seconds."""
@@ -50,7 +55,7 @@ class Service:
             self._views = (time.monotonic(), read_states(self.database))
         return self._views[1]
 
-    def compile(self, intent: Intent) -> CompiledQuery:
+    def compile(self, intent: Intent, scope: Scope | None = None) -> CompiledQuery:
         return compile(
             intent,
             self.model,
@@ -58,20 +63,33 @@ class Service:
             timezone=self.timezone,
             views=self.views(),
             now=dt.datetime.now(dt.UTC),
+            scope=scope,
         )
 
-    def run(self, intent: Intent, question: str = "", timings: dict[str, float] | None = None) -> Answer:
-        """Compile and execute an intent; user errors become a ``clarify`` answer, not an exception."""
+    def run(
+        self,
+        intent: Intent,
+        question: str = "",
+        timings: dict[str, float] | None = None,
+        scope: Scope | None = None,
+    ) -> Answer:
+        """Compile and execute an intent; user errors become a ``clarify`` answer, not an exception.
+        ``scope`` (the caller's access scope) limits every row read; a caller it denies raises
+        AccessDenied, which is not a question to ask back."""
         timings = dict(timings or {})
         start = time.perf_counter()
         try:
-            compiled = self.compile(intent)
+            with self.stage("compile"):
+                compiled = self.compile(intent, scope)
+        except AccessDenied:
+            raise
         except UserError as e:
             return Answer(
                 question=question, status="clarify", intent=intent, message=str(e), timings_ms=timings
             )
         timings["compile"] = round((time.perf_counter() - start) * 1000, 3)
-        result = self.database.execute(compiled.sql, compiled.params)
+        with self.stage("execute"):
+            result = self.database.execute(compiled.sql, compiled.params)
         timings["execute"] = round(result.elapsed_ms, 3)
         reading = describe_intent(intent, self.as_of)
         notes = "; ".join(compiled.plan.notes)
@@ -94,11 +112,16 @@ class Service:
             timings_ms=timings,
         )
 
-    def ask(self, question: str, previous: Intent | None = None) -> Answer:
+    def ask(self, question: str, previous: Intent | None = None, scope: Scope | None = None) -> Answer:
+        """Map, then run. A reading the mapper marks incomplete (words it ignored or read as others) is
+        asked back, not answered: a number for half a question is the confident wrong answer users
+        cannot spot. The rule is here, not in a mapper, because hybrid mode needs the incomplete
+        reading itself to decide to ask the LLM."""
         if self.mapper is None:
             raise ValueError("this Service was built without an intent mapper")
         start = time.perf_counter()
-        mapping = self.mapper.map(question, previous)
+        with self.stage("map"):
+            mapping = self.mapper.map(question, previous)
         timings = {"map": round((time.perf_counter() - start) * 1000, 3)}
         if mapping.status != "answered" or mapping.intent is None:
             return Answer(
@@ -106,20 +129,35 @@ class Service:
                 status=mapping.status,
                 message=mapping.message,
                 suggestions=list(mapping.suggestions),
+                mapper=mapping.mapper,
                 timings_ms=timings,
             )
-        answer = self.run(mapping.intent, question, timings)
+        if not mapping.complete:
+            unsure = mapping.note or "I did not understand all of the question"
+            return Answer(
+                question=question,
+                status="clarify",
+                message=f"{unsure}, so I am not sure what you mean "
+                f"(I would answer: {describe_intent(mapping.intent)})",
+                suggestions=list(mapping.suggestions),
+                mapper=mapping.mapper,
+                timings_ms=timings,
+            )
+        answer = self.run(mapping.intent, question, timings, scope)
         total = round((time.perf_counter() - start) * 1000, 3)
-        return answer.model_copy(update={"timings_ms": {**answer.timings_ms, "total": total}})
+        notes = "; ".join(m for m in (mapping.note, answer.message) if m)
+        timings = {**answer.timings_ms, "total": total}
+        return answer.model_copy(update={"message": notes, "mapper": mapping.mapper, "timings_ms": timings})
 
     def conversation(self, questions: list[str]) -> Iterator[Answer]:
-        """Questions in order, each follow-up seeing the last answered intent."""
+        """Questions in order, each follow-up seeing the last answered intent. A database failure is
+        that question's ``error`` (the message says what failed) and the next question still runs."""
         previous: Intent | None = None
         for q in questions:
             try:
                 answer = self.ask(q, previous)
             except DatabaseError as e:
-                answer = Answer(question=q, status="refused", message=str(e))
+                answer = Answer(question=q, status="error", message=str(e))
             if answer.status == "answered":
                 previous = answer.intent
             yield answer

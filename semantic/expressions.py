@@ -3,15 +3,24 @@
 An expression is plain column arithmetic, comparisons, CASE, casts and an allowlist of functions over
 the columns of one table (or, in derived metrics, over other metrics). Anything else, subqueries,
 DDL, other tables, unknown functions, is rejected, so a model can never smuggle SQL into a query.
+Names must be plain (``SQL_NAME``): sqlglot writes some of them back verbatim (``EXTRACT("..." FROM x)``
+becomes raw text), and a ``%`` would be read by psycopg as a placeholder. Size and nesting are capped
+so that parsing, and rendering the query later, never exhaust Python's recursion limit.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
+
+SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # 63: PostgreSQL truncates longer names
+MAX_LENGTH = 1000  # characters; the shipped model's longest expression has 29
+MAX_DEPTH = 32  # levels of the parsed tree: parsing and rendering recurse per level
+_TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels; split it into simpler dimensions or measures"
 
 ALLOWED_FUNCTIONS = frozenset(
     {
@@ -117,15 +126,31 @@ def parse_expression(text: str) -> exp.Expression:
 
     Callers must ``.copy()`` before changing the result.
     """
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"is {len(text)} characters long; at most {MAX_LENGTH}")
     try:
         parsed = sqlglot.parse(text, read="postgres")
     except ParseError as e:
         first = e.errors[0]["description"] if e.errors else str(e)
         raise ExpressionError(f"does not parse as SQL: {first}") from None
+    except TokenError as e:
+        detail = e.__cause__ if isinstance(e.__cause__, TokenError) else e
+        raise ExpressionError(
+            f"does not parse as SQL: {detail} (is a quote or comment not closed?)"
+        ) from None
+    except RecursionError:
+        raise ExpressionError(_TOO_DEEP) from None
     if len(parsed) != 1 or parsed[0] is None:
         raise ExpressionError("must be a single expression (no ';')")
     tree = parsed[0]
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionError(_TOO_DEEP)
     for node in tree.walk():
+        if isinstance(node, exp.Identifier | exp.Var) and not SQL_NAME.fullmatch(str(node.this)):
+            raise ExpressionError(
+                f"name {str(node.this)!r} is not allowed; write names with letters, digits and "
+                "underscores only (at most 63)"
+            )
         if isinstance(node, exp.Anonymous):
             if str(node.this).lower() not in ALLOWED_FUNCTIONS:
                 raise ExpressionError(
@@ -142,6 +167,16 @@ def parse_expression(text: str) -> exp.Expression:
                 "and allowed functions only"
             )
     return tree
+
+
+def _depth(tree: exp.Expression) -> int:
+    """Levels of the tree, counted without recursion (the tree may be too deep to recurse)."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in node.iter_expressions())
+    return deepest
 
 
 def column_names(tree: exp.Expression) -> list[str]:

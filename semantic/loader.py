@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from functools import lru_cache
 from pathlib import Path
@@ -12,20 +13,31 @@ from pydantic import BaseModel, ValidationError
 from models.errors import Issue, ModelValidationError
 from models.semantic_model import SemanticModel
 from semantic.rules import RULES
-from semantic.source_map import SourceMap, parse_yaml
+from semantic.source_map import ModelFileError, SourceMap, parse_yaml
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "cloud_inventory.yaml"
+# Model files are untrusted input: read no more than this. The shipped model is 16 KB and one 30 times
+# larger is 0.5 MB; parsing stays bounded anyway (source_map.MAX_NODES), this bounds reading.
+MAX_MODEL_BYTES = 4 * 1024 * 1024
 
 
 def check_model_text(text: str, file: str = "<model>") -> tuple[SemanticModel | None, list[Issue]]:
     """Parse and validate; return the model (None if it cannot be built) and every issue found."""
+    model, issues = _check(text, file)
+    return model, [_one_line(i) for i in issues]
+
+
+def _check(text: str, file: str) -> tuple[SemanticModel | None, list[Issue]]:
+    if len(text) > MAX_MODEL_BYTES:
+        return None, [_too_large(file)]
     try:
         data, source = parse_yaml(text, file)
+    except ModelFileError as e:
+        return None, [Issue(e.code, e.message, file, e.line, e.col)]
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(e, "problem", None) or str(e)
-        return None, [Issue("E001", f"YAML syntax error: {problem}", file, line, col)]
+        return None, [_yaml_issue(e, text, file)]
+    except UnicodeEncodeError as e:  # a lone surrogate, which no UTF-8 file holds
+        return None, [_not_utf8(file, text[: e.start], f"character {text[e.start]!r}")]
     if not isinstance(data, dict):
         return None, [
             Issue("E001", "a semantic model is a YAML mapping with 'name' and 'tables'", file, 1, 1)
@@ -41,9 +53,16 @@ def check_model_text(text: str, file: str = "<model>") -> tuple[SemanticModel | 
 def check_model(path: str | Path) -> tuple[SemanticModel | None, list[Issue]]:
     path = Path(path)
     try:
-        text = path.read_text()
+        with path.open("rb") as f:
+            data = f.read(MAX_MODEL_BYTES + 1)  # /dev/zero must not be read until memory runs out
     except OSError as e:
         return None, [Issue("E000", f"cannot read the model: {e.strerror}", str(path), 0, 0)]
+    if len(data) > MAX_MODEL_BYTES:
+        return None, [_too_large(str(path))]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:  # the bytes before the first bad one decode, so the column is exact
+        return None, [_not_utf8(str(path), data[: e.start].decode("utf-8"), f"byte 0x{data[e.start]:02x}")]
     return check_model_text(text, str(path))
 
 
@@ -59,6 +78,38 @@ def _load_cached(path: str) -> SemanticModel:
     if errors or model is None:
         raise ModelValidationError(errors)
     return model
+
+
+def _one_line(issue: Issue) -> Issue:
+    """Messages quote the model's text: escape line breaks and other controls, so that each issue stays
+    one line of output and a key such as "\\nm.yaml:1:1: error ..." cannot print a fake issue."""
+    if issue.message.isprintable():
+        return issue
+    message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in issue.message)
+    return dataclasses.replace(issue, message=message)
+
+
+def _too_large(file: str) -> Issue:
+    return Issue("E005", f"the model is larger than {MAX_MODEL_BYTES // 1024 // 1024} MB", file, 1, 1)
+
+
+def _line_col(before: str) -> tuple[int, int]:
+    """The 1-based line and column of the character that follows ``before``."""
+    return before.count("\n") + 1, len(before) - before.rfind("\n")
+
+
+def _not_utf8(file: str, before: str, what: str) -> Issue:
+    return Issue("E006", f"the model is not UTF-8 text ({what}); save it as UTF-8", file, *_line_col(before))
+
+
+def _yaml_issue(e: yaml.YAMLError, text: str, file: str) -> Issue:
+    if isinstance(e, yaml.reader.ReaderError):  # a control character, at an offset into libyaml's UTF-8
+        before = text.encode()[: e.position].decode("utf-8", "ignore")
+        return Issue("E001", f"YAML syntax error: {str(e).splitlines()[0]}", file, *_line_col(before))
+    mark = getattr(e, "problem_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = getattr(e, "problem", None) or str(e)
+    return Issue("E001", f"YAML syntax error: {problem}", file, line, col)
 
 
 def _schema_issue(err: dict, source: SourceMap) -> Issue:  # type: ignore[type-arg]

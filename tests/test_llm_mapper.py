@@ -705,10 +705,9 @@ def test_hybrid_keeps_the_offline_reading_when_the_llm_is_down(model: SemanticMo
     hybrid = HybridMapper(offline, make_mapper(model, closed_port_url(), usage, max_retries=0))
     mapping = hybrid.map("cost and carbon")
     assert offline.calls == 1 and mapping.mapper == "hybrid-offline"
-    assert (
-        mapping.message
-        == "LLM unavailable (connection); answered by the offline mapper; interpreted as: cost"
-    )
+    # "read", not "answered": the reading is incomplete, so the service asks the user back
+    assert mapping.message == "LLM unavailable (connection); read by the offline mapper; interpreted as: cost"
+    assert mapping.note == "LLM unavailable (connection); read by the offline mapper"
 
 
 def test_build_mapper_picks_the_kind(model: SemanticModel, fake: FakeOpenAI, usage: UsageLog) -> None:

@@ -1087,7 +1087,9 @@ def test_fixed_states_of_views_built_by_the_previous_version(url: str) -> None:
             c.execute("CREATE SCHEMA crq; CREATE SCHEMA crq_mv; CREATE MATERIALIZED VIEW crq_mv.monthly_cost AS "
                       "SELECT 1 AS x; CREATE TABLE crq.materializations (name text PRIMARY KEY, definition_hash text "
                       "NOT NULL, refreshed_at timestamptz NOT NULL, refresh_seconds double precision, rows bigint, "
-                      "bytes bigint); INSERT INTO crq.materializations VALUES ('monthly_cost', 'old', now(), 1, 1, 1)")
+                      "bytes bigint); INSERT INTO crq.materializations VALUES ('monthly_cost', 'old', now(), 1, 1, 1); "
+                      "GRANT USAGE ON SCHEMA crq, crq_mv TO crq_reader; "
+                      "GRANT SELECT ON ALL TABLES IN SCHEMA crq, crq_mv TO crq_reader")
         db = Database(other)
         try:
             assert set(read_states(db)) == {"monthly_cost"}

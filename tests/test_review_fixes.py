@@ -94,12 +94,12 @@ def test_views_are_skipped_for_a_role_that_cannot_read_them(sample_url: str) -> 
     """A role granted only the inventory gets answers from the base tables, not 'permission denied'."""
     ViewManager(sample_url, __import__("semantic").load_model()).create(["resource_inventory"])
     with psycopg.connect(sample_url, autocommit=True) as admin:
-        admin.execute("DROP ROLE IF EXISTS crq_reader")
-        admin.execute("CREATE ROLE crq_reader LOGIN")
-        admin.execute("GRANT USAGE ON SCHEMA inventory TO crq_reader")
-        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA inventory TO crq_reader")
+        admin.execute("DROP ROLE IF EXISTS crq_inventory_only")
+        admin.execute("CREATE ROLE crq_inventory_only LOGIN")
+        admin.execute("GRANT USAGE ON SCHEMA inventory TO crq_inventory_only")
+        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA inventory TO crq_inventory_only")
     try:
-        reader = psycopg.conninfo.make_conninfo(sample_url, user="crq_reader")
+        reader = psycopg.conninfo.make_conninfo(sample_url, user="crq_inventory_only")
         assert read_states(Database(reader)) == {}
         p = subprocess.run([CRQ, "query", "-m", "resource_count", "--database-url", reader, "--json"],
                            capture_output=True, text=True, timeout=60)
@@ -108,9 +108,9 @@ def test_views_are_skipped_for_a_role_that_cannot_read_them(sample_url: str) -> 
         assert out["rows"] == [[5000]] and out["materialization"] is None
     finally:
         with psycopg.connect(sample_url, autocommit=True) as admin:
-            admin.execute("REVOKE ALL ON ALL TABLES IN SCHEMA inventory FROM crq_reader")
-            admin.execute("REVOKE ALL ON SCHEMA inventory FROM crq_reader")
-            admin.execute("DROP ROLE crq_reader")
+            admin.execute("REVOKE ALL ON ALL TABLES IN SCHEMA inventory FROM crq_inventory_only")
+            admin.execute("REVOKE ALL ON SCHEMA inventory FROM crq_inventory_only")
+            admin.execute("DROP ROLE crq_inventory_only")
 
 
 def test_mv_create_with_an_unknown_name_changes_nothing(pg_url: str) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from compiler.catalog import Catalog
+from models.access import Scope
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,5 @@ class RewriteContext:
     catalog: Catalog
     views: Mapping[str, ViewState] | None = None
     now: dt.datetime | None = None
+    scope: Scope | None = None
+    """The caller's access scope (None: the compiler is not asked on anyone's behalf, e.g. the CLI)."""

@@ -3,9 +3,10 @@
 A view qualifies when it is fresh, built from the current definition, holds every measure in a
 re-aggregable form, every dimension the query groups or filters by, the query's fixed filters, a time
 column whose grain nests into the query's (day -> week; day -> month -> quarter -> year; never
-week -> month), a time range aligned to that grain, and the same time zone. count_distinct only
-matches a view with exactly the query's grouping. Among the views that qualify the smallest wins; for
-every other view the plan records the one-line reason, which `crq explain` prints.
+week -> month), a time range aligned to that grain, the same time zone, and every dimension of the
+caller's access scope as a column (the scope then filters the view's rows). count_distinct only matches
+a view with exactly the query's grouping. Among the views that qualify the smallest wins; for every
+other view the plan records the one-line reason, which `crq explain` prints.
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ def _mismatch(
                 return f"a share's part on {f.target.dimension.name} needs daily buckets"
         elif key not in columns:
             return f"lacks {_name(key)}, which the share's part needs"
+    for f in (f for alternative in fact.scope or () for f in alternative):
+        if dim_key(f.target) not in columns:  # the scope is applied to the view's column instead
+            return f"lacks {_name(dim_key(f.target))}, which the caller's access scope needs"
     if fact.time_filter is not None:
         tf = fact.time_filter
         if dim_key(tf.target) != source.time_key:

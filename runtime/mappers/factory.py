@@ -17,7 +17,7 @@ from models.intent import Intent
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.mappers import IntentMapper
-from runtime.mappers.llm import LLMMapper, LLMUnavailable
+from runtime.mappers.llm import LLMMapper, LLMUnavailable, offline_instead
 from runtime.mappers.offline import OfflineMapper
 from runtime.mappers.settings import LLMSettings
 from runtime.usage import UsageLog, count
@@ -27,7 +27,8 @@ class HybridMapper:
     """Offline when it answered and understood the whole question, else the LLM.
 
     When the LLM is unavailable the offline reading already at hand is returned, with a note, instead
-    of asking the offline mapper a second time.
+    of asking the offline mapper a second time; if it is not complete, the service asks the user back
+    (the rule lives there, not here, because ``complete`` is also what sends a question to the LLM).
     """
 
     name = "hybrid"
@@ -51,9 +52,7 @@ class HybridMapper:
         try:
             second = self.llm.map_llm(question, previous)
         except LLMUnavailable as e:
-            note = f"LLM unavailable ({e.kind}); answered by the offline mapper"
-            message = f"{note}; {first.message}" if first.message else note
-            return first.model_copy(update={"message": message, "mapper": "hybrid-offline"})
+            return offline_instead(first, e.kind, "hybrid-offline")
         return second.model_copy(update={"mapper": "hybrid-llm"})
 
 

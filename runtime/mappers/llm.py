@@ -141,14 +141,7 @@ class LLMMapper:
                     complete=False,
                     mapper=self.name,
                 )
-            mapping = self.fallback.map(question, previous)
-            note = f"LLM unavailable ({e.kind}); answered by the offline mapper"
-            return mapping.model_copy(
-                update={
-                    "message": f"{note}; {mapping.message}" if mapping.message else note,
-                    "mapper": "offline-fallback",
-                }
-            )
+            return offline_instead(self.fallback.map(question, previous), e.kind, "offline-fallback")
 
     def map_llm(self, question: str, previous: Intent | None = None) -> Mapping:
         """Like ``map`` but raises ``LLMUnavailable`` instead of falling back (hybrid mode decides itself)."""
@@ -303,6 +296,20 @@ class LLMMapper:
         )
 
 
+def offline_instead(mapping: Mapping, kind: str, mapper: str) -> Mapping:
+    """The offline reading, saying (in its message and in the note the user sees with an answer) that
+    the LLM was unavailable; "answered by" only when the reading is whole enough to be answered."""
+    done = "answered" if mapping.status == "answered" and mapping.complete else "read"
+    note = f"LLM unavailable ({kind}); {done} by the offline mapper"
+    return mapping.model_copy(
+        update={
+            "message": f"{note}; {mapping.message}" if mapping.message else note,
+            "note": f"{note}; {mapping.note}" if mapping.note else note,
+            "mapper": mapper,
+        }
+    )
+
+
 def make_client(settings: LLMSettings) -> OpenAI:
     """The SDK client with its own retries off (ours count and log each try). Local endpoints need no
     key, but the SDK insists on one, hence the placeholder."""
@@ -348,4 +355,11 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-__all__ = ["LLMMapper", "LLMUnavailable", "backoff_delay", "make_client", "retry_after_seconds"]
+__all__ = [
+    "LLMMapper",
+    "LLMUnavailable",
+    "backoff_delay",
+    "make_client",
+    "offline_instead",
+    "retry_after_seconds",
+]

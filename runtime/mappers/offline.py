@@ -5,13 +5,16 @@ same Mapping. Everything it knows about the estate comes from the model (see ``v
 Python only knows English ("by", "top 5", "excluding", "last month").
 
 When it is not sure, it asks (status ``clarify``) rather than answering a different question; when it
-dropped words it did not need, it answers with ``complete=False`` so a hybrid mapper can double-check.
+dropped words or read a typo as a known word, it answers with ``complete=False`` and a note naming
+them, so a hybrid mapper can double-check with the LLM, and the service asks the user back rather
+than answer a reading of part of the question.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
 
@@ -82,6 +85,13 @@ class OfflineMapper:
         reason = refusal_reason(text, tokens)
         if reason:
             return Mapping(status="refused", message=reason)
+        negative = _NEGATIVE.search(text)
+        if negative:  # words drop the sign ("top -3" would read as "top 3"): ask, do not guess
+            return self._clarify(
+                f"'{negative.group()}' is a negative number, and no count, limit or amount here can be "
+                "one; ask without the minus sign",
+                (_NEGATIVE.sub(lambda m: m.group()[1:], text),),
+            )
         verified = self.vocab.verified.get(phrase_key(text))
         if verified is not None:
             return Mapping(status="answered", intent=verified, message=describe_intent(verified))
@@ -91,12 +101,14 @@ class OfflineMapper:
         text = distributed
         reading = read_question(text, self.vocab, as_of)
         corrected = self._spelling(reading)
+        as_read = ""
         if corrected:
             fixed = " ".join(
                 corrected[t.start][1] if t.start in corrected else t.orig for t in reading.tokens
             )
             reading = read_question(fixed, self.vocab, as_of)
             tokens = reading.tokens
+            as_read = fixed
         read_as = [f"'{a}' as '{b}'" for a, b in corrected.values()]
         if previous is not None and previous.limit is not None:
             limit = _new_limit(tokens)
@@ -114,7 +126,7 @@ class OfflineMapper:
                 if parts.problems:
                     return self._clarify_parts(parts)
                 intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
-                return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+                return self._answer(self._ranked_groups_named(intent), parts, reading, read_as, as_read)
         parts = interpret(reading, self.vocab)
         split_kept = split_counts and (
             len(parts.metrics) < 2 or any(f.field in split_fields for f in parts.filters)
@@ -152,7 +164,7 @@ class OfflineMapper:
             limit=parts.limit,
             share=Share(part=tuple(parts.share_part)) if parts.share_part is not None else None,
         )
-        return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+        return self._answer(self._ranked_groups_named(intent), parts, reading, read_as, as_read)
 
     def _distributed(self, text: str, tokens: Sequence[Token]) -> tuple[str, set[str]]:
         """ "the number of <a> and of <b> <things>": two counts, each of its own things ("the number of
@@ -266,7 +278,17 @@ class OfflineMapper:
             or parts.pending_grains
         )
 
-    def _answer(self, intent: Intent, parts: Parts, reading: Reading, read_as: Sequence[str] = ()) -> Mapping:
+    def _answer(
+        self,
+        intent: Intent,
+        parts: Parts,
+        reading: Reading,
+        read_as: Sequence[str] = (),
+        as_read: str = "",
+    ) -> Mapping:
+        """The reading, marked incomplete (with a note naming the words) when words were ignored or
+        read as others; ``as_read`` is the question with its typos corrected, offered as a suggestion
+        when that is all that was uncertain."""
         try:
             resolve(intent, self._catalog, _CHECK_AS_OF)
         except IntentError as e:
@@ -279,12 +301,21 @@ class OfflineMapper:
             message = f"I am not sure what to list (I did not understand: {unknown})"
             return self._clarify(message, self._examples())
         message = describe_intent(intent)
+        notes = []
         if read_as:
             message += f" (read {', '.join(read_as)})"
+            notes.append(f"read {', '.join(read_as)}")
         if parts.ignored:
-            message += f" (ignored: {', '.join(dict.fromkeys(parts.ignored))})"
+            ignored = list(dict.fromkeys(parts.ignored))
+            message += f" (ignored: {', '.join(ignored)})"
+            notes.append("did not understand " + ", ".join(f"'{w}'" for w in ignored))
         return Mapping(
-            status="answered", intent=intent, message=message, complete=not parts.ignored and not read_as
+            status="answered",
+            intent=intent,
+            message=message,
+            complete=not notes,
+            note=f"I {' and '.join(notes)}" if notes else "",
+            suggestions=(as_read,) if as_read and not parts.ignored else (),
         )
 
     def _clarify_parts(self, parts: Parts) -> Mapping:
@@ -344,6 +375,8 @@ class OfflineMapper:
         return f"refused: that is outside what crq knows about ({self._topic()})"
 
 
+# a minus sign (or a dash typed for one) right before a number that is not part of a word, name or date
+_NEGATIVE = re.compile(r"(?<![\w.\-−–])[-−–]\d+(?:\.\d+)?")
 _LIMIT_WORDS = frozenset(
     [
         "make",

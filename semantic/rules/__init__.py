@@ -1,7 +1,7 @@
 """Validation rules: each takes the parsed model and its source map and yields issues, never raises.
 
 One rule per concern, in a file named after it; RULES lists them in the order they run. Codes are stable
-(tests, docs and users' scripts match on them); E001-E004 come from the loader (YAML and schema).
+(tests, docs and users' scripts match on them); E000-E008 come from the loader (file, YAML and schema).
 
 ====  ==================  ==========================================================================
 Code  Rule                Problem
@@ -22,6 +22,11 @@ E117  table_structure     enum on a boolean or number dimension
 E120  expressions         an expression (dimension, time dimension, measure expr/filter, derived
                           metric) is rejected by parse_expression, or aggregates
 E121  expressions         agg sum/avg/min/max/count_distinct without expr
+E122  expressions         a schema, table or column name (table, primary key, dimension column/json/tags,
+                          relationship key) that is not a plain SQL name ([A-Za-z_][A-Za-z0-9_]*, 63 max)
+E123  expressions         a json key holding '%' or a control character
+E124  expressions         a schema of PostgreSQL's (pg_*, information_schema) or of crq's own (crq, crq_mv,
+                          crq_app)
 E130  references          a simple metric's measure does not resolve (or is ambiguous)
 E131  references          unknown metric: ratio numerator/denominator, derived expr, verified query
 E132  references          unknown dimension: segment/verified query filter field, verified query
@@ -36,6 +41,9 @@ E143  relationships       one_to_one whose from columns are not the from-table's
 E144  relationships       relationship from a table to itself
 E150  cycles              relationships form a cycle (a -> b -> a)
 E151  cycles              metrics refer to each other in a cycle (including to themselves)
+E152  cycles              a metric built on metrics more than 20 levels deep, or whose expanded SQL nests
+                          more than 100 levels (the chain is shown)
+E153  cycles              a metric that expands into more than 1,000 aggregates
 E160  grains              time dimension with no grains
 E161  grains              grain listed twice
 E162  grains              verified query grain not offered by the time dimension, or on a non-time one

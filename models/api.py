@@ -1,0 +1,128 @@
+"""The chat API's request and response bodies: one set of pydantic models for validation, the handler
+and the OpenAPI document (docs/api/openapi.json is generated from these, never written by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.intent import MAX_DATE, MIN_DATE, Intent
+from models.responses import Answer
+
+MAX_QUESTION_CHARS = 2000
+MAX_BODY_BYTES = 64 * 1024
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    as_of: dt.date | None = Field(
+        default=None, description="the date 'today' means (YYYY-MM-DD); default: today in UTC"
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone for time buckets, e.g. Europe/Paris")
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_in_range(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not MIN_DATE <= v <= MAX_DATE:
+            raise ValueError(f"as_of must be within {MIN_DATE}..{MAX_DATE}")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {v!r}; use an IANA name such as UTC or Europe/Paris"
+            ) from None
+        return v
+
+
+class ChatRequest(_Request):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question, in English")
+    conversation_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="send the id an earlier answer returned to ask a follow-up in that conversation",
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("question is empty")
+        return v
+
+
+class QueryRequest(_Request):
+    intent: Intent = Field(description="a structured intent over the model (see GET /v1/catalog for names)")
+
+
+class ChatAnswer(Answer):
+    """An answer with where it belongs: the conversation to follow up in, the request to quote."""
+
+    conversation_id: str | None = None
+    request_id: str = ""
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, machine-readable: invalid_request, not_found, ...")
+    message: str
+    request_id: str = ""
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class CatalogDimension(BaseModel):
+    name: str
+    table: str
+    description: str = ""
+    values: list[str] | None = Field(default=None, description="the values, where the model enumerates them")
+
+
+class CatalogMetric(BaseModel):
+    name: str
+    description: str = ""
+    format: str | None = None
+
+
+class CatalogSegment(BaseModel):
+    name: str
+    description: str = ""
+
+
+class Catalog(BaseModel):
+    model: str
+    metrics: list[CatalogMetric]
+    dimensions: list[CatalogDimension]
+    segments: list[CatalogSegment]
+    questions: list[str] = Field(description="verified questions, good suggestions to start with")
+
+
+class Turn(BaseModel):
+    question: str
+    status: str
+    answer: str = ""
+    request_id: str = ""
+    at: dt.datetime
+
+
+class Conversation(BaseModel):
+    conversation_id: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    turns: list[Turn]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: bool
+    model: str
+    views: dict[str, str] = Field(default_factory=dict, description="view -> fresh, stale, not built")
+    version: str

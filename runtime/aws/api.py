@@ -1,0 +1,589 @@
+"""The chat API's Lambda entry point: ``handler(event, context)``.
+
+One handler for every way API Gateway can call it: HTTP API (payload 2.0), REST API (payload 1.0)
+proxy events and Lambda function URLs; each gets the Powertools resolver made for its shape, all
+sharing one set of routes. What is expensive (the model, the database connections, the mapper) is
+built once per container, on the first request, and reused; the routes only translate HTTP to
+``Service`` calls and errors to ``{"error": {"code", "message", "request_id"}}`` with the right status.
+``crq serve`` (runtime/server.py) calls this same handler with payload 2.0 events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from functools import cached_property
+from http import HTTPStatus
+from pathlib import Path as PathType
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    LambdaFunctionUrlResolver,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.metrics import MetricUnit
+
+from models.access import UNRESTRICTED, AccessPolicy, Caller, Scope
+from models.api import (
+    MAX_BODY_BYTES,
+    Catalog,
+    CatalogDimension,
+    CatalogMetric,
+    CatalogSegment,
+    ChatAnswer,
+    ChatRequest,
+    Conversation,
+    ErrorBody,
+    Health,
+    QueryRequest,
+)
+from models.errors import AccessDenied, CrqError, DatabaseError, UserError
+from models.responses import Answer
+from models.semantic_model import SemanticModel
+from runtime.aws.identity import Identity, identity_from
+from runtime.conversations import ConversationStore, owner_key
+from runtime.database import Database, UrlSource
+from runtime.service import Service
+from runtime.usage import UsageLog
+from semantic.access import load_policy, visible_values
+
+logger = Logger(service="crq", level=os.environ.get("CRQ_LOG_LEVEL", "INFO"))
+metrics = Metrics(namespace="crq", service="crq")
+# X-Ray only where it exists: importing its SDK costs ~0.5 s of cold start, for nothing outside Lambda
+TRACING = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and os.environ.get(
+    "POWERTOOLS_TRACE_DISABLED", ""
+).lower() not in ("1", "true")
+tracer = Tracer(service="crq") if TRACING else None
+router = Router()
+
+
+class ApiError(Exception):
+    """An HTTP error with a stable code; the message is shown to the caller as is."""
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+
+# --- the container: built once, on the first request ------------------------------------------------
+
+
+@dataclass
+class Container:
+    """What a Lambda container keeps between requests.
+
+    ``reader`` answers questions; ``writer`` (the cluster's writer, when ``reader`` is a replica) takes
+    reads when the replica cannot be reached; ``app`` (the API role's login) writes conversations, on
+    the writer; without it the writer's or reader's login does. Either is a URL or a source that
+    can fetch it again (a secret)."""
+
+    model: SemanticModel
+    reader: str | UrlSource
+    writer: str | UrlSource | None = None
+    app: str | UrlSource | None = None
+    policy: AccessPolicy | None = None
+    llm_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    services: dict[tuple[dt.date, str], Service] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_env(cls) -> Container:
+        from runtime.aws.secrets import secrets_from_env
+        from semantic import load_model
+
+        secrets = secrets_from_env()
+        reader, writer = secrets.database_urls()
+        model = load_model(os.environ.get("CRQ_MODEL") or None)
+        policy_file = os.environ.get("CRQ_ACCESS_FILE")
+        policy = load_policy(policy_file, model) if policy_file else None
+        return cls(model, reader, writer, secrets.app_url(), policy, secrets.llm_env())
+
+    def scope(self, who: Identity) -> Scope:
+        """What the caller may see: their groups in the access policy. A local server without
+        authentication (CRQ_AUTH=none) serves its one user everything; behind API Gateway, no policy
+        means no rows, never all of them."""
+        if who.source == "none":
+            return UNRESTRICTED
+        scope = self.policy.scope_for(Caller(who.subject, who.groups)) if self.policy else Scope()
+        if scope.denied:
+            why = "none of your groups" if self.policy else "no access policy (CRQ_ACCESS_FILE), so no one"
+            raise ApiError(403, "forbidden", f"{why} may see rows of this inventory")
+        return scope
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.reader, fallback=self.writer, on_fallback=_reader_unreachable)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.app or self.writer or self.reader)
+
+    @cached_property
+    def known_values(self) -> dict[str, list[str]]:
+        from runtime.known_values import known_values
+
+        return known_values(self.model, self.database)
+
+    def service(self, as_of: dt.date | None, timezone: str) -> Service:
+        """One service (and mapper) per as-of date and time zone, kept for the container's life."""
+        from runtime.mappers.factory import build_mapper
+        from runtime.mappers.settings import LLMSettings
+
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        with self.lock:
+            if (day, timezone) not in self.services:
+                if len(self.services) >= 8:
+                    self.services.pop(next(iter(self.services)))
+                settings = LLMSettings.from_env(self.llm_env)
+                mapper = build_mapper(
+                    self.model,
+                    self.known_values,
+                    settings,
+                    as_of=day,
+                    usage_log=MeteredUsageLog(_usage_path()),
+                )
+                self.services[(day, timezone)] = Service(
+                    self.model, self.database, mapper, as_of=day, timezone=timezone, stage=_stage
+                )
+            return self.services[(day, timezone)]
+
+
+_container: Container | None = None
+
+
+def _usage_path() -> PathType | None:
+    """On Lambda only /tmp is writable; elsewhere $CRQ_HOME as for the CLI."""
+    return PathType("/tmp/crq/usage.jsonl") if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container.from_env()
+    return _container
+
+
+def _stage(name: str) -> AbstractContextManager[object]:
+    """An X-Ray subsegment per stage where tracing is on (the LLM's HTTP calls nest in ``map``)."""
+    return tracer.provider.in_subsegment(f"## {name}") if tracer else nullcontext()
+
+
+def _reader_unreachable(error: str) -> None:
+    logger.warning("reader unreachable; reading from the writer", extra={"error": error})
+    metrics.add_metric(name="reader_fallbacks", unit=MetricUnit.Count, value=1)
+
+
+class MeteredUsageLog(UsageLog):
+    """The LLM usage log, also counted in CloudWatch: calls, failures, tokens and estimated cost."""
+
+    def record(self, **kwargs: Any) -> dict[str, Any]:
+        line = super().record(**kwargs)
+        metrics.add_metric(name="llm_calls", unit=MetricUnit.Count, value=1)
+        if line["outcome"] != "ok":
+            metrics.add_metric(name="llm_failed_calls", unit=MetricUnit.Count, value=1)
+        tokens = line["prompt_tokens"] + line["completion_tokens"]
+        metrics.add_metric(name="llm_tokens", unit=MetricUnit.Count, value=tokens)
+        metrics.add_metric(name="llm_cost_usd", unit=MetricUnit.NoUnit, value=line["cost_usd"] or 0.0)
+        return line
+
+
+def use_container(c: Container | None) -> None:
+    """Tests and ``crq serve`` hand the handler a container built their way (or None to rebuild)."""
+    global _container
+    _container = c
+
+
+# --- routes ------------------------------------------------------------------------------------------
+
+_CHAT_EXAMPLE = {"question": "Top 5 accounts by cost last month", "as_of": "2026-06-17"}
+_QUERY_EXAMPLE = {
+    "intent": {"metrics": ["cost"], "dimensions": ["region"], "time_range": {"last": 30, "unit": "day"}},
+    "as_of": "2026-06-17",
+}
+
+
+# real answers of the sample, recorded through this handler, shown in the OpenAPI document
+_EXAMPLES = json.loads((PathType(__file__).parent / "examples.json").read_text())
+_ERROR_EXAMPLES = {
+    400: ("malformed_json", "the body is not valid JSON"),
+    401: ("unauthenticated", "no caller identity in the request (is the API's authorizer set up?)"),
+    403: ("forbidden", "none of your groups may see rows of this inventory"),
+    404: ("conversation_not_found", "no such conversation (unknown, expired or not yours)"),
+    413: ("payload_too_large", "the body is over 64 KB"),
+    422: ("invalid_request", "question: Field required"),
+    500: ("internal_error", "crq failed to answer; the request id identifies the failure"),
+}
+
+
+def _ok(description: str, model: type, example: str) -> dict[int, dict[str, Any]]:
+    content = {"model": model, "examples": {example: {"value": _EXAMPLES[example]}}}
+    return {200: {"description": description, "content": {"application/json": content}}}
+
+
+def _errors(*statuses: int) -> dict[int, dict[str, Any]]:
+    def example(status: int) -> dict[str, Any]:
+        code, message = _ERROR_EXAMPLES[status]
+        return {code: {"value": {"error": {"code": code, "message": message, "request_id": "3f1c2a9e"}}}}
+
+    return {
+        s: {
+            "description": HTTPStatus(s).phrase,
+            "content": {"application/json": {"model": ErrorBody, "examples": example(s)}},
+        }
+        for s in statuses
+    }
+
+
+@router.post(
+    "/v1/chat",
+    summary="Ask a question (or a follow-up in a conversation)",
+    responses=_ok("the answer; its status is answered, clarify, refused or error", ChatAnswer, "chat")
+    | _errors(400, 401, 403, 404, 413, 422, 500),
+)
+def chat(
+    request: Annotated[ChatRequest, Body(openapi_examples={"first": {"value": _CHAT_EXAMPLE}})],
+) -> ChatAnswer:
+    who = _caller()
+    scope = container().scope(who)
+    store = container().conversations
+    previous = None
+    if request.conversation_id:
+        found = store.previous(request.conversation_id, who.subject)
+        if found is False:
+            raise ApiError(
+                404, "conversation_not_found", "no such conversation (unknown, expired or not yours)"
+            )
+        previous = found or None
+    service = container().service(request.as_of, request.timezone)
+    try:
+        answer = service.ask(request.question, previous, scope)  # type: ignore[arg-type]
+    except DatabaseError as e:
+        answer = Answer(question=request.question, status="error", message=str(e))
+    _observe(answer)
+    request_id = _request_id()
+    conversation_id = store.record(request.conversation_id, who.subject, answer, request_id)
+    return ChatAnswer(**answer.model_dump(), conversation_id=conversation_id, request_id=request_id)
+
+
+@router.post(
+    "/v1/query",
+    summary="Answer a structured intent (no language model involved)",
+    responses=_ok("the answer", ChatAnswer, "query") | _errors(400, 401, 403, 413, 422, 500),
+)
+def query(
+    request: Annotated[QueryRequest, Body(openapi_examples={"cost by region": {"value": _QUERY_EXAMPLE}})],
+) -> ChatAnswer:
+    scope = container().scope(_caller())
+    service = container().service(request.as_of, request.timezone)
+    try:
+        answer = service.run(request.intent, scope=scope)
+    except DatabaseError as e:
+        answer = Answer(question="", status="error", intent=request.intent, message=str(e))
+    if answer.status == "clarify":  # an intent the compiler rejects is the caller's bad input
+        raise ApiError(422, "invalid_intent", answer.message)
+    _observe(answer)
+    return ChatAnswer(**answer.model_dump(), request_id=_request_id())
+
+
+@router.get(
+    "/v1/catalog",
+    summary="What the caller can ask about",
+    responses=_ok("the caller's catalog", Catalog, "catalog") | _errors(401, 403, 422, 500),
+)
+def catalog() -> Catalog:
+    scope = container().scope(_caller())
+    model = container().model
+    enums = visible_values(scope, model)
+    # values read from the data are not scoped: only a caller who sees every row gets them
+    found = container().known_values if scope.unrestricted else {}
+    dims = [
+        CatalogDimension(
+            name=d.name,
+            table=t.name,
+            description=d.description,
+            values=list(enums.get(d.name, ())) or found.get(d.name) or None,
+        )
+        for t in model.tables
+        for d in t.dimensions
+        if not d.tags
+    ]
+    return Catalog(
+        model=model.name,
+        metrics=[
+            CatalogMetric(name=m.name, description=m.description, format=m.format) for m in model.metrics
+        ],
+        dimensions=dims,
+        segments=[CatalogSegment(name=s.name, description=s.description) for s in model.segments],
+        questions=[q.question for q in model.verified_queries],
+    )
+
+
+@router.get(
+    "/v1/conversations/<conversation_id>",
+    summary="A conversation's turns",
+    responses=_ok("the conversation", Conversation, "conversation") | _errors(401, 404, 422, 500),
+)
+def conversation(conversation_id: Annotated[str, Path(max_length=64)]) -> Conversation:
+    who = _caller()
+    found = container().conversations.get(conversation_id, who.subject)
+    if found is None:
+        raise ApiError(404, "conversation_not_found", "no such conversation (unknown, expired or not yours)")
+    return found
+
+
+@router.get(
+    "/v1/health",
+    summary="Database, model and views",
+    responses=_ok("health", Health, "health") | _errors(422, 500),
+)
+def health() -> Health:
+    c = container()
+    views: dict[str, str] = {}
+    try:
+        c.database.execute("SELECT 1", {})
+        reachable = True
+        from runtime.materialized_views import ViewManager
+
+        for s in ViewManager(c.database.url, c.model).status():
+            views[s.name] = "fresh" if s.usable else "not built" if not s.built else "stale"
+    except CrqError:
+        reachable = False
+    ok = reachable and all(v == "fresh" for v in views.values())
+    return Health(
+        status="ok" if ok else "degraded",
+        database=reachable,
+        model=c.model.name,
+        views=views,
+        version=_version(),
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 30 ms of import: not at cold start
+
+    try:
+        return version("cloud-resource-query")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# --- what happened: one log line, metrics and trace annotations per answer ---------------------------
+
+
+def _observe(answer: Answer) -> None:
+    _current.answer = answer
+    metrics.add_metric(name=answer.status, unit=MetricUnit.Count, value=1)
+    for stage, ms in answer.timings_ms.items():
+        metrics.add_metric(name=f"{stage}_ms", unit=MetricUnit.Milliseconds, value=ms)
+    if answer.status == "answered":
+        metrics.add_metric(name="rows", unit=MetricUnit.Count, value=len(answer.rows))
+        metrics.add_metric(name="truncated", unit=MetricUnit.Count, value=int(answer.truncated))
+        metrics.add_metric(name="view_hits", unit=MetricUnit.Count, value=int(bool(answer.materialization)))
+    if tracer:
+        tracer.put_annotation(key="status", value=answer.status)
+        tracer.put_annotation(key="view", value=answer.materialization or "base tables")
+
+
+def _log_request(event: Mapping[str, Any], status: int) -> None:
+    """One JSON line per request: enough to find it, see what was answered and how long each stage took
+    (the caller as a hash; never the question's data rows, never a secret)."""
+    who = identity_from(event)
+    http = (event.get("requestContext") or {}).get("http") or {}
+    answer: Answer | None = getattr(_current, "answer", None)
+    line: dict[str, Any] = {
+        "request_id": _request_id(),
+        "caller": owner_key(who.subject)[:16] if who else None,
+        "route": f"{http.get('method') or event.get('httpMethod')} {http.get('path') or event.get('path')}",
+        "status_code": status,
+    }
+    if answer is not None:
+        line |= {
+            "result": answer.status,
+            "mapper": answer.mapper,
+            "intent": answer.intent.model_dump(mode="json", exclude_defaults=True) if answer.intent else None,
+            "sql_hash": hashlib.sha256(answer.sql.encode()).hexdigest()[:16] if answer.sql else None,
+            "view": answer.materialization,
+            "rows": len(answer.rows),
+            "truncated": answer.truncated,
+            "timings_ms": answer.timings_ms,
+        }
+    logger.info("request", extra=line)
+
+
+# --- who is asking -----------------------------------------------------------------------------------
+
+
+def _caller() -> Identity:
+    who = identity_from(_event())
+    if who is not None:
+        return who
+    if os.environ.get("CRQ_AUTH") == "none":
+        return Identity("local", (), "none")
+    raise ApiError(
+        401, "unauthenticated", "no caller identity in the request (is the API's authorizer set up?)"
+    )
+
+
+_current = threading.local()
+
+
+def _event() -> Mapping[str, Any]:
+    return getattr(_current, "event", {})
+
+
+def _request_id() -> str:
+    return getattr(_current, "request_id", "")
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+# every route and its methods, so an unknown method on a known path is a 405, not a 404
+_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"/v1/chat"), ("POST",)),
+    (re.compile(r"/v1/query"), ("POST",)),
+    (re.compile(r"/v1/catalog"), ("GET",)),
+    (re.compile(r"/v1/conversations/[^/]+"), ("GET",)),
+    (re.compile(r"/v1/health"), ("GET",)),
+)
+
+
+def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    metrics.add_metric(name=f"errors_{code}", unit=MetricUnit.Count, value=1)
+    body = {"error": {"code": code, "message": message, "request_id": _request_id()}}
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=dict(headers or {}))
+
+
+def _install(app: ApiGatewayResolver) -> ApiGatewayResolver:
+    app.include_router(router)
+
+    @app.exception_handler(ApiError)
+    def _api_error(e: ApiError) -> Response:
+        return _error(e.status, e.code, e.message, e.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(e: RequestValidationError) -> Response:
+        errors = e.errors()
+        if any(err.get("type") == "json_invalid" for err in errors):
+            return _error(400, "malformed_json", "the body is not valid JSON")
+        return _error(422, "invalid_request", "; ".join(_describe(err) for err in errors[:5]))
+
+    @app.exception_handler(AccessDenied)
+    def _denied(e: AccessDenied) -> Response:
+        return _error(403, "forbidden", str(e))
+
+    @app.exception_handler(UserError)
+    def _user_error(e: UserError) -> Response:
+        return _error(422, "invalid_request", str(e))
+
+    @app.exception_handler(DatabaseError)
+    def _database(e: DatabaseError) -> Response:
+        logger.error("database error", extra={"error": str(e)})
+        return _error(503, "database_unavailable", "the database is unavailable; try again shortly")
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        path = app.current_event.path
+        for pattern, methods in _ROUTES:
+            if pattern.fullmatch(path):
+                allowed = ", ".join(methods)
+                return _error(405, "method_not_allowed", f"{path} accepts {allowed}", {"Allow": allowed})
+        return _error(404, "not_found", f"no route {path}; the API lives under /v1")
+
+    @app.exception_handler(Exception)
+    def _bug(e: Exception) -> Response:
+        logger.exception("unhandled error")
+        return _error(500, "internal_error", "crq failed to answer; the request id identifies the failure")
+
+    return app
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+_HTTP = _install(APIGatewayHttpResolver(enable_validation=True))
+_REST = _install(APIGatewayRestResolver(enable_validation=True))
+_URL = _install(LambdaFunctionUrlResolver(enable_validation=True))
+
+
+def _resolver(event: Mapping[str, Any]) -> ApiGatewayResolver:
+    if event.get("version") == "2.0" or "http" in (event.get("requestContext") or {}):
+        domain = str((event.get("requestContext") or {}).get("domainName", ""))
+        return _URL if ".lambda-url." in domain else _HTTP
+    return _REST
+
+
+def _too_large(event: Mapping[str, Any]) -> bool:
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    return size > MAX_BODY_BYTES
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point (configured as ``runtime.aws.api.handler``)."""
+    _current.event, _current.answer = event, None
+    _current.request_id = (
+        getattr(context, "aws_request_id", None)
+        or (event.get("requestContext") or {}).get("requestId")
+        or uuid.uuid4().hex
+    )
+    metrics.add_metric(name="requests", unit=MetricUnit.Count, value=1)
+    try:
+        if _too_large(event):
+            result = _response(413, "payload_too_large", f"the body is over {MAX_BODY_BYTES // 1024} KB")
+        else:
+            result = _resolver(event).resolve(_as_json(event), context)
+        _log_request(event, int(result.get("statusCode", 0)))
+        return result
+    finally:
+        _current.event, _current.answer = {}, None
+
+
+# answers can be large; X-Ray needs only the timings and annotations
+handler = tracer.capture_lambda_handler(_handler, capture_response=False) if tracer else _handler
+
+
+def _as_json(event: dict[str, Any]) -> dict[str, Any]:
+    """Every body is JSON, whatever Content-Type says (``curl -d`` sends a form type by default)."""
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+    multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
+    return {**event, "headers": {**headers, "content-type": "application/json"}} | (
+        {"multiValueHeaders": {**multi, "content-type": ["application/json"]}}
+        if "multiValueHeaders" in event
+        else {}
+    )
+
+
+def _response(status: int, code: str, message: str) -> dict[str, Any]:
+    metrics.add_metric(name=f"errors_{code}", unit=MetricUnit.Count, value=1)
+    body = {"error": {"code": code, "message": message, "request_id": _request_id()}}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these routes, from the same pydantic models the handler validates."""
+    text = _HTTP.get_openapi_json_schema(
+        title="crq chat API",
+        version=_version(),
+        description="Questions about a cloud estate, answered with numbers from vetted SQL (docs/api.md).",
+    )
+    return json.loads(text)
