@@ -769,15 +769,23 @@ def serve(
     database_url: DatabaseUrl = None,
     model: ModelPath = None,
 ) -> None:
-    """Run the chat API's Lambda handler on a local HTTP server (docs/api.md)."""
+    """Run the chat API's Lambda handler on a local HTTP server (docs/api.md); $CRQ_ACCESS_FILE names
+    the access policy, CRQ_AUTH=none serves this machine's user every row without identity."""
     from runtime.aws import api
     from runtime.database import database_url as resolve_url
     from runtime.server import make_server
+    from semantic.access import load_policy
 
-    container = api.Container(_model(model), resolve_url(database_url))
+    open_to_all = os.environ.get("CRQ_AUTH") == "none"
+    if open_to_all and host not in ("127.0.0.1", "localhost", "::1"):
+        raise UserError(f"CRQ_AUTH=none serves everyone every row: only on 127.0.0.1, not on {host}")
+    the_model = _model(model)
+    policy_file = os.environ.get("CRQ_ACCESS_FILE")
+    policy = load_policy(policy_file, the_model) if policy_file else None
+    container = api.Container(the_model, resolve_url(database_url), policy=policy)
     container.database.execute("SELECT 1", {})  # fail now, not on the first request
     api.use_container(container)
-    if os.environ.get("CRQ_AUTH") == "none":
+    if open_to_all:
         err.print(_text("warning: CRQ_AUTH=none: every request is served as the local user, who sees it all"))
     server = make_server(host, port)
     err.print(_text(f"crq API on http://{host}:{server.server_address[1]}/v1 (Ctrl-C stops)"))

@@ -1,9 +1,10 @@
 """Conversations kept in PostgreSQL, so a follow-up works whichever Lambda container receives it.
 
 A conversation belongs to the caller who started it (stored as a hash of their identity, never the
-identity itself) and expires ``ttl`` after its last turn (default 24 hours, ``CRQ_CONVERSATION_TTL_HOURS``);
-an unknown, expired or someone else's id reads as not found. Only the last answered intent and a short
-history are kept, written as the ``crq_api`` role, which can touch schema ``crq_app`` and nothing else.
+identity itself) and expires ``ttl`` after its last turn (default 24 hours,
+``CRQ_CONVERSATION_TTL_HOURS``; expired ones are deleted when a container starts); an unknown,
+expired or someone else's id reads as not found. Only the last answered intent and a short history
+are kept, written as the ``crq_api`` role, which can touch schema ``crq_app`` and nothing else.
 """
 
 from __future__ import annotations
@@ -21,21 +22,27 @@ from models.api import Conversation, Turn
 from models.errors import DatabaseError
 from models.intent import Intent
 from models.responses import Answer
-from runtime.database import AuthenticationFailed, UrlSource, as_role, connect
-from runtime.roles import APP_ROLE, APP_SCHEMA, ensure_roles, privileges
+from runtime.database import UrlSource, first_line, login
+from runtime.roles import APP_ROLE, APP_SCHEMA
 
 DEFAULT_TTL = dt.timedelta(hours=24)
 MAX_TURNS = 50  # the history a conversation keeps; older turns are dropped
 
-_DDL = sql.SQL(
-    "CREATE TABLE IF NOT EXISTS {s}.conversations (id text PRIMARY KEY, owner text NOT NULL, "
-    "created_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL, last_intent jsonb); "
-    "CREATE TABLE IF NOT EXISTS {s}.turns (conversation_id text NOT NULL REFERENCES {s}.conversations (id) "
-    "ON DELETE CASCADE, n integer NOT NULL, question text NOT NULL, status text NOT NULL, "
-    "answer text NOT NULL, request_id text NOT NULL, at timestamptz NOT NULL DEFAULT now(), "
-    "PRIMARY KEY (conversation_id, n)); "
-    "CREATE INDEX IF NOT EXISTS conversations_expiry ON {s}.conversations (expires_at)"
-).format(s=sql.Identifier(APP_SCHEMA))
+_DDL = tuple(
+    sql.SQL(statement).format(s=sql.Identifier(APP_SCHEMA))
+    for statement in (
+        "CREATE TABLE IF NOT EXISTS {s}.conversations (id text PRIMARY KEY, owner text NOT NULL, "
+        "created_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL, last_intent jsonb)",
+        "CREATE TABLE IF NOT EXISTS {s}.turns (conversation_id text NOT NULL "
+        "REFERENCES {s}.conversations (id) ON DELETE CASCADE, n integer NOT NULL, question text NOT NULL, "
+        "status text NOT NULL, answer text NOT NULL, request_id text NOT NULL, "
+        "at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (conversation_id, n))",
+        "CREATE INDEX IF NOT EXISTS conversations_expiry ON {s}.conversations (expires_at)",
+    )
+)
+
+
+_PURGE = sql.SQL("DELETE FROM {}.conversations WHERE expires_at <= now()").format(sql.Identifier(APP_SCHEMA))
 
 
 def owner_key(subject: str) -> str:
@@ -51,29 +58,20 @@ class ConversationStore:
         self.ttl = ttl
         self._conn: psycopg.Connection[Any] | None = None
 
-    def _login(self, refresh: bool) -> psycopg.Connection[Any]:
-        url = self._source(refresh)
-        conn = connect(url, autocommit=True)
-        if privileges(conn).privileged:  # as for questions: a separate login, never SET ROLE
-            ensure_roles(conn)
-            conn.close()
-            conn = connect(as_role(url, APP_ROLE), autocommit=True)
-        return conn
-
     def connection(self) -> psycopg.Connection[Any]:
         if self._conn is not None and (self._conn.closed or self._conn.broken):
             self._conn = None
         if self._conn is None:
+            conn = login(self._source, APP_ROLE)
             try:
-                conn = self._login(False)
-            except AuthenticationFailed:
-                conn = self._login(True)  # a rotated password: fetch the secret again, once
-            try:
-                conn.execute(_DDL)
+                for statement in _DDL:
+                    conn.execute(statement)
+                # expired conversations go once per container start: cheap (an index on expires_at)
+                conn.execute(_PURGE)
             except psycopg.Error as e:
                 conn.close()
                 raise DatabaseError(
-                    f"cannot prepare the conversation store: {str(e).splitlines()[0]}"
+                    f"cannot prepare the conversation store: {first_line(e)}"
                 ) from None
             self._conn = conn
         return self._conn
@@ -81,10 +79,13 @@ class ConversationStore:
     def _run(self, query: sql.Composable | str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         conn = self.connection()
         try:  # one statement, its own transaction (autocommit): one round trip
-            cur = conn.execute(query, params)
+            try:
+                cur = conn.execute(query, params)
+            except psycopg.errors.UniqueViolation:  # two turns of one conversation at once took one n
+                cur = conn.execute(query, params)
             return cur.fetchall() if cur.description else []
         except psycopg.Error as e:
-            raise DatabaseError(f"the conversation store failed: {str(e).splitlines()[0]}") from None
+            raise DatabaseError(f"the conversation store failed: {first_line(e)}") from None
 
     def previous(self, conversation_id: str, subject: str) -> Intent | bool | None:
         """The last answered intent of a live conversation the caller owns; False when there is none."""
@@ -159,17 +160,6 @@ class ConversationStore:
             expires_at=head[0][1],
             turns=[Turn(question=q, status=st, answer=a, request_id=r, at=at) for q, st, a, r, at in turns],
         )
-
-    def purge(self) -> int:
-        """Delete expired conversations (their turns go with them); how many."""
-        rows = self._run(
-            sql.SQL(
-                "WITH d AS (DELETE FROM {}.conversations WHERE expires_at <= now() RETURNING 1) "
-                "SELECT count(*) FROM d"
-            ).format(sql.Identifier(APP_SCHEMA)),
-            {},
-        )
-        return int(rows[0][0])
 
     def close(self) -> None:
         if self._conn is not None:

@@ -57,13 +57,16 @@ SESSION_OPTIONS = "-c standard_conforming_strings=on"
 
 def connect(url: str, **kwargs: Any) -> psycopg.Connection[Any]:
     """Open a connection with crq's session settings; a failure is a DatabaseError naming the cause."""
-    given = conninfo_to_dict(url).get("options") or os.environ.get("PGOPTIONS") or ""
+    try:  # libpq's parse errors quote the bad token, which may be a password: say nothing of it
+        given = conninfo_to_dict(url).get("options") or os.environ.get("PGOPTIONS") or ""
+    except psycopg.ProgrammingError:
+        raise DatabaseError("the database URL is malformed (check its user, password and host)") from None
     options = f"{given} {SESSION_OPTIONS}".strip()  # the last -c wins
     try:
         return psycopg.connect(url, options=options, connect_timeout=10, **kwargs)
     except psycopg.Error as e:
         error = AuthenticationFailed if _AUTH_FAILURE.search(str(e)) else Unreachable
-        raise error(f"cannot connect to the database: {_first_line(e)}") from None
+        raise error(f"cannot connect to the database: {first_line(e)}") from None
 
 
 class _ConnectionLost(Exception):
@@ -185,9 +188,9 @@ class Database:
         except psycopg.OperationalError as e:
             if conn.broken and not last_try:
                 raise _ConnectionLost from None
-            raise DatabaseError(f"the database failed: {_first_line(e)}") from None
+            raise DatabaseError(f"the database failed: {first_line(e)}") from None
         except psycopg.Error as e:
-            raise DatabaseError(f"the database rejected the query: {_first_line(e)}") from None
+            raise DatabaseError(f"the database rejected the query: {first_line(e)}") from None
         truncated = len(rows) > self.row_cap
         return QueryResult(columns, rows[: self.row_cap], truncated, (time.perf_counter() - start) * 1000)
 
@@ -219,41 +222,50 @@ def _source(url: str | UrlSource) -> UrlSource:
     return url if callable(url) else (lambda _refresh: url)
 
 
-def _fresh(source: UrlSource) -> psycopg.Connection[Any]:
-    try:
-        return _reader_connection(source(False))
-    except AuthenticationFailed:
-        return _reader_connection(source(True))  # the credentials may have been rotated: once more
-
-
-def _reader_connection(url: str) -> psycopg.Connection[Any]:
-    """A read-only connection as a role that cannot write, read server files or run programs.
+def login(url: str | UrlSource, role: str) -> psycopg.Connection[Any]:
+    """An autocommit connection as ``role`` or as the login the URL names, never as a privileged one.
 
     Given a privileged login (a superuser URL, the embedded database's), make sure crq's roles exist
-    and log in as the reader role on the same server instead: dropping privileges within the session
-    (SET ROLE) could be undone by a statement, a separate login cannot.
+    and log in as ``role`` on the same server instead: dropping privileges within the session (SET
+    ROLE) could be undone by a statement, a separate login cannot. When the server refuses the URL's
+    credentials, a source is asked for them again, once (a rotated password).
     """
+    source = _source(url)
+    try:
+        return _login(source(False), role)
+    except AuthenticationFailed:
+        return _login(source(True), role)
+
+
+def _login(url: str, role: str) -> psycopg.Connection[Any]:
     conn = connect(url, autocommit=True)
     who = privileges(conn)
-    if who.privileged:
-        ensure_roles(conn)  # an administrator's URL: crq's roles exist from here on
+    if not who.privileged:
+        return conn
+    ensure_roles(conn)  # an administrator's URL: crq's roles exist from here on
+    conn.close()
+    try:
+        conn = connect(as_role(url, role), autocommit=True)
+    except DatabaseError as e:
+        raise DatabaseError(
+            f"crq does not work as a privileged role ({who.describe()}) and could not log in as {role} "
+            f"instead ({str(e).removeprefix('cannot connect to the database: ')}); create the roles with "
+            "`crq db setup` or give the role's own URL (docs/database-roles.md)"
+        ) from None
+    again = privileges(conn)
+    if again.privileged:
         conn.close()
-        try:
-            conn = connect(as_role(url, READER_ROLE), autocommit=True)
-        except DatabaseError as e:
-            raise DatabaseError(
-                f"crq does not run questions as a privileged role ({who.describe()}) and could not log in "
-                f"as {READER_ROLE} instead ({str(e).removeprefix('cannot connect to the database: ')}); "
-                f"create the roles with `crq db setup` or give the reader's URL (docs/database-roles.md)"
-            ) from None
-        reader = privileges(conn)
-        if reader.privileged:
-            conn.close()
-            raise DatabaseError(f"refusing to run questions: {reader.describe()}; see docs/database-roles.md")
+        raise DatabaseError(f"refusing to connect: {again.describe()}; see docs/database-roles.md")
+    return conn
+
+
+def _fresh(source: UrlSource) -> psycopg.Connection[Any]:
+    """A read-only connection as the reader role: it cannot write, read server files or run programs."""
+    conn = login(source, READER_ROLE)
     conn.autocommit = False
     conn.read_only = True
     return conn
 
 
-def _first_line(e: Exception) -> str:
+def first_line(e: Exception) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]

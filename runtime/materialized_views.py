@@ -148,8 +148,11 @@ class ViewManager:
             grant_reader(conn, OWN_SCHEMAS)
         return self.status(names)
 
-    def status(self, names: Iterable[str] | None = None) -> list[ViewStatus]:
-        states = self.states()
+    def status(
+        self, names: Iterable[str] | None = None, states: dict[str, RecordedState] | None = None
+    ) -> list[ViewStatus]:
+        """Each view's state; ``states`` when the caller already read them (with its own connection)."""
+        states = self.states() if states is None else states
         now = dt.datetime.now(dt.UTC)
         out = []
         for layout in self._select(names):

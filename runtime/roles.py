@@ -32,18 +32,23 @@ META_SCHEMA = "crq"  # what crq records about its views
 # crq's own schemas: view metadata and the views themselves
 OWN_SCHEMAS = (META_SCHEMA, VIEW_SCHEMA)
 
-# membership in any of these lets a role touch the server's files or programs, or write anything
+# membership in any of these lets a role touch the server's files or programs, or read or write
+# anything (pg_read_all_data would read every caller's conversations)
 PRIVILEGED_ROLES = (
     "pg_execute_server_program",
     "pg_read_server_files",
     "pg_write_server_files",
+    "pg_read_all_data",
     "pg_write_all_data",
     "rds_superuser",
 )
 
+# both the login (session_user) and the role in effect (current_user): a superuser login with
+# "-c role=crq_reader" in its options acts as the reader, but one set_config('role', ...) away
 _WHO = sql.SQL(
     "SELECT r.rolname, r.rolsuper, ARRAY(SELECT p.rolname FROM pg_roles p WHERE p.rolname = ANY(%s) "
-    "AND pg_has_role(r.oid, p.oid, 'MEMBER') ORDER BY 1) FROM pg_roles r WHERE r.rolname = current_user"
+    "AND pg_has_role(r.oid, p.oid, 'MEMBER') ORDER BY 1) FROM pg_roles r "
+    "WHERE r.rolname IN (session_user, current_user) ORDER BY r.rolname = session_user DESC"
 )
 
 
@@ -65,10 +70,11 @@ class Privileges:
 
 
 def privileges(conn: psycopg.Connection[Any]) -> Privileges:
-    row = conn.execute(_WHO, (list(PRIVILEGED_ROLES),)).fetchone()
-    if row is None:  # current_user always has a pg_roles row; be strict if it somehow does not
+    """The session's privileges: the login's if it is privileged, else the role in effect's."""
+    found = [Privileges(r[0], bool(r[1]), tuple(r[2])) for r in conn.execute(_WHO, (list(PRIVILEGED_ROLES),))]
+    if not found:  # both always have a pg_roles row; be strict if they somehow do not
         return Privileges("?", True, ())
-    return Privileges(row[0], bool(row[1]), tuple(row[2]))
+    return next((p for p in found if p.privileged), found[-1])
 
 
 def setup_statements(database: str, schemas: Iterable[str] = ()) -> list[sql.Composable]:

@@ -52,7 +52,7 @@ from models.api import (
     Health,
     QueryRequest,
 )
-from models.errors import AccessDenied, CrqError, DatabaseError, UserError
+from models.errors import AccessDenied, CrqError, DatabaseError, QueryTimeout, UserError
 from models.responses import Answer
 from models.semantic_model import SemanticModel
 from runtime.aws.identity import Identity, identity_from
@@ -99,7 +99,7 @@ class Container:
     app: str | UrlSource | None = None
     policy: AccessPolicy | None = None
     llm_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    services: dict[tuple[dt.date, str], Service] = field(default_factory=dict)
+    services: dict[tuple[dt.date, str, bool], Service] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -132,7 +132,8 @@ class Container:
 
     @cached_property
     def conversations(self) -> ConversationStore:
-        return ConversationStore(self.app or self.writer or self.reader)
+        hours = float(os.environ.get("CRQ_CONVERSATION_TTL_HOURS") or 24)
+        return ConversationStore(self.app or self.writer or self.reader, dt.timedelta(hours=hours))
 
     @cached_property
     def known_values(self) -> dict[str, list[str]]:
@@ -140,28 +141,30 @@ class Container:
 
         return known_values(self.model, self.database)
 
-    def service(self, as_of: dt.date | None, timezone: str) -> Service:
-        """One service (and mapper) per as-of date and time zone, kept for the container's life."""
+    def service(self, as_of: dt.date | None, timezone: str, scope: Scope) -> Service:
+        """One service (and mapper) per as-of date, time zone and kind of caller, kept for the
+        container's life. Values read from the data (account names, tag values) are not scoped, so
+        only a caller who sees every row gets a mapper (and an LLM prompt) that knows them."""
         from runtime.mappers.factory import build_mapper
         from runtime.mappers.settings import LLMSettings
 
         day = as_of or dt.datetime.now(dt.UTC).date()
+        key = (day, timezone, scope.unrestricted)
         with self.lock:
-            if (day, timezone) not in self.services:
+            if key not in self.services:
                 if len(self.services) >= 8:
                     self.services.pop(next(iter(self.services)))
-                settings = LLMSettings.from_env(self.llm_env)
                 mapper = build_mapper(
                     self.model,
-                    self.known_values,
-                    settings,
+                    self.known_values if scope.unrestricted else {},
+                    LLMSettings.from_env(self.llm_env),
                     as_of=day,
                     usage_log=MeteredUsageLog(_usage_path()),
                 )
-                self.services[(day, timezone)] = Service(
+                self.services[key] = Service(
                     self.model, self.database, mapper, as_of=day, timezone=timezone, stage=_stage
                 )
-            return self.services[(day, timezone)]
+            return self.services[key]
 
 
 _container: Container | None = None
@@ -172,10 +175,19 @@ def _usage_path() -> PathType | None:
     return PathType("/tmp/crq/usage.jsonl") if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else None
 
 
+class ConfigurationError(Exception):
+    """The container could not be built (model, policy, LLM settings): the operator's problem, logged
+    in full; callers get a 500 that says nothing of the configuration."""
+
+
 def container() -> Container:
     global _container
     if _container is None:
-        _container = Container.from_env()
+        try:
+            _container = Container.from_env()
+        except CrqError as e:
+            logger.error("cannot build the container", extra={"error": str(e)})
+            raise ConfigurationError from None
     return _container
 
 
@@ -264,20 +276,20 @@ def chat(
     store = container().conversations
     previous = None
     if request.conversation_id:
-        found = store.previous(request.conversation_id, who.subject)
+        found = store.previous(request.conversation_id, who.key)
         if found is False:
             raise ApiError(
                 404, "conversation_not_found", "no such conversation (unknown, expired or not yours)"
             )
         previous = found or None
-    service = container().service(request.as_of, request.timezone)
+    service = container().service(request.as_of, request.timezone, scope)
     try:
         answer = service.ask(request.question, previous, scope)  # type: ignore[arg-type]
     except DatabaseError as e:
-        answer = Answer(question=request.question, status="error", message=str(e))
+        answer = Answer(question=request.question, status="error", message=_database_failure(e))
     _observe(answer)
     request_id = _request_id()
-    conversation_id = store.record(request.conversation_id, who.subject, answer, request_id)
+    conversation_id = store.record(request.conversation_id, who.key, answer, request_id)
     return ChatAnswer(**answer.model_dump(), conversation_id=conversation_id, request_id=request_id)
 
 
@@ -290,11 +302,11 @@ def query(
     request: Annotated[QueryRequest, Body(openapi_examples={"cost by region": {"value": _QUERY_EXAMPLE}})],
 ) -> ChatAnswer:
     scope = container().scope(_caller())
-    service = container().service(request.as_of, request.timezone)
+    service = container().service(request.as_of, request.timezone, scope)
     try:
         answer = service.run(request.intent, scope=scope)
     except DatabaseError as e:
-        answer = Answer(question="", status="error", intent=request.intent, message=str(e))
+        answer = Answer(question="", status="error", intent=request.intent, message=_database_failure(e))
     if answer.status == "clarify":  # an intent the compiler rejects is the caller's bad input
         raise ApiError(422, "invalid_intent", answer.message)
     _observe(answer)
@@ -341,7 +353,8 @@ def catalog() -> Catalog:
 )
 def conversation(conversation_id: Annotated[str, Path(max_length=64)]) -> Conversation:
     who = _caller()
-    found = container().conversations.get(conversation_id, who.subject)
+    container().scope(who)  # a caller removed from every group reads no old answers either
+    found = container().conversations.get(conversation_id, who.key)
     if found is None:
         raise ApiError(404, "conversation_not_found", "no such conversation (unknown, expired or not yours)")
     return found
@@ -358,9 +371,9 @@ def health() -> Health:
     try:
         c.database.execute("SELECT 1", {})
         reachable = True
-        from runtime.materialized_views import ViewManager
+        from runtime.materialized_views import ViewManager, read_states
 
-        for s in ViewManager(c.database.url, c.model).status():
+        for s in ViewManager(c.database.url, c.model).status(states=read_states(c.database)):
             views[s.name] = "fresh" if s.usable else "not built" if not s.built else "stale"
     except CrqError:
         reachable = False
@@ -381,6 +394,15 @@ def _version() -> str:
         return version("cloud-resource-query")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _database_failure(e: DatabaseError) -> str:
+    """What a caller is told when the database failed: the kind, never the server's own words (they
+    name hosts, ports and objects); the log keeps those."""
+    logger.warning("database failure", extra={"error": str(e)})
+    if isinstance(e, QueryTimeout):
+        return str(e)  # crq's own words: how long, and what to do
+    return "the database could not answer just now; try again shortly"
 
 
 # --- what happened: one log line, metrics and trace annotations per answer ---------------------------
@@ -408,7 +430,7 @@ def _log_request(event: Mapping[str, Any], status: int) -> None:
     answer: Answer | None = getattr(_current, "answer", None)
     line: dict[str, Any] = {
         "request_id": _request_id(),
-        "caller": owner_key(who.subject)[:16] if who else None,
+        "caller": owner_key(who.key)[:16] if who else None,
         "route": f"{http.get('method') or event.get('httpMethod')} {http.get('path') or event.get('path')}",
         "status_code": status,
     }
@@ -433,7 +455,7 @@ def _caller() -> Identity:
     who = identity_from(_event())
     if who is not None:
         return who
-    if os.environ.get("CRQ_AUTH") == "none":
+    if os.environ.get("CRQ_AUTH") == "none" and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         return Identity("local", (), "none")
     raise ApiError(
         401, "unauthenticated", "no caller identity in the request (is the API's authorizer set up?)"
@@ -505,6 +527,12 @@ def _install(app: ApiGatewayResolver) -> ApiGatewayResolver:
                 return _error(405, "method_not_allowed", f"{path} accepts {allowed}", {"Allow": allowed})
         return _error(404, "not_found", f"no route {path}; the API lives under /v1")
 
+    @app.exception_handler(ConfigurationError)
+    def _misconfigured(e: ConfigurationError) -> Response:
+        return _error(
+            500, "internal_error", "crq is not configured correctly; the operators have the details"
+        )
+
     @app.exception_handler(Exception)
     def _bug(e: Exception) -> Response:
         logger.exception("unhandled error")
@@ -574,9 +602,9 @@ def _as_json(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _response(status: int, code: str, message: str) -> dict[str, Any]:
-    metrics.add_metric(name=f"errors_{code}", unit=MetricUnit.Count, value=1)
-    body = {"error": {"code": code, "message": message, "request_id": _request_id()}}
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    """An error answered before any resolver runs (a body too large to parse), in the proxy format."""
+    error = _error(status, code, message)
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": error.body}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -21,6 +21,11 @@ class Identity:
     groups: tuple[str, ...]
     source: str  # jwt, lambda, iam, none
 
+    @property
+    def key(self) -> str:
+        """Who owns a conversation: the subject within its source (a JWT 'sub' is not an IAM ARN)."""
+        return f"{self.source}:{self.subject}"
+
 
 def identity_from(event: Mapping[str, Any]) -> Identity | None:
     context = event.get("requestContext") or {}

@@ -186,11 +186,11 @@ def test_a_privileged_url_whose_reader_cannot_log_in_is_refused_not_used(sample_
     finally:
         _admin(sample_url, f"ALTER ROLE {READER_ROLE} LOGIN")
     assert str(caught.value).startswith(
-        f"crq does not run questions as a privileged role (postgres is a superuser) and could not log in as "
+        f"crq does not work as a privileged role (postgres is a superuser) and could not log in as "
         f"{READER_ROLE} instead ("
     )
     assert 'role "crq_reader" is not permitted to log in' in str(caught.value)
-    assert str(caught.value).endswith("(docs/database-roles.md)")
+    assert str(caught.value).endswith("or give the role's own URL (docs/database-roles.md)")
 
 
 def test_a_privileged_reader_role_is_refused(sample_url: str) -> None:
@@ -201,7 +201,7 @@ def test_a_privileged_reader_role_is_refused(sample_url: str) -> None:
     finally:
         _admin(sample_url, f"REVOKE pg_read_server_files FROM {READER_ROLE}")
     assert str(caught.value) == (
-        f"refusing to run questions: {READER_ROLE} is a member of pg_read_server_files; "
+        f"refusing to connect: {READER_ROLE} is a member of pg_read_server_files; "
         "see docs/database-roles.md"
     )
 
@@ -365,3 +365,19 @@ def test_db_setup_creates_the_grants_a_managed_database_needs(pg_url: str) -> No
     finally:
         _admin(pg_url, f"ALTER ROLE {READER_ROLE} PASSWORD NULL")
         _admin(pg_url, f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+
+
+def test_a_superuser_login_acting_as_the_reader_is_still_a_superuser(sample_url: str) -> None:
+    """'-c role=crq_reader' in a superuser URL's options makes current_user the reader, but the login
+    stays the superuser, one set_config('role', 'none', false) away: crq logs in as the reader instead."""
+    acting = psycopg.conninfo.make_conninfo(sample_url, options=f"-c role={READER_ROLE}")
+    db = Database(acting)
+    assert db.execute("SELECT session_user, current_user", {}).rows == [(READER_ROLE, READER_ROLE)]
+    with pytest.raises(DatabaseError, match='permission denied to set role "postgres"'):
+        db.execute("SELECT set_config('role', 'postgres', false)", {})
+
+
+def test_a_malformed_url_is_refused_without_quoting_it() -> None:
+    with pytest.raises(DatabaseError) as caught:
+        Database("postgresql://u:s3cret%zz@localhost/db").execute("SELECT 1", {})
+    assert str(caught.value) == "the database URL is malformed (check its user, password and host)"
