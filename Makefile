@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= $(shell date -u +%F)
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint layers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crq needs Python >= 3.11")'
@@ -38,5 +38,9 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# AWS Lambda layers for the chat API, into dist/ (docs/layers.md)
+layers: $(STAMP)
+	$(BIN)/python deploy/layers/build.py --arch both --out dist
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist
