@@ -1,15 +1,22 @@
 """Dimension values found in the data, so the offline mapper recognises "payments-prod" or "alice".
 
 Only dimensions without an enum are read (an enum already lists its values), and only small sets:
-a dimension with thousands of values (names, ARNs) is not vocabulary.
+a dimension with thousands of values (names, ARNs) is not vocabulary. A caller limited by an access
+scope gets only the values their rows hold (``scoped_values``): the vocabulary, the catalog and the
+LLM prompt must not name another business unit's accounts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlglot import exp
 
+from compiler import compile
 from compiler.render import column, table_expression
-from models.errors import DatabaseError
+from models.access import Scope
+from models.errors import DatabaseError, UserError
+from models.intent import DimensionRef, Intent
 from models.semantic_model import SemanticModel
 from runtime.database import Database
 
@@ -49,3 +56,23 @@ def _distinct(
     if len(result.rows) > MAX_VALUES:
         return None
     return sorted(str(r[0]) for r in result.rows)
+
+
+def scoped_values(
+    model: SemanticModel, db: Database, values: dict[str, list[str]], scope: Scope, as_of: dt.date
+) -> dict[str, list[str]]:
+    """``values`` read again through the compiler with the caller's scope: a listing of each dimension,
+    so the scope's joins and filters are the ones every answer gets. A dimension the scope refuses (its
+    table cannot reach the scope's dimensions) or that fails to read is left out."""
+    out: dict[str, list[str]] = {}
+    for name in values:
+        intent = Intent(dimensions=(DimensionRef.model_validate(name),), limit=MAX_VALUES + 1)
+        try:
+            compiled = compile(intent, model, as_of=as_of, scope=scope)
+            rows = db.execute(compiled.sql, compiled.params).rows
+        except (UserError, DatabaseError):
+            continue
+        found = sorted(str(r[0]) for r in rows if r[0] is not None)
+        if len(rows) <= MAX_VALUES and found:
+            out[name] = found
+    return out

@@ -419,7 +419,10 @@ def test_the_catalog_shows_a_scoped_caller_only_their_values(served: str) -> Non
     assert status == 200
     values = {d["name"]: d["values"] for d in body["dimensions"]}
     assert values["business_unit"] == ["payments"]
-    assert values["account_name"] is None  # read from the data, not scoped: not shown to a scoped caller
+    with psycopg.connect(served) as conn:
+        mine = sorted(r[0] for r in conn.execute(
+            "SELECT account_name FROM inventory.accounts WHERE business_unit = 'payments'"))
+    assert values["account_name"] == mine and len(mine) > 1  # read from the data under the caller's scope
     _, everything, _ = call(as_request(V2, "GET", "/v1/catalog"))
     assert len({d["name"]: d["values"] for d in everything["dimensions"]}["business_unit"]) > 1
 
@@ -547,15 +550,18 @@ def test_a_database_failure_tells_the_caller_nothing_of_the_server(served: str) 
     assert "10.255.255.1" not in json.dumps(body)
 
 
-def test_a_scoped_callers_mapper_knows_no_values_read_from_the_data(served: str) -> None:
-    """Account names are read from the data, unscoped: a payments caller's mapper must not know another
-    unit's (it would spell-correct to them); finops' does."""
-    question = {"question": "cost of platform-prodd last month", "as_of": str(AS_OF)}
-    _, finops, _ = call(as_request(V2, "POST", "/v1/chat", question))
-    _, payments, _ = call(as_request(PAYMENTS, "POST", "/v1/chat", question))
+def test_a_scoped_callers_mapper_knows_only_their_values_read_from_the_data(served: str) -> None:
+    """Account names are read from the data: a payments caller's mapper knows payments' accounts (it
+    corrects a typo to one) and not another unit's (it must not correct a typo to one); finops' knows all."""
+    other = {"question": "cost of platform-prodd last month", "as_of": str(AS_OF)}
+    own = {"question": "cost of payments-prodd last month", "as_of": str(AS_OF)}
+    _, finops, _ = call(as_request(V2, "POST", "/v1/chat", other))
+    _, payments_other, _ = call(as_request(PAYMENTS, "POST", "/v1/chat", other))
+    _, payments_own, _ = call(as_request(PAYMENTS, "POST", "/v1/chat", own))
     assert "platform-prod" in json.dumps(finops["suggestions"]) + finops["message"]
-    assert "platform-prod " not in json.dumps(payments) and "'platform-prod'" not in json.dumps(payments)
-    assert payments["status"] != "answered"
+    assert "platform-prod " not in json.dumps(payments_other) and "'platform-prod'" not in json.dumps(payments_other)
+    assert payments_other["status"] != "answered"
+    assert "payments-prod" in json.dumps(payments_own["suggestions"]) + payments_own["message"]
 
 
 def test_a_caller_removed_from_every_group_reads_no_old_answers(served: str) -> None:

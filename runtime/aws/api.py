@@ -99,8 +99,9 @@ class Container:
     app: str | UrlSource | None = None
     policy: AccessPolicy | None = None
     llm_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    services: dict[tuple[dt.date, str, bool], Service] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    services: dict[tuple[dt.date, str, Scope], Service] = field(default_factory=dict)
+    scoped: dict[Scope, dict[str, list[str]]] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
     def from_env(cls) -> Container:
@@ -141,22 +142,36 @@ class Container:
 
         return known_values(self.model, self.database)
 
+    def values_for(self, scope: Scope) -> dict[str, list[str]]:
+        """The values read from the data that the caller's rows hold: all of them for a caller who
+        sees everything; for a scoped one, read again under the scope (once per scope)."""
+        from runtime.known_values import scoped_values
+
+        if scope.unrestricted:
+            return self.known_values
+        with self.lock:
+            if scope not in self.scoped:
+                if len(self.scoped) >= 32:
+                    self.scoped.pop(next(iter(self.scoped)))
+                today = dt.datetime.now(dt.UTC).date()
+                self.scoped[scope] = scoped_values(self.model, self.database, self.known_values, scope, today)
+            return self.scoped[scope]
+
     def service(self, as_of: dt.date | None, timezone: str, scope: Scope) -> Service:
-        """One service (and mapper) per as-of date, time zone and kind of caller, kept for the
-        container's life. Values read from the data (account names, tag values) are not scoped, so
-        only a caller who sees every row gets a mapper (and an LLM prompt) that knows them."""
+        """One service (and mapper) per as-of date, time zone and scope, kept for the container's life:
+        the mapper (and the LLM prompt) knows only the values the caller's rows hold."""
         from runtime.mappers.factory import build_mapper
         from runtime.mappers.settings import LLMSettings
 
         day = as_of or dt.datetime.now(dt.UTC).date()
-        key = (day, timezone, scope.unrestricted)
+        key = (day, timezone, scope)
         with self.lock:
             if key not in self.services:
                 if len(self.services) >= 8:
                     self.services.pop(next(iter(self.services)))
                 mapper = build_mapper(
                     self.model,
-                    self.known_values if scope.unrestricted else {},
+                    self.values_for(scope),
                     LLMSettings.from_env(self.llm_env),
                     as_of=day,
                     usage_log=MeteredUsageLog(_usage_path()),
@@ -322,8 +337,7 @@ def catalog() -> Catalog:
     scope = container().scope(_caller())
     model = container().model
     enums = visible_values(scope, model)
-    # values read from the data are not scoped: only a caller who sees every row gets them
-    found = container().known_values if scope.unrestricted else {}
+    found = container().values_for(scope)
     dims = [
         CatalogDimension(
             name=d.name,
