@@ -576,3 +576,48 @@ def test_auth_none_means_nothing_inside_lambda(served: str, monkeypatch: pytest.
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "crq")
     status, body, _ = call(as_request(sample("lambdaFunctionUrlEvent"), "POST", "/v1/chat", {"question": QUESTION}))
     assert (status, body["error"]["code"]) == (401, "unauthenticated")
+
+
+def _walk(documents: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for d in documents:
+        yield d
+        yield from _walk(d.get("subsegments", []))
+
+
+def test_in_lambda_the_llm_call_is_a_subsegment_of_map(served: str, tmp_path: Path) -> None:
+    """The LLM mapper's call is its own subsegment inside the ``## map`` stage (the OpenAI SDK's HTTP
+    client is not one the X-Ray SDK patches, so crq opens it)."""
+    import os
+    import socket
+
+    from fake_openai import FakeOpenAI
+
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    daemon.settimeout(0.5)
+    with FakeOpenAI() as fake:
+        fake.reply("answered_cost_by_region.json")
+        env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "crq", "LAMBDA_TASK_ROOT": "/var/task",
+               "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+               "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}", "CRQ_LOG_LEVEL": "WARNING",
+               "CRQ_MAPPER": "llm", "CRQ_LLM_BASE_URL": fake.base_url, "CRQ_LLM_MODEL": "gpt-4o-mini",
+               "CRQ_LLM_API_KEY": "sk-test", "CRQ_HOME": str(tmp_path)}
+        p = subprocess.run([sys.executable, "-c", _TRACED, served, str(POLICY),
+                            "What did we spend per region last month?", str(AS_OF)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip().splitlines()[-1] == "200", p.stderr
+    documents = []
+    try:
+        while True:
+            documents.append(json.loads(daemon.recv(65536).decode().split("\n", 1)[1]))
+    except TimeoutError:
+        pass
+    finally:
+        daemon.close()
+    maps = [d for d in _walk(documents) if d["name"] == "## map"]
+    assert len(maps) == 1, [(d["name"], d.get("parent_id"), d.get("id")) for d in _walk(documents)]
+    # nested in map's document, or streamed as its own with map as parent
+    calls = [d for d in _walk(documents) if d["name"] == "## llm"
+             and (d in list(_walk([maps[0]])) or d.get("parent_id") == maps[0]["id"])]
+    assert len(calls) == 1, sorted({d["name"] for d in _walk(documents)})
+    assert not calls[0].get("error") and not calls[0].get("fault")

@@ -175,6 +175,7 @@ class Container:
                     LLMSettings.from_env(self.llm_env),
                     as_of=day,
                     usage_log=MeteredUsageLog(_usage_path()),
+                    stage=_stage,
                 )
                 self.services[key] = Service(
                     self.model, self.database, mapper, as_of=day, timezone=timezone, stage=_stage

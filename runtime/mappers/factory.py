@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
-from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from models.errors import UserError
 from models.intent import Intent
@@ -63,6 +64,7 @@ def build_mapper(
     as_of: dt.date | None = None,
     *,
     usage_log: UsageLog | None = None,
+    stage: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> IntentMapper:
     """The mapper ``settings.mapper`` asks for; raises ``UserError`` when the LLM is asked for but not
     configured (a silent switch to offline would hide a typo in the environment)."""
@@ -75,7 +77,13 @@ def build_mapper(
             "endpoint other than OpenAI's)"
         )
     llm = LLMMapper(
-        model, settings, fallback=offline, usage_log=usage_log or UsageLog(), as_of=as_of, values=values
+        model,
+        settings,
+        fallback=offline,
+        usage_log=usage_log or UsageLog(),
+        as_of=as_of,
+        values=values,
+        stage=stage,
     )
     if settings.mapper == "llm":
         return llm

@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
 
 import openai
@@ -112,6 +113,7 @@ class LLMMapper:
         values: MappingType[str, Sequence[str]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        stage: Callable[[str], AbstractContextManager[object]] | None = None,
     ):
         if not settings.model:
             raise UserError("the LLM mapper needs a model name: set CRQ_LLM_MODEL (and CRQ_LLM_BASE_URL)")
@@ -124,6 +126,7 @@ class LLMMapper:
         self.as_of = as_of
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.stage = stage or (lambda _name: nullcontext())  # the Lambda handler traces each call
         self.system = system_prompt(model, values)  # rendered once: the cacheable prefix
         self.response_format = response_format(model)
 
@@ -235,12 +238,13 @@ class LLMMapper:
         for attempt in range(tries):
             start = time.perf_counter()
             try:
-                response = self.client.chat.completions.create(
-                    model=self.llm_model,
-                    messages=cast(Any, messages),
-                    temperature=0,
-                    response_format=cast(Any, self.response_format),
-                )
+                with self.stage("llm"):  # each try its own span: retries show as such in a trace
+                    response = self.client.chat.completions.create(
+                        model=self.llm_model,
+                        messages=cast(Any, messages),
+                        temperature=0,
+                        response_format=cast(Any, self.response_format),
+                    )
             except Exception as e:  # classified below; anything unexpected is re-raised
                 failure = _classify(e)
                 latency = (time.perf_counter() - start) * 1000
