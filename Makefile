@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= $(shell date -u +%F)
 
-.PHONY: demo test bench lint layers clean
+.PHONY: demo test bench lint layers clean tools-deploy
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crq needs Python >= 3.11")'
@@ -13,6 +13,29 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# tools-deploy: checkov and python-hcl2 for tests/test_terraform.py (deploy/terraform), in their own
+# venv so that checkov's dependency pins never move .venv. checkov brings bc-python-hcl2, which installs
+# the same `hcl2` module as python-hcl2: python-hcl2 goes into its own --target folder, which the test
+# puts first on PYTHONPATH. The stamp's name carries both versions: changing a pin rebuilds.
+DEPLOY_VENV := .venv-deploy
+CHECKOV_VERSION := 3.3.30
+PYTHON_HCL2_VERSION := 8.1.4
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-checkov-$(CHECKOV_VERSION)-hcl2-$(PYTHON_HCL2_VERSION)
+
+$(DEPLOY_STAMP): deploy/terraform/constraints-deploy.txt
+	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	echo '*' > $(DEPLOY_VENV)/.gitignore
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c deploy/terraform/constraints-deploy.txt "checkov==$(CHECKOV_VERSION)"
+	rm -rf $(DEPLOY_VENV)/python-hcl2
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c deploy/terraform/constraints-deploy.txt --target $(DEPLOY_VENV)/python-hcl2 \
+		"python-hcl2==$(PYTHON_HCL2_VERSION)"
+	rm -f $(DEPLOY_VENV)/.installed-*
+	touch $(DEPLOY_STAMP)
+
+tools-deploy: $(DEPLOY_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/crq sample load --as-of $(DEMO_AS_OF)
@@ -26,7 +49,7 @@ demo: $(STAMP)
 		"Resource count and total cost by business unit" \
 		"Terminate all stopped instances in dev"
 
-test: $(STAMP)
+test: $(STAMP) $(DEPLOY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -43,4 +66,4 @@ layers: $(STAMP)
 	$(BIN)/python deploy/layers/build.py --arch both --out dist
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist
+	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .ruff_cache .hypothesis dist
