@@ -466,22 +466,24 @@ print(api.handler(event, Ctx())["statusCode"])
 """
 
 
-def test_in_lambda_each_stage_is_an_xray_subsegment_with_annotations(served: str) -> None:
-    """A UDP socket plays the X-Ray daemon; the handler runs as Lambda runs it (env and trace header)."""
+def _traced(served: str, question: str, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Run the handler as Lambda runs it (its environment and trace header) in a fresh process, with a
+    UDP socket on 127.0.0.1 playing the X-Ray daemon; the trace documents it received."""
     import os
     import socket
 
     daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     daemon.bind(("127.0.0.1", 0))
     daemon.settimeout(0.5)
-    env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "crq", "LAMBDA_TASK_ROOT": "/var/task",
-           "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-           "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}", "CRQ_LOG_LEVEL": "WARNING"}
-    p = subprocess.run([sys.executable, "-c", _TRACED, served, str(POLICY), "cost by service last month",
-                        str(AS_OF)], capture_output=True, text=True, env=env, timeout=120)
-    assert p.returncode == 0 and p.stdout.strip().splitlines()[-1] == "200", p.stderr
+    lambda_env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "crq", "LAMBDA_TASK_ROOT": "/var/task",
+                  "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                  "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}", "CRQ_LOG_LEVEL": "WARNING",
+                  **(env or {})}
+    p = subprocess.run([sys.executable, "-c", _TRACED, served, str(POLICY), question, str(AS_OF)],
+                       capture_output=True, text=True, env=lambda_env, timeout=120)
     documents = []
     try:
+        assert p.returncode == 0 and p.stdout.strip().splitlines()[-1] == "200", p.stderr
         while True:
             packet = daemon.recv(65536).decode()
             documents.append(json.loads(packet.split("\n", 1)[1]))  # a header line, then the document
@@ -489,6 +491,17 @@ def test_in_lambda_each_stage_is_an_xray_subsegment_with_annotations(served: str
         pass
     finally:
         daemon.close()
+    return documents
+
+
+def _walk(documents: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for d in documents:
+        yield d
+        yield from _walk(d.get("subsegments", []))
+
+
+def test_in_lambda_each_stage_is_an_xray_subsegment_with_annotations(served: str) -> None:
+    documents = _traced(served, "cost by service last month")
     names = [d["name"] for d in documents]
     for stage in ("## map", "## compile", "## execute"):
         assert stage in names, names
@@ -578,42 +591,16 @@ def test_auth_none_means_nothing_inside_lambda(served: str, monkeypatch: pytest.
     assert (status, body["error"]["code"]) == (401, "unauthenticated")
 
 
-def _walk(documents: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for d in documents:
-        yield d
-        yield from _walk(d.get("subsegments", []))
-
-
 def test_in_lambda_the_llm_call_is_a_subsegment_of_map(served: str, tmp_path: Path) -> None:
     """The LLM mapper's call is its own subsegment inside the ``## map`` stage (the OpenAI SDK's HTTP
     client is not one the X-Ray SDK patches, so crq opens it)."""
-    import os
-    import socket
-
     from fake_openai import FakeOpenAI
 
-    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    daemon.bind(("127.0.0.1", 0))
-    daemon.settimeout(0.5)
     with FakeOpenAI() as fake:
         fake.reply("answered_cost_by_region.json")
-        env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "crq", "LAMBDA_TASK_ROOT": "/var/task",
-               "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-               "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}", "CRQ_LOG_LEVEL": "WARNING",
-               "CRQ_MAPPER": "llm", "CRQ_LLM_BASE_URL": fake.base_url, "CRQ_LLM_MODEL": "gpt-4o-mini",
-               "CRQ_LLM_API_KEY": "sk-test", "CRQ_HOME": str(tmp_path)}
-        p = subprocess.run([sys.executable, "-c", _TRACED, served, str(POLICY),
-                            "What did we spend per region last month?", str(AS_OF)],
-                           capture_output=True, text=True, env=env, timeout=120)
-    assert p.returncode == 0 and p.stdout.strip().splitlines()[-1] == "200", p.stderr
-    documents = []
-    try:
-        while True:
-            documents.append(json.loads(daemon.recv(65536).decode().split("\n", 1)[1]))
-    except TimeoutError:
-        pass
-    finally:
-        daemon.close()
+        documents = _traced(served, "What did we spend per region last month?", {
+            "CRQ_MAPPER": "llm", "CRQ_LLM_BASE_URL": fake.base_url, "CRQ_LLM_MODEL": "gpt-4o-mini",
+            "CRQ_LLM_API_KEY": "sk-test", "CRQ_HOME": str(tmp_path)})
     maps = [d for d in _walk(documents) if d["name"] == "## map"]
     assert len(maps) == 1, [(d["name"], d.get("parent_id"), d.get("id")) for d in _walk(documents)]
     # nested in map's document, or streamed as its own with map as parent

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -226,16 +227,25 @@ def test_the_row_cap_bounds_memory_on_the_server_side(sample_url: str) -> None:
     assert out["grown_kb"] < 20_000, out  # a full download of 762k rows grows the process by ~175 MB
 
 
+# a model value that, misread with standard_conforming_strings off, closes its string and runs a statement
+EVIL = f"x\\'; CREATE TABLE public.{PAYLOAD_TABLE} (a int); --"
+
+
+def _crafted_model() -> dict[str, Any]:
+    """The shipped model with one view, "crafted", whose fixed filter holds EVIL."""
+    data = yaml.safe_load(DEFAULT_MODEL.read_text())
+    view = next(v for v in data["materializations"] if v["name"] == "resource_inventory")
+    data["materializations"] = [
+        {**view, "name": "crafted", "filters": [{"field": "account_name", "op": "=", "value": EVIL}]}
+    ]
+    return data
+
+
 def test_view_literals_mean_the_same_with_standard_conforming_strings_off(
     sample_url: str, tmp_path: Path
 ) -> None:
     """A crafted model value once closed its string in view DDL and created an extra object."""
-    evil = f"x\\'; CREATE TABLE public.{PAYLOAD_TABLE} (a int); --"
-    data = yaml.safe_load(DEFAULT_MODEL.read_text())
-    view = next(v for v in data["materializations"] if v["name"] == "resource_inventory")
-    data["materializations"] = [
-        {**view, "name": "crafted", "filters": [{"field": "account_name", "op": "=", "value": evil}]}
-    ]
+    data = _crafted_model()
     model_file = tmp_path / "crafted.yaml"
     model_file.write_text(yaml.safe_dump(data, sort_keys=False))
     env = {**os.environ, "PGOPTIONS": "-c standard_conforming_strings=off"}
@@ -300,12 +310,7 @@ def test_view_ddl_literals_alone_hold_under_standard_conforming_strings_off(samp
     from compiler.catalog import catalog_for
     from compiler.materializations import layouts, view_select
 
-    evil = f"x\\'; CREATE TABLE public.{PAYLOAD_TABLE} (a int); --"
-    data = yaml.safe_load(DEFAULT_MODEL.read_text())
-    view = next(v for v in data["materializations"] if v["name"] == "resource_inventory")
-    data["materializations"] = [
-        {**view, "name": "crafted", "filters": [{"field": "account_name", "op": "=", "value": evil}]}
-    ]
+    data = _crafted_model()
     catalog = catalog_for(SemanticModel.model_validate(data))
     definition = view_select(layouts(catalog)["crafted"], catalog).sql(dialect=CrqPostgres)
     off = psycopg.conninfo.make_conninfo(sample_url, options="-c standard_conforming_strings=off")
@@ -315,10 +320,10 @@ def test_view_ddl_literals_alone_hold_under_standard_conforming_strings_off(samp
                 f"CREATE TEMP VIEW crafted AS {definition}"
             )  # simple protocol: a 2nd statement would run
             assert _objects_named(sample_url, PAYLOAD_TABLE) == []
-            ours = exp.Literal.string(evil).sql(dialect=CrqPostgres)
-            assert conn.execute(f"SELECT {ours}").fetchall() == [(evil,)]
+            ours = exp.Literal.string(EVIL).sql(dialect=CrqPostgres)
+            assert conn.execute(f"SELECT {ours}").fetchall() == [(EVIL,)]
             assert _objects_named(sample_url, PAYLOAD_TABLE) == []
-            plain = exp.Literal.string(evil).sql(dialect=Postgres)
+            plain = exp.Literal.string(EVIL).sql(dialect=Postgres)
             conn.execute(f"SELECT {plain}")
             assert _objects_named(sample_url, PAYLOAD_TABLE) == [("public", PAYLOAD_TABLE)]
     finally:
