@@ -37,6 +37,10 @@ $(DEPLOY_STAMP): deploy/terraform/constraints-deploy.txt
 
 tools-deploy: $(DEPLOY_STAMP)
 
+# Everything `make test` needs besides the code: each tool's block (above the test rule) appends its
+# stamp with `TEST_PREREQS += ...`.
+TEST_PREREQS := $(STAMP) $(DEPLOY_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/crq sample load --as-of $(DEMO_AS_OF)
 	$(BIN)/crq ask --as-of $(DEMO_AS_OF) \
@@ -48,10 +52,6 @@ demo: $(STAMP)
 		"Monthly cost trend for the last 3 months" \
 		"Resource count and total cost by business unit" \
 		"Terminate all stopped instances in dev"
-
-test: $(STAMP) $(DEPLOY_STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/compile.py
@@ -67,3 +67,9 @@ layers: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .ruff_cache .hypothesis dist
+
+# Keep this rule last: make reads a rule's prerequisites when it reaches it, so every
+# `TEST_PREREQS +=` must come before.
+test: $(TEST_PREREQS)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
