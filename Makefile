@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= $(shell date -u +%F)
 
-.PHONY: demo test bench lint layers clean tools-deploy
+.PHONY: demo test bench lint layers clean tools-deploy tools-browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crq needs Python >= 3.11")'
@@ -36,6 +36,17 @@ $(DEPLOY_STAMP): deploy/terraform/constraints-deploy.txt
 	touch $(DEPLOY_STAMP)
 
 tools-deploy: $(DEPLOY_STAMP)
+
+# Debian's chromium, for the demo page's browser tests and Mermaid's renders (no browser can be
+# downloaded here). Installed with apt when missing; a clear message when that is not possible.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "make: installing Debian's chromium (the page tests and 'make diagrams' drive it)"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "make: could not install chromium with apt; install Debian's 'chromium' package by hand (apt-get install chromium) and run make again" >&2; exit 1; }
+
+tools-browser: $(CHROMIUM)
 
 # Everything `make test` needs besides the code: each tool's block (above the test rule) appends its
 # stamp with `TEST_PREREQS += ...`.
