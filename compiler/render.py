@@ -48,23 +48,42 @@ _AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
 
 
 class Params:
-    """Named bind parameters; the same hint and value share one name, so SQL text stays stable."""
+    """Named bind parameters; the same hint and value share one name, so SQL text stays stable.
+
+    Names are ``hint``, ``hint_2``, ``hint_3``...: a counter per hint and an index of the values
+    already named keep each ``add`` constant time (scanning the names taken made 4,000 filters on one
+    field cost 5 s)."""
 
     def __init__(self) -> None:
         self.values: dict[str, object] = {}
+        self._named: dict[tuple[str, type, object], str] = {}
+        self._next: dict[str, int] = {}
 
     def add(self, hint: str, value: object) -> exp.Placeholder:
         base = re.sub(r"\W+", "_", hint).strip("_").lower() or "p"
-        name, n = base, 1
-        while name in self.values and not _same(self.values[name], value):
-            n += 1
-            name = f"{base}_{n}"
-        self.values[name] = value
+        key = _value_key(base, value)
+        name = self._named.get(key) if key is not None else None
+        if name is None:
+            n = self._next.get(base, 1)
+            name = base if n == 1 else f"{base}_{n}"
+            while name in self.values:  # taken by another hint ("region 2" -> region_2)
+                n += 1
+                name = f"{base}_{n}"
+            self._next[base] = n + 1
+            self.values[name] = value
+            if key is not None:
+                self._named[key] = name
         return exp.Placeholder(this=name)
 
 
-def _same(a: object, b: object) -> bool:
-    return type(a) is type(b) and a == b
+def _value_key(base: str, value: object) -> tuple[str, type, object] | None:
+    """Equal values of the same type share a name (1 and 1.0 and True do not); None if unhashable."""
+    frozen = tuple(value) if isinstance(value, list) else value
+    try:
+        hash(frozen)
+    except TypeError:
+        return None
+    return (base, type(value), frozen)
 
 
 def render(plan: Plan, catalog: Catalog) -> tuple[str, dict[str, object]]:

@@ -11,7 +11,8 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from models.errors import TimeRangeError
 
@@ -269,11 +270,59 @@ class Share(BaseModel):
     part: tuple[Filter, ...] = ()
 
 
+# How much one intent may ask for, whoever wrote it (a mapper, the LLM, an API caller, a file). Real
+# questions stay far below; the caps bound compile time, bound parameters and what a hostile reply can
+# make crq do. Documented in docs/mappers.md ("Limits of an intent").
+MAX_METRICS = 20
+MAX_DIMENSIONS = 20
+MAX_FILTERS = 50  # in ``filters``, and again in ``share.part``
+MAX_FILTER_VALUES = 1000  # in one filter's list (in, not in)
+MAX_VALUE_CHARS = 1000  # one text value
+MAX_SEGMENTS = 20
+MAX_ORDER_BY = 20
+_LIST_CAPS = {
+    "metrics": MAX_METRICS,
+    "dimensions": MAX_DIMENSIONS,
+    "filters": MAX_FILTERS,
+    "segments": MAX_SEGMENTS,
+    "order_by": MAX_ORDER_BY,
+}
+
+
+def _too_big(message: str) -> PydanticCustomError:
+    """An error whose message is exactly ``message`` (no "Value error, " in front of it)."""
+    return PydanticCustomError("too_big", message)
+
+
+def _check_filters(raw: Any, where: str) -> None:
+    """Counts and sizes of raw filters, before pydantic builds thousands of objects to find out."""
+    if not isinstance(raw, list | tuple):
+        return
+    if len(raw) > MAX_FILTERS:
+        raise _too_big(f"at most {MAX_FILTERS} {where} per intent, not {len(raw)}")
+    for i, f in enumerate(raw):
+        value = f.get("value") if isinstance(f, dict) else getattr(f, "value", None)
+        field = f.get("field") if isinstance(f, dict) else getattr(f, "field", None)
+        values = value if isinstance(value, list | tuple) else (value,)
+        if len(values) > MAX_FILTER_VALUES:
+            raise _too_big(
+                f"{where}[{i}] on {str(field)[:60]!r}: at most {MAX_FILTER_VALUES} values, not {len(values)}"
+            )
+        for v in values:
+            if isinstance(v, str) and len(v) > MAX_VALUE_CHARS:
+                raise _too_big(
+                    f"{where}[{i}] on {str(field)[:60]!r}: a value of {len(v)} characters; "
+                    f"at most {MAX_VALUE_CHARS}"
+                )
+
+
 class Intent(BaseModel):
     """What to compute: metrics, grouped by dimensions, filtered, over a time range, ordered, limited.
 
     ``previous`` carries the previous turn's intent so that a follow-up ("now only in prod") can be
-    understood and explained; the compiler ignores it.
+    understood and explained; the compiler ignores it. Sizes are capped (``_LIST_CAPS``,
+    ``MAX_FILTER_VALUES``, ``MAX_VALUE_CHARS``) for every writer of an intent; the error names the
+    field and the limit.
     """
 
     model_config = _FROZEN
@@ -287,3 +336,20 @@ class Intent(BaseModel):
     timezone: str | None = None
     share: Share | None = None
     previous: Intent | None = None
+
+    @field_validator("metrics", "dimensions", "filters", "segments", "order_by", mode="before")
+    @classmethod
+    def _at_most(cls, value: Any, info: Any) -> Any:
+        cap = _LIST_CAPS[info.field_name]
+        if isinstance(value, list | tuple) and len(value) > cap:
+            raise _too_big(f"at most {cap} {info.field_name} per intent, not {len(value)}")
+        if info.field_name == "filters":
+            _check_filters(value, "filters")
+        return value
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _share_part_at_most(cls, value: Any) -> Any:
+        part = value.get("part") if isinstance(value, dict) else getattr(value, "part", None)
+        _check_filters(part, "share.part filters")
+        return value

@@ -9,6 +9,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 
 from compiler import CompiledQuery, compile
 from compiler.rewrites import ViewState
@@ -16,14 +17,30 @@ from models.access import Scope
 from models.errors import AccessDenied, DatabaseError, UserError
 from models.intent import Intent
 from models.responses import Answer
+from models.responses import Mapping as MapperReading
 from models.semantic_model import SemanticModel
 from runtime.answer import answer_text, describe_intent
 from runtime.database import Database
 from runtime.json_values import json_value
 from runtime.mappers import IntentMapper
+from runtime.mappers.refusals import refusal_reason
+from runtime.mappers.tokens import tokenize
 from runtime.materialized_views import read_states
 
 VIEW_STATE_TTL = 30.0
+_RULES_READ_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question read and compiled but not run yet: the API runs it now or hands it to a job."""
+
+    question: str
+    intent: Intent
+    compiled: CompiledQuery
+    timings: dict[str, float]
+    note: str = ""
+    mapper: str | None = None
 
 
 class Service:
@@ -72,10 +89,23 @@ class Service:
         question: str = "",
         timings: dict[str, float] | None = None,
         scope: Scope | None = None,
+        timeout_ms: int | None = None,
     ) -> Answer:
         """Compile and execute an intent; user errors become a ``clarify`` answer, not an exception.
         ``scope`` (the caller's access scope) limits every row read; a caller it denies raises
         AccessDenied, which is not a question to ask back."""
+        prepared = self.prepare_intent(intent, question, timings, scope)
+        return prepared if isinstance(prepared, Answer) else self.execute(prepared, timeout_ms)
+
+    def prepare_intent(
+        self,
+        intent: Intent,
+        question: str = "",
+        timings: dict[str, float] | None = None,
+        scope: Scope | None = None,
+        mapping: MapperReading | None = None,
+    ) -> Answer | Prepared:
+        """Compile an intent without running it: the API decides whether it runs now or as a job."""
         timings = dict(timings or {})
         start = time.perf_counter()
         try:
@@ -85,19 +115,34 @@ class Service:
             raise
         except UserError as e:
             return Answer(
-                question=question, status="clarify", intent=intent, message=str(e), timings_ms=timings
+                question=question,
+                status="clarify",
+                intent=intent,
+                message="; ".join(m for m in (mapping.note if mapping else "", str(e)) if m),
+                mapper=mapping.mapper if mapping else None,
+                timings_ms=timings,
             )
         timings["compile"] = round((time.perf_counter() - start) * 1000, 3)
+        note, mapper = (mapping.note, mapping.mapper) if mapping else ("", None)
+        return Prepared(question, intent, compiled, timings, note, mapper)
+
+    def execute(self, prepared: Prepared, timeout_ms: int | None = None) -> Answer:
+        """Run a prepared query; ``timeout_ms`` shortens the statement timeout (the API's sync budget)."""
+        start = time.perf_counter()
+        intent, compiled, timings = prepared.intent, prepared.compiled, dict(prepared.timings)
         with self.stage("execute"):
-            result = self.database.execute(compiled.sql, compiled.params)
+            result = self.database.execute(compiled.sql, compiled.params, timeout_ms=timeout_ms)
         timings["execute"] = round(result.elapsed_ms, 3)
         reading = describe_intent(intent, self.as_of)
-        notes = "; ".join(compiled.plan.notes)
+        notes = "; ".join(m for m in (prepared.note, *compiled.plan.notes) if m)
         text = answer_text(intent, self.model, result.columns, result.rows, result.truncated, reading)
         if result.truncated:
             text += f" Only the first {self.database.row_cap} rows are shown."
+        if prepared.mapper is not None:  # asked in words: the whole time since the question came in
+            before = sum(prepared.timings.values())  # map and compile
+            timings["total"] = round(before + (time.perf_counter() - start) * 1000, 3)
         return Answer(
-            question=question,
+            question=prepared.question,
             status="answered",
             intent=intent,
             sql=compiled.sql,
@@ -107,21 +152,29 @@ class Service:
             truncated=result.truncated,
             answer=text,
             message=notes,
+            mapper=prepared.mapper,
             materialization=", ".join(compiled.plan.materializations) or None,
             explain=dict(compiled.plan.view_report),
             timings_ms=timings,
         )
 
     def ask(self, question: str, previous: Intent | None = None, scope: Scope | None = None) -> Answer:
-        """Map, then run. A reading the mapper marks incomplete (words it ignored or read as others) is
-        asked back, not answered: a number for half a question is the confident wrong answer users
+        """Map, compile and run (``prepare`` then ``execute``)."""
+        prepared = self.prepare(question, previous, scope)
+        return prepared if isinstance(prepared, Answer) else self.execute(prepared)
+
+    def prepare(
+        self, question: str, previous: Intent | None = None, scope: Scope | None = None
+    ) -> Answer | Prepared:
+        """Map and compile. A reading the mapper marks incomplete (words it ignored or read as others)
+        is asked back, not answered: a number for half a question is the confident wrong answer users
         cannot spot. The rule is here, not in a mapper, because hybrid mode needs the incomplete
         reading itself to decide to ask the LLM."""
         if self.mapper is None:
             raise ValueError("this Service was built without an intent mapper")
         start = time.perf_counter()
         with self.stage("map"):
-            mapping = self.mapper.map(question, previous)
+            mapping = _refused_by_rules(question, self.mapper) or self.mapper.map(question, previous)
         timings = {"map": round((time.perf_counter() - start) * 1000, 3)}
         if mapping.status != "answered" or mapping.intent is None:
             return Answer(
@@ -143,11 +196,7 @@ class Service:
                 mapper=mapping.mapper,
                 timings_ms=timings,
             )
-        answer = self.run(mapping.intent, question, timings, scope)
-        total = round((time.perf_counter() - start) * 1000, 3)
-        notes = "; ".join(m for m in (mapping.note, answer.message) if m)
-        timings = {**answer.timings_ms, "total": total}
-        return answer.model_copy(update={"message": notes, "mapper": mapping.mapper, "timings_ms": timings})
+        return self.prepare_intent(mapping.intent, question, timings, scope, mapping)
 
     def conversation(self, questions: list[str]) -> Iterator[Answer]:
         """Questions in order, each follow-up seeing the last answered intent. A database failure is
@@ -161,3 +210,17 @@ class Service:
             if answer.status == "answered":
                 previous = answer.intent
             yield answer
+
+
+def _refused_by_rules(question: str, mapper: IntentMapper) -> MapperReading | None:
+    """The refusal rules (a change, SQL, writing) on the question itself, before any mapper: with an
+    LLM mapper a refused question never reaches the model, so no reply can answer it. Named after the
+    rules' home, the offline mapper ("hybrid-offline" in hybrid mode)."""
+    text = (question or "").strip()
+    if not text or len(text) > _RULES_READ_CHARS:  # mappers refuse longer questions themselves
+        return None
+    reason = refusal_reason(text, tokenize(text))
+    if reason is None:
+        return None
+    name = "hybrid-offline" if getattr(mapper, "name", "") == "hybrid" else "offline"
+    return MapperReading(status="refused", message=reason, mapper=name)

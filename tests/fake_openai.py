@@ -16,6 +16,10 @@ next requests get, in order, and afterwards asserts on ``requests`` (what the SD
 
 A request that finds the queue empty gets a 500 naming the problem, so a test that makes more calls
 than it planned fails visibly.
+
+It also plays a hostile or broken endpoint (issue 15): any envelope (``reply_with`` edits a recorded
+one, ``raw`` sends any bytes), a body trickled a byte at a time (``trickle``), a connection closed
+without a reply (``drop``), headers that never end (``stall``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import copy
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,12 +44,22 @@ def load_fixture(name: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Planned:
-    """One queued response: status, JSON (or raw) body, headers, and a delay before answering."""
+    """One queued response: status, JSON (or raw) body, headers, and a delay before answering.
+
+    ``trickle`` sends the first ``trickle_bytes`` bytes of the body (all of it when 0) one at a time,
+    ``trickle`` seconds apart, and with ``trickle_head`` the status line and headers too; ``drop``
+    closes the connection without answering; ``stall`` sends the status line and then nothing for that
+    many seconds (headers that never end)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0
+    trickle_bytes: int = 0
+    drop: bool = False
+    stall: float = 0.0
+    trickle_head: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,14 +109,48 @@ class _Handler(BaseHTTPRequestHandler):
             planned = fake._next()
         if planned.delay and fake._released.wait(planned.delay):
             return  # the server is stopping: do not answer a request nobody waits for
-        self.send_response(planned.status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(planned.body)))
-        for k, v in planned.headers.items():
-            self.send_header(k, v)
-        self.end_headers()
+        if planned.drop:
+            self.close_connection = True
+            return
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            if planned.stall:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                self.wfile.flush()
+                fake._released.wait(planned.stall)
+                self.close_connection = True
+                return
+            if planned.trickle_head:
+                head = f"HTTP/1.1 {planned.status} OK\r\ncontent-type: application/json\r\n"
+                head += f"content-length: {len(planned.body)}\r\n\r\n"
+                self._send_slowly(head.encode(), planned.trickle)
+                self._send_body(planned)
+                return
+            self.send_response(planned.status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(planned.body)))
+            for k, v in planned.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self._send_body(planned)
+
+    def _send_slowly(self, data: bytes, seconds_per_byte: float) -> bool:
+        """One byte at a time; False when the server stops meanwhile."""
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            if self.server.fake._released.wait(seconds_per_byte):
+                return False
+        return True
+
+    def _send_body(self, planned: Planned) -> None:
+        if not planned.trickle:
             self.wfile.write(planned.body)
+            return
+        slow = (
+            len(planned.body) if not planned.trickle_bytes else min(planned.trickle_bytes, len(planned.body))
+        )
+        if self._send_slowly(planned.body[:slow], planned.trickle):
+            self.wfile.write(planned.body[slow:])
 
 
 def _error(
@@ -167,6 +216,53 @@ class FakeOpenAI:
             Planned(200, json.dumps(data).encode(), {"x-request-id": f"req_{len(self._queue)}"}, delay)
         )
 
+    def reply_with(
+        self, fixture: str, change: Callable[[dict[str, Any]], object], *, status: int = 200, **planned: Any
+    ) -> None:
+        """A recorded chat completion that ``change`` edits in place (any envelope a broken or hostile
+        endpoint could send: ``choices`` a string, ``usage`` of ``Infinity``, content an object...).
+        ``planned`` passes ``Planned`` options (``trickle``, ``delay``). Non-finite floats are written
+        as JavaScript's ``Infinity``/``NaN``, as a careless server would."""
+        data = copy.deepcopy(load_fixture(fixture))
+        change(data)
+        self._push(Planned(status, json.dumps(data).encode(), **planned))
+
+    def content(self, content: str | dict[str, Any], **planned: Any) -> None:
+        """The recorded happy-path envelope with this reply content (a dict is dumped as JSON)."""
+        text = content if isinstance(content, str) else json.dumps(content)
+
+        def put(data: dict[str, Any]) -> None:
+            data["choices"][0]["message"]["content"] = text
+
+        self.reply_with("answered_cost_by_region.json", put, **planned)
+
+    def trickle(
+        self,
+        fixture: str = "answered_cost_by_region.json",
+        seconds_per_byte: float = 1.0,
+        first: int = 0,
+        *,
+        headers: bool = False,
+    ) -> None:
+        """A reply whose first ``first`` body bytes (all when 0) arrive one per ``seconds_per_byte``;
+        with ``headers``, the status line and headers too (then ``first`` of the body)."""
+        data = load_fixture(fixture)
+        body = json.dumps(data).encode()
+        self._push(Planned(200, body, trickle=seconds_per_byte, trickle_bytes=first, trickle_head=headers))
+
+    def drop(self) -> None:
+        """Close the connection without a reply (the client sees the server disconnect)."""
+        self._push(Planned(drop=True))
+
+    def stall(self, seconds: float) -> None:
+        """The status line, then silence for ``seconds``: headers that never end."""
+        self._push(Planned(stall=seconds))
+
+    def clear(self) -> None:
+        """Forget what is still queued (a test that stops early leaves nothing for the next one)."""
+        with self._lock:
+            self._queue.clear()
+
     def rate_limit(self, retry_after: float | None = 1.0, *, ms: bool = False) -> None:
         """429 as OpenAI sends it, with ``retry-after`` (seconds) or ``retry-after-ms`` when given."""
         headers: dict[str, str] = {}
@@ -191,8 +287,9 @@ class FakeOpenAI:
         """A reply that arrives after ``seconds``: longer than the client's timeout, it is never read."""
         self.reply(fixture, delay=seconds)
 
-    def raw(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self._push(Planned(status, body, headers or {}))
+    def raw(self, status: int, body: bytes, headers: dict[str, str] | None = None, **planned: Any) -> None:
+        """Any bytes as the body (truncated JSON, 100,000-deep arrays, HTML from a proxy...)."""
+        self._push(Planned(status, body, headers or {}, **planned))
 
     @property
     def pending(self) -> int:

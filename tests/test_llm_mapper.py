@@ -197,13 +197,23 @@ def test_clarify_and_refusals_pass_through(model: SemanticModel, fake: FakeOpenA
 
     clarify = mapper.map("how big is it?")
     assert clarify.status == "clarify" and clarify.intent is None
-    assert clarify.message == "Do you mean the number of resources or what they cost?"
+    # the model's words, labelled as such (issue 15: never shown as crq's own)
+    assert (
+        clarify.message == "the language model asks: “Do you mean the number of resources or what they cost?”"
+    )
     assert clarify.suggestions == ("resource count by region", "cost by region last month")
-    refused = mapper.map("terminate all stopped instances")
-    assert refused.status == "refused" and "cannot terminate" in refused.message
+    refused = mapper.map("what will the weather be in Dublin tomorrow?")
+    assert refused.status == "refused"
+    assert (
+        refused.message
+        == "refused by the language model: “crq only answers questions; it cannot terminate instances.”"
+    )
     provider_refusal = mapper.map("something the provider refuses")
     assert provider_refusal.status == "refused"
-    assert provider_refusal.message == "refused: I'm sorry, I can't help with that request."
+    assert (
+        provider_refusal.message
+        == "refused by the language model: “I'm sorry, I can't help with that request.”"
+    )
     assert len(fake.requests) == 3
 
 
@@ -541,30 +551,64 @@ def test_malformed_json_gets_a_repair_attempt(
     assert [line["purpose"] for line in lines(usage)] == ["map", "repair"]
 
 
-def test_invented_names_get_the_compilers_error_then_clarify(
+def test_invented_names_break_the_schema_then_the_offline_mapper_answers(
     model: SemanticModel, fake: FakeOpenAI, usage: UsageLog
 ) -> None:
+    """A name outside the enums (a non-strict endpoint can send one) fails the local check of the schema
+    crq sent: a repair each time, then the offline mapper answers and says why (issue 15)."""
     for _ in range(3):
         fake.reply("invented_metric.json")
-    mapping = make_mapper(model, fake.base_url, usage).map("carbon footprint by region last month")
+    fallback = StubMapper(OFFLINE_ANSWER)
+    mapping = make_mapper(model, fake.base_url, usage, fallback=fallback).map(
+        "carbon footprint by region last month"
+    )
 
     assert len(fake.requests) == 3  # the first try and two repairs
     for request in fake.requests[1:]:
-        assert (
-            "crq could not compile that intent: metrics: unknown metric 'carbon_footprint'"
-            in request.messages[-1]["content"]
+        assert request.messages[-1]["content"] == (
+            "Your reply could not be used: the reply does not follow the schema: $.intent.metrics[0]: "
+            "'carbon_footprint' is not one of the 12 allowed values. Reply again."
         )
-    assert mapping.status == "clarify" and mapping.mapper == "llm"
-    assert mapping.message.startswith(
-        "I could not build that query: metrics: unknown metric 'carbon_footprint'"
+    assert (mapping.status, mapping.mapper, mapping.intent) == (
+        "answered",
+        "offline-fallback",
+        OFFLINE_ANSWER.intent,
     )
-    assert "cost" in mapping.suggestions
+    assert mapping.note == "LLM unavailable (invalid_reply); answered by the offline mapper"
+    assert [(line["outcome"], line["error"], line["purpose"]) for line in lines(usage)] == [
+        ("invalid", "invalid_reply", "map"),
+        ("invalid", "invalid_reply", "repair"),
+        ("invalid", "invalid_reply", "repair"),
+    ]
+
+
+def test_values_the_compiler_rejects_get_its_error_then_clarify(
+    model: SemanticModel, fake: FakeOpenAI, usage: UsageLog
+) -> None:
+    for _ in range(3):
+        fake.reply("invented_value.json")
+    mapping = make_mapper(model, fake.base_url, usage).map("how many resources are in production-eu?")
+
+    assert len(fake.requests) == 3
+    for request in fake.requests[1:]:
+        assert request.messages[-1]["content"].startswith(
+            "crq could not compile that intent: filters[0]: 'production-eu' is not a value of environment"
+        )
+    assert (mapping.status, mapping.mapper, mapping.complete) == ("clarify", "llm", False)
+    assert mapping.message.startswith(
+        "I could not build that query: filters[0]: 'production-eu' is not a value"
+    )
+    assert mapping.suggestions == ("prod", "staging", "dev", "sandbox")
+    assert [line["outcome"] for line in lines(usage)] == ["ok", "ok", "ok"]
 
 
 @pytest.mark.parametrize(
     ("fixture", "error"),
     [
-        ("invented_dimension.json", "unknown dimension 'datacenter'"),
+        (
+            "invented_dimension.json",
+            "$.intent.dimensions[0].name: 'datacenter' is not one of the 28 allowed values",
+        ),
         ("invented_value.json", "'production-eu' is not a value of environment"),
     ],
 )

@@ -18,7 +18,7 @@ from models.intent import Intent
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.mappers import IntentMapper
-from runtime.mappers.llm import LLMMapper, LLMUnavailable, offline_instead
+from runtime.mappers.llm import LLMMapper, LLMUnavailable, offline_instead, refused_by_rules
 from runtime.mappers.offline import OfflineMapper
 from runtime.mappers.settings import LLMSettings
 from runtime.usage import UsageLog, count
@@ -42,6 +42,9 @@ class HybridMapper:
         self._lock = threading.Lock()
 
     def map(self, question: str, previous: Intent | None = None) -> Mapping:
+        reason = refused_by_rules(question)
+        if reason:  # declined before either mapper reads it: the LLM never sees it
+            return Mapping(status="refused", message=reason, mapper="hybrid-offline")
         first = self.offline.map(question, previous)
         if first.status == "answered" and first.complete:
             with self._lock:

@@ -22,13 +22,30 @@ checks them (its error goes back to the model for a repair).
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as ValidationError_
+from jsonschema.exceptions import best_match, relevance
 from pydantic import ValidationError
 
-from models.intent import Grain, Intent, Op
+from models.intent import (
+    MAX_DIMENSIONS,
+    MAX_FILTER_VALUES,
+    MAX_FILTERS,
+    MAX_METRICS,
+    MAX_ORDER_BY,
+    MAX_SEGMENTS,
+    MAX_VALUE_CHARS,
+    Grain,
+    Intent,
+    Op,
+)
 from models.responses import Status
 from models.semantic_model import SemanticModel
 
@@ -220,11 +237,23 @@ def reply_schema(model: SemanticModel) -> dict[str, Any]:
 
 
 def response_format(model: SemanticModel) -> dict[str, Any]:
-    """The ``response_format`` argument of ``chat.completions.create``."""
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": reply_schema(model)},
-    }
+    """The ``response_format`` argument of ``chat.completions.create`` for the whole model."""
+    return response_format_for(reply_schema(model))
+
+
+def response_format_for(schema: dict[str, Any]) -> dict[str, Any]:
+    """``response_format`` for an already built reply schema (e.g. of one question's part of the model)."""
+    return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
+
+
+def enum_value_count(schema: Any) -> int:
+    """Enum values in a schema, all enums together: what strict mode limits (``MAX_ENUM_VALUES``)."""
+    if isinstance(schema, dict):
+        own = len(schema["enum"]) if isinstance(schema.get("enum"), list) else 0
+        return own + sum(enum_value_count(v) for k, v in schema.items() if k != "enum")
+    if isinstance(schema, list):
+        return sum(enum_value_count(v) for v in schema)
+    return 0
 
 
 def strict_problems(schema: dict[str, Any]) -> list[str]:
@@ -275,27 +304,174 @@ def strict_problems(schema: dict[str, Any]) -> list[str]:
     return problems
 
 
+# --- checking a reply against the schema sent ----------------------------------------------------------
+
+# What the local check adds to the schema sent, per intent property: strict mode has no size keywords
+# that every endpoint accepts, so the endpoint cannot be told; crq checks them itself (the same caps
+# as the Intent model, reported first, before thousands of items are looked at).
+_ITEM_CAPS = {
+    "metrics": MAX_METRICS,
+    "dimensions": MAX_DIMENSIONS,
+    "filters": MAX_FILTERS,
+    "part": MAX_FILTERS,
+    "segments": MAX_SEGMENTS,
+    "order_by": MAX_ORDER_BY,
+}
+
+
+def with_limits(schema: dict[str, Any]) -> dict[str, Any]:
+    """The reply schema as crq checks it: the intent's size caps added (``maxItems``, ``maxLength``;
+    ``strict_problems`` would reject them in what is sent), and ``required`` dropped: an endpoint
+    that leaves a property out means what its null would mean (``intent_from_json`` reads it so),
+    while a property the schema does not declare, a name outside an enum or a value of the wrong
+    type is still an error."""
+
+    def walk(node: Any, name: str = "") -> Any:
+        if isinstance(node, list):
+            return [walk(v, name) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        types = node.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "array" in types and name in _ITEM_CAPS:
+            out["maxItems"] = _ITEM_CAPS[name]  # before "items": reported before each item is checked
+        if "array" in types and name == "value":
+            out["maxItems"] = MAX_FILTER_VALUES
+        if "string" in types and name == "value":
+            out["maxLength"] = MAX_VALUE_CHARS
+        for key, value in node.items():
+            if key == "required":
+                continue  # an omitted property reads as null or empty, as strict mode's null would
+            if key == "properties":
+                out[key] = {k: walk(v, k) for k, v in value.items()}
+            elif key in ("items", "anyOf"):
+                out[key] = walk(value, name)
+            else:
+                out[key] = value
+        return out
+
+    return walk(schema)
+
+
+@lru_cache(maxsize=32)
+def _validator(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(with_limits(json.loads(schema_text)))
+
+
+def schema_errors(data: Any, schema: dict[str, Any], limit: int = 3) -> list[str]:
+    """Where ``data`` breaks ``schema`` (with the size caps), in short lines a model can act on; at
+    most ``limit``, and never the whole offending value (a 1 MB string is quoted by its first words)."""
+    oversized = _oversized(data)
+    if oversized:  # said at once: the validator would look at every one of 8,000 filters first
+        return oversized
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors = [best_match([e]) for e in itertools.islice(validator.iter_errors(data), 20)]
+    errors.sort(key=relevance)
+    return list(dict.fromkeys(_describe(e) for e in errors if e is not None))[:limit]
+
+
+def _oversized(data: Any) -> list[str]:
+    """The intent's lists over their caps, found without walking their items."""
+    intent = data.get("intent") if isinstance(data, dict) else None
+    if not isinstance(intent, dict):
+        return []
+    lists = {name: intent.get(name) for name in _ITEM_CAPS}
+    share = intent.get("share")
+    lists["part"] = share.get("part") if isinstance(share, dict) else None
+    problems = [
+        f"$.intent.{'share.part' if name == 'part' else name}: {len(value)} items, at most {_ITEM_CAPS[name]}"
+        for name, value in lists.items()
+        if isinstance(value, list) and len(value) > _ITEM_CAPS[name]
+    ]
+    return problems[:3]
+
+
+def _describe(e: ValidationError_) -> str:
+    where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path)
+    kind, value, rule = e.validator, e.instance, e.validator_value
+    if kind == "enum":
+        words = str(value)
+        close = difflib.get_close_matches(words, [str(v) for v in rule], n=1) if len(words) < 200 else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{where}: {clip(repr(value), 80)} is not one of the {len(rule)} allowed values{hint}"
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(e.schema.get("properties", {}))) if isinstance(value, dict) else []
+        return f"{where}: properties not in the schema: {clip(', '.join(map(repr, extra)), 120)}"
+    if kind == "required":
+        missing = [r for r in rule if isinstance(value, dict) and r not in value]
+        return f"{where}: missing {', '.join(missing[:5])}"
+    if kind == "type":
+        wanted = " or ".join(rule) if isinstance(rule, list) else rule
+        return f"{where}: must be {wanted}, not {_json_type(value)}"
+    if kind == "maxItems":
+        return f"{where}: {len(value)} items, at most {rule}"
+    if kind == "maxLength":
+        return f"{where}: a text of {len(value)} characters, at most {rule}"
+    if kind == "anyOf":
+        return f"{where}: {clip(repr(value), 60)} matches none of the allowed shapes"
+    return f"{where}: breaks the schema ({kind})"
+
+
+def _json_type(value: Any) -> str:
+    for kind, test in (
+        ("null", lambda v: v is None),
+        ("a boolean", lambda v: isinstance(v, bool)),
+        ("an integer", lambda v: isinstance(v, int)),
+        ("a number", lambda v: isinstance(v, float)),
+        ("a string", lambda v: isinstance(v, str)),
+        ("an array", lambda v: isinstance(v, list)),
+        ("an object", lambda v: isinstance(v, dict)),
+    ):
+        if test(value):
+            return kind
+    return type(value).__name__
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(0, limit - 30)]}... [{len(text) - limit + 30:,} more characters]"
+
+
 # --- reading the reply --------------------------------------------------------------------------------
 
 
-def parse_reply(text: str | None) -> Reply:
-    """JSON text -> ``Reply``; raises ``ReplyError`` with a message meant for the model's repair."""
-    if not text or not text.strip():
+def parse_reply(text: str | None, schema: dict[str, Any] | None = None) -> Reply:
+    """JSON text -> ``Reply``; raises ``ReplyError`` with a message meant for the model's repair.
+
+    With ``schema`` (what the mapper sent), the reply must follow it exactly: names in the enums
+    (``"tag:owner\\n"`` is not ``"tag:owner"``), no property it does not declare, no string where a
+    number belongs, within the intent's size caps. Suggestions that are not strings are dropped
+    first: they only decorate a clarify and are not worth a repair."""
+    if not isinstance(text, str) or not text.strip():
         raise ReplyError("the reply was empty; answer with one JSON object that follows the schema")
     try:
-        data = json.loads(_strip_fences(text))
+        data = json.loads(_strip_fences(text), parse_constant=_no_constants)
     except json.JSONDecodeError as e:
         raise ReplyError(
             f"the reply is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
             "answer with one complete JSON object that follows the schema"
         ) from None
+    except RecursionError:
+        raise ReplyError("the reply is nested too deeply to be the intent; follow the schema") from None
+    except ValueError as e:  # NaN/Infinity, or an integer of thousands of digits
+        raise ReplyError(f"the reply is not usable JSON ({clip(str(e), 100)}); follow the schema") from None
     if not isinstance(data, dict):
         raise ReplyError(
             "the reply must be a JSON object with status, follow_up, intent, message and suggestions"
         )
+    if isinstance(data.get("suggestions"), list):
+        data["suggestions"] = [s for s in data["suggestions"] if isinstance(s, str)]
+    if schema is not None:
+        problems = schema_errors(data, schema)
+        if problems:
+            raise ReplyError("the reply does not follow the schema: " + "; ".join(problems))
     status = data.get("status")
     if status not in STATUSES:
-        raise ReplyError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        raise ReplyError(f"status must be one of {', '.join(STATUSES)}, not {clip(repr(status), 60)}")
     message = data.get("message") or ""
     suggestions = data.get("suggestions") or []
     if not isinstance(message, str) or not isinstance(suggestions, list):
@@ -310,9 +486,13 @@ def parse_reply(text: str | None) -> Reply:
         status=status,
         intent=intent,
         message=message.strip(),
-        suggestions=tuple(str(s) for s in suggestions if str(s).strip()),
-        follow_up=bool(data.get("follow_up")),
+        suggestions=tuple(s for s in suggestions if s.strip()),
+        follow_up=data.get("follow_up") is True,
     )
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def intent_from_json(data: dict[str, Any]) -> Intent:
@@ -336,7 +516,9 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
     try:
         return Intent.model_validate(clean)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()[:5])
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc']))}: {clip(err['msg'], 160)}" for err in e.errors()[:5]
+        )
         raise ReplyError(f"the intent is not valid: {problems}") from None
 
 
@@ -358,11 +540,15 @@ def _strip_fences(text: str) -> str:
     return s
 
 
-def intent_to_json(intent: Intent, model: SemanticModel) -> dict[str, Any]:
+def intent_to_json(
+    intent: Intent, model: SemanticModel, schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """An intent in the reply's full shape (every property present, null or [] when unused), for
-    few-shot examples and the conversation context: the model sees exactly what it must write."""
+    few-shot examples and the conversation context: the model sees exactly what it must write.
+    ``schema`` is ``intent_schema(model)`` when the caller has it already (one per prompt, not one
+    per example)."""
     data = intent.model_dump(mode="json", exclude={"previous", "timezone"})
-    props = intent_schema(model)["properties"]
+    props = (schema or intent_schema(model))["properties"]
     out: dict[str, Any] = {}
     for name in props:
         value = data.get(name)
@@ -385,7 +571,9 @@ __all__ = [
     "SCHEMA_NAME",
     "Reply",
     "ReplyError",
+    "clip",
     "dimension_names",
+    "enum_value_count",
     "intent_from_json",
     "intent_schema",
     "intent_to_json",
@@ -393,7 +581,10 @@ __all__ = [
     "parse_reply",
     "reply_schema",
     "response_format",
+    "response_format_for",
+    "schema_errors",
     "segment_names",
     "strict_problems",
     "time_dimension_names",
+    "with_limits",
 ]

@@ -6,7 +6,10 @@ none of them should need a config file to point crq at an OpenAI-compatible endp
     CRQ_LLM_BASE_URL     e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (Ollama)
     CRQ_LLM_MODEL        e.g. gpt-4o-mini
     CRQ_LLM_API_KEY      optional: local endpoints need none
-    CRQ_LLM_TIMEOUT      seconds per HTTP call (default 30)
+    CRQ_LLM_TIMEOUT      seconds per HTTP call, a deadline for the whole call: connecting, sending,
+                         waiting and reading the body (default 30)
+    CRQ_LLM_QUESTION_TIMEOUT  seconds for all the calls of one question, retries, backoff and repairs
+                         included (default 60); then the offline mapper answers
     CRQ_LLM_MAX_RETRIES  retries after the first try on 429 / 5xx / timeout / connection error (default 3)
     CRQ_MAPPER           offline | llm | hybrid (default: llm when base URL and model are set, else offline)
     CRQ_LLM_PRICES       a JSON file {"model": {"input": 0.15, "output": 0.6, "cached_input": 0.075}}
@@ -35,9 +38,9 @@ class Price(BaseModel):
     """USD per 1M tokens. ``cached_input`` defaults to ``input`` (no discount known)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    input: Annotated[float, Field(ge=0)]
-    output: Annotated[float, Field(ge=0)]
-    cached_input: Annotated[float, Field(ge=0)] | None = None
+    input: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    output: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    cached_input: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
     def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
         """Cached prompt tokens are part of ``prompt_tokens`` (as OpenAI reports them), billed cheaper."""
@@ -64,15 +67,19 @@ DEFAULT_PRICES: dict[str, Price] = {
 class LLMSettings(BaseModel):
     """Everything the LLM mapper and the factory need; build with ``from_env()`` or directly in tests.
 
-    The backoff and repair knobs are not in the environment on purpose: they are tuned here, and
-    tests shrink them to keep the suite fast.
+    The backoff, repair and prompt-size knobs are not in the environment on purpose: they are tuned
+    here, and tests shrink them to keep the suite fast. ``prompt_tokens`` and ``enum_values`` cap
+    what one call sends (the fixed prompt in estimated tokens, the reply schema's enum values): a model
+    whose whole prompt fits is sent whole, a larger one as the part each question needs
+    (``llm_prompt.PromptBuilder``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     base_url: str | None = None
     model: str | None = None
     api_key: SecretStr | None = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    question_timeout: Annotated[float, Field(gt=0, le=3600)] = 60.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     mapper: MapperKind = "offline"
     prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
@@ -80,6 +87,8 @@ class LLMSettings(BaseModel):
     backoff_max: Annotated[float, Field(ge=0)] = 8.0
     max_retry_after: Annotated[float, Field(ge=0)] = 30.0
     repair_attempts: Annotated[int, Field(ge=0, le=5)] = 2
+    prompt_tokens: Annotated[int, Field(ge=1000)] = 8000
+    enum_values: Annotated[int, Field(ge=50, le=1000)] = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LLMSettings:
@@ -97,7 +106,11 @@ class LLMSettings(BaseModel):
         values: dict[str, object] = {"base_url": base_url, "model": model, "mapper": mapper}
         if key := get("CRQ_LLM_API_KEY"):
             values["api_key"] = key
-        numbers = (("CRQ_LLM_TIMEOUT", "timeout", float), ("CRQ_LLM_MAX_RETRIES", "max_retries", int))
+        numbers = (
+            ("CRQ_LLM_TIMEOUT", "timeout", float),
+            ("CRQ_LLM_QUESTION_TIMEOUT", "question_timeout", float),
+            ("CRQ_LLM_MAX_RETRIES", "max_retries", int),
+        )
         for var, field, kind in numbers:
             raw = get(var)
             if raw is not None:
