@@ -3,7 +3,8 @@
 Each request becomes an API Gateway HTTP API (payload 2.0) event and goes through
 ``runtime.aws.api.handler``: no second code path. Requests are handled one at a time, as one Lambda
 container handles them (its connections are not shared between concurrent requests); the threads only
-keep slow clients from blocking the accept loop.
+keep slow clients from blocking the accept loop. The demo page (runtime/web) is served at ``/``
+next to the API, its files straight from the folder (docs/demo-page.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from models.api import MAX_BODY_BYTES
+from runtime import web
 from runtime.aws import api
 
 
@@ -79,6 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
     lock = threading.Lock()
 
     def _serve(self) -> None:
+        if self.command in ("GET", "HEAD") and self._page():
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
         if length > MAX_BODY_BYTES:
@@ -99,6 +103,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _page(self) -> bool:
+        """The demo page's files at / (runtime/web, with its CSP); any other path is the API's."""
+        file = web.find(self.path)
+        if file is None:
+            return False
+        data = file.read_bytes()
+        self.send_response(200)
+        for name, value in web.headers(file).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(data)
+        return True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
