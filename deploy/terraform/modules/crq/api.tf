@@ -7,6 +7,7 @@ locals {
     "POST /v1/query"             = true
     "GET /v1/catalog"            = true
     "GET /v1/conversations/{id}" = true
+    "GET /v1/jobs/{id}"          = true
     "GET /v1/health"             = false
   }
 }
@@ -16,6 +17,18 @@ resource "aws_apigatewayv2_api" "http" {
   protocol_type = "HTTP"
   description   = "crq chat API (docs/api.md)"
   tags          = var.tags
+
+  # The demo page on S3 + CloudFront calls the API from its own origin (docs/deployment.md); API
+  # Gateway answers the browsers' preflight requests itself.
+  dynamic "cors_configuration" {
+    for_each = length(var.cors_allow_origins) > 0 ? [1] : []
+    content {
+      allow_origins = var.cors_allow_origins
+      allow_methods = ["GET", "POST", "OPTIONS"]
+      allow_headers = ["authorization", "content-type"]
+      max_age       = 3600
+    }
+  }
 }
 
 resource "aws_apigatewayv2_authorizer" "jwt" {

@@ -45,6 +45,13 @@ data "aws_iam_policy_document" "chat" {
     resources = [aws_sqs_queue.jobs.arn]
   }
 
+  # GET /v1/jobs/{id} answers a large result with a presigned URL, signed by this role.
+  statement {
+    sid       = "ReadResults"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.results.arn}/${local.results_prefix}*"]
+  }
+
   # AWS requires "*" for X-Ray segments.
   statement {
     sid       = "XRay"
@@ -101,6 +108,13 @@ data "aws_iam_policy_document" "jobs" {
       "sqs:ChangeMessageVisibility",
       "sqs:GetQueueAttributes",
     ]
+    resources = [aws_sqs_queue.jobs.arn]
+  }
+
+  # The sweeper sends again the jobs whose worker died or whose message was lost.
+  statement {
+    sid       = "EnqueueJobs"
+    actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.jobs.arn]
   }
 

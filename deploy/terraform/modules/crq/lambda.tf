@@ -1,5 +1,10 @@
 # Both functions run from the two layers of `make layers` (docs/layers.md) and carry no code of their own:
 # the deployment package is a placeholder file.
+#
+# Terraform creates the first layer versions and points the `live` aliases at the first function
+# versions; from then on the deploy workflow (deploy/publish.py) publishes layer versions, function
+# versions and moves the aliases (docs/deployment.md). So each function ignores later changes to its
+# `layers` and each alias to its `function_version`: an apply never undoes a deploy or a rollback.
 
 data "archive_file" "empty" {
   type        = "zip"
@@ -60,6 +65,16 @@ resource "aws_lambda_function" "chat" {
   kms_key_arn                    = var.kms_key_arn
   publish                        = true
 
+  # SnapStart: the init of each published version (imports, the model, the access policy; see
+  # before_snapshot in runtime/aws/api.py) is snapshotted once, and new containers restore it instead
+  # of importing again. The alias `live` always points at a published version, which SnapStart needs.
+  dynamic "snap_start" {
+    for_each = var.chat_snap_start ? [1] : []
+    content {
+      apply_on = "PublishedVersions"
+    }
+  }
+
   environment {
     variables = merge(
       var.extra_environment,
@@ -71,6 +86,10 @@ resource "aws_lambda_function" "chat" {
         CRQ_LOG_LEVEL               = var.log_level
         POWERTOOLS_SERVICE_NAME     = local.metrics_service
         CRQ_JOBS_QUEUE_URL          = aws_sqs_queue.jobs.url
+        CRQ_RESULTS_BUCKET          = aws_s3_bucket.results.bucket
+        CRQ_RESULTS_PREFIX          = local.results_prefix
+        CRQ_JOB_TIMEOUT_S           = tostring(local.job_timeout_s)
+        CRQ_JOB_MAX_ATTEMPTS        = tostring(var.jobs_max_receive_count)
       },
       var.llm_api_key_secret_arn == null ? {} : { CRQ_LLM_API_KEY_SECRET_ARN = var.llm_api_key_secret_arn },
     )
@@ -93,21 +112,30 @@ resource "aws_lambda_function" "chat" {
 
   tags       = var.tags
   depends_on = [aws_iam_role_policy.chat]
+
+  lifecycle {
+    ignore_changes = [layers]
+  }
 }
 
 resource "aws_lambda_alias" "chat_live" {
   name             = "live"
   function_name    = aws_lambda_function.chat.function_name
   function_version = aws_lambda_function.chat.version
+
+  lifecycle {
+    ignore_changes = [function_version, description]
+  }
 }
 
-# Placeholder: runtime/aws/jobs.py does not exist yet; the wiring (queue, DLQ, partial batch
-# responses, results bucket) is ready for it.
+# Async jobs (docs/infra_design.md): the chat function queues a job's id on SQS when a question is
+# expected to be heavy or runs past CRQ_SYNC_BUDGET_S; this function claims and runs it with the long
+# timeout, stores the result (large ones in the results bucket) and reports partial batch failures.
 resource "aws_lambda_function" "jobs" {
   #checkov:skip=CKV_AWS_116:invoked by an SQS event source mapping; failed messages go to the queue's redrive dead-letter queue, a function DLQ only serves asynchronous invocations
   #checkov:skip=CKV_AWS_272:no code signing yet: `make layers` builds unsigned zips (docs/layers.md) and the package is an empty placeholder; signing needs an AWS Signer profile and a signing step in the build
   function_name                  = local.jobs_name
-  description                    = "crq background jobs (placeholder)"
+  description                    = "crq async jobs from SQS (runtime/aws/jobs.py)"
   role                           = aws_iam_role.jobs.arn
   runtime                        = "python3.12"
   handler                        = "runtime.aws.jobs.handler"
@@ -122,14 +150,19 @@ resource "aws_lambda_function" "jobs" {
   publish                        = true
 
   environment {
+    # the queue: the sweeper sends again the jobs whose worker died or whose message was lost
     variables = {
-      CRQ_DATABASE_SECRET_ARN = var.database_secret_arn
-      CRQ_DATABASE_SSLMODE    = "require"
-      CRQ_ACCESS_FILE         = var.access_file
-      CRQ_LOG_LEVEL           = var.log_level
-      CRQ_RESULTS_BUCKET      = aws_s3_bucket.results.bucket
-      CRQ_RESULTS_PREFIX      = local.results_prefix
-      POWERTOOLS_SERVICE_NAME = local.metrics_service
+      CRQ_DATABASE_SECRET_ARN     = var.database_secret_arn
+      CRQ_APP_DATABASE_SECRET_ARN = var.app_database_secret_arn
+      CRQ_DATABASE_SSLMODE        = "require"
+      CRQ_ACCESS_FILE             = var.access_file
+      CRQ_LOG_LEVEL               = var.log_level
+      CRQ_JOBS_QUEUE_URL          = aws_sqs_queue.jobs.url
+      CRQ_RESULTS_BUCKET          = aws_s3_bucket.results.bucket
+      CRQ_RESULTS_PREFIX          = local.results_prefix
+      CRQ_JOB_TIMEOUT_S           = tostring(local.job_timeout_s)
+      CRQ_JOB_MAX_ATTEMPTS        = tostring(var.jobs_max_receive_count)
+      POWERTOOLS_SERVICE_NAME     = local.metrics_service
     }
   }
 
@@ -150,12 +183,20 @@ resource "aws_lambda_function" "jobs" {
 
   tags       = var.tags
   depends_on = [aws_iam_role_policy.jobs]
+
+  lifecycle {
+    ignore_changes = [layers]
+  }
 }
 
 resource "aws_lambda_alias" "jobs_live" {
   name             = "live"
   function_name    = aws_lambda_function.jobs.function_name
   function_version = aws_lambda_function.jobs.version
+
+  lifecycle {
+    ignore_changes = [function_version, description]
+  }
 }
 
 resource "aws_lambda_event_source_mapping" "jobs" {

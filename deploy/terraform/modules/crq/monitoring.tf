@@ -122,10 +122,32 @@ resource "aws_cloudwatch_metric_alarm" "llm_failed_calls" {
   tags                = var.tags
 }
 
+locals {
+  # Aurora's connections per instance role: each chat container holds up to three (reader, writer
+  # fallback, conversations), so reserved concurrency x 3 must stay under max_connections.
+  database_widgets = var.aurora_cluster_identifier == null ? [] : [
+    {
+      type = "metric", x = 0, y = 12, width = 24, height = 6
+      properties = {
+        title  = "Database connections"
+        region = data.aws_region.current.name
+        view   = "timeSeries"
+        period = 60
+        stat   = "Maximum"
+        metrics = [
+          ["AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", var.aurora_cluster_identifier, "Role", "WRITER", { label = "writer" }],
+          ["AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", var.aurora_cluster_identifier, "Role", "READER", { label = "readers" }],
+          [local.metrics_namespace, "reader_fallbacks", "service", local.metrics_service, { stat = "Sum", yAxis = "right" }],
+        ]
+      }
+    },
+  ]
+}
+
 resource "aws_cloudwatch_dashboard" "crq" {
   dashboard_name = var.name
   dashboard_body = jsonencode({
-    widgets = [
+    widgets = concat([
       {
         type = "metric", x = 0, y = 0, width = 12, height = 6
         properties = {
@@ -187,6 +209,6 @@ resource "aws_cloudwatch_dashboard" "crq" {
           ]
         }
       },
-    ]
+    ], local.database_widgets)
   })
 }

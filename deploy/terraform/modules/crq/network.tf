@@ -79,6 +79,18 @@ resource "aws_vpc_endpoint" "secretsmanager" {
   tags                = merge(var.tags, { Name = "${var.name}-secretsmanager" })
 }
 
+# The chat function queues jobs and the jobs function's sweeper sends them again: SQS's API from the
+# private subnets, with no NAT.
+resource "aws_vpc_endpoint" "sqs" {
+  vpc_id              = var.vpc_id
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.sqs"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = var.private_subnet_ids
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+  tags                = merge(var.tags, { Name = "${var.name}-sqs" })
+}
+
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = var.vpc_id
   service_name      = "com.amazonaws.${data.aws_region.current.name}.s3"

@@ -18,7 +18,7 @@ variable "vpc_id" {
 }
 
 variable "private_subnet_ids" {
-  description = "Private subnets for the functions' ENIs and the Secrets Manager endpoint."
+  description = "Private subnets for the functions' ENIs and the Secrets Manager and SQS endpoints."
   type        = list(string)
 }
 
@@ -30,6 +30,12 @@ variable "private_route_table_ids" {
 variable "aurora_security_group_id" {
   description = "Aurora's security group; the module adds an ingress rule on 5432 from the functions' group."
   type        = string
+}
+
+variable "aurora_cluster_identifier" {
+  description = "Aurora's DB cluster identifier, for the dashboard's database connections widget; null: no such widget."
+  type        = string
+  default     = null
 }
 
 variable "database_secret_arn" {
@@ -125,8 +131,14 @@ variable "chat_reserved_concurrency" {
 }
 
 variable "jobs_timeout_s" {
-  type    = number
-  default = 300
+  description = "The jobs function's timeout; a job's statement timeout (CRQ_JOB_TIMEOUT_S) is 30 s less."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.jobs_timeout_s >= 60 && var.jobs_timeout_s <= 900
+    error_message = "jobs_timeout_s is 60 to 900 (Lambda's limit); longer jobs belong on the ECS/Fargate worker."
+  }
 }
 
 variable "jobs_reserved_concurrency" {
@@ -140,9 +152,20 @@ variable "jobs_reserved_concurrency" {
   }
 }
 
+variable "chat_snap_start" {
+  description = "Lambda SnapStart for the chat function (Python 3.12+): new containers restore a snapshot taken after init instead of importing crq again. Not with provisioned concurrency, EFS or ephemeral storage over 512 MB; restores are billed (docs/infra_design.md)."
+  type        = bool
+  default     = true
+}
+
 variable "jobs_batch_size" {
-  type    = number
-  default = 5
+  description = "Messages per jobs invocation. 1: each job gets the whole function timeout (a batch runs its jobs one after another, and CRQ_JOB_TIMEOUT_S is the timeout minus 30 s); raise it only with a jobs timeout that holds that many."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.jobs_batch_size >= 1 && var.jobs_batch_size <= 10
+    error_message = "jobs_batch_size is 1 to 10 (an SQS event source mapping without a batching window)."
+  }
 }
 
 variable "jobs_max_receive_count" {
@@ -163,6 +186,17 @@ variable "jwt_audience" {
   description = "Audiences (client ids) the JWT authorizer accepts."
   type        = list(string)
   default     = []
+}
+
+variable "cors_allow_origins" {
+  description = "Origins allowed to call the API from a browser, e.g. the demo page's CloudFront URL (https://dxxxx.cloudfront.net); empty: no CORS."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.cors_allow_origins, "*")
+    error_message = "cors_allow_origins names the page's origins; \"*\" would let any site call the API with a user's token."
+  }
 }
 
 # --- Storage, logs, encryption ---
