@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -117,6 +117,32 @@ class Scope:
             return "no rows"
         parts = [f.describe() for f in self.allows]
         return parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts)
+
+
+    def to_json(self) -> dict[str, object]:
+        """The scope as JSON, to travel with work done later on the caller's behalf (a job)."""
+        return {
+            "unrestricted": self.unrestricted,
+            "groups": list(self.groups),
+            "allows": [
+                {
+                    "where": [[name, list(values)] for name, values in f.where],
+                    "unreachable": f.unreachable_tables.value,
+                }
+                for f in self.allows
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scope:
+        allows = tuple(
+            RowFilter(
+                tuple((str(name), tuple(values)) for name, values in f["where"]),
+                Unreachable(f["unreachable"]),
+            )
+            for f in data.get("allows", ())
+        )
+        return cls(allows, bool(data.get("unrestricted")), tuple(data.get("groups", ())))
 
 
 UNRESTRICTED = Scope(unrestricted=True)

@@ -42,7 +42,16 @@ class _Request(BaseModel):
         return v
 
 
-class ChatRequest(_Request):
+class _Runnable(_Request):
+    run_async: bool = Field(
+        default=False,
+        alias="async",
+        description="true: answer 202 with a job to poll (GET /v1/jobs/{id}) instead of waiting; crq "
+        "also makes a job by itself of a query that looks heavy or runs past the synchronous budget",
+    )
+
+
+class ChatRequest(_Runnable):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question, in English")
     conversation_id: str | None = Field(
         default=None,
@@ -58,7 +67,7 @@ class ChatRequest(_Request):
         return v
 
 
-class QueryRequest(_Request):
+class QueryRequest(_Runnable):
     intent: Intent = Field(description="a structured intent over the model (see GET /v1/catalog for names)")
 
 
@@ -67,6 +76,40 @@ class ChatAnswer(Answer):
 
     conversation_id: str | None = None
     request_id: str = ""
+
+
+class JobAccepted(BaseModel):
+    """202: the question runs as a job; poll ``status_url`` for its answer."""
+
+    job_id: str
+    status: Literal["queued"] = "queued"
+    status_url: str = Field(description="GET it for the job's status and, when done, its answer")
+    reason: str = Field(description="why a job: asked for, a heavy query, or past the synchronous budget")
+    conversation_id: str | None = None
+    request_id: str = ""
+
+
+class JobError(BaseModel):
+    code: str = Field(description="query_timeout, unavailable, worker_lost, forbidden, invalid_intent")
+    message: str
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    attempts: int = Field(description="runs started so far (a failed run of a transient fault is retried)")
+    submitted_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    error: JobError | None = None
+    answer: ChatAnswer | None = Field(
+        default=None, description="when done: the same answer a synchronous request gets"
+    )
+    result_url: str | None = Field(
+        default=None,
+        description="when the result was too large to keep inline: a short-lived URL of the whole "
+        "answer as JSON (``answer.rows`` is then empty)",
+    )
 
 
 class ErrorDetail(BaseModel):

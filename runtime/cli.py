@@ -36,6 +36,8 @@ app = typer.Typer(
 sample_app = typer.Typer(no_args_is_help=True, help="The sample cloud inventory.")
 db_app = typer.Typer(no_args_is_help=True, help="The database crq queries.")
 mv_app = typer.Typer(no_args_is_help=True, help="Materialized views declared in the model.")
+jobs_app = typer.Typer(no_args_is_help=True, help="Async jobs of the chat API: see, re-drive, run them.")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(mv_app, name="mv")
 app.add_typer(sample_app, name="sample")
 app.add_typer(db_app, name="db")
@@ -82,6 +84,10 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="the date 'today' mean
 Explain = Annotated[
     bool,
     typer.Option("--explain", help="say which materialized view answered and why each other one did not"),
+]
+AwsEndpoint = Annotated[
+    str | None,
+    typer.Option("--aws-endpoint", help="SQS/S3 endpoint URL for jobs (moto, LocalStack); default: none"),
 ]
 RowCap = Annotated[
     int,
@@ -535,6 +541,11 @@ def validate(
     if errors:
         err.print(_text(f"{len(errors)} error(s)"))
         raise typer.Exit(2)
+    if model is not None:
+        from runtime.mappers.llm_prompt import strict_mode_warnings
+
+        for warning in strict_mode_warnings(model):
+            err.print(_text(f"warning: {warning}"))
     out.print(_text(f"{path or DEFAULT_MODEL}: ok"))
 
 
@@ -548,14 +559,29 @@ def _source_map(path: Path):  # type: ignore[no-untyped-def]
 def prompt(
     model: ModelPath = None,
     show: Annotated[bool, typer.Option("--show", help="print the fixed part of the prompt itself")] = False,
+    question: Annotated[
+        str | None,
+        typer.Option("--question", "-q", help="what this question is sent (the part of a large model)"),
+    ] = None,
 ) -> None:
-    """The LLM prompt the model produces: its size in tokens (estimated), or with --show the text."""
-    from runtime.mappers.llm_prompt import prompt_size, system_prompt
+    """The LLM prompt the model produces: its size in tokens (estimated), or with --show the text;
+    warns when the whole model breaks a provider's strict-mode limits (then each question is sent a part)."""
+    from runtime.mappers.llm_prompt import prompt_builder, prompt_size, strict_mode_warnings, system_prompt
 
     the_model = _model(model)
+    size_to = sys.stderr if show else sys.stdout
+    if question is not None:
+        sent = prompt_builder(the_model).for_question(question)
+        if show:
+            print(visible(sent.system, lines=True))
+        which = "the whole model" if sent.whole else f"the part for this question: {', '.join(sent.tables)}"
+        print(visible(f"{sent.size}; {sent.enum_values} enum values; {which}"), file=size_to)
+        return
     if show:
         print(visible(system_prompt(the_model), lines=True))
-    print(prompt_size(the_model), file=sys.stderr if show else sys.stdout)
+    print(prompt_size(the_model), file=size_to)
+    for warning in strict_mode_warnings(the_model):
+        err.print(_text(f"warning: {warning}"))
 
 
 @app.command()
@@ -768,11 +794,15 @@ def serve(
     port: Annotated[int, typer.Option(help="port", min=0, max=65535)] = 8080,
     database_url: DatabaseUrl = None,
     model: ModelPath = None,
+    aws_endpoint: AwsEndpoint = None,
 ) -> None:
     """Run the chat API's Lambda handler on a local HTTP server (docs/api.md); $CRQ_ACCESS_FILE names
-    the access policy, CRQ_AUTH=none serves this machine's user every row without identity."""
+    the access policy, CRQ_AUTH=none serves this machine's user every row without identity. Jobs run
+    in-process, or on SQS/S3 at --aws-endpoint ($CRQ_JOBS_QUEUE_URL, $CRQ_RESULTS_BUCKET)."""
     from runtime.aws import api
+    from runtime.aws.queue import attach_jobs
     from runtime.database import database_url as resolve_url
+    from runtime.jobs import JobSettings
     from runtime.server import make_server
     from semantic.access import load_policy
 
@@ -783,7 +813,9 @@ def serve(
     policy_file = os.environ.get("CRQ_ACCESS_FILE")
     policy = load_policy(policy_file, the_model) if policy_file else None
     container = api.Container(the_model, resolve_url(database_url), policy=policy)
+    container.job_settings = JobSettings.from_env()
     container.database.execute("SELECT 1", {})  # fail now, not on the first request
+    attach_jobs(container, aws_endpoint)
     api.use_container(container)
     if open_to_all:
         err.print(_text("warning: CRQ_AUTH=none: every request is served as the local user, who sees it all"))
@@ -793,6 +825,123 @@ def serve(
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def _jobs_container(database_url: str | None, model: Path | None, aws_endpoint: str | None):  # type: ignore[no-untyped-def]
+    """The container a Lambda builds (from the environment: secrets, queue, bucket), the command's
+    options first; boto3 reads AWS_ENDPOINT_URL."""
+    from runtime.aws import api
+
+    for name, value in (("CRQ_DATABASE_URL", database_url), ("CRQ_MODEL", model and str(model)),
+                        ("AWS_ENDPOINT_URL", aws_endpoint)):  # fmt: skip
+        if value:
+            os.environ[name] = value
+    return api.Container.from_env()
+
+
+def _job_line(job: Any) -> Text:
+    error = f" {job.error['code']}: {job.error['message']}" if job.error else ""
+    when = job.submitted_at.strftime("%Y-%m-%d %H:%M:%S")
+    line = f"{job.id}  {job.state.value:<8} {job.attempts} attempt(s)  {when}  {job.question or '(intent)'}"
+    return _text(line, (error, "red"))
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="queued, running, done or failed")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The latest jobs, newest first (every caller's: this is the operator's view)."""
+    from runtime.jobs import JobState
+
+    try:
+        state = JobState(status) if status else None
+    except ValueError:
+        raise UserError(f"--status must be one of {', '.join(s.value for s in JobState)}") from None
+    for job in _jobs_container(database_url, None, None).jobs.list(state, limit):
+        out.print(_job_line(job))
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str, database_url: DatabaseUrl = None) -> None:
+    """One job in full, as JSON (its answer included when done)."""
+    job = _jobs_container(database_url, None, None).jobs.get(job_id)
+    if job is None:
+        raise UserError(f"no job {job_id!r}")
+    data = {k: v for k, v in job.__dict__.items() if k not in ("claim",)}
+    data |= {"state": job.state.value, "intent": job.intent.model_dump(mode="json")}
+    data["scope"] = job.scope.to_json()
+    print(json.dumps(data, default=str, indent=2))
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_ids: Annotated[list[str] | None, typer.Argument(help="failed jobs to run again")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="every failed job")] = False,
+    database_url: DatabaseUrl = None,
+    aws_endpoint: AwsEndpoint = None,
+) -> None:
+    """Re-drive failed jobs: queued again with fresh attempts and a new message ($CRQ_JOBS_QUEUE_URL).
+    Their old messages in the dead-letter queue can then be purged (or redriven: harmless)."""
+    from runtime.jobs import JobState
+
+    c = _jobs_container(database_url, None, aws_endpoint)
+    if c.queue is None:
+        raise UserError("retry sends messages: set $CRQ_JOBS_QUEUE_URL (and --aws-endpoint off AWS)")
+    ids = list(job_ids or ()) + ([j.id for j in c.jobs.list(JobState.FAILED, 10_000)] if failed else [])
+    if not ids:
+        raise UserError("name the jobs to retry, or --failed")
+    for job_id in ids:
+        if c.jobs.retry(job_id):
+            c.queue.send(job_id)
+            err.print(_text(f"{job_id}: queued again"))
+        else:
+            err.print(_text(f"{job_id}: not a failed job; left alone"))
+
+
+@jobs_app.command("sweep")
+def jobs_sweep(database_url: DatabaseUrl = None, aws_endpoint: AwsEndpoint = None) -> None:
+    """Send again the jobs whose worker died or whose message was lost (the jobs Lambda does this
+    once a minute by itself)."""
+    from runtime.aws.jobs import sweep
+
+    c = _jobs_container(database_url, None, aws_endpoint)
+    if c.queue is None:
+        raise UserError("sweep sends messages: set $CRQ_JOBS_QUEUE_URL (and --aws-endpoint off AWS)")
+    resent, failed = sweep(c.jobs, c.queue, c.job_settings)
+    err.print(_text(f"{resent} job(s) sent again, {failed} failed for good"))
+
+
+@jobs_app.command("worker")
+def jobs_worker(
+    database_url: DatabaseUrl = None, model: ModelPath = None, aws_endpoint: AwsEndpoint = None,
+    wait: Annotated[int, typer.Option(min=0, max=20, help="long-poll seconds")] = 20,
+) -> None:  # fmt: skip
+    """Run jobs from $CRQ_JOBS_QUEUE_URL until SIGTERM or Ctrl-C: the jobs Lambda's code as a
+    long-polling consumer for ECS/Fargate (docs/api.md). On SIGTERM the job in flight goes back to
+    the queue at once, for another worker."""
+    import signal
+    import threading
+
+    from runtime.aws.queue import SqsWorker, client
+
+    c = _jobs_container(database_url, model, aws_endpoint)
+    url = os.environ.get("CRQ_JOBS_QUEUE_URL")
+    if not url:
+        raise UserError("the worker reads $CRQ_JOBS_QUEUE_URL: set it to the jobs queue's URL")
+    worker = SqsWorker(url, client("sqs", aws_endpoint), c.runner, wait_s=wait)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    thread = threading.Thread(target=worker.run, name="crq-jobs", daemon=True)
+    thread.start()
+    err.print(_text(f"crq jobs worker on {url} (SIGTERM or Ctrl-C stops)"))
+    try:
+        while thread.is_alive() and not worker.stopping.is_set():
+            thread.join(0.2)  # the main thread stays free to take signals
+    except KeyboardInterrupt:
+        worker.stop()
+    back = ": its job went back to the queue" if worker.gave_back else ""
+    err.print(_text(f"crq jobs worker stopped{back}"))
 
 
 if __name__ == "__main__":

@@ -10,90 +10,49 @@ are kept, written as the ``crq_api`` role, which can touch schema ``crq_app`` an
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-from typing import Any
 
-import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from models.api import Conversation, Turn
-from models.errors import DatabaseError
 from models.intent import Intent
 from models.responses import Answer
-from runtime.database import UrlSource, first_line, login
-from runtime.roles import APP_ROLE, APP_SCHEMA
+from runtime.app_store import AppStore, app_sql, owner_key
+from runtime.database import UrlSource
 
 DEFAULT_TTL = dt.timedelta(hours=24)
 MAX_TURNS = 50  # the history a conversation keeps; older turns are dropped
 
-_DDL = tuple(
-    sql.SQL(statement).format(s=sql.Identifier(APP_SCHEMA))
-    for statement in (
-        "CREATE TABLE IF NOT EXISTS {s}.conversations (id text PRIMARY KEY, owner text NOT NULL, "
-        "created_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL, last_intent jsonb)",
-        "CREATE TABLE IF NOT EXISTS {s}.turns (conversation_id text NOT NULL "
-        "REFERENCES {s}.conversations (id) ON DELETE CASCADE, n integer NOT NULL, question text NOT NULL, "
-        "status text NOT NULL, answer text NOT NULL, request_id text NOT NULL, "
-        "at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (conversation_id, n))",
-        "CREATE INDEX IF NOT EXISTS conversations_expiry ON {s}.conversations (expires_at)",
+class ConversationStore(AppStore):
+    """Conversations and their turns (one connection as the API role per Lambda container)."""
+
+    ddl = tuple(
+        app_sql(statement)
+        for statement in (
+            "CREATE TABLE IF NOT EXISTS {s}.conversations (id text PRIMARY KEY, owner text NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL, "
+            "last_intent jsonb)",
+            "CREATE TABLE IF NOT EXISTS {s}.turns (conversation_id text NOT NULL "
+            "REFERENCES {s}.conversations (id) ON DELETE CASCADE, n integer NOT NULL, "
+            "question text NOT NULL, status text NOT NULL, answer text NOT NULL, request_id text NOT NULL, "
+            "at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (conversation_id, n))",
+            "CREATE INDEX IF NOT EXISTS conversations_expiry ON {s}.conversations (expires_at)",
+        )
     )
-)
-
-
-_PURGE = sql.SQL("DELETE FROM {}.conversations WHERE expires_at <= now()").format(sql.Identifier(APP_SCHEMA))
-
-
-def owner_key(subject: str) -> str:
-    """What is stored of a caller: enough to tell callers apart, nothing to recover who they are."""
-    return hashlib.sha256(f"crq-conversation:{subject}".encode()).hexdigest()
-
-
-class ConversationStore:
-    """One connection as the API role, opened on first use (one per Lambda container)."""
+    purge = app_sql("DELETE FROM {s}.conversations WHERE expires_at <= now()")
+    what = "the conversation store"
 
     def __init__(self, url: str | UrlSource, ttl: dt.timedelta = DEFAULT_TTL):
-        self._source: UrlSource = url if callable(url) else (lambda _refresh: url)
+        super().__init__(url)
         self.ttl = ttl
-        self._conn: psycopg.Connection[Any] | None = None
-
-    def connection(self) -> psycopg.Connection[Any]:
-        if self._conn is not None and (self._conn.closed or self._conn.broken):
-            self._conn = None
-        if self._conn is None:
-            conn = login(self._source, APP_ROLE)
-            try:
-                for statement in _DDL:
-                    conn.execute(statement)
-                # expired conversations go once per container start: cheap (an index on expires_at)
-                conn.execute(_PURGE)
-            except psycopg.Error as e:
-                conn.close()
-                raise DatabaseError(
-                    f"cannot prepare the conversation store: {first_line(e)}"
-                ) from None
-            self._conn = conn
-        return self._conn
-
-    def _run(self, query: sql.Composable | str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        conn = self.connection()
-        try:  # one statement, its own transaction (autocommit): one round trip
-            try:
-                cur = conn.execute(query, params)
-            except psycopg.errors.UniqueViolation:  # two turns of one conversation at once took one n
-                cur = conn.execute(query, params)
-            return cur.fetchall() if cur.description else []
-        except psycopg.Error as e:
-            raise DatabaseError(f"the conversation store failed: {first_line(e)}") from None
 
     def previous(self, conversation_id: str, subject: str) -> Intent | bool | None:
         """The last answered intent of a live conversation the caller owns; False when there is none."""
-        rows = self._run(
-            sql.SQL(
-                "SELECT last_intent FROM {}.conversations WHERE id = %(id)s AND owner = %(owner)s "
+        rows = self.run(
+            app_sql(
+                "SELECT last_intent FROM {s}.conversations WHERE id = %(id)s AND owner = %(owner)s "
                 "AND expires_at > now()"
-            ).format(sql.Identifier(APP_SCHEMA)),
+            ),
             {"id": conversation_id, "owner": owner_key(subject)},
         )
         if not rows:
@@ -102,15 +61,42 @@ class ConversationStore:
 
     def record(self, conversation_id: str | None, subject: str, answer: Answer, request_id: str) -> str:
         """Append a turn (starting the conversation if needed); the conversation's id."""
-        cid = conversation_id or secrets.token_urlsafe(16)
-        intent = (
-            Jsonb(answer.intent.model_dump(mode="json"))
-            if answer.status == "answered" and answer.intent
-            else None
+        intent = answer.intent if answer.status == "answered" else None
+        text = answer.answer or answer.message
+        return self._append(
+            conversation_id, subject, answer.question, answer.status, text, intent, request_id
         )
-        s = sql.Identifier(APP_SCHEMA)
-        self._run(
-            sql.SQL(
+
+    def record_job(
+        self, conversation_id: str | None, subject: str, question: str, intent: Intent, request_id: str
+    ) -> str:
+        """Append the turn of a question that became a job: its intent is already the one a follow-up
+        builds on; its answer comes with ``complete`` when the job ends."""
+        return self._append(conversation_id, subject, question, "queued", "", intent, request_id)
+
+    def complete(self, conversation_id: str, request_id: str, status: str, text: str) -> None:
+        """A job's turn gets its outcome (the conversation may have expired meanwhile: then nothing)."""
+        self.run(
+            app_sql(
+                "UPDATE {s}.turns SET status = %(status)s, answer = %(answer)s "
+                "WHERE conversation_id = %(id)s AND request_id = %(request_id)s"
+            ),
+            {"id": conversation_id, "request_id": request_id, "status": status, "answer": text},
+        )
+
+    def _append(
+        self,
+        conversation_id: str | None,
+        subject: str,
+        question: str,
+        status: str,
+        text: str,
+        intent: Intent | None,
+        request_id: str,
+    ) -> str:
+        cid = conversation_id or secrets.token_urlsafe(16)
+        self.run(
+            app_sql(
                 "WITH c AS (INSERT INTO {s}.conversations AS c (id, owner, expires_at, last_intent) "
                 "VALUES (%(id)s, %(owner)s, now() + %(ttl)s, %(intent)s) ON CONFLICT (id) DO UPDATE SET "
                 "expires_at = EXCLUDED.expires_at, "
@@ -121,15 +107,15 @@ class ConversationStore:
                 "%(question)s, %(status)s, %(answer)s, %(request_id)s FROM c RETURNING n) "
                 # the history keeps the last MAX_TURNS turns (the DELETE sees the rows before t's)
                 "DELETE FROM {s}.turns WHERE conversation_id = %(id)s AND n <= (SELECT n FROM t) - %(keep)s"
-            ).format(s=s),
+            ),
             {
                 "id": cid,
                 "owner": owner_key(subject),
                 "ttl": self.ttl,
-                "intent": intent,
-                "question": answer.question,
-                "status": answer.status,
-                "answer": answer.answer or answer.message,
+                "intent": Jsonb(intent.model_dump(mode="json")) if intent else None,
+                "question": question,
+                "status": status,
+                "answer": text,
                 "request_id": request_id,
                 "keep": MAX_TURNS,
             },
@@ -137,21 +123,20 @@ class ConversationStore:
         return cid
 
     def get(self, conversation_id: str, subject: str) -> Conversation | None:
-        s = sql.Identifier(APP_SCHEMA)
-        head = self._run(
-            sql.SQL(
+        head = self.run(
+            app_sql(
                 "SELECT created_at, expires_at FROM {s}.conversations "
                 "WHERE id = %(id)s AND owner = %(owner)s AND expires_at > now()"
-            ).format(s=s),
+            ),
             {"id": conversation_id, "owner": owner_key(subject)},
         )
         if not head:
             return None
-        turns = self._run(
-            sql.SQL(
+        turns = self.run(
+            app_sql(
                 "SELECT question, status, answer, request_id, at FROM {s}.turns "
                 "WHERE conversation_id = %(id)s ORDER BY n"
-            ).format(s=s),
+            ),
             {"id": conversation_id},
         )
         return Conversation(
@@ -161,6 +146,3 @@ class ConversationStore:
             turns=[Turn(question=q, status=st, answer=a, request_id=r, at=at) for q, st, a, r, at in turns],
         )
 
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()

@@ -9,6 +9,7 @@ known and reported, never silent.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -159,22 +160,26 @@ class Database:
                 self._conn = _fresh(self._fallback)
         return self._conn
 
-    def execute(self, sql: str, params: Mapping[str, object]) -> QueryResult:
+    def execute(
+        self, sql: str, params: Mapping[str, object], timeout_ms: int | None = None
+    ) -> QueryResult:
         """Run one read. A connection that broke since the last request (a failover, an idle timeout)
-        is replaced and the read tried once more: reading twice changes nothing."""
+        is replaced and the read tried once more: reading twice changes nothing. ``timeout_ms``
+        shortens the statement timeout for this read (the API's synchronous budget)."""
         start = time.perf_counter()
+        timeout = min(timeout_ms, self.timeout_ms) if timeout_ms else self.timeout_ms
         try:
-            return self._execute(sql, params, start)
+            return self._execute(sql, params, start, timeout)
         except _ConnectionLost:
-            return self._execute(sql, params, start, last_try=True)
+            return self._execute(sql, params, start, timeout, last_try=True)
 
     def _execute(
-        self, sql: str, params: Mapping[str, object], start: float, last_try: bool = False
+        self, sql: str, params: Mapping[str, object], start: float, timeout_ms: int, last_try: bool = False
     ) -> QueryResult:
         conn = self.connection()
         try:
             with conn.transaction():
-                conn.execute(_LOCAL_SETTINGS, {"timeout": str(self.timeout_ms)})
+                conn.execute(_LOCAL_SETTINGS, {"timeout": str(timeout_ms)})
                 # a named (server-side) cursor: one statement, extended protocol, rows fetched on demand
                 with conn.cursor(name="crq_result") as cur:
                     cur.execute(sql, params)  # type: ignore[arg-type]
@@ -182,7 +187,7 @@ class Database:
                     rows = cur.fetchmany(self.row_cap + 1)
         except psycopg.errors.QueryCanceled:
             raise QueryTimeout(
-                f"the query ran longer than {self.timeout_ms / 1000:g} s and was cancelled; "
+                f"the query ran longer than {timeout_ms / 1000:g} s and was cancelled; "
                 "narrow it with a filter or a shorter time range"
             ) from None
         except psycopg.OperationalError as e:
@@ -193,6 +198,25 @@ class Database:
             raise DatabaseError(f"the database rejected the query: {first_line(e)}") from None
         truncated = len(rows) > self.row_cap
         return QueryResult(columns, rows[: self.row_cap], truncated, (time.perf_counter() - start) * 1000)
+
+    def plan_cost(self, sql: str, params: Mapping[str, object], timeout_ms: int) -> float:
+        """PostgreSQL's estimated total cost of a read (EXPLAIN, nothing executed), to tell a heavy
+        query before running it. The statement is crq's compiled SQL, sent as one statement."""
+        conn = self.connection()
+        try:
+            with conn.transaction(), conn.cursor(binary=True) as cur:
+                conn.execute(_LOCAL_SETTINGS, {"timeout": str(timeout_ms)})
+                cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)  # type: ignore[arg-type]
+                row = cur.fetchone()
+        except psycopg.errors.QueryCanceled:
+            raise QueryTimeout(f"the query could not be planned within {timeout_ms / 1000:g} s") from None
+        except psycopg.OperationalError as e:
+            raise DatabaseError(f"the database failed: {first_line(e)}") from None
+        except psycopg.Error as e:
+            raise DatabaseError(f"the database rejected the query: {first_line(e)}") from None
+        plan = row[0] if row else []
+        plan = json.loads(plan) if isinstance(plan, str | bytes) else plan
+        return float(plan[0]["Plan"]["Total Cost"])
 
     def columns(self, schemas: list[str]) -> dict[str, dict[str, str]]:
         """``{"schema.table": {column: type}}`` for the given schemas, for `crq validate`."""
@@ -205,6 +229,12 @@ class Database:
             for schema, table, column, dtype in cur.execute(query, (schemas,)):
                 out.setdefault(f"{schema}.{table}", {})[column] = dtype
         return out
+
+    def cancel(self) -> None:
+        """Cancel the query running on this connection now (from another thread: a worker stopping)."""
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            conn.cancel_safe()
 
     def close(self) -> None:
         if self._conn is not None:

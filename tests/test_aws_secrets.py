@@ -108,7 +108,7 @@ def test_a_rotated_login_is_fetched_again_and_the_connection_remade(
 
 
 def test_an_unreachable_replica_falls_back_to_the_writer(
-    aws: Any, sample_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    aws: Any, sample_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = _rds_secret(sample_url, "postgres", "pw-3", reader_host=str(tmp_path / "no-replica-here"))
     arn = aws.create_secret(Name="crq/db-replica", SecretString=secret)["ARN"]
@@ -129,6 +129,8 @@ def test_an_unreachable_replica_falls_back_to_the_writer(
     fallback = [r for r in records if r.getMessage() == "reader unreachable; reading from the writer"]
     assert len(fallback) == 1 and "no-replica-here" in fallback[0].error  # type: ignore[attr-defined]
     assert not [r for r in records if "pw-3" in str(r.__dict__)]
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert [m["reader_fallbacks"] for m in emf if "reader_fallbacks" in m] == [[1.0]]  # counted, once
 
 
 def test_the_llm_key_comes_from_its_secret(aws: Any) -> None:

@@ -33,7 +33,7 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, CORSConfig, Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.metrics import MetricUnit
@@ -50,15 +50,30 @@ from models.api import (
     Conversation,
     ErrorBody,
     Health,
+    JobAccepted,
+    JobError,
+    JobStatus,
     QueryRequest,
 )
 from models.errors import AccessDenied, CrqError, DatabaseError, QueryTimeout, UserError
 from models.responses import Answer
 from models.semantic_model import SemanticModel
+from runtime.app_store import owner_key
 from runtime.aws.identity import Identity, identity_from
-from runtime.conversations import ConversationStore, owner_key
-from runtime.database import Database, UrlSource
-from runtime.service import Service
+from runtime.conversations import ConversationStore
+from runtime.database import DEFAULT_TIMEOUT_MS, Database, UrlSource
+from runtime.jobs import (
+    Job,
+    JobQueue,
+    JobRunner,
+    JobSettings,
+    JobState,
+    JobStore,
+    QueueUnavailable,
+    ResultStore,
+    heavy,
+)
+from runtime.service import Prepared, Service
 from runtime.usage import UsageLog
 from semantic.access import load_policy, visible_values
 
@@ -99,6 +114,12 @@ class Container:
     app: str | UrlSource | None = None
     policy: AccessPolicy | None = None
     llm_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    queue: JobQueue | None = None
+    """Where jobs go (SQS on AWS, in-process under ``crq serve``); None: no jobs, every query waits."""
+    results: ResultStore | None = None
+    job_settings: JobSettings = field(default_factory=JobSettings)
+    statement_timeout_ms: int = DEFAULT_TIMEOUT_MS
+    """The longest a synchronous query may run without jobs (CRQ_STATEMENT_TIMEOUT, seconds)."""
     services: dict[tuple[dt.date, str, Scope], Service] = field(default_factory=dict)
     scoped: dict[Scope, dict[str, list[str]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -111,9 +132,21 @@ class Container:
         secrets = secrets_from_env()
         reader, writer = secrets.database_urls()
         model = load_model(os.environ.get("CRQ_MODEL") or None)
-        policy_file = os.environ.get("CRQ_ACCESS_FILE")
-        policy = load_policy(policy_file, model) if policy_file else None
-        return cls(model, reader, writer, secrets.app_url(), policy, secrets.llm_env())
+        policy = _policy(os.environ.get("CRQ_ACCESS_FILE"), model)
+        queue, results = None, None
+        if queue_url := os.environ.get("CRQ_JOBS_QUEUE_URL"):
+            from runtime.aws.queue import SqsQueue, client
+
+            queue = SqsQueue(queue_url, client("sqs"))
+        if bucket := os.environ.get("CRQ_RESULTS_BUCKET"):
+            from runtime.aws.queue import S3Results, client
+
+            results = S3Results(bucket, os.environ.get("CRQ_RESULTS_PREFIX", "results/"), client("s3"))
+        timeout = os.environ.get("CRQ_STATEMENT_TIMEOUT")
+        return cls(
+            model, reader, writer, secrets.app_url(), policy, secrets.llm_env(), queue, results,
+            JobSettings.from_env(), round(float(timeout) * 1000) if timeout else DEFAULT_TIMEOUT_MS,
+        )  # fmt: skip
 
     def scope(self, who: Identity) -> Scope:
         """What the caller may see: their groups in the access policy. A local server without
@@ -129,12 +162,50 @@ class Container:
 
     @cached_property
     def database(self) -> Database:
-        return Database(self.reader, fallback=self.writer, on_fallback=_reader_unreachable)
+        timeout = self.statement_timeout_ms
+        fallback = self.writer
+        return Database(self.reader, fallback=fallback, on_fallback=_reader_unreachable, timeout_ms=timeout)
 
     @cached_property
     def conversations(self) -> ConversationStore:
         hours = float(os.environ.get("CRQ_CONVERSATION_TTL_HOURS") or 24)
         return ConversationStore(self.app or self.writer or self.reader, dt.timedelta(hours=hours))
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        """The API's view of the jobs table (submit, poll); workers have their own (``runner``)."""
+        return JobStore(self.app or self.writer or self.reader, self.job_settings.ttl)
+
+    @cached_property
+    def runner(self) -> JobRunner:
+        """What runs jobs in this container (the jobs Lambda, a worker, crq serve's worker thread):
+        its own connections, the long timeout and the larger row cap."""
+        settings = self.job_settings
+        database = Database(
+            self.reader,
+            fallback=self.writer,
+            on_fallback=_reader_unreachable,
+            timeout_ms=round(settings.timeout_s * 1000),
+            row_cap=settings.row_cap,
+        )
+        services: dict[tuple[dt.date, str], Service] = {}
+
+        def service_for(as_of: dt.date, timezone: str) -> Service:
+            if (as_of, timezone) not in services:
+                if len(services) >= 8:
+                    services.pop(next(iter(services)))
+                services[as_of, timezone] = Service(self.model, database, None, as_of, timezone, stage=_stage)
+            return services[as_of, timezone]
+
+        conversations = ConversationStore(self.app or self.writer or self.reader)
+        return JobRunner(
+            JobStore(self.app or self.writer or self.reader, settings.ttl),
+            service_for,
+            settings,
+            self.results,
+            on_finish=lambda job, state, answer: _job_finished(conversations, job, state, answer),
+            cancel=database.cancel,
+        )
 
     @cached_property
     def known_values(self) -> dict[str, list[str]]:
@@ -184,6 +255,17 @@ class Container:
 
 
 _container: Container | None = None
+_policies: dict[tuple[str, int], AccessPolicy] = {}
+
+
+def _policy(path: str | None, model: SemanticModel) -> AccessPolicy | None:
+    """The access policy file, read and checked once per process (a container rebuilt after a failed
+    start, or restored from a SnapStart snapshot, does not read it again)."""
+    if not path:
+        return None
+    if (path, id(model)) not in _policies:
+        _policies[path, id(model)] = load_policy(path, model)
+    return _policies[path, id(model)]
 
 
 def _usage_path() -> PathType | None:
@@ -197,10 +279,18 @@ class ConfigurationError(Exception):
 
 
 def container() -> Container:
+    """The container, built on first use. A failure leaves nothing behind: the next request tries
+    again (a database or Secrets Manager that was unreachable may be back)."""
     global _container
     if _container is None:
         try:
             _container = Container.from_env()
+        except DatabaseError as e:  # secrets or database unreachable: the caller may retry
+            logger.error("cannot reach the database or its secret", extra={"error": str(e)})
+            raise ApiError(
+                503, "unavailable", "crq cannot reach its database just now; try again shortly",
+                {"Retry-After": "5"},
+            ) from None  # fmt: skip
         except CrqError as e:
             logger.error("cannot build the container", extra={"error": str(e)})
             raise ConfigurationError from None
@@ -231,6 +321,17 @@ class MeteredUsageLog(UsageLog):
         return line
 
 
+def _job_finished(
+    conversations: ConversationStore, job: Job, state: JobState, answer: Answer | None
+) -> None:
+    """A job ended: its conversation turn gets the outcome; one log line and metrics."""
+    metrics.add_metric(name=f"jobs_{state.value}", unit=MetricUnit.Count, value=1)
+    logger.info("job", extra={"job_id": job.id, "state": state.value, "attempts": job.attempts})
+    if job.conversation_id:
+        status, text = (answer.status, answer.answer) if answer else ("error", "the job failed")
+        conversations.complete(job.conversation_id, job.request_id, status, text)
+
+
 def use_container(c: Container | None) -> None:
     """Tests and ``crq serve`` hand the handler a container built their way (or None to rebuild)."""
     global _container
@@ -241,7 +342,11 @@ def use_container(c: Container | None) -> None:
 
 _CHAT_EXAMPLE = {"question": "Top 5 accounts by cost last month", "as_of": "2026-06-17"}
 _QUERY_EXAMPLE = {
-    "intent": {"metrics": ["cost"], "dimensions": ["region"], "time_range": {"last": 30, "unit": "day"}},
+    "intent": {
+        "metrics": ["cost"],
+        "dimensions": ["region"],
+        "time_range": {"kind": "trailing", "n": 30, "unit": "day"},
+    },
     "as_of": "2026-06-17",
 }
 
@@ -256,7 +361,16 @@ _ERROR_EXAMPLES = {
     413: ("payload_too_large", "the body is over 64 KB"),
     422: ("invalid_request", "question: Field required"),
     500: ("internal_error", "crq failed to answer; the request id identifies the failure"),
+    503: ("database_unavailable", "the database is unavailable; try again shortly"),
+    504: ("query_timeout", "the query ran longer than 10 s and was cancelled; narrow it with a filter or a "
+          "shorter time range"),
 }
+
+
+def _accepted() -> dict[int, dict[str, Any]]:
+    content = {"model": JobAccepted, "examples": {"job": {"value": _EXAMPLES["job"]}}}
+    description = "the question runs as a job: poll status_url"
+    return {202: {"description": description, "content": {"application/json": content}}}
 
 
 def _ok(description: str, model: type, example: str) -> dict[int, dict[str, Any]]:
@@ -282,14 +396,16 @@ def _errors(*statuses: int) -> dict[int, dict[str, Any]]:
     "/v1/chat",
     summary="Ask a question (or a follow-up in a conversation)",
     responses=_ok("the answer; its status is answered, clarify, refused or error", ChatAnswer, "chat")
-    | _errors(400, 401, 403, 404, 413, 422, 500),
+    | _accepted()
+    | _errors(400, 401, 403, 404, 413, 422, 500, 503, 504),
 )
 def chat(
     request: Annotated[ChatRequest, Body(openapi_examples={"first": {"value": _CHAT_EXAMPLE}})],
-) -> ChatAnswer:
+) -> ChatAnswer | JobAccepted:
     who = _caller()
-    scope = container().scope(who)
-    store = container().conversations
+    c = container()
+    scope = c.scope(who)
+    store = c.conversations
     previous = None
     if request.conversation_id:
         found = store.previous(request.conversation_id, who.key)
@@ -298,13 +414,19 @@ def chat(
                 404, "conversation_not_found", "no such conversation (unknown, expired or not yours)"
             )
         previous = found or None
-    service = container().service(request.as_of, request.timezone, scope)
-    try:
-        answer = service.ask(request.question, previous, scope)  # type: ignore[arg-type]
-    except DatabaseError as e:
-        answer = Answer(question=request.question, status="error", message=_database_failure(e))
-    _observe(answer)
+    service = c.service(request.as_of, request.timezone, scope)
+    prepared = service.prepare(request.question, previous, scope)  # type: ignore[arg-type]
     request_id = _request_id()
+    if isinstance(prepared, Answer):
+        answer = prepared
+    else:
+        outcome = _run_or_queue(c, service, prepared, request.run_async)
+        if isinstance(outcome, str):  # why it became a job
+            q, intent = prepared.question, prepared.intent
+            cid = store.record_job(request.conversation_id, who.key, q, intent, request_id)
+            return _submit(c, service, prepared, who, scope, outcome, cid)
+        answer = outcome
+    _observe(answer)
     conversation_id = store.record(request.conversation_id, who.key, answer, request_id)
     return ChatAnswer(**answer.model_dump(), conversation_id=conversation_id, request_id=request_id)
 
@@ -312,21 +434,121 @@ def chat(
 @router.post(
     "/v1/query",
     summary="Answer a structured intent (no language model involved)",
-    responses=_ok("the answer", ChatAnswer, "query") | _errors(400, 401, 403, 413, 422, 500),
+    responses=_ok("the answer", ChatAnswer, "query")
+    | _accepted()
+    | _errors(400, 401, 403, 413, 422, 500, 503, 504),
 )
 def query(
     request: Annotated[QueryRequest, Body(openapi_examples={"cost by region": {"value": _QUERY_EXAMPLE}})],
-) -> ChatAnswer:
-    scope = container().scope(_caller())
-    service = container().service(request.as_of, request.timezone, scope)
+) -> ChatAnswer | JobAccepted:
+    who = _caller()
+    c = container()
+    scope = c.scope(who)
+    service = c.service(request.as_of, request.timezone, scope)
+    prepared = service.prepare_intent(request.intent, scope=scope)
+    if isinstance(prepared, Answer):  # an intent the compiler rejects is the caller's bad input
+        raise ApiError(422, "invalid_intent", prepared.message)
+    outcome = _run_or_queue(c, service, prepared, request.run_async)
+    if isinstance(outcome, str):
+        return _submit(c, service, prepared, who, scope, outcome, None)
+    _observe(outcome)
+    return ChatAnswer(**outcome.model_dump(), request_id=_request_id())
+
+
+@router.get(
+    "/v1/jobs/<job_id>",
+    summary="A job's status and, when done, its answer",
+    responses=_ok("the job; its answer once done", JobStatus, "job_status")
+    | _errors(401, 403, 404, 422, 500, 503),
+)
+def job_status(job_id: Annotated[str, Path(max_length=64)]) -> JobStatus:
+    who = _caller()
+    c = container()
+    c.scope(who)  # a caller removed from every group reads no old results either
+    job = c.jobs.get(job_id, owner_key(who.key))
+    if job is None:
+        raise ApiError(404, "job_not_found", "no such job (unknown, expired or not yours)")
+    answer, url = None, None
+    if job.state is JobState.DONE and job.result is not None:
+        answer = ChatAnswer(**job.result, conversation_id=job.conversation_id, request_id=job.request_id)
+        if job.result_location and c.results:
+            url = c.results.url(job.result_location)
+    return JobStatus(
+        job_id=job.id,
+        status=job.state.value,
+        attempts=job.attempts,
+        submitted_at=job.submitted_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=JobError(**job.error) if job.error and job.state is JobState.FAILED else None,
+        answer=answer,
+        result_url=url,
+    )
+
+
+def _run_or_queue(c: Container, service: Service, prepared: Prepared, asked: bool) -> Answer | str:
+    """The answer, or why the query must be a job instead: asked for; heavy (no view answers it and
+    PostgreSQL plans it above CRQ_ASYNC_PLAN_COST); or it ran past the synchronous budget
+    (CRQ_SYNC_BUDGET_S). Without a job queue, a query runs with the statement timeout, and one that
+    hits it is a 504."""
+    if c.queue is None:
+        if asked:
+            raise ApiError(
+                400, "jobs_unavailable", "this API runs no jobs (no CRQ_JOBS_QUEUE_URL); ask without async"
+            )
+        try:
+            return service.execute(prepared)
+        except QueryTimeout as e:
+            logger.warning("query timeout", extra={"error": str(e)})
+            raise ApiError(504, "query_timeout", str(e)) from None
+    if asked:
+        return "asked for"
+    if why := heavy(prepared, c.database, c.job_settings):
+        return why
+    budget = c.job_settings.sync_budget_s
     try:
-        answer = service.run(request.intent, scope=scope)
-    except DatabaseError as e:
-        answer = Answer(question="", status="error", intent=request.intent, message=_database_failure(e))
-    if answer.status == "clarify":  # an intent the compiler rejects is the caller's bad input
-        raise ApiError(422, "invalid_intent", answer.message)
-    _observe(answer)
-    return ChatAnswer(**answer.model_dump(), request_id=_request_id())
+        return service.execute(prepared, timeout_ms=round(budget * 1000))
+    except QueryTimeout:
+        return f"it ran past the synchronous budget of {budget:g} s"
+
+
+def _submit(
+    c: Container, service: Service, prepared: Prepared, who: Identity, scope: Scope, why: str, cid: str | None
+) -> Response:
+    """A job row, then its message; when the queue refuses it, no job is left behind (503)."""
+    assert c.queue is not None
+    job = c.jobs.create(
+        owner=owner_key(who.key),
+        question=prepared.question,
+        conversation_id=cid,
+        request_id=_request_id(),
+        as_of=service.as_of,
+        timezone=service.timezone,
+        intent=prepared.intent,
+        scope=scope,
+        sql=prepared.compiled.sql,
+        mapper=prepared.mapper,
+        note=prepared.note,
+    )
+    try:
+        c.queue.send(job.id)
+    except QueueUnavailable as e:
+        c.jobs.delete(job.id)
+        if cid:
+            c.conversations.complete(cid, _request_id(), "error", str(e))
+        raise ApiError(503, "queue_unavailable", str(e), {"Retry-After": "5"}) from None
+    metrics.add_metric(name="jobs_submitted", unit=MetricUnit.Count, value=1)
+    url, rid = _status_url(job.id), _request_id()
+    body = JobAccepted(job_id=job.id, status_url=url, reason=why, conversation_id=cid, request_id=rid)
+    return Response(202, content_types.APPLICATION_JSON, body, headers={"Location": url})
+
+
+def _status_url(job_id: str) -> str:
+    """Where to poll, as the caller reached this API: REST APIs put the stage first (/prod/v1/...)."""
+    context = _event().get("requestContext") or {}
+    path = str(context.get("path") or (context.get("http") or {}).get("path") or "")
+    prefix = path[: path.find("/v1/")] if "/v1/" in path else ""
+    return f"{prefix}/v1/jobs/{job_id}"
 
 
 @router.get(
@@ -411,15 +633,6 @@ def _version() -> str:
         return "unknown"
 
 
-def _database_failure(e: DatabaseError) -> str:
-    """What a caller is told when the database failed: the kind, never the server's own words (they
-    name hosts, ports and objects); the log keeps those."""
-    logger.warning("database failure", extra={"error": str(e)})
-    if isinstance(e, QueryTimeout):
-        return str(e)  # crq's own words: how long, and what to do
-    return "the database could not answer just now; try again shortly"
-
-
 # --- what happened: one log line, metrics and trace annotations per answer ---------------------------
 
 
@@ -496,6 +709,7 @@ _ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"/v1/query"), ("POST",)),
     (re.compile(r"/v1/catalog"), ("GET",)),
     (re.compile(r"/v1/conversations/[^/]+"), ("GET",)),
+    (re.compile(r"/v1/jobs/[^/]+"), ("GET",)),
     (re.compile(r"/v1/health"), ("GET",)),
 )
 
@@ -530,8 +744,10 @@ def _install(app: ApiGatewayResolver) -> ApiGatewayResolver:
 
     @app.exception_handler(DatabaseError)
     def _database(e: DatabaseError) -> Response:
+        """Never the server's own words (they name hosts, ports and objects): the log keeps those."""
         logger.error("database error", extra={"error": str(e)})
-        return _error(503, "database_unavailable", "the database is unavailable; try again shortly")
+        message = "the database is unavailable; try again shortly"
+        return _error(503, "database_unavailable", message, {"Retry-After": "5"})
 
     @app.not_found
     def _not_found(_: Exception) -> Response:
@@ -561,9 +777,19 @@ def _describe(err: Mapping[str, Any]) -> str:
     return f"{where}: {err.get('msg', 'invalid')}"
 
 
-_HTTP = _install(APIGatewayHttpResolver(enable_validation=True))
-_REST = _install(APIGatewayRestResolver(enable_validation=True))
-_URL = _install(LambdaFunctionUrlResolver(enable_validation=True))
+def cors_config(env: Mapping[str, str] = os.environ) -> CORSConfig | None:
+    """CORS for a page on another origin (the demo page on S3 or CloudFront): the origins listed in
+    CRQ_CORS_ORIGINS (comma-separated, e.g. https://d111.cloudfront.net); none by default, so no
+    browser page elsewhere may read answers. Read once, when the container starts."""
+    origins = [o.strip().rstrip("/") for o in env.get("CRQ_CORS_ORIGINS", "").split(",") if o.strip()]
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], max_age=600)
+
+
+_HTTP = _install(APIGatewayHttpResolver(enable_validation=True, cors=cors_config()))
+_REST = _install(APIGatewayRestResolver(enable_validation=True, cors=cors_config()))
+_URL = _install(LambdaFunctionUrlResolver(enable_validation=True, cors=cors_config()))
 
 
 def _resolver(event: Mapping[str, Any]) -> ApiGatewayResolver:
@@ -603,6 +829,31 @@ def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 # answers can be large; X-Ray needs only the timings and annotations
 handler = tracer.capture_lambda_handler(_handler, capture_response=False) if tracer else _handler
+
+
+def before_snapshot() -> None:
+    """Lambda SnapStart (deploy/terraform: ``snap_start``): what every new container would repeat is
+    done once, when a version is published, and restored from the snapshot: the modules the first
+    request imports (the mappers, boto3, the secrets provider), the model loaded and validated, the
+    access policy read. Nothing that must be fresh after a restore: no secret, no connection, no AWS
+    client (its credentials expire), no random state (the LLM's backoff jitter is seeded per mapper,
+    built after the restore)."""
+    import boto3  # noqa: F401
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: F401
+
+    from runtime import known_values  # noqa: F401
+    from runtime.aws import secrets  # noqa: F401
+    from runtime.mappers import factory  # noqa: F401
+    from semantic import load_model
+
+    _policy(os.environ.get("CRQ_ACCESS_FILE"), load_model(os.environ.get("CRQ_MODEL") or None))
+
+
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+    # the hook library is part of Lambda's Python runtimes (snapshot-restore-py), not of the layers
+    from snapshot_restore_py import register_before_snapshot
+
+    register_before_snapshot(before_snapshot)
 
 
 def _as_json(event: dict[str, Any]) -> dict[str, Any]:
