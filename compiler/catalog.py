@@ -55,6 +55,7 @@ class Catalog:
         self.tables = {t.name: t for t in model.tables}
         self.metrics = {m.name: m for m in model.metrics}
         self.segments = {s.name: s for s in model.segments}
+        self.materializations = {m.name: m for m in model.materializations}
         self.dimensions: dict[str, list[tuple[Table, AnyDimension]]] = {}
         self.tag_dimensions: dict[str, list[tuple[Table, Dimension]]] = {}
         for t in model.tables:

@@ -131,12 +131,18 @@ def _decomposed(m: Measure) -> list[Measure]:
 
 
 def layouts(catalog: Catalog) -> dict[str, ViewLayout]:
-    """Every view's layout, computed once per model (kept with its catalog)."""
-    if "view_layouts" not in catalog.memo:
-        catalog.memo["view_layouts"] = {
-            m.name: view_layout(m, catalog) for m in catalog.model.materializations
-        }
-    return catalog.memo["view_layouts"]  # type: ignore[return-value]
+    """Every view's layout (for building views and listing them)."""
+    return {m.name: layout_of(m.name, catalog) for m in catalog.model.materializations}
+
+
+def layout_of(name: str, catalog: Catalog) -> ViewLayout:
+    """One view's layout, computed the first time a query could use it and kept with its catalog: a
+    query resolves only the views of the tables it reads, so the first one does not pay for every view
+    of a large model."""
+    memo: dict[str, ViewLayout] = catalog.memo.setdefault("view_layouts", {})  # type: ignore[assignment]
+    if name not in memo:
+        memo[name] = view_layout(catalog.materializations[name], catalog)
+    return memo[name]
 
 
 def view_select(layout: ViewLayout, catalog: Catalog) -> exp.Select:

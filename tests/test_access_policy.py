@@ -414,11 +414,13 @@ def _normalized(conn: psycopg.Connection[Any], query: CompiledQuery) -> Counter[
 
 
 @st.composite
-def scoped_intents(draw: st.DrawFn) -> Raw:
+def scoped_intents(draw: st.DrawFn, by_unit: bool | None = None) -> Raw:
+    """Valid intents with a metric; ``by_unit`` True: always grouped by business unit too (the scoped
+    dimension), None: half of them."""
     raw = draw(valid_intents())
     if not raw["metrics"]:  # a listing's root table may change with an added filter: not comparable
         raw["metrics"] = ["resource_count"]
-    if draw(st.booleans()) and "business_unit" not in raw["dimensions"]:
+    if (by_unit or (by_unit is None and draw(st.booleans()))) and "business_unit" not in raw["dimensions"]:
         raw["dimensions"] = [*raw["dimensions"], "business_unit"]
     if draw(st.integers(0, 5)) == 0:
         raw["share"] = {}
@@ -428,9 +430,9 @@ def scoped_intents(draw: st.DrawFn) -> Raw:
 def test_scope_equals_the_intent_filter_it_stands_for(conn: psycopg.Connection[Any]) -> None:
     checked = Counter[str]()
 
-    # derandomized: the coverage floor below must not depend on the draw (a random draw once gave 18 of 20)
-    @settings(SETTINGS, max_examples=150, derandomize=True)
-    @given(raw=scoped_intents())
+    # derandomized, and half the examples grouped by the scoped dimension for sure: the coverage floors
+    # below must not depend on the draw (Hypothesis also draws from literals of the modules imported, so
+    # a new module elsewhere changes the draws: a random half once gave 9 of 10)
     def check(raw: Raw) -> None:
         try:
             scoped = compiled(raw)
@@ -448,5 +450,6 @@ def test_scope_equals_the_intent_filter_it_stands_for(conn: psycopg.Connection[A
             checked["by business unit"] += bool(got)
         checked["compared"] += 1
 
-    check()
-    assert checked["compared"] >= 75 and checked["by business unit"] >= 10, checked  # 110 and 15 as drawn
+    for by_unit in (True, None):
+        settings(SETTINGS, max_examples=75, derandomize=True)(given(raw=scoped_intents(by_unit))(check))()
+    assert checked["compared"] >= 75 and checked["by business unit"] >= 20, checked  # 107 and 48 as drawn

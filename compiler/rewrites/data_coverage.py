@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from compiler.materializations import layouts
+from compiler.materializations import layout_of
 from compiler.plan import Plan, dim_key
 from compiler.rewrites.context import RewriteContext
 
@@ -22,12 +22,12 @@ def data_coverage(plan: Plan, ctx: RewriteContext) -> Plan:
         tf = fact.time_filter
         if tf is None:
             continue
-        firsts = [
+        firsts = [  # only views that exist are resolved
             state.first_day
-            for name, layout in layouts(ctx.catalog).items()
-            if (state := ctx.views.get(name)) is not None
+            for mat in ctx.catalog.model.materializations
+            if (state := ctx.views.get(mat.name)) is not None
             and state.first_day is not None
-            and layout.source.time_key == dim_key(tf.target)
+            and layout_of(mat.name, ctx.catalog).source.time_key == dim_key(tf.target)
         ]
         if firsts and tf.start < min(firsts):
             note = f"{fact.table.name} data starts on {min(firsts)}, after the range's start ({tf.start})"

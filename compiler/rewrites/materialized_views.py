@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from compiler.materializations import ViewLayout, layouts
+from compiler.materializations import ViewLayout, layout_of
 from compiler.plan import DISTINCT_PREFIX, FactQuery, Plan, dim_key
 from compiler.rewrites.context import RewriteContext, ViewState
 from compiler.time_range import period_start
@@ -31,7 +31,7 @@ _NESTS: dict[Grain, set[Grain]] = {
 
 
 def materialized_views(plan: Plan, ctx: RewriteContext) -> Plan:
-    views = layouts(ctx.catalog)
+    views = ctx.catalog.model.materializations
     if not views or ctx.views is None:
         return plan
     report: dict[str, str] = {}
@@ -42,10 +42,12 @@ def materialized_views(plan: Plan, ctx: RewriteContext) -> Plan:
             facts.append(fact)
             continue
         candidates: list[tuple[int, str, ViewLayout]] = []
-        for name, layout in views.items():
-            if layout.fact.table.name != fact.table.name:
-                report.setdefault(name, f"holds {layout.fact.table.name}; this query reads {fact.table.name}")
+        for mat in views:
+            name = mat.name
+            if mat.table != fact.table.name:
+                report.setdefault(name, f"holds {mat.table}; this query reads {fact.table.name}")
                 continue
+            layout = layout_of(name, ctx.catalog)
             reason = _mismatch(fact, layout, ctx.views.get(name), plan.timezone, ctx.now)
             if reason:
                 report[name] = reason

@@ -23,6 +23,7 @@ from runtime.mappers.english import (
     VALUE_PREPOSITIONS,
 )
 from runtime.mappers.reading import SEPARATORS, Item, Reading
+from runtime.mappers.senses import best_fit
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 _GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kind.TAG_DIMENSION)
@@ -127,14 +128,17 @@ class _Interpreter:
             if it.has(Kind.METRIC) or not it.has(Kind.DIMENSION) or it.end - it.start != 1:
                 continue
             word = self.r.tokens[it.start].key
+            totals: dict[str, str] = {}  # number dimension whose words use it -> the metric summing it
             for name in self.v.number_dimensions:
                 d = self.v.dimensions[name]
                 phrases = (d.name.replace("_", " "), *d.synonyms)
                 words = {w for phrase in phrases for w in phrase.lower().split()}
                 metric = self.sum_metric_of(name)
                 if word in words and metric is not None:
-                    it.meanings = [Meaning(Kind.METRIC, metric)]
-                    break
+                    totals[name] = metric
+            fits = best_fit({n: self.v.tables_of(n) for n in totals}, self.items, self.v)
+            if len(fits) == 1:
+                it.meanings = [Meaning(Kind.METRIC, totals[fits[0]])]
 
     def after(self, k: int, skip: tuple[str, ...] = ()) -> tuple[int, Item] | None:
         j = k + 1
@@ -256,7 +260,7 @@ class _Interpreter:
         """Rows sorted by their size ("the biggest <entities> by <size metric>"), not a ranked total."""
         if not (self.sort_size and self.sort_metric and not self.p.dimensions and not self.count_requested):
             return
-        if self.v.metric_format(self.sort_metric) != "gb" or not self.v.unit_dimension("gb"):
+        if self.v.metric_format(self.sort_metric) != "gb" or not self.unit_dimension("gb"):
             return
         if any(it.kind == "term" and it.role == "metric" for it in self.items):
             return
@@ -348,9 +352,7 @@ class _Interpreter:
             if nxt and nxt[1].kind == "ignored" and nxt[1].text.lower() in UNITS:
                 # "how many TB of ...": an amount in a unit, not a number of rows
                 unit = UNITS[nxt[1].text.lower()][0]
-                metric = next(
-                    (m.name for m in self.v.model.metrics if m.format == unit and m.type == "simple"), None
-                )
+                metric = self.metric_in_unit(unit)
                 if metric:
                     self.p.metrics.append(metric)
                     nxt[1].kind = "marker"
@@ -506,7 +508,7 @@ class _Interpreter:
                 return
             j += 1
         # "how big is the average <entity>": the size in the model's unit of size
-        size_dim = self.v.unit_dimension("gb")
+        size_dim = self.unit_dimension("gb")
         said = [x for x in self.items if x.kind == "unknown" and x.text.lower() in _SIZE_QUESTION]
         if size_dim in self.v.average_of and said:
             self.implied_metrics.append(self.v.average_of[size_dim])  # type: ignore[index]
@@ -818,7 +820,7 @@ class _Interpreter:
                 self.singular_target = self.singular_target or not t.plural
                 it.bound = True  # "the oldest <entities>": sorted by their date
                 return
-            if self.sort_size and self.v.unit_dimension("gb"):
+            if self.sort_size and self.unit_dimension("gb"):
                 it.bound = True  # "the biggest <entities>": sorted by size, not by how many
                 return
             metric_before = prev is not None and prev[1].kind == "term" and prev[1].has(Kind.METRIC)
@@ -871,9 +873,9 @@ class _Interpreter:
             or any(x.kind == "marker" and "group" in x.roles for x in self.items)
             or any(x.kind == "marker" and "which" in x.roles and x.bound for x in self.items[:k])
         )  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
-        unit_dim = self.v.unit_dimension(q.unit) if q.unit in ("gb",) or q.size else None
+        unit_dim = self.unit_dimension(q.unit) if q.unit in ("gb",) or q.size else None
         if q.unit is None and q.size:
-            unit_dim = self.v.unit_dimension("gb")
+            unit_dim = self.unit_dimension("gb")
         if q.unit == "percent" and isinstance(value, (int, float)):
             value = value / 100
         if (
@@ -1254,10 +1256,14 @@ class _Interpreter:
             p.time_range = p.time_range.model_copy(update={"dimension": hint})
 
     def boolean_for_untagged(self) -> str | None:
-        for name, d in self.v.dimensions.items():
-            if d.type == "boolean" and any("tag" in s for s in (*d.synonyms, d.name)):
-                return name
-        return None
+        found = [
+            name
+            for name, d in self.v.dimensions.items()
+            if d.type == "boolean" and any("tag" in s for s in (*d.synonyms, d.name))
+        ]
+        if len(found) > 1:
+            found = best_fit({n: self.v.tables_of(n) for n in found}, self.items, self.v)
+        return found[0] if len(found) == 1 else None
 
     def add_segment(self, name: str, negated: bool) -> None:
         if not negated:
@@ -1512,10 +1518,25 @@ class _Interpreter:
         table = self.count_table() if unit is None else None
         if table in self.v.count_metric:
             return self.v.count_metric[table]  # type: ignore[index]
-        for m in self.v.model.metrics:
-            if m.format == fmt and m.type == "simple":
-                return m.name
-        return None
+        return self.metric_in_unit(fmt)
+
+    def metric_in_unit(self, fmt: str) -> str | None:
+        """The simple metric an amount in a unit means: of several in that format, those that add up
+        (a total, not an average), then the one the rest of the question fits; None when two still do."""
+        found = [m.name for m in self.v.model.metrics if m.format == fmt and m.type == "simple"]
+        totals = [n for n in found if self.v.metric_aggregation(n) in ("sum", "count")] or found
+        if len(totals) > 1:
+            tables = {n: self.v.metric_tables.get(n, ()) for n in totals}
+            totals = best_fit(tables, self.items, self.v, metrics=True)
+        return totals[0] if len(totals) == 1 else None
+
+    def unit_dimension(self, unit_kind: str) -> str | None:
+        """The number dimension measured in ``unit_kind``; of several (one per inventory), the one the
+        rest of the question fits; None when two still do."""
+        names = self.v.unit_dimensions(unit_kind)
+        if len(names) > 1:
+            names = best_fit({n: self.v.tables_of(n) for n in names}, self.items, self.v)
+        return names[0] if len(names) == 1 else None
 
     def count_table(self, prefer: str | None = None) -> str | None:
         """The table whose rows a count or listing is about: named tables first, then the table the
@@ -1624,7 +1645,7 @@ class _Interpreter:
         )
         if not needs_count:
             return
-        if self.sort_size and not p.metrics and not self.count_requested and self.v.unit_dimension("gb"):
+        if self.sort_size and not p.metrics and not self.count_requested and self.unit_dimension("gb"):
             return  # "the 10 largest <entities>": a listing sorted by size
         if self.sort_age and not p.metrics and not self.count_requested:
             return  # "the 3 newest <entities>": a listing sorted by date
@@ -1686,7 +1707,7 @@ class _Interpreter:
         for d in (*p.dimensions, *self.columns):
             if d not in dims:
                 dims.append(d)
-        if self.sort_size and (unit_dim := self.v.unit_dimension("gb")):
+        if self.sort_size and (unit_dim := self.unit_dimension("gb")):
             dims.append(DimensionRef(name=unit_dim))
             p.order_by.append(OrderBy(field=unit_dim, direction=self.direction or "desc"))
         elif self.sort_age:

@@ -30,6 +30,7 @@ from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
+from runtime.mappers.senses import Senses, choose_senses
 from runtime.mappers.tokens import Token, phrase_key, tokenize
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
@@ -121,13 +122,13 @@ class OfflineMapper:
                 intent = previous.model_copy(update={"limit": limit, "previous": last})
                 return Mapping(status="answered", intent=intent, message=describe_intent(intent))
         if previous is not None:
-            parts = interpret(reading, self.vocab, partial=True)
+            parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, partial=True)
             if looks_like_follow_up(tokens, parts) and self._usable(parts):
                 if parts.problems:
                     return self._clarify_parts(parts)
                 intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as, as_read)
-        parts = interpret(reading, self.vocab)
+        parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         split_kept = split_counts and (
             len(parts.metrics) < 2 or any(f.field in split_fields for f in parts.filters)
         )  # each count must have become a metric of its own, not a condition on both
@@ -373,6 +374,14 @@ class OfflineMapper:
 
     def _out_of_scope(self) -> str:
         return f"refused: that is outside what crq knows about ({self._topic()})"
+
+
+def _interpret(senses: Senses, vocab: Vocabulary, partial: bool = False) -> Parts:
+    """The question's parts, with a phrase left ambiguous by the rest of the question asked about."""
+    parts = interpret(senses.reading, vocab, partial=partial)
+    parts.problems[:0] = senses.problems
+    parts.suggestions[:0] = senses.suggestions
+    return parts
 
 
 # a minus sign (or a dash typed for one) right before a number that is not part of a word, name or date

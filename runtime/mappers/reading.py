@@ -223,18 +223,17 @@ def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> lis
             tag_keys = [m for m in found if m.kind == Kind.TAG_KEY]
             after = i + 1 + n
             if tag_keys and not (after < len(tokens) and tokens[after].text in SEPARATORS):
-                out.append(_spelled(tokens, start, after, tag_keys[:1]))
+                out.append(_spelled(tokens, start, after, tag_keys))
                 _claim(free, start, after)
             continue
-        found_value = None
-        for m in meanings:
-            found_value = _value_after(tokens, i + 1, m, vocab, free)
-            if found_value is not None:
-                break
-        if found_value is None:
+        found = [(m, _value_after(tokens, i + 1, m, vocab, free)) for m in meanings]
+        first = next(((m, v) for m, v in found if v is not None), None)
+        if first is None:
             continue
-        end, meaning = found_value
-        out.append(_spelled(tokens, start, end, [meaning]))
+        end = first[1][0]  # type: ignore[index]
+        # keys of one kind with this value (several inventories' "state=running"): the question decides
+        same = [v[1] for m, v in found if v is not None and m.kind == first[0].kind and v[0] == end]
+        out.append(_spelled(tokens, start, end, same))
         _claim(free, start, end)
     return out
 

@@ -15,6 +15,8 @@ _TRAILING = ".:'-/"
 _ISO_LIKE = re.compile(r"[\d./-]+")
 # "=" or ":" with a word on each side, unless both sides are digits (a time of day, a ratio)
 _SEPARATOR = re.compile(r"(?<=[^\W\d_])(?:==?|:)(?=\w)|(?<=\w)(?:==?|:)(?=[^\W\d_])")
+_PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lower-case words and single spaces, nothing else
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 5,000 -> 5000
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
 
 
@@ -64,7 +66,7 @@ def _pieces(raw: str) -> list[tuple[str, bool]]:
 
 def tokenize(text: str) -> list[Token]:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 5,000 -> 5000
+    text = _THOUSANDS.sub("", text)
     words: list[tuple[str, bool, bool]] = []
     for m in _TOKEN.finditer(text):
         pieces = _pieces(m.group())
@@ -85,4 +87,6 @@ def joined(tokens: list[Token]) -> str:
 
 
 def phrase_key(text: str) -> tuple[str, ...]:
+    if _PLAIN.fullmatch(text):  # most model phrases: exactly what tokenize gives them, without its passes
+        return tuple(singular(w) for w in text.split(" "))
     return tuple(t.key for t in tokenize(text))

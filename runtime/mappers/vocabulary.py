@@ -8,9 +8,11 @@ values found in the data), so teaching it a word means editing YAML, never Pytho
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from compiler import catalog_for
 from models.intent import Intent
@@ -21,6 +23,7 @@ from models.semantic_model import (
     Metric,
     MetricType,
     SemanticModel,
+    Table,
 )
 from runtime.mappers.english import EVERYDAY, STOPWORDS
 from runtime.mappers.tokens import Token, phrase_key, tokenize
@@ -88,11 +91,17 @@ class Vocabulary:
     verified: dict[tuple[str, ...], Intent] = field(default_factory=dict)
     related: dict[str, set[str]] = field(default_factory=dict)  # dimensions whose values nest ("a" / "a:b")
     average_of: dict[str, str] = field(default_factory=dict)  # summed metric or number dimension -> its avg
+    reach: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> tables it joins to-one: hops
+    reached_by: dict[str, set[str]] = field(default_factory=dict)  # table -> tables that reach it
+    segment_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)  # segment -> its fields' tables
 
     # --- building ---------------------------------------------------------------------------------
 
     @classmethod
     def build(cls, model: SemanticModel, values: Mapping[str, Sequence[str]] | None = None) -> Vocabulary:
+        """``model`` is read in an order of its own (``canonical_order``), so no reading depends on
+        which table, dimension or metric the analyst happened to declare first."""
+        model = canonical_order(model)
         v = cls(model)
         catalog = catalog_for(model)
         v.metrics = {m.name: m for m in model.metrics}
@@ -109,7 +118,7 @@ class Vocabulary:
                 v._add(_words(td.name), Meaning(Kind.TIME_DIMENSION, td.name))
                 v._add_all(td.synonyms, Meaning(Kind.TIME_DIMENSION, td.name))
         for t in model.tables:
-            v.label_dimensions[t.name] = v._labels(t.name)
+            v.label_dimensions[t.name] = v._labels(t)
         for m in model.metrics:
             meaning = Meaning(Kind.METRIC, m.name)
             v._add(_words(m.name), meaning)
@@ -123,11 +132,14 @@ class Vocabulary:
                     v.count_metric.setdefault(ref.table.name, m.name)
         v._link_ratios(catalog)
         v._link_averages(catalog)
+        v._reach_tables()
         v._tag_keys_named_like_dimensions()
         v._relate_dimensions()
         for s in model.segments:
             v._add(_words(s.name), Meaning(Kind.SEGMENT, s.name))
             v._add_all(s.synonyms, Meaning(Kind.SEGMENT, s.name))
+            fields = (t for f in s.filters for t in v.tables_of(f.field))
+            v.segment_tables[s.name] = tuple(dict.fromkeys(fields))
         for name, extra in (values or {}).items():
             v._add_known_values(name, extra)
         for q in model.verified_queries:
@@ -142,7 +154,9 @@ class Vocabulary:
         return v
 
     def _add(self, text: str, meaning: Meaning) -> None:
-        key = phrase_key(text)
+        self._add_key(phrase_key(text), meaning)
+
+    def _add_key(self, key: tuple[str, ...], meaning: Meaning) -> None:
         if not key:
             return
         found = self.phrases.setdefault(key, [])
@@ -156,7 +170,8 @@ class Vocabulary:
     def _add_dimension(self, table: str, d: Dimension) -> None:
         self.dimension_tables.setdefault(d.name, []).append(table)
         if d.tags:
-            self.tag_dimensions[d.name] = d
+            if d.name not in self.tag_dimensions or _fuller(d) > _fuller(self.tag_dimensions[d.name]):
+                self.tag_dimensions[d.name] = d
             self._add(_words(d.name), Meaning(Kind.TAG_DIMENSION, d.name))
             self._add_all(d.synonyms, Meaning(Kind.TAG_DIMENSION, d.name))
             tag_words = [*d.synonyms, d.name]
@@ -168,8 +183,8 @@ class Vocabulary:
                 if key not in STOPWORDS:
                     self._add(key, meaning)
             return
-        if d.name not in self.dimensions:
-            self.dimensions[d.name] = d
+        if d.name not in self.dimensions or _fuller(d) > _fuller(self.dimensions[d.name]):
+            self.dimensions[d.name] = d  # of two tables' dimensions of one name, the one that says more
         if d.type == DimensionType.BOOLEAN:
             self._add_boolean(d)
             return
@@ -220,9 +235,8 @@ class Vocabulary:
             if text not in known:
                 known.append(text)
 
-    def _labels(self, table: str) -> tuple[str, ...]:
+    def _labels(self, t: Table) -> tuple[str, ...]:
         """The dimensions that identify and name a row: primary key dims plus the one named like the table."""
-        t = self.model.table(table)
         by_column = {d.column: d.name for d in t.dimensions if d.column}
         out = [by_column[c] for c in t.primary_key if c in by_column]
         table_words = {phrase_key(w) for w in (*t.synonyms, _words(t.name))}
@@ -290,39 +304,75 @@ class Vocabulary:
                         self.average_of.setdefault(d.name, averages[(t.name, key)])
 
     def _tag_keys_named_like_dimensions(self) -> None:
-        """ "environment tag" means the tag whose key is a synonym of the environment dimension ("env")."""
+        """ "environment tag" means the tag whose key is a synonym of the environment dimension ("env"),
+        a dimension of a table joined to the tag's (each inventory's tags name its own dimensions).
+
+        Indexed by phrase key and table, so the work grows with the phrases added, not with tag keys x
+        dimensions; phrases are put together from the keys of their words (a key never spans a space)."""
+        named: dict[tuple[tuple[str, ...], str], set[tuple[str, ...]]] = {}  # (word, table) -> dim words
+        for d in self.dimensions.values():
+            words = {phrase_key(w) for w in (_words(d.name), *d.synonyms)}
+            for table in self.dimension_tables.get(d.name, ()):
+                for key in words:
+                    named.setdefault((key, table), set()).update(words)
         for tag_name, td in self.tag_dimensions.items():
-            tag_words = [*td.synonyms, _words(tag_name)]
+            tag_words = {phrase_key(w) for w in (*td.synonyms, _words(tag_name))}
+            own = self.dimension_tables.get(tag_name, ())
+            joined = {x for t in own for x in (*self.reach.get(t, {}), *self.reached_by.get(t, ()))}
             for key in td.tag_keys:
-                for d in self.dimensions.values():
-                    words = [_words(d.name), *d.synonyms]
-                    if phrase_key(key) not in {phrase_key(w) for w in words}:
-                        continue
-                    meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{key}")
-                    for w in words:
-                        for t in tag_words:
-                            self._add(f"{w} {t}", meaning)
-                            self._add(f"{t} {w}", meaning)
+                meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{key}")
+                words = {w for table in joined for w in named.get((phrase_key(key), table), ())}
+                for w in words:
+                    for t in tag_words:
+                        self._add_key((*w, *t), meaning)
+                        self._add_key((*t, *w), meaning)
 
     def _relate_dimensions(self) -> None:
         """Two enum dimensions are related when most values of one start with a value of the other
-        ("a:b" under "a"): a follow-up that names one replaces a condition on the other."""
+        ("a:b" under "a"): a follow-up that names one replaces a condition on the other.
+
+        Each value is looked up by its possible parents (the text before each punctuation mark), so
+        the work grows with the values, not with pairs of dimensions."""
+        holders: dict[str, set[str]] = {}  # value -> the enum dimensions that have it
         enums = {n: d.enum for n, d in self.dimensions.items() if d.enum}
-        for a, va in enums.items():
-            for b, vb in enums.items():
-                if a == b:
-                    continue
-                nested = [x for x in vb if any(re.match(rf"{re.escape(y)}[^a-z0-9]", x) for y in va)]
-                if len(nested) * 2 > len(vb):
+        for name, values in enums.items():
+            for value in values:
+                holders.setdefault(value, set()).add(name)
+        for b, vb in enums.items():
+            nested: dict[str, int] = {}  # a -> how many values of b nest under one of a's
+            for x in vb:
+                parents = {a for prefix in _parents(x) for a in holders.get(prefix, ()) if a != b}
+                for a in parents:
+                    nested[a] = nested.get(a, 0) + 1
+            for a, count in nested.items():
+                if count * 2 > len(vb):
                     self.related.setdefault(a, set()).add(b)
                     self.related.setdefault(b, set()).add(a)
+
+    def _reach_tables(self) -> None:
+        """Which tables each table joins to-one, in how many hops: what a metric on it can group by."""
+        edges: dict[str, list[str]] = {}
+        for r in self.model.relationships:
+            edges.setdefault(r.from_table, []).append(r.to_table)
+        for t in self.model.tables:
+            depth = {t.name: 0}
+            todo = deque([t.name])
+            while todo:  # breadth first: the fewest hops
+                here = todo.popleft()
+                for there in edges.get(here, ()):
+                    if there not in depth:
+                        depth[there] = depth[here] + 1
+                        todo.append(there)
+            self.reach[t.name] = depth
+            for there in depth:
+                self.reached_by.setdefault(there, set()).add(t.name)
 
     def nested_value(self, parent_dim: str, parent_value: str, child_dim: str) -> str | None:
         """The one value of ``child_dim`` under ``parent_value`` ("a" -> "a:b"), if unique."""
         d = self.dimensions.get(child_dim)
         if d is None:
             return None
-        under = [x for x in d.enum if re.match(rf"{re.escape(parent_value)}[^a-z0-9]", x)]
+        under = [x for x in d.enum if nests_under(x, parent_value)]
         return under[0] if len(under) == 1 else None
 
     # --- lookups ----------------------------------------------------------------------------------
@@ -368,14 +418,16 @@ class Vocabulary:
                         return str(measure.agg.value)
         return None
 
-    def unit_dimension(self, unit_kind: str) -> str | None:
-        """The number dimension measured in ``unit_kind`` (its name, synonyms or description say so)."""
+    def unit_dimensions(self, unit_kind: str) -> list[str]:
+        """The number dimensions measured in ``unit_kind`` (their name, synonyms or description say so);
+        the one number dimension when none says."""
+        unit = re.compile(rf"\b{re.escape(unit_kind)}\b")
+        out = []
         for name in self.number_dimensions:
             d = self.dimensions[name]
-            text = " ".join((d.name.replace("_", " "), d.description, *d.synonyms)).lower()
-            if re.search(rf"\b{re.escape(unit_kind)}\b", text):
-                return name
-        return self.number_dimensions[0] if len(self.number_dimensions) == 1 else None
+            if unit.search(" ".join((d.name.replace("_", " "), d.description, *d.synonyms)).lower()):
+                out.append(name)
+        return out or (self.number_dimensions[:1] if len(self.number_dimensions) == 1 else [])
 
     def all_phrases_for(self, kind: Kind) -> list[str]:
         return sorted({" ".join(k) for k, ms in self.phrases.items() if any(m.kind == kind for m in ms)})
@@ -385,4 +437,82 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
-__all__ = ["Kind", "Meaning", "Vocabulary", "tokenize"]
+def canonical_order(model: SemanticModel) -> SemanticModel:
+    """The model with its lists in an order that depends on the model alone, never on the file: tables
+    that others join to first (fewest tables reachable, then by name: accounts before the resources
+    that belong to them, before the costs of those resources), everything else by name.
+
+    Wherever the mapper still takes the first of several candidates (a table to count, a metric in
+    a unit), the answer is then the same however the YAML was arranged."""
+    edges: dict[str, list[str]] = {}
+    for r in model.relationships:
+        edges.setdefault(r.from_table, []).append(r.to_table)
+
+    def reach(table: str) -> int:
+        seen, todo = {table}, [table]
+        while todo:
+            for there in edges.get(todo.pop(), ()):
+                if there not in seen:
+                    seen.add(there)
+                    todo.append(there)
+        return len(seen)
+
+    def by_name(items: Iterable[Any]) -> tuple[Any, ...]:
+        return tuple(sorted(items, key=lambda x: x.name))
+
+    tables = sorted(model.tables, key=lambda t: (reach(t.name), t.name))
+    return model.model_copy(
+        update={
+            "tables": tuple(
+                t.model_copy(
+                    update={
+                        "dimensions": by_name(t.dimensions),
+                        "time_dimensions": by_name(t.time_dimensions),
+                        "measures": by_name(t.measures),
+                    }
+                )
+                for t in tables
+            ),
+            "relationships": by_name(model.relationships),
+            "metrics": by_name(model.metrics),
+            "segments": by_name(model.segments),
+            "verified_queries": tuple(sorted(model.verified_queries, key=lambda q: q.question)),
+            "materializations": by_name(model.materializations),
+        }
+    )
+
+
+def _fuller(d: Dimension) -> tuple[int, ...]:
+    """How much a dimension's definition says: of two tables' dimensions of one name, the mapper reads
+    values and words from the one that says more."""
+    return (
+        len(d.enum),
+        len(d.tag_keys),
+        len(d.value_synonyms),
+        len(d.groups),
+        len(d.synonyms),
+        len(d.sample_values),
+        len(d.description),
+    )
+
+
+_NOT_LOWER_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+def nests_under(value: str, parent: str) -> bool:
+    """ "a:b" under "a": the value starts with the parent, then a character that is not a lower-case
+    letter or digit."""
+    return (
+        len(value) > len(parent)
+        and value.startswith(parent)
+        and _NOT_LOWER_ALNUM.fullmatch(value[len(parent)]) is not None
+    )
+
+
+def _parents(value: str) -> set[str]:
+    """The values ``value`` would nest under: its text before each character that is not a lower-case
+    letter or digit ("a" for "a:b", "x" and "x.y" for "x.y.z")."""
+    return {value[: m.start()] for m in _NOT_LOWER_ALNUM.finditer(value)}
+
+
+__all__ = ["Kind", "Meaning", "Vocabulary", "canonical_order", "nests_under", "tokenize"]

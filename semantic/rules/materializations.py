@@ -61,11 +61,18 @@ class _Reach:
     tied: frozenset[str]
 
 
-def _reach(model: SemanticModel, start: str) -> _Reach:
-    """Breadth first along relationships (many side -> one side), like the compiler's join planner."""
-    edges: dict[str, list[tuple[str, str]]] = {}
+_Edges = dict[str, list[tuple[str, str]]]  # table -> (relationship, table it joins to-one)
+
+
+def _edges(model: SemanticModel) -> _Edges:
+    edges: _Edges = {}
     for rel in model.relationships:
         edges.setdefault(rel.from_table, []).append((rel.name, rel.to_table))
+    return edges
+
+
+def _reach(edges: _Edges, start: str) -> _Reach:
+    """Breadth first along relationships (many side -> one side), like the compiler's join planner."""
     depth = {start: 0}
     path: dict[str, tuple[str, ...] | None] = {start: ()}
     queue = deque([start])
@@ -92,7 +99,8 @@ def _resolve(
     reachable = [e for e in entries if e.table.name in reach.depth]
     if not reachable:
         owners = list(dict.fromkeys(e.table.name for e in entries))
-        fan_out = any(table in _reach(model, o).depth for o in owners)
+        edges = _edges(model)
+        fan_out = any(table in _reach(edges, o).depth for o in owners)
         how = "only through a one-to-many join" if fan_out else "through no relationship"
         return None, (
             f"'{ref}' is on {', '.join(owners)}, which {table} reaches {how}; a view of {table} cannot "
@@ -209,7 +217,7 @@ def _column_clashes(
 
 
 def _view(
-    vi: int, mat: Materialization, model: SemanticModel, index: ModelIndex, source: SourceMap
+    vi: int, mat: Materialization, model: SemanticModel, index: ModelIndex, edges: _Edges, source: SourceMap
 ) -> Iterator[Issue]:
     """Every check of one view, in the order its fields are read; an unknown table stops the rest,
     since nothing else can be resolved without it."""
@@ -225,7 +233,7 @@ def _view(
         )
         return
     table = index.tables[mat.table][1]
-    reach = _reach(model, table.name)
+    reach = _reach(edges, table.name)
 
     measures = {m.name: m for m in table.measures}
     seen_measures: set[str] = set()
@@ -290,13 +298,14 @@ def _view(
     if mat.time_dimension is not None:
         path = (*base, "time_dimension")
         entry, problem = _resolve(mat.time_dimension, table.name, model, index, reach)
-        times = _reachable_choices(index, reach, time=True)
         if problem is not None and "unknown dimension" in problem:
+            times = _reachable_choices(index, reach, time=True)
             problem = (
                 f"unknown time dimension '{mat.time_dimension}'; "
                 f"{suggest(mat.time_dimension, times, f'time dimensions reachable from {table.name}')}"
             )
         elif problem is None and entry is not None and not entry.is_time:
+            times = _reachable_choices(index, reach, time=True)
             valid = ", ".join(times) or "none (this table reaches no time dimension)"
             problem = (
                 f"'{mat.time_dimension}' is not a time dimension; list it under dimensions, or set "
@@ -389,6 +398,7 @@ def _view(
 def materializations(model: SemanticModel, source: SourceMap) -> Iterator[Issue]:
     """Every view resolves against its table, and its name is its own."""
     index = ModelIndex.build(model)
+    edges = _edges(model)
     first: dict[str, int] = {}
     for vi, mat in enumerate(model.materializations):
         base: Path = ("materializations", vi)
@@ -414,4 +424,4 @@ def materializations(model: SemanticModel, source: SourceMap) -> Iterator[Issue]
                 f"'{mat.name}_mv'",
                 at=(*base, "name"),
             )
-        yield from _view(vi, mat, model, index, source)
+        yield from _view(vi, mat, model, index, edges, source)

@@ -1,0 +1,226 @@
+"""Which meaning a phrase has in this question, when the model gives it several of one kind.
+
+A model of several inventories gives each its own state dimension with the same state words (a value
+every inventory's resources can have), its own environment, its own tags. Which one a question means
+is decided by the question, never by which was declared first in the YAML:
+
+1. reachable from the question's metrics: a meaning on a table every metric's fact table reaches
+   through to-one joins (for a follow-up that names no metric, the previous question's metrics);
+2. consistent with the rest of the question: one table reaches both the meaning and what the other
+   phrases name ("running ec2 instances per account": the state of the resources that the "ec2
+   instances" are, which belong to the accounts);
+3. of what is left, the nearest to the metric (fewest joins, as the compiler resolves names);
+4. values that nest ("a" and "a:b", the value under it) name the same rows: the outer one;
+5. if two meanings of one kind still remain, the question is ambiguous: the mapper asks back,
+   naming them.
+
+Only phrases with two meanings of one kind are narrowed; every other phrase keeps its meanings
+for the interpretation to choose a role from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+
+from models.intent import Intent
+from runtime.mappers.reading import Item, Reading
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary, nests_under
+
+_SHOWN = 2  # meanings named when asking back; the rest are counted
+
+
+@dataclasses.dataclass(frozen=True)
+class Senses:
+    """The reading with each ambiguous phrase narrowed, and what remained ambiguous."""
+
+    reading: Reading
+    problems: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+
+def choose_senses(reading: Reading, vocab: Vocabulary, previous: Intent | None = None) -> Senses:
+    items = [dataclasses.replace(it, meanings=list(it.meanings)) for it in reading.items]
+    terms = [it for it in items if it.kind == "term" and it.meanings]
+    open_ = [it for it in terms if _competing(it.meanings)]
+    if not open_:
+        return Senses(reading)
+    anchors = _anchors(terms, vocab, previous)
+    settled = [it for it in terms if it not in open_]
+    context = [_footprint(it.meanings, vocab) for it in settled]
+    if previous is not None:
+        context.extend(_previous_footprints(previous, vocab))
+    progress = True
+    while progress and open_:  # a phrase settled by the others settles the ones that depend on it
+        progress = False
+        for it in list(open_):
+            it.meanings = _narrowed(it.meanings, anchors, context, vocab)
+            if not _competing(it.meanings):
+                open_.remove(it)
+                context.append(_footprint(it.meanings, vocab))
+                progress = True
+    problems: list[str] = []
+    suggestions: list[str] = []
+    for it in open_:
+        it.meanings = _nearest(it.meanings, anchors, vocab)
+        it.meanings = _outermost(it.meanings, vocab)
+        for names in _competing(it.meanings).values():
+            shown = [_describe(m) for m in sorted(names, key=_sort_key)]
+            more = f" or {len(shown) - _SHOWN} more" if len(shown) > _SHOWN else ""
+            problems.append(f"'{it.text}' can mean {' or '.join(shown[:_SHOWN])}{more}; which one?")
+            suggestions.extend(shown[:_SHOWN])
+    return Senses(dataclasses.replace(reading, items=items), tuple(problems), tuple(suggestions))
+
+
+def best_fit(
+    candidates: Mapping[str, Iterable[str]],
+    items: Sequence[Item],
+    vocab: Vocabulary,
+    *,
+    metrics: bool = False,
+) -> list[str]:
+    """Of several model names that could stand for something the question leaves unsaid (the size
+    dimension of "bigger than 1 TB", the metric of "over 5,000 dollars"), each given with its tables,
+    those that fit the question best by steps 1 and 2, in the given order."""
+    terms = [it for it in items if it.kind == "term" and it.meanings]
+    anchors = [] if metrics else _anchors(terms, vocab, None)
+    context = [f for f in (_footprint(it.meanings, vocab) for it in terms) if f]
+    scores = {n: _score(set(tables), metrics, anchors, context, vocab) for n, tables in candidates.items()}
+    top = max(scores.values(), default=None)
+    return [n for n in candidates if scores[n] == top]
+
+
+# --- what competes --------------------------------------------------------------------------------
+
+
+def _competing(meanings: Sequence[Meaning]) -> dict[Kind, list[Meaning]]:
+    """The kinds in which a phrase names two or more different things (one meaning per name)."""
+    by_kind: dict[Kind, dict[str, Meaning]] = {}
+    for m in meanings:
+        by_kind.setdefault(m.kind, {}).setdefault(m.name, m)
+    return {k: list(ms.values()) for k, ms in by_kind.items() if len(ms) > 1}
+
+
+def _tables(m: Meaning, vocab: Vocabulary) -> set[str]:
+    if m.kind == Kind.METRIC:
+        return set(vocab.metric_tables.get(m.name, ()))
+    if m.kind == Kind.TABLE:
+        return {m.name}
+    if m.kind == Kind.SEGMENT:
+        return set(vocab.segment_tables.get(m.name, ()))
+    return set(vocab.tables_of(m.name))
+
+
+def _footprint(meanings: Iterable[Meaning], vocab: Vocabulary) -> set[str]:
+    return {t for m in meanings if m.kind != Kind.METRIC for t in _tables(m, vocab)}
+
+
+def _previous_footprints(previous: Intent, vocab: Vocabulary) -> list[set[str]]:
+    names = [d.name for d in previous.dimensions] + [f.field for f in previous.filters]
+    out = [set(vocab.tables_of(n)) for n in names if n not in vocab.metrics]
+    return [f for f in out if f]
+
+
+def _anchors(terms: Sequence[Item], vocab: Vocabulary, previous: Intent | None) -> list[str]:
+    """The metrics the question names without doubt; a follow-up that names none keeps the previous."""
+    named = []
+    for it in terms:
+        metrics = {m.name for m in it.meanings if m.kind == Kind.METRIC}
+        if len(metrics) == 1:
+            named.append(metrics.pop())
+    if not named and previous is not None:
+        named = [m for m in previous.metrics if m in vocab.metrics]
+    return list(dict.fromkeys(named))
+
+
+# --- narrowing ------------------------------------------------------------------------------------
+
+
+def _reached(m: Meaning, metric: str, vocab: Vocabulary) -> int | None:
+    """Joins from each of the metric's fact tables to the meaning, summed; None if one cannot reach it."""
+    return _depth(_tables(m, vocab), metric, vocab)
+
+
+def _covered(fact: str, context: Sequence[set[str]], vocab: Vocabulary) -> int:
+    """How many of the other phrases a query from ``fact`` could group or filter by."""
+    reach = vocab.reach.get(fact, {})
+    return sum(1 for c in context if any(t in reach for t in c))
+
+
+def _depth(tables: set[str], metric: str, vocab: Vocabulary) -> int | None:
+    total = 0
+    for fact in vocab.metric_tables.get(metric, ()):
+        depths = [d for t, d in vocab.reach.get(fact, {}).items() if t in tables]
+        if not depths:
+            return None
+        total += min(depths)
+    return total
+
+
+def _score(
+    tables: set[str], metric: bool, anchors: Sequence[str], context: Sequence[set[str]], vocab: Vocabulary
+) -> tuple[int, int]:
+    """(reachable from every metric the question names, how many of the other phrases one fact table
+    reaches together with it). A metric is its own fact table."""
+    if metric:
+        return 1, max((_covered(f, context, vocab) for f in tables), default=0)
+    ok = int(all(_depth(tables, a, vocab) is not None for a in anchors))
+    facts = {f for a in anchors for f in vocab.metric_tables.get(a, ())}
+    if not facts:  # no metric named: any table that reaches it could be what is counted or listed
+        facts = {f for t in tables for f in vocab.reached_by.get(t, ())}
+    return ok, max((_covered(f, context, vocab) for f in facts), default=0)
+
+
+def _narrowed(
+    meanings: list[Meaning], anchors: Sequence[str], context: Sequence[set[str]], vocab: Vocabulary
+) -> list[Meaning]:
+    """The meanings that fit the question best (steps 1 and 2); all of them when none fits better."""
+    scores = [_score(_tables(m, vocab), m.kind == Kind.METRIC, anchors, context, vocab) for m in meanings]
+    top = max(scores)
+    return [m for m, s in zip(meanings, scores, strict=True) if s == top]
+
+
+def _nearest(meanings: list[Meaning], anchors: Sequence[str], vocab: Vocabulary) -> list[Meaning]:
+    """Within each kind, the meanings fewest joins away from the metrics (step 3)."""
+    if not anchors:
+        return meanings
+    distance: dict[Meaning, int] = {}
+    for m in meanings:
+        ds = [_reached(m, a, vocab) for a in anchors]
+        if m.kind != Kind.METRIC and all(d is not None for d in ds):
+            distance[m] = sum(ds)  # type: ignore[arg-type]
+    out = []
+    for m in meanings:
+        same = [x for x in meanings if x.kind == m.kind and x in distance]
+        if m in distance and distance[m] > min(distance[x] for x in same):
+            continue
+        out.append(m)
+    return out
+
+
+def _outermost(meanings: list[Meaning], vocab: Vocabulary) -> list[Meaning]:
+    """Values of related dimensions, one nested in the other ("a" and "a:b"): the outer one (step 4)."""
+    values = [m for m in meanings if m.kind == Kind.VALUE and isinstance(m.value, str)]
+    inner = {
+        m
+        for m in values
+        for o in values
+        if o.name in vocab.related.get(m.name, ()) and nests_under(str(m.value), str(o.value))
+    }
+    return [m for m in meanings if m not in inner]
+
+
+def _describe(m: Meaning) -> str:
+    name = m.name.replace("_", " ")
+    if m.kind == Kind.VALUE:
+        return f"{name} {m.value}"
+    if m.kind == Kind.BOOLEAN:
+        return name.removeprefix("is ") if m.value else f"not {name.removeprefix('is ')}"
+    return name
+
+
+def _sort_key(m: Meaning) -> tuple[str, str]:
+    return (m.name, str(m.value))
+
+
+__all__ = ["Senses", "best_fit", "choose_senses"]
