@@ -103,6 +103,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/materialized.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/llm_hostile.py
+	$(BIN)/python benchmarks/jobs.py
+	$(BIN)/python benchmarks/model_size.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -820,7 +820,9 @@ def serve(
     if open_to_all:
         err.print(_text("warning: CRQ_AUTH=none: every request is served as the local user, who sees it all"))
     server = make_server(host, port)
-    err.print(_text(f"crq API on http://{host}:{server.server_address[1]}/v1 (Ctrl-C stops)"))
+    base = f"http://{host}:{server.server_address[1]}"
+    err.print(_text(f"crq API on {base}/v1 (Ctrl-C stops)"))
+    err.print(_text(f"the demo page on {base}/"))
     try:
         server.serve_forever()
     finally:
