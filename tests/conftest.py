@@ -55,6 +55,20 @@ def sample_url(pg_url: str) -> str:
     return pg_url
 
 
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """moto's server: AWS's APIs over real HTTP, one per test module, bound to 127.0.0.1 (moto's own
+    default is 0.0.0.0). Tests point boto3 at it with AWS_ENDPOINT_URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    assert host == "127.0.0.1"
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def model() -> SemanticModel:
     return load_model()

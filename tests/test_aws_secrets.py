@@ -13,7 +13,6 @@ import boto3
 import psycopg
 import pytest
 from conftest import AS_OF
-from moto.server import ThreadedMotoServer
 from psycopg.conninfo import conninfo_to_dict
 from test_api import POLICY, V2, as_request, call
 
@@ -21,16 +20,6 @@ from runtime.aws import api
 from runtime.aws.secrets import Secrets
 
 QUESTION = "How many resources are there?"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    assert host == "127.0.0.1"
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ import psycopg
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from conftest import AS_OF
-from moto.server import ThreadedMotoServer
 from test_api import POLICY, V2, as_request, call, container
 from test_jobs import INTENT, _same, poll, tables_locked
 
@@ -43,16 +42,6 @@ from runtime.jobs import JobRunner, JobSettings
 EVENTS = Path(__file__).parent / "fixtures" / "aws" / "events"
 CRQ = str(Path(sys.executable).parent / "crq")
 QUERY = {"intent": INTENT, "as_of": str(AS_OF)}
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    assert host == "127.0.0.1"
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

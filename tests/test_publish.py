@@ -27,7 +27,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from runtime.aws import api
 from semantic import load_model
@@ -61,16 +60,6 @@ def layer_zip(path: Path, version: str = VERSION, marker: str = "new") -> Path:
         z.writestr("python/cloud_resource_query-0.dist-info/METADATA",
                    f"Metadata-Version: 2.1\nName: cloud-resource-query\nVersion: {version}\n")
     return path
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    assert host == "127.0.0.1"
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
