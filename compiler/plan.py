@@ -7,6 +7,7 @@ is what keeps one-to-many joins from double counting.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -112,9 +113,33 @@ class Plan:
     """Each metric also as a percentage (``<metric>_share``); see ``FactQuery.part``."""
     scope: Scope | None = None
     """The caller's access scope the facts were restricted to, so plans of different callers differ."""
+    cumulative: str | None = None
+    """With a running total, the time column it runs along: each metric also as ``<metric>_cumulative``."""
+    compare: Plan | None = None
+    """A comparison's earlier period: the same query over another time range, without order or limit;
+    the renderer joins it to this one on the dimensions (see ``compare_aliases``)."""
 
 
 SHARE_SUFFIX, PART_SUFFIX = "_share", "__part"
+PREVIOUS_SUFFIX, CHANGE_SUFFIX, CHANGE_PCT_SUFFIX = "_previous", "_change", "_change_pct"
+_RANK_SUFFIX = {
+    "amount": "",
+    "previous": PREVIOUS_SUFFIX,
+    "change": CHANGE_SUFFIX,
+    "percent_change": CHANGE_PCT_SUFFIX,
+}
+
+
+CUMULATIVE_SUFFIX = "_cumulative"
+
+
+def cumulative_alias(metric: str) -> str:
+    return metric + CUMULATIVE_SUFFIX
+
+
+def compare_aliases(metric: str) -> tuple[str, str, str, str]:
+    """A compared metric's output columns: amount now, amount then, change, change in percent."""
+    return metric, metric + PREVIOUS_SUFFIX, metric + CHANGE_SUFFIX, metric + CHANGE_PCT_SUFFIX
 
 
 def share_alias(metric: str) -> str:
@@ -122,6 +147,28 @@ def share_alias(metric: str) -> str:
 
 
 def plan(query: ResolvedQuery) -> Plan:
+    if query.compare_window is None:
+        return _plan(query)
+    earlier = _plan(
+        dataclasses.replace(
+            query, time_window=query.compare_window, compare_window=None, order_by=(), limit=None
+        )
+    )
+    metric_names = {m.name for m in query.metrics}
+    suffix = _RANK_SUFFIX[query.rank_by]
+    order_by = tuple((f + suffix if f in metric_names else f, d) for f, d in query.order_by)
+    now = _plan(dataclasses.replace(query, compare_window=None))
+    window = query.compare_window
+    words = f"{window.description} ({window.start} to {window.end})"
+    return dataclasses.replace(
+        now,
+        order_by=order_by,
+        compare=earlier,
+        time_description=f"{now.time_description}, compared with {words}",
+    )
+
+
+def _plan(query: ResolvedQuery) -> Plan:
     facts = []
     for table in query.facts:
 
@@ -161,4 +208,5 @@ def plan(query: ResolvedQuery) -> Plan:
         notes=query.notes,
         time_description=query.time_window.description if query.time_window else None,
         share=shared,
+        cumulative=query.cumulative,
     )

@@ -28,6 +28,8 @@ from compiler.plan import (
     Plan,
     TimeFilter,
     ViewSource,
+    compare_aliases,
+    cumulative_alias,
     dim_key,
     share_alias,
 )
@@ -106,6 +108,16 @@ def _generator() -> Generator:
 
 def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
     ctx = _Context(catalog, params, plan.timezone)
+    select = _aggregate(plan, ctx) if plan.compare is None else _compare_select(plan, plan.compare, ctx)
+    if plan.cumulative is not None:
+        select = _cumulative_select(plan, plan.cumulative, select)
+    _order_and_limit(select, plan, params)
+    return select
+
+
+def _aggregate(plan: Plan, ctx: _Context) -> exp.Select:
+    """The plan's metrics per group, before ordering and limit."""
+    params = ctx.params
     if len(plan.facts) == 1:
         fact = plan.facts[0]
         select = _fact_select(fact, ctx, with_group_exprs=True)
@@ -121,7 +133,85 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
             select.set("having", exp.Having(this=_and(having)))
     else:
         select = _combine(plan, ctx)
-    _order_and_limit(select, plan, params)
+    return select
+
+
+_TOTALS = "totals"
+
+
+def _cumulative_select(plan: Plan, time_alias: str, totals: exp.Select) -> exp.Select:
+    """The grouped rows, each metric followed by its running total: a window over the groups (after
+    GROUP BY and HAVING, before ORDER BY and LIMIT), per group of the other dimensions, in time order."""
+    partition = [column(a, _TOTALS) for a in plan.dimensions if a != time_alias]
+    select = exp.Select(expressions=[_alias(column(a, _TOTALS), a) for a in plan.dimensions])
+    for m in plan.metrics:
+        running = exp.Window(
+            this=exp.Sum(this=column(m.name, _TOTALS)),
+            partition_by=partition or None,
+            order=exp.Order(expressions=[exp.Ordered(this=column(time_alias, _TOTALS), nulls_first=False)]),
+            over="OVER",
+        )
+        select.expressions.extend(
+            [_alias(column(m.name, _TOTALS), m.name), _alias(running, cumulative_alias(m.name))]
+        )
+    select.set(
+        "from_",
+        exp.From(this=exp.Subquery(this=totals, alias=exp.TableAlias(this=exp.to_identifier(_TOTALS)))),
+    )
+    return select
+
+
+_NOW, _EARLIER = "current_period", "previous_period"
+
+
+def _compare_select(plan: Plan, earlier: Plan, ctx: _Context) -> exp.Select:
+    """Each period aggregated as an ordinary query (a CTE each), joined on the dimensions; each metric
+    as amount now, amount then, change and change in percent of then.
+
+    A group missing from one period has NULL there, so its change is NULL; NULLIF keeps a zero amount
+    then from dividing. As in ``_combine``, NULL keys do not meet in the FULL JOIN, so the outer GROUP
+    BY on the coalesced keys merges them (each period has one row per group, MAX picks it).
+    """
+    names = (_NOW, _EARLIER)
+    ctes = [
+        exp.CTE(this=_aggregate(p, ctx), alias=exp.TableAlias(this=exp.to_identifier(n)))
+        for p, n in zip((plan, earlier), names, strict=True)
+    ]
+    keys = [exp.Coalesce(this=column(a, _NOW), expressions=[column(a, _EARLIER)]) for a in plan.dimensions]
+    select = exp.Select(expressions=[_alias(k, a) for k, a in zip(keys, plan.dimensions, strict=True)])
+    select.set("from_", exp.From(this=exp.to_table(_NOW)))
+    if plan.dimensions:
+        on = _and([exp.EQ(this=column(a, _NOW), expression=column(a, _EARLIER)) for a in plan.dimensions])
+        select.set("joins", [exp.Join(this=exp.to_table(_EARLIER), side="FULL", kind="OUTER", on=on)])
+        select.set("group", exp.Group(expressions=[k.copy() for k in keys]))
+    else:  # one row each
+        select.set("joins", [exp.Join(this=exp.to_table(_EARLIER), kind="CROSS")])
+
+    def amount(metric: str, period: str) -> exp.Expression:
+        col = column(metric, period)
+        return exp.Max(this=col) if plan.dimensions else col
+
+    outputs: list[exp.Expression] = []
+    for m in plan.metrics:
+        now_alias, then_alias, change_alias, pct_alias = compare_aliases(m.name)
+        now, then = amount(m.name, _NOW), amount(m.name, _EARLIER)
+        change = exp.Sub(this=now.copy(), expression=then.copy())
+        pct = exp.Div(
+            this=exp.Mul(
+                this=exp.Literal.number(100),
+                expression=exp.Cast(this=change.copy(), to=_NUMERIC.copy()),
+            ),
+            expression=exp.Nullif(this=then.copy(), expression=exp.Literal.number(0)),
+            typed=True,  # numeric division as written
+        )
+        outputs += [
+            _alias(now, now_alias),
+            _alias(then, then_alias),
+            _alias(change, change_alias),
+            _alias(pct, pct_alias),
+        ]
+    select.set("expressions", select.expressions + outputs)
+    select.set("with_", exp.With(expressions=ctes))
     return select
 
 
@@ -431,7 +521,9 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
     for field, direction in plan.order_by:
         named.add(field)
         desc = direction == "desc"
-        order.append(exp.Ordered(this=column(field), desc=desc, nulls_first=not desc))
+        # NULL ranks lowest, except a comparison's: a group missing from a period did not change at all
+        nulls_first = not desc and plan.compare is None
+        order.append(exp.Ordered(this=column(field), desc=desc, nulls_first=nulls_first))
     # ties broken by the dimensions, so LIMIT picks the same rows every time
     order += [exp.Ordered(this=column(a), nulls_first=False) for a in plan.dimensions if a not in named]
     if order:

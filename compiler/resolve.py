@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import available_timezones
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef, split_reference
-from compiler.time_range import describe_time_range, resolve_time_range
+from compiler.time_range import describe_time_range, previous_period, resolve_time_range
 from models.errors import IntentError, QueryRefused
 from models.intent import MAX_DATE, MIN_DATE, Filter, Grain, Intent, Op, Scalar, Value
 from models.semantic_model import (
@@ -82,6 +83,12 @@ class ResolvedQuery:
     share_part: tuple[Condition, ...] | None = None
     """None: amounts. Otherwise metrics are shown as percentages: of the total over all rows when
     empty, else the percentage of each row's amount that meets these conditions."""
+    compare_window: TimeWindow | None = None
+    """The earlier period each metric is compared with (``time_window`` is the period now)."""
+    rank_by: str = "change"
+    """With a comparison, what ranking by a metric ranks by (see ``models.intent.Compare``)."""
+    cumulative: str | None = None
+    """With a running total, the output column of the time dimension it runs along."""
 
 
 def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "UTC") -> ResolvedQuery:
@@ -180,7 +187,12 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
             share_part.append(condition(f, f"share.part[{i}]"))
 
     having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
+    if intent.compare is not None:
+        _check_compare(intent, metrics, having)
     time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)
+    compare_window = None
+    if intent.compare is not None:
+        compare_window = _compare_window(intent, time_window, fact_tables, group_by, target, as_of)
 
     order_by = tuple(
         (next((g.alias for g in group_by if o.field in (g.name, g.alias)), o.field), o.direction)
@@ -200,10 +212,118 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         targets=targets,
         notes=notes,
         share_part=tuple(share_part) if share_part is not None else None,
+        compare_window=compare_window,
+        rank_by=intent.compare.rank_by if intent.compare is not None else "change",
+        cumulative=_cumulative_column(intent, metrics, group_by, fact_tables, target, catalog),
     )
 
 
+def _cumulative_column(
+    intent: Intent,
+    metrics: tuple[Metric, ...],
+    group_by: list[GroupBy],
+    facts: tuple[Table, ...],
+    target: Callable[[str, Table, str], DimensionTarget],
+    catalog: Catalog,
+) -> str | None:
+    """The time column a running total runs along, after checking that it adds up: sums and counts
+    only, along exactly one grouped time dimension, not mixed with a comparison or a share."""
+    if intent.cumulative is None:
+        return None
+    if intent.compare is not None or intent.share is not None:
+        other = "a comparison" if intent.compare is not None else "a share"
+        raise IntentError("cumulative", f"a running total and {other} cannot be asked together")
+    if not metrics:
+        raise IntentError("cumulative", "a running total needs at least one metric")
+    _check_additive(metrics, catalog, "cumulative", "a running total")
+    times = [
+        g for g in group_by if isinstance(target(g.name, facts[0], "dimensions").dimension, TimeDimension)
+    ]
+    if len(times) != 1:
+        choices = sorted({f"{d.name}__{g.value}" for t in facts for d in t.time_dimensions for g in d.grains})
+        raise IntentError(
+            "cumulative",
+            "a running total adds up along one time dimension in dimensions"
+            + (f", not {len(times)}" if times else " (e.g. by day or by month)"),
+            choices,
+        )
+    return times[0].alias
+
+
+def _check_compare(intent: Intent, metrics: tuple[Metric, ...], having: tuple[MetricCondition, ...]) -> None:
+    if intent.time_range is None:
+        raise IntentError("compare", "a comparison needs a time range: the period now (time_range)")
+    if not metrics:
+        raise IntentError("compare", "a comparison needs at least one metric")
+    if intent.share is not None or intent.cumulative is not None:
+        other = "a share" if intent.share is not None else "a running total"
+        raise IntentError("compare", f"a comparison and {other} cannot be asked together; ask one at a time")
+    if having:
+        raise IntentError(
+            "compare", "a comparison cannot filter on a metric: which period would the filter apply to?"
+        )
+
+
+def _compare_window(
+    intent: Intent,
+    window: TimeWindow | None,
+    facts: tuple[Table, ...],
+    group_by: list[GroupBy],
+    target: Callable[[str, Table, str], DimensionTarget],
+    as_of: dt.date,
+) -> TimeWindow:
+    """The earlier period of a comparison, after checking that both periods mean something: the same
+    metrics, groups and filters over two time ranges of the same time dimension, joined on the groups."""
+    assert intent.compare is not None
+    tr = intent.time_range
+    assert window is not None and tr is not None
+    for fact in facts:
+        name = tr.dimension or fact.default_time_dimension
+        if name is None:
+            raise IntentError(
+                "compare",
+                f"{fact.name} counts what exists now, so its periods cannot be compared; "
+                "say which date to compare by (time_range.dimension)",
+                sorted(d.name for d in fact.time_dimensions),
+            )
+        time_target = target(name, fact, "time_range.dimension")
+        for g in group_by:
+            if target(g.name, fact, "dimensions") == time_target:
+                raise IntentError(
+                    "compare",
+                    f"grouping by {g.name} gives each period its own rows, so nothing would be compared; "
+                    "drop it from the dimensions",
+                )
+    to = intent.compare.to
+    if isinstance(to, str):
+        start, end = previous_period(tr, window.start, window.end)
+        words = "the previous period"
+    else:
+        if to.dimension is not None and to.dimension != tr.dimension:
+            raise IntentError(
+                "compare.to.dimension",
+                "both periods are ranges of the same time dimension; set it on time_range only",
+            )
+        start, end = resolve_time_range(to, as_of)
+        words = describe_time_range(to)
+    if start < MIN_DATE:
+        raise IntentError("compare", f"the earlier period starts on {start}, before {MIN_DATE}")
+    return TimeWindow(start, end, tr.dimension, words)
+
+
 _ADDITIVE = (Aggregation.SUM, Aggregation.COUNT)
+
+
+def _check_additive(metrics: tuple[Metric, ...], catalog: Catalog, field: str, what: str) -> None:
+    """Only sums and counts add up across buckets (a distinct count would count a thing twice)."""
+    choices = sorted(
+        m.name
+        for m in catalog.metrics.values()
+        if m.type == MetricType.SIMPLE and catalog.measure(m.measure or "").measure.agg in _ADDITIVE
+    )
+    for m in metrics:
+        if m.type != MetricType.SIMPLE or catalog.measure(m.measure or "").measure.agg not in _ADDITIVE:
+            raise IntentError(field, f"{m.name} has no {what}: only sums and counts add up", choices)
 
 
 def _check_share(intent: Intent, metrics: tuple[Metric, ...], catalog: Catalog) -> None:
@@ -434,8 +554,12 @@ def _metric_value(f: Filter) -> Value:
 
 
 def _time_window(
-    intent: Intent, facts: tuple[Table, ...], catalog: Catalog, as_of: dt.date, target
-) -> tuple[TimeWindow | None, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    intent: Intent,
+    facts: tuple[Table, ...],
+    catalog: Catalog,
+    as_of: dt.date,
+    target: Callable[[str, Table, str], DimensionTarget],
+) -> tuple[TimeWindow | None, tuple[str, ...]]:
     tr = intent.time_range
     if tr is None:
         return None, ()

@@ -73,6 +73,39 @@ def resolve_time_range(tr: TimeRange, as_of: dt.date) -> tuple[dt.date, dt.date]
     return start, end if tr.kind == "between" else min(end, as_of)
 
 
+def previous_period(tr: TimeRange, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length just before ``start..end`` (``tr`` resolved): a calendar period
+    steps back by whole periods (April -> March, Q2 -> Q1, the last 3 full months -> the 3 before), a
+    period to date by one period to the same day (June 1-17 -> May 1-17, clamped to the shorter
+    month's end), trailing months by as many months, and any other span by as many days."""
+    try:
+        unit, n = _calendar_step(tr)
+        if unit is not None and tr.kind == "current":
+            prev_start = shift(start, unit, -1)
+            return prev_start, min(prev_start + (end - start), start - dt.timedelta(days=1))
+        if unit is not None:
+            return shift(start, unit, -n), start - dt.timedelta(days=1)
+        if tr.kind == "trailing" and tr.unit in MONTHS_IN:
+            prev_end = start - dt.timedelta(days=1)
+            return _months_back(prev_end, tr.n * MONTHS_IN[tr.unit]), prev_end
+        days = end - start + dt.timedelta(days=1)
+        return start - days, start - dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        raise TimeRangeError(
+            f"compare: the period before {describe_time_range(tr)} ({start} to {end}) "
+            "starts before the year 1"
+        ) from None
+
+
+def _calendar_step(tr: TimeRange) -> tuple[Grain | None, int]:
+    """The calendar unit a range is made of and how many of them, or None for spans of days."""
+    if tr.kind in ("month", "quarter", "year"):
+        return Grain(tr.kind), 1
+    if tr.kind in ("previous", "current"):
+        return tr.unit or Grain.DAY, tr.n
+    return None, 0
+
+
 def _bounds(tr: TimeRange, as_of: dt.date) -> tuple[dt.date | None, dt.date | None]:
     if tr.kind == "between":
         start, end = tr.start, tr.end

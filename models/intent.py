@@ -270,6 +270,37 @@ class Share(BaseModel):
     part: tuple[Filter, ...] = ()
 
 
+CompareTo = Literal["previous_period"]
+RankBy = Literal["change", "percent_change", "amount", "previous"]
+
+
+class Compare(BaseModel):
+    """Each metric now (the intent's ``time_range``) against an earlier period, per group.
+
+    ``to`` is ``previous_period`` (the period of the same length just before: the month before a
+    month, the 3 full months before "last 3 months", as many days before a span of days) or a named
+    time range ("March 2026"). Each metric gains ``<metric>_previous``, ``<metric>_change`` (now minus
+    then) and ``<metric>_change_pct`` (the change in percent of then); a group without data in one of
+    the periods has no change (NULL), never a division error. Ranking by a compared metric ranks by
+    ``rank_by``: its change (default), its percent change, its amount now, or its previous amount.
+    """
+
+    model_config = _FROZEN
+    to: CompareTo | TimeRange = "previous_period"
+    rank_by: RankBy = "change"
+
+
+class Cumulative(BaseModel):
+    """Each metric also as a running total along the time dimension the intent groups by.
+
+    ``<metric>_cumulative`` adds up the amounts of the time buckets so far (within the time range), per
+    group of the other dimensions: "cumulative cost by day in May", "how many resources existed at the
+    end of each month" (by creation month). Only sums and counts add up.
+    """
+
+    model_config = _FROZEN
+
+
 # How much one intent may ask for, whoever wrote it (a mapper, the LLM, an API caller, a file). Real
 # questions stay far below; the caps bound compile time, bound parameters and what a hostile reply can
 # make crq do. Documented in docs/mappers.md ("Limits of an intent").
@@ -335,6 +366,8 @@ class Intent(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100_000)] | None = None
     timezone: str | None = None
     share: Share | None = None
+    compare: Compare | None = None
+    cumulative: Cumulative | None = None
     previous: Intent | None = None
 
     @field_validator("metrics", "dimensions", "filters", "segments", "order_by", mode="before")

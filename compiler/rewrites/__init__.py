@@ -5,6 +5,7 @@ Each pass is pure and returns the plan unchanged when it does not apply.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from compiler.plan import Plan
@@ -24,4 +25,27 @@ __all__ = ["REWRITES", "Rewrite", "RewriteContext", "ViewState", "apply_rewrites
 def apply_rewrites(plan: Plan, ctx: RewriteContext, rewrites: tuple[Rewrite, ...] = REWRITES) -> Plan:
     for rewrite in rewrites:
         plan = rewrite(plan, ctx)
-    return plan
+    if plan.compare is None:
+        return plan
+    # a comparison's earlier period is an ordinary query over another range: it is rewritten on its
+    # own (scoped, matched to the view that fits its range), and reported with the period now
+    earlier = apply_rewrites(plan.compare, ctx, rewrites)
+    return dataclasses.replace(
+        plan,
+        compare=earlier,
+        notes=tuple(dict.fromkeys(plan.notes + earlier.notes)),
+        materializations=tuple(dict.fromkeys(plan.materializations + earlier.materializations)),
+        view_report=_both_reports(plan.view_report, earlier.view_report),
+    )
+
+
+Report = tuple[tuple[str, str], ...]
+
+
+def _both_reports(now: Report, earlier: Report) -> Report:
+    """One line per view; where the two periods differ, both reasons."""
+    a, b = dict(now), dict(earlier)
+    return tuple(
+        (name, a[name] if a.get(name) == b.get(name) else f"now {a.get(name)}; earlier period {b.get(name)}")
+        for name in sorted(a.keys() | b.keys())
+    )

@@ -27,7 +27,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as ValidationError_
@@ -45,6 +45,7 @@ from models.intent import (
     Grain,
     Intent,
     Op,
+    RankBy,
 )
 from models.responses import Status
 from models.semantic_model import SemanticModel
@@ -178,6 +179,7 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
         "quarter": {"type": ["integer", "null"], "description": "1-4"},
         "year": {"type": ["integer", "null"]},
     }
+    earlier_props = dict(time_props)  # an earlier period is a range of the same date: no dimension
     if time_dims:
         time_props["dimension"] = _nullable(_enum(time_dims, "null: each table's default date"))
     props["time_range"] = _nullable(_obj(time_props))
@@ -199,6 +201,16 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
             "metrics as percentages; null for amounts",
         )
     )
+    props["compare"] = _nullable(
+        _obj(
+            {
+                "to": _nullable(_obj(earlier_props, "null: the period just before")),
+                "rank_by": _enum(list(get_args(RankBy))),
+            },
+            "time_range vs an earlier period; null: no comparison",
+        )
+    )
+    props["cumulative"] = {"type": "boolean", "description": "running total along the time dimension"}
     return _obj(props)
 
 
@@ -513,6 +525,15 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
     share = data.get("share")
     if isinstance(share, dict):
         clean["share"] = {"part": [_filter(f) for f in share.get("part") or []]}
+    if data.get("cumulative") is True:
+        clean["cumulative"] = {}
+    compare = data.get("compare")
+    if isinstance(compare, dict):
+        to = compare.get("to")  # null: the period just before time_range
+        earlier = (
+            {k: v for k, v in to.items() if v is not None} if isinstance(to, dict) else "previous_period"
+        )
+        clean["compare"] = {"to": earlier, "rank_by": compare.get("rank_by") or "change"}
     try:
         return Intent.model_validate(clean)
     except ValidationError as e:
@@ -559,6 +580,15 @@ def intent_to_json(
             value = [{"name": d["name"], "grain": d.get("grain")} for d in value or []]
         elif name == "filters":
             value = [{"field": f["field"], "op": f["op"], "value": f.get("value")} for f in value or []]
+        elif name == "cumulative":
+            value = value is not None
+        elif name == "compare" and isinstance(value, dict):
+            to = value["to"]
+            earlier_props = props["compare"]["anyOf"][0]["properties"]["to"]["anyOf"][0]["properties"]
+            value = {
+                "to": {k: to.get(k) for k in earlier_props} if isinstance(to, dict) else None,
+                "rank_by": value["rank_by"],
+            }
         elif name == "share" and isinstance(value, dict):
             value = {
                 "part": [{"field": f["field"], "op": f["op"], "value": f.get("value")} for f in value["part"]]
