@@ -126,4 +126,5 @@ clean:
 # `TEST_PREREQS +=` must come before.
 test: $(TEST_PREREQS)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest

@@ -33,8 +33,8 @@ class AppStore:
     """One autocommit connection as the API role; ``ddl`` runs once per connection, then ``purge``
     (expired rows go when a container starts: cheap, each table has an index on its expiry)."""
 
-    ddl: Sequence[sql.Composable] = ()
-    purge: sql.Composable | None = None
+    ddl: Sequence[sql.Composed] = ()
+    purge: sql.Composed | None = None
     what = "the app store"
 
     def __init__(self, url: str | UrlSource):
@@ -60,7 +60,7 @@ class AppStore:
     def purge_params(self) -> dict[str, Any]:
         return {}
 
-    def run(self, query: sql.Composable, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def run(self, query: sql.Composed, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """One statement in its own transaction (autocommit): one round trip. A connection that broke
         since the last call (an idle timeout, a failover) is remade once: every statement here is
         safe to send twice, or fenced so that a second one changes nothing."""

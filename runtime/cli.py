@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +26,11 @@ from models.responses import Answer
 from models.semantic_model import SemanticModel
 from runtime.database import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS
 from runtime.service import Service
+
+if TYPE_CHECKING:  # imported where used, so that each command loads only what it needs
+    from runtime.aws.api import Container
+    from runtime.materialized_views import ViewManager, ViewStatus
+    from semantic.source_map import SourceMap
 
 app = typer.Typer(
     add_completion=False,
@@ -331,7 +336,7 @@ def _intent_from_flags(
         order_by = []
         for o in order:
             name, _, direction = o.partition(":")
-            order_by.append(OrderBy(field=name, direction=direction or "desc"))  # type: ignore[arg-type]
+            order_by.append(OrderBy.model_validate({"field": name, "direction": direction or "desc"}))
         return Intent(
             metrics=tuple(metric),
             dimensions=tuple(DimensionRef.model_validate(b) for b in by),
@@ -549,7 +554,7 @@ def validate(
     out.print(_text(f"{path or DEFAULT_MODEL}: ok"))
 
 
-def _source_map(path: Path):  # type: ignore[no-untyped-def]
+def _source_map(path: Path) -> SourceMap:
     from semantic.source_map import build_source_map
 
     return build_source_map(Path(path).read_text(), str(path))
@@ -658,7 +663,7 @@ def db_setup(
     out.print(_text(done + (f"; passwords set for {', '.join(passwords)}" if passwords else "")))
 
 
-def _views(model_path: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]
+def _views(model_path: Path | None, database_url: str | None) -> ViewManager:
     from runtime.database import database_url as resolve_url
     from runtime.materialized_views import ViewManager
 
@@ -721,7 +726,7 @@ def mv_status(
         _print_status(statuses)
 
 
-def _print_status(statuses) -> None:  # type: ignore[no-untyped-def]
+def _print_status(statuses: list[ViewStatus]) -> None:
     table = Table("view", "state", "rows", "size", "last refresh", "refresh s", "stale h (max)")
     for s in statuses:
         state = (
@@ -829,7 +834,7 @@ def serve(
         server.server_close()
 
 
-def _jobs_container(database_url: str | None, model: Path | None, aws_endpoint: str | None):  # type: ignore[no-untyped-def]
+def _jobs_container(database_url: str | None, model: Path | None, aws_endpoint: str | None) -> Container:
     """The container a Lambda builds (from the environment: secrets, queue, bucket), the command's
     options first; boto3 reads AWS_ENDPOINT_URL."""
     from runtime.aws import api

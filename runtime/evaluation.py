@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from models.errors import DatabaseError, UserError
+from models.intent import Intent
 from models.responses import Answer
 from runtime.mappers import IntentMapper
 from runtime.service import Service
@@ -50,7 +51,7 @@ def normalize(v: Any) -> Any:
 def _close(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) <= max(0.011, 1e-6 * abs(a))
-    return a == b
+    return bool(a == b)
 
 
 def _sort_key(row: Sequence[Any]) -> list[tuple[int, str, str]]:
@@ -202,5 +203,5 @@ def check_verified_queries(service: Service, mapper: IntentMapper | None = None)
             yield Verdict(ident, vq.question, True, "compiles, runs and maps as verified")
 
 
-def _canonical(intent: Any) -> str:
+def _canonical(intent: Intent) -> str:
     return intent.model_copy(update={"previous": None}).model_dump_json(exclude_defaults=True)

@@ -21,6 +21,7 @@ Nothing here knows SQS or S3 (runtime/aws/queue.py does): a queue is anything wi
 
 from __future__ import annotations
 
+import builtins  # `list` inside JobStore is its method
 import datetime as dt
 import hashlib
 import json
@@ -351,7 +352,7 @@ class JobStore(AppStore):
             )
         )
 
-    def sweep(self, settings: JobSettings) -> tuple[list[str], list[str]]:
+    def sweep(self, settings: JobSettings) -> tuple[builtins.list[str], builtins.list[str]]:
         """Jobs whose worker died (the lease ran out) go back to the queue, or fail when they used
         their attempts; queued jobs whose message went missing (never sent, or sent long ago and
         never claimed) are returned to be sent again. Returns (to send, failed)."""

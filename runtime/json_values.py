@@ -9,7 +9,9 @@ from typing import Any
 
 def json_value(v: Any) -> Any:
     if isinstance(v, decimal.Decimal):
-        return int(v) if v == v.to_integral_value() and v.as_tuple().exponent >= 0 else float(v)
+        exponent = v.as_tuple().exponent  # 'n', 'N' or 'F' for NaN and infinity: those become floats
+        whole = isinstance(exponent, int) and exponent >= 0 and v == v.to_integral_value()
+        return int(v) if whole else float(v)
     if isinstance(v, (dt.date, dt.datetime, dt.time)):
         return v.isoformat()
     if isinstance(v, (list, tuple)):

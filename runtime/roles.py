@@ -77,10 +77,10 @@ def privileges(conn: psycopg.Connection[Any]) -> Privileges:
     return next((p for p in found if p.privileged), found[-1])
 
 
-def setup_statements(database: str, schemas: Iterable[str] = ()) -> list[sql.Composable]:
+def setup_statements(database: str, schemas: Iterable[str] = ()) -> list[sql.Composed]:
     """Create the two roles if missing and grant what each needs; safe to run again."""
     reader, owner, app = sql.Identifier(READER_ROLE), sql.Identifier(OWNER_ROLE), sql.Identifier(APP_ROLE)
-    statements: list[sql.Composable] = [
+    statements: list[sql.Composed] = [
         sql.SQL(
             "DO $$ BEGIN "
             "IF to_regrole({owner_name}) IS NULL THEN CREATE ROLE {owner} LOGIN NOSUPERUSER NOCREATEDB "
@@ -111,10 +111,10 @@ def setup_statements(database: str, schemas: Iterable[str] = ()) -> list[sql.Com
     return statements
 
 
-def grant_statements(schemas: Iterable[str]) -> list[sql.Composable]:
+def grant_statements(schemas: Iterable[str]) -> list[sql.Composed]:
     """USAGE and SELECT on each schema's current tables and views, for the reader."""
     reader = sql.Identifier(READER_ROLE)
-    out: list[sql.Composable] = []
+    out: list[sql.Composed] = []
     for schema in schemas:
         out.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
         out.append(
@@ -123,7 +123,7 @@ def grant_statements(schemas: Iterable[str]) -> list[sql.Composable]:
     return out
 
 
-def password_statements(passwords: Mapping[str, str]) -> list[sql.Composable]:
+def password_statements(passwords: Mapping[str, str]) -> list[sql.Composed]:
     """Set a role's password (managed databases log in with one; the embedded one trusts local logins)."""
     return [
         sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
@@ -131,9 +131,16 @@ def password_statements(passwords: Mapping[str, str]) -> list[sql.Composable]:
     ]
 
 
+def _one(cur: psycopg.Cursor[Any]) -> Any:
+    """The value of a query that always returns one row of one column."""
+    row = cur.fetchone()
+    assert row is not None
+    return row[0]
+
+
 def setup(conn: psycopg.Connection[Any], schemas: Iterable[str], passwords: Mapping[str, str]) -> None:
     """`crq db setup`: create the roles, grant the model's schemas, set passwords, in one transaction."""
-    database = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    database = _one(conn.execute("SELECT current_database()"))
     schemas = [s for s in schemas if _schema_exists(conn, s)]
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('crq roles'))")
@@ -154,7 +161,7 @@ def ensure_roles(conn: psycopg.Connection[Any], schemas: Iterable[str] = ()) -> 
 
 
 def _schema_exists(conn: psycopg.Connection[Any], schema: str) -> bool:
-    return bool(conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (_quoted(schema),)).fetchone()[0])  # type: ignore[index]
+    return bool(_one(conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (_quoted(schema),))))
 
 
 def _quoted(name: str) -> str:
@@ -222,7 +229,7 @@ def owner_session(conn: psycopg.Connection[Any], schemas: Iterable[str] = OWN_SC
 
 def grant_reader(conn: psycopg.Connection[Any], schemas: Iterable[str]) -> None:
     """Let the reader see what the owner just built, when the reader role exists in this database."""
-    if not conn.execute("SELECT to_regrole(%s) IS NOT NULL", (READER_ROLE,)).fetchone()[0]:  # type: ignore[index]
+    if not _one(conn.execute("SELECT to_regrole(%s) IS NOT NULL", (READER_ROLE,))):
         return
     for statement in grant_statements(schemas):
         conn.execute(statement)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from yaml.events import MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
 
 from compiler.catalog import Catalog, DimensionTarget, catalog_for, split_reference
@@ -91,7 +92,7 @@ def check_policy_text(text: str, file: str, model: SemanticModel) -> tuple[Acces
     try:
         parsed = AccessPolicyFile.model_validate(data)
     except ValidationError as e:
-        issues += _schema_issues(e.errors(), source)  # type: ignore[arg-type]
+        issues += _schema_issues(e.errors(), source)
         return None, sorted(issues, key=lambda i: (i.line, i.col, i.code))
     catalog = catalog_for(model)
     groups: list[tuple[str, RowFilter | None]] = []
@@ -111,18 +112,20 @@ def check_policy_text(text: str, file: str, model: SemanticModel) -> tuple[Acces
 def _repeated_keys(text: str, file: str) -> list[Issue]:
     """A key written twice in one mapping (YAML keeps the last silently): A007 at the second one."""
     issues: list[Issue] = []
-    frames: list[list[object]] = []  # per open collection: [keys seen (None in a list), next is a key]
+    # per open collection: (keys seen, None in a list; whether the next scalar is a key)
+    frames: list[tuple[set[str] | None, bool]] = []
     for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
             frames.pop()
             continue
         if not isinstance(event, (ScalarEvent, MappingStartEvent, SequenceStartEvent)):
             continue
-        if frames and frames[-1][0] is not None:
-            seen, is_key = frames[-1]
+        seen, is_key = frames[-1] if frames else (None, False)
+        if seen is not None:
             if is_key and isinstance(event, ScalarEvent):
-                if event.value in seen:  # type: ignore[operator]
+                if event.value in seen:
                     mark = event.start_mark
+                    assert mark is not None  # the parser marks every event
                     issues.append(
                         Issue(
                             "A007",
@@ -132,12 +135,12 @@ def _repeated_keys(text: str, file: str) -> list[Issue]:
                             mark.column + 1,
                         )
                     )
-                seen.add(event.value)  # type: ignore[union-attr]
-            frames[-1][1] = not is_key
+                seen.add(event.value)
+            frames[-1] = (seen, not is_key)
         if isinstance(event, MappingStartEvent):
-            frames.append([set(), True])
+            frames.append((set(), True))
         elif isinstance(event, SequenceStartEvent):
-            frames.append([None, False])
+            frames.append((None, False))
     return issues
 
 
@@ -145,7 +148,7 @@ _VALUE_TYPES = frozenset({"str", "int", "float", "bool"})
 """How pydantic names the members of ScopeValue in an error's location."""
 
 
-def _schema_issues(errors: list[dict], source: SourceMap) -> list[Issue]:  # type: ignore[type-arg]
+def _schema_issues(errors: list[ErrorDetails], source: SourceMap) -> list[Issue]:
     """One issue per place: a value that fits no member of the value union is one problem, not four,
     and a list whose only item is wrong is not also reported as empty."""
     issues: dict[YamlPath, Issue] = {}
@@ -170,7 +173,7 @@ def _where(loc: YamlPath, source: SourceMap) -> str:
     return source.describe(loc) if loc else "policy"
 
 
-def _unknown_field(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _unknown_field(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     field = str(loc[-1])
     cls = AccessPolicyFile if len(loc) == 1 else GroupPolicy
     allowed = sorted(cls.model_fields)
@@ -179,11 +182,11 @@ def _unknown_field(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, st
     return "A002", f"{_where(loc[:-1], source)}: unknown field '{field}'{fix}"
 
 
-def _missing(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _missing(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     return "A003", f"{_where(loc[:-1], source)}: missing required field '{loc[-1]}'"
 
 
-def _group_name(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _group_name(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     if not isinstance(loc[-1], str):
         return "A005", f"groups: {loc[-1]!r} is not text; quote the group name ('{loc[-1]}')"
     return "A005", (
@@ -192,23 +195,23 @@ def _group_name(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     )
 
 
-def _empty_list(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _empty_list(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     return "A006", f"{_where(loc, source)}: an empty list allows no rows; list values or remove the line"
 
 
-def _not_a_list(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _not_a_list(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     return "A004", f"{_where(loc, source)}: must be a list of values, e.g. [{err['input']}]"
 
 
-def _value_type(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _value_type(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     return "A004", f"{_where(loc, source)}: {err['input']} is not text, a number or true/false"
 
 
-def _wrong_value(err: dict, loc: YamlPath, source: SourceMap) -> tuple[str, str]:  # type: ignore[type-arg]
+def _wrong_value(err: ErrorDetails, loc: YamlPath, source: SourceMap) -> tuple[str, str]:
     return "A004", f"{_where(loc, source)}: {err['msg']}"
 
 
-_SCHEMA_ISSUES: dict[str, Callable[[dict, YamlPath, SourceMap], tuple[str, str]]] = {  # type: ignore[type-arg]
+_SCHEMA_ISSUES: dict[str, Callable[[ErrorDetails, YamlPath, SourceMap], tuple[str, str]]] = {
     "extra_forbidden": _unknown_field,
     "missing": _missing,
     "group_name": _group_name,
@@ -258,13 +261,14 @@ def _check_group(
         for i, v in enumerate(values):
             try:
                 f = Filter(field=dim, op=Op.IN, value=(v,))
-                typed = typed_filter_value(f, target, catalog, source.describe((*path, i)))
+                # object: numbers come back as Decimal, which the declared Value type does not list yet
+                typed: object = typed_filter_value(f, target, catalog, source.describe((*path, i)))
             except IntentError as e:
                 line, col = source.locate((*path, i))
                 issues.append(Issue("A014", str(e), source.file, line, col))
                 continue
             assert isinstance(typed, tuple)
-            canonical += [str(t) if isinstance(t, Decimal) else t for t in typed]  # type: ignore[misc]
+            canonical += [str(t) if isinstance(t, Decimal) else t for t in typed]
         conditions.append((dim, tuple(dict.fromkeys(canonical))))
         unreachable = []
         for table in catalog.model.tables:

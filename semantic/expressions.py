@@ -121,7 +121,7 @@ class ExpressionError(ValueError):
 
 
 @lru_cache(maxsize=1024)
-def parse_expression(text: str) -> exp.Expression:
+def parse_expression(text: str) -> exp.Expr:
     """Parse and vet one expression; cached because the compiler asks for the same ones repeatedly.
 
     Callers must ``.copy()`` before changing the result.
@@ -169,7 +169,7 @@ def parse_expression(text: str) -> exp.Expression:
     return tree
 
 
-def _depth(tree: exp.Expression) -> int:
+def _depth(tree: exp.Expr) -> int:
     """Levels of the tree, counted without recursion (the tree may be too deep to recurse)."""
     deepest, todo = 0, [(tree, 1)]
     while todo:
@@ -179,7 +179,7 @@ def _depth(tree: exp.Expression) -> int:
     return deepest
 
 
-def column_names(tree: exp.Expression) -> list[str]:
+def column_names(tree: exp.Expr) -> list[str]:
     """The bare column names an expression reads, in order of appearance, without repeats."""
     seen: dict[str, None] = {}
     for col in tree.find_all(exp.Column):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from models.errors import Issue, ModelValidationError
 from models.semantic_model import SemanticModel
@@ -112,7 +113,7 @@ def _yaml_issue(e: yaml.YAMLError, text: str, file: str) -> Issue:
     return Issue("E001", f"YAML syntax error: {problem}", file, line, col)
 
 
-def _schema_issue(err: dict, source: SourceMap) -> Issue:  # type: ignore[type-arg]
+def _schema_issue(err: ErrorDetails, source: SourceMap) -> Issue:
     loc = tuple(err["loc"])
     line, col = source.locate(loc)
     where = source.describe(loc)
@@ -128,7 +129,7 @@ def _schema_issue(err: dict, source: SourceMap) -> Issue:  # type: ignore[type-a
     return Issue("E004", f"{where}: {err['msg']}", source.file, line, col)
 
 
-def _allowed_fields(loc: tuple) -> list[str]:  # type: ignore[type-arg]
+def _allowed_fields(loc: tuple[int | str, ...]) -> list[str]:
     """The field names allowed at ``loc``, found by walking the pydantic classes along the path."""
     cls: type[BaseModel] = SemanticModel
     for key in loc:

@@ -12,6 +12,7 @@ has no use for is refused: aliases, merge keys, tags other than plain scalars', 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import yaml
 from yaml.composer import ComposerError
@@ -68,11 +69,19 @@ class SourceMap:
         return ".".join(parts) or "model"
 
 
+class _Marked(Protocol):
+    """PyYAML's Mark or libyaml's: both say where."""
+
+    line: int
+    column: int
+
+
 class ModelFileError(Exception):
     """A model file crq refuses to read, with the issue code and where (the loader makes it an Issue)."""
 
-    def __init__(self, code: str, message: str, mark: yaml.Mark):
+    def __init__(self, code: str, message: str, mark: _Marked | None):
         super().__init__(message)
+        assert mark is not None  # a parser marks every event; the stubs allow None
         self.code = code
         self.message = message
         self.line = mark.line + 1
@@ -110,17 +119,17 @@ class _Open:
     mark: yaml.Mark
     key: object = _NO_KEY
     key_text: str = ""
-    key_mark: yaml.Mark | None = None
+    key_mark: _Marked | None = None
 
 
-def _compose(loader: yaml.CSafeLoader, file: str) -> tuple[object, SourceMap]:
+def _compose(loader: yaml.SafeLoader | yaml.CSafeLoader, file: str) -> tuple[object, SourceMap]:
     """The single document's data and each value's position by path (a mapping value's is its key's)."""
     source = SourceMap(file)
     stack: list[_Open] = []
     root: object = None
     count = documents = 0
     while True:
-        event = loader.get_event()
+        event: Any = loader.get_event()  # narrowed by `kind is ...` below, which mypy does not follow
         kind = type(event)
         if kind is SequenceEndEvent or kind is MappingEndEvent:
             stack.pop()
@@ -175,28 +184,32 @@ def _compose(loader: yaml.CSafeLoader, file: str) -> tuple[object, SourceMap]:
         else:
             _place(parent, value, event, path, source)
         if kind is not ScalarEvent:
-            stack.append(_Open(value, path, event.start_mark))  # type: ignore[arg-type]
+            stack.append(_Open(value, path, event.start_mark))  # type: ignore[arg-type]  # the [] or {} above
 
 
 def _place(parent: _Open, value: object, event: yaml.NodeEvent, path: Path, source: SourceMap) -> None:
     """Put ``value`` into its list, or under its key, and record where it is."""
-    mark = event.start_mark
-    if type(parent.value) is list:
+    mark: _Marked | None = event.start_mark
+    if isinstance(parent.value, list):
         parent.value.append(value)
     else:
-        parent.value[parent.key] = value  # type: ignore[index]
+        parent.value[parent.key] = value
         mark = parent.key_mark  # "line 12: name: foo" reads better than the value's column
         if parent.key_text == "name" and type(event) is ScalarEvent:
             source.names[parent.path] = event.value
         parent.key = _NO_KEY
-    source.positions[path] = (mark.line + 1, mark.column + 1)  # type: ignore[union-attr]
+    assert mark is not None  # a parser marks every event
+    source.positions[path] = (mark.line + 1, mark.column + 1)
 
 
-def _scalar(loader: yaml.CSafeLoader, event: ScalarEvent, path: Path, source: SourceMap) -> object:
+def _scalar(
+    loader: yaml.SafeLoader | yaml.CSafeLoader, event: ScalarEvent, path: Path, source: SourceMap
+) -> object:
     """The scalar's value, typed as PyYAML's safe loader types it, and plain Python errors located."""
     tag = event.tag
     if tag is None or tag == "!":
-        tag = loader.resolve(ScalarNode, event.value, event.implicit)
+        # Resolver.resolve is unannotated in PyYAML's stubs
+        tag = loader.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag in (_STR, _VALUE):  # a plain "=" (op: =) is the string, not PyYAML's unloadable !!value
         return event.value
     if tag == _MERGE:
@@ -212,7 +225,9 @@ def _scalar(loader: yaml.CSafeLoader, event: ScalarEvent, path: Path, source: So
             event.start_mark,
         )
     try:
-        return loader.construct_object(ScalarNode(tag, event.value, event.start_mark, event.end_mark))
+        # libyaml's marks serve as well as PyYAML's, which are the only ones the stubs name
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)  # type: ignore[arg-type]
+        return loader.construct_object(node)
     except (ValueError, KeyError, AttributeError, IndexError) as e:  # 2026-13-45, !!bool maybe, !!int ""
         reason = f" ({e})" if isinstance(e, ValueError) else ""
         raise ModelFileError(

@@ -36,6 +36,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, CORSConfig, Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseContentModel
 from aws_lambda_powertools.metrics import MetricUnit
 
 from models.access import UNRESTRICTED, AccessPolicy, Caller, Scope
@@ -56,6 +57,7 @@ from models.api import (
     QueryRequest,
 )
 from models.errors import AccessDenied, CrqError, DatabaseError, QueryTimeout, UserError
+from models.intent import Intent
 from models.responses import Answer
 from models.semantic_model import SemanticModel
 from runtime.app_store import owner_key
@@ -367,18 +369,20 @@ _ERROR_EXAMPLES = {
 }
 
 
-def _accepted() -> dict[int, dict[str, Any]]:
-    content = {"model": JobAccepted, "examples": {"job": {"value": _EXAMPLES["job"]}}}
+def _accepted() -> dict[int, OpenAPIResponse]:
+    examples = {"job": {"value": _EXAMPLES["job"]}}
+    content: OpenAPIResponseContentModel = {"model": JobAccepted, "examples": examples}
     description = "the question runs as a job: poll status_url"
     return {202: {"description": description, "content": {"application/json": content}}}
 
 
-def _ok(description: str, model: type, example: str) -> dict[int, dict[str, Any]]:
-    content = {"model": model, "examples": {example: {"value": _EXAMPLES[example]}}}
+def _ok(description: str, model: type, example: str) -> dict[int, OpenAPIResponse]:
+    examples = {example: {"value": _EXAMPLES[example]}}
+    content: OpenAPIResponseContentModel = {"model": model, "examples": examples}
     return {200: {"description": description, "content": {"application/json": content}}}
 
 
-def _errors(*statuses: int) -> dict[int, dict[str, Any]]:
+def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
     def example(status: int) -> dict[str, Any]:
         code, message = _ERROR_EXAMPLES[status]
         return {code: {"value": {"error": {"code": code, "message": message, "request_id": "3f1c2a9e"}}}}
@@ -401,21 +405,21 @@ def _errors(*statuses: int) -> dict[int, dict[str, Any]]:
 )
 def chat(
     request: Annotated[ChatRequest, Body(openapi_examples={"first": {"value": _CHAT_EXAMPLE}})],
-) -> ChatAnswer | JobAccepted:
+) -> Response[ChatAnswer | JobAccepted]:
     who = _caller()
     c = container()
     scope = c.scope(who)
     store = c.conversations
-    previous = None
+    previous: Intent | None = None
     if request.conversation_id:
         found = store.previous(request.conversation_id, who.key)
         if found is False:
             raise ApiError(
                 404, "conversation_not_found", "no such conversation (unknown, expired or not yours)"
             )
-        previous = found or None
+        previous = found
     service = c.service(request.as_of, request.timezone, scope)
-    prepared = service.prepare(request.question, previous, scope)  # type: ignore[arg-type]
+    prepared = service.prepare(request.question, previous, scope)
     request_id = _request_id()
     if isinstance(prepared, Answer):
         answer = prepared
@@ -428,7 +432,8 @@ def chat(
         answer = outcome
     _observe(answer)
     conversation_id = store.record(request.conversation_id, who.key, answer, request_id)
-    return ChatAnswer(**answer.model_dump(), conversation_id=conversation_id, request_id=request_id)
+    body = ChatAnswer(**answer.model_dump(), conversation_id=conversation_id, request_id=request_id)
+    return Response(200, content_types.APPLICATION_JSON, body)
 
 
 @router.post(
@@ -440,7 +445,7 @@ def chat(
 )
 def query(
     request: Annotated[QueryRequest, Body(openapi_examples={"cost by region": {"value": _QUERY_EXAMPLE}})],
-) -> ChatAnswer | JobAccepted:
+) -> Response[ChatAnswer | JobAccepted]:
     who = _caller()
     c = container()
     scope = c.scope(who)
@@ -452,7 +457,8 @@ def query(
     if isinstance(outcome, str):
         return _submit(c, service, prepared, who, scope, outcome, None)
     _observe(outcome)
-    return ChatAnswer(**outcome.model_dump(), request_id=_request_id())
+    body = ChatAnswer(**outcome.model_dump(), request_id=_request_id())
+    return Response(200, content_types.APPLICATION_JSON, body)
 
 
 @router.get(
@@ -514,7 +520,7 @@ def _run_or_queue(c: Container, service: Service, prepared: Prepared, asked: boo
 
 def _submit(
     c: Container, service: Service, prepared: Prepared, who: Identity, scope: Scope, why: str, cid: str | None
-) -> Response:
+) -> Response[ChatAnswer | JobAccepted]:
     """A job row, then its message; when the queue refuses it, no job is left behind (503)."""
     assert c.queue is not None
     job = c.jobs.create(
@@ -714,7 +720,7 @@ _ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 )
 
 
-def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
+def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response[str]:
     metrics.add_metric(name=f"errors_{code}", unit=MetricUnit.Count, value=1)
     body = {"error": {"code": code, "message": message, "request_id": _request_id()}}
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=dict(headers or {}))
@@ -724,33 +730,33 @@ def _install(app: ApiGatewayResolver) -> ApiGatewayResolver:
     app.include_router(router)
 
     @app.exception_handler(ApiError)
-    def _api_error(e: ApiError) -> Response:
+    def _api_error(e: ApiError) -> Response[str]:
         return _error(e.status, e.code, e.message, e.headers)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(e: RequestValidationError) -> Response:
+    def _invalid(e: RequestValidationError) -> Response[str]:
         errors = e.errors()
         if any(err.get("type") == "json_invalid" for err in errors):
             return _error(400, "malformed_json", "the body is not valid JSON")
         return _error(422, "invalid_request", "; ".join(_describe(err) for err in errors[:5]))
 
     @app.exception_handler(AccessDenied)
-    def _denied(e: AccessDenied) -> Response:
+    def _denied(e: AccessDenied) -> Response[str]:
         return _error(403, "forbidden", str(e))
 
     @app.exception_handler(UserError)
-    def _user_error(e: UserError) -> Response:
+    def _user_error(e: UserError) -> Response[str]:
         return _error(422, "invalid_request", str(e))
 
     @app.exception_handler(DatabaseError)
-    def _database(e: DatabaseError) -> Response:
+    def _database(e: DatabaseError) -> Response[str]:
         """Never the server's own words (they name hosts, ports and objects): the log keeps those."""
         logger.error("database error", extra={"error": str(e)})
         message = "the database is unavailable; try again shortly"
         return _error(503, "database_unavailable", message, {"Retry-After": "5"})
 
     @app.not_found
-    def _not_found(_: Exception) -> Response:
+    def _not_found(_: Exception) -> Response[str]:
         path = app.current_event.path
         for pattern, methods in _ROUTES:
             if pattern.fullmatch(path):
@@ -759,13 +765,13 @@ def _install(app: ApiGatewayResolver) -> ApiGatewayResolver:
         return _error(404, "not_found", f"no route {path}; the API lives under /v1")
 
     @app.exception_handler(ConfigurationError)
-    def _misconfigured(e: ConfigurationError) -> Response:
+    def _misconfigured(e: ConfigurationError) -> Response[str]:
         return _error(
             500, "internal_error", "crq is not configured correctly; the operators have the details"
         )
 
     @app.exception_handler(Exception)
-    def _bug(e: Exception) -> Response:
+    def _bug(e: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return _error(500, "internal_error", "crq failed to answer; the request id identifies the failure")
 
@@ -880,4 +886,5 @@ def openapi_document() -> dict[str, Any]:
         version=_version(),
         description="Questions about a cloud estate, answered with numbers from vetted SQL (docs/api.md).",
     )
-    return json.loads(text)
+    document: dict[str, Any] = json.loads(text)
+    return document

@@ -13,10 +13,11 @@ than answer a reading of part of the question.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
 
 from compiler import catalog_for
 from compiler.resolve import resolve
@@ -31,7 +32,8 @@ from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses
-from runtime.mappers.tokens import Token, phrase_key, tokenize
+from runtime.mappers.spelling import Speller
+from runtime.mappers.tokens import Token, phrase_key, singular, tokenize
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 # Checking names does not depend on the date; a far as-of keeps explicit past dates valid.
@@ -56,11 +58,8 @@ class OfflineMapper:
         self.model = model
         self.as_of = as_of
         self.vocab = Vocabulary.build(model, values)
-        self._spelling_set = frozenset(KNOWN_WORDS)
-        self._spellings = sorted(
-            {w for key in self.vocab.phrases for w in key if len(w) >= 4 and w.isalpha()}
-            | {w for w in KNOWN_WORDS if len(w) >= 4 and w.isalpha()}
-        )
+        self._speller = Speller({w for key in self.vocab.phrases for w in key} | KNOWN_WORDS)
+        self._phrases = [" ".join(k) for k in self.vocab.phrases]
         self._catalog = catalog_for(model)
 
     def map(self, question: str, previous: Intent | None = None, *, as_of: dt.date | None = None) -> Mapping:
@@ -103,14 +102,11 @@ class OfflineMapper:
         reading = read_question(text, self.vocab, as_of)
         corrected = self._spelling(reading)
         as_read = ""
+        read_as: list[str] = []
         if corrected:
-            fixed = " ".join(
-                corrected[t.start][1] if t.start in corrected else t.orig for t in reading.tokens
-            )
-            reading = read_question(fixed, self.vocab, as_of)
+            as_read, read_as = _corrected(text, reading.tokens, corrected)
+            reading = read_question(as_read, self.vocab, as_of)
             tokens = reading.tokens
-            as_read = fixed
-        read_as = [f"'{a}' as '{b}'" for a, b in corrected.values()]
         if previous is not None and previous.limit is not None:
             limit = _new_limit(tokens)
             words = {t.text for t in tokens}
@@ -242,24 +238,39 @@ class OfflineMapper:
             return intent
         return intent.model_copy(update={"filters": (*intent.filters, *extra)})
 
-    def _spelling(self, reading: Reading) -> dict[int, tuple[str, str]]:
-        """Unknown words one typo away from exactly one known word ("resouces"): keyed by token offset.
+    def _spelling(self, reading: Reading) -> dict[int, str]:
+        """Unknown words a typo away from exactly one known word ("resouces", "servcie"): token
+        index -> the known word (``spelling.py`` says when a word is close enough).
 
         The answer then says which words were read differently and is marked incomplete, so a hybrid
         mapper double-checks it; anything less certain stays unknown and is asked about."""
-        out: dict[int, tuple[str, str]] = {}
+        out: dict[int, str] = {}
         for it in reading.items:
-            word = it.text.lower()
-            if it.kind != "unknown" or len(word) < 4 or not word.isalpha() or word in self._spelling_set:
+            if it.kind != "unknown":
                 continue
-            close = difflib.get_close_matches(word, self._spellings, n=2, cutoff=0.85)
-            if len(close) == 1 or (
-                len(close) == 2
-                and difflib.SequenceMatcher(None, word, close[0]).ratio()
-                > difflib.SequenceMatcher(None, word, close[1]).ratio() + 0.05
-            ):
-                out[reading.tokens[it.start].start] = (it.text, close[0])
+            token = reading.tokens[it.start]
+            known = self._speller.correct(token.text, token.key)
+            if known is None or not self._whole_is_known(reading.tokens, it.start, known):
+                continue
+            ending = token.text[len(token.key) :] if token.text.startswith(token.key) else ""
+            plural = known + ending  # a plural typo is read as the plural of the known word
+            out[it.start] = plural if ending and singular(plural) == known else known
         return out
+
+    def _whole_is_known(self, tokens: Sequence[Token], i: int, known: str) -> bool:
+        """A word glued to others by hyphens is corrected only when the whole, corrected, is a phrase
+        of the vocabulary (a misspelt hyphenated value): never into two values of other dimensions
+        that the word was not, and, for a caller whose mapper does not know the hyphenated value (a
+        value of rows outside their scope), never into a name they may not see: it stays unknown."""
+        lo, hi = i, i
+        while lo > 0 and tokens[lo].glued:
+            lo -= 1
+        while hi + 1 < len(tokens) and tokens[hi + 1].glued:
+            hi += 1
+        if lo == hi:
+            return True
+        whole = tuple(known if j == i else tokens[j].key for j in range(lo, hi + 1))
+        return whole in self.vocab.phrases
 
     # --- results ----------------------------------------------------------------------------------
 
@@ -332,8 +343,9 @@ class OfflineMapper:
         return Mapping(status="clarify", message=message, suggestions=tuple(suggestions), complete=False)
 
     def _close(self, word: str) -> list[str]:
-        phrases = [" ".join(k) for k in self.vocab.phrases]
-        return difflib.get_close_matches(word, phrases, n=3, cutoff=0.75)
+        """Up to three phrases of the vocabulary that look like an unknown word, as suggestions."""
+        close = process.extract(word, self._phrases, scorer=fuzz.ratio, score_cutoff=75, limit=3)
+        return [phrase for phrase, _, _ in close]
 
     def _examples(self) -> tuple[str, ...]:
         """A few questions this model can answer, made from its own metrics and dimensions."""
@@ -374,6 +386,36 @@ class OfflineMapper:
 
     def _out_of_scope(self) -> str:
         return f"refused: that is outside what crq knows about ({self._topic()})"
+
+
+def _corrected(text: str, tokens: Sequence[Token], known: MappingType[int, str]) -> tuple[str, list[str]]:
+    """The question with the typos at these token indexes replaced, and what was read as what: a
+    word glued to others by hyphens is shown whole, as the user wrote it."""
+
+    def end(i: int) -> int:
+        return tokens[i].start + len(tokens[i].orig)
+
+    def fix(lo: int, hi: int) -> str:
+        out, at = [], tokens[lo].start
+        for i in range(lo, hi + 1):
+            if i in known:
+                out += [text[at : tokens[i].start], known[i]]
+                at = end(i)
+        return "".join([*out, text[at : end(hi)]])
+
+    read_as: list[str] = []
+    runs: list[tuple[int, int]] = []
+    for i in sorted(known):
+        lo, hi = i, i
+        while lo > 0 and tokens[lo].glued:
+            lo -= 1
+        while hi + 1 < len(tokens) and tokens[hi + 1].glued:
+            hi += 1
+        if (lo, hi) not in runs:
+            runs.append((lo, hi))
+            read_as.append(f"'{text[tokens[lo].start : end(hi)]}' as '{fix(lo, hi)}'")
+    last = len(tokens) - 1
+    return text[: tokens[0].start] + fix(0, last) + text[end(last) :], read_as
 
 
 def _interpret(senses: Senses, vocab: Vocabulary, partial: bool = False) -> Parts:

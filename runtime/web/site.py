@@ -87,14 +87,14 @@ def build(out: Path, api_base_url: str) -> list[Path]:
     _clear(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, source in sources.items():
+    for name, path in sources.items():
         target = out / name
         if name == "config.js":
             target.write_text(config)
         elif name == "index.html":
             target.write_text(index.replace(_CHARSET, f"{_CHARSET}\n  {meta}"))
         else:
-            shutil.copyfile(source, target)
+            shutil.copyfile(path, target)
         written.append(target)
     return written
 

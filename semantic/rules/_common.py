@@ -138,18 +138,9 @@ class ModelIndex:
                 return [], f"'{ref}' is a metric, not a dimension"
             choices = self.dimension_choices()
             if table_name:
-                choices = [
-                    c
-                    for c in choices
-                    if c.split(":")[0]
-                    in {
-                        d.name
-                        for d in (
-                            *self.tables[table_name][1].dimensions,
-                            *self.tables[table_name][1].time_dimensions,
-                        )
-                    }
-                ]
+                table = self.tables[table_name][1]
+                names = {d.name for d in table.dimensions} | {d.name for d in table.time_dimensions}
+                choices = [c for c in choices if c.split(":")[0] in names]
             unqualified = ref[len(table_name) + 1 :] if table_name else ref
             return [], f"unknown dimension '{ref}'{where}; {suggest(unqualified, choices, 'dimensions')}"
         tagged = [e for e in entries if isinstance(e.dim, Dimension) and e.dim.tags]

@@ -72,7 +72,7 @@ def simple_cycles(order: Sequence[str], edges: Mapping[str, Sequence[str]]) -> l
     size = Counter(component.values())
     cycles: list[list[str]] = []
     for start in order:
-        if size[component.get(start)] < 2 and start not in edges.get(start, ()):
+        if size[component.get(start, -1)] < 2 and start not in edges.get(start, ()):  # -1: in no component
             continue  # on no cycle
         path = [start]
         stack = [iter(edges.get(start, ()))]
@@ -157,7 +157,7 @@ def _mentions(model: SemanticModel) -> dict[str, list[_Mention]]:
     return out
 
 
-def _ancestors(node: exp.Expression) -> int:
+def _ancestors(node: exp.Expr) -> int:
     count = 0
     while node.parent is not None:
         node, count = node.parent, count + 1

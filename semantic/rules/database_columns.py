@@ -95,9 +95,9 @@ def _issues(
                 ("from", rel.from_table, key.from_column),
                 ("to", rel.to_table, key.to_column),
             ):
-                name = qualified.get(table_name)
-                if name is not None and name in columns:
-                    usages[name].append((column, (*path, side), (*path, side)))
+                home = qualified.get(table_name)
+                if home is not None and home in columns:
+                    usages[home].append((column, (*path, side), (*path, side)))
     for name, uses in usages.items():
         available = list(columns[name])
         for column, where, at in uses:

@@ -37,7 +37,7 @@ def _is_aggregate(text: str) -> bool:
         tree = sqlglot.parse_one(text, read="postgres")
     except (SqlglotError, RecursionError):
         return False
-    return tree is not None and tree.find(exp.AggFunc) is not None
+    return tree.find(exp.AggFunc) is not None
 
 
 def _check(text: str | None, path: Path, source: SourceMap, hint: str) -> Iterator[Issue]:

@@ -79,7 +79,8 @@ def _reach(edges: _Edges, start: str) -> _Reach:
     while queue:
         here = queue.popleft()
         for rel_name, there in edges.get(here, ()):
-            via = None if path[here] is None else (*path[here], rel_name)  # type: ignore[misc]
+            prior = path[here]
+            via = None if prior is None else (*prior, rel_name)
             if there not in depth:
                 depth[there] = depth[here] + 1
                 path[there] = via

@@ -46,11 +46,11 @@ def _measures(model: SemanticModel, source: SourceMap) -> Iterator[Issue]:
         if "." in ref:
             if ref in qualified:
                 continue
-            table, _, name = ref.partition(".")
-            if table not in {t.name for t in model.tables}:
-                problem = f"unknown table '{table}' in measure '{ref}'"
+            table_name, _, name = ref.partition(".")
+            if table_name not in {t.name for t in model.tables}:
+                problem = f"unknown table '{table_name}' in measure '{ref}'"
             else:
-                problem = f"table '{table}' has no measure '{name}'"
+                problem = f"table '{table_name}' has no measure '{name}'"
             yield make_issue(
                 "E130", source, path, f"{problem}; write table.measure, {suggest(ref, qualified, 'measures')}"
             )

@@ -64,8 +64,8 @@ def unique_names(model: SemanticModel, source: SourceMap) -> Iterator[Issue]:
 
     dimension_homes: dict[str, list[str]] = {}
     for table in model.tables:
-        for dim in (*table.dimensions, *table.time_dimensions):
-            dimension_homes.setdefault(dim.name, []).append(table.name)
+        for dim_name in [d.name for d in table.dimensions] + [d.name for d in table.time_dimensions]:
+            dimension_homes.setdefault(dim_name, []).append(table.name)
     for mi, metric in enumerate(model.metrics):
         tables = dimension_homes.get(metric.name)
         if tables:

@@ -114,6 +114,8 @@ def test_a_timeout_is_an_error_with_exit_code_1_and_later_questions_still_run(sa
             "limit": None,
             "timezone": None,
             "share": None,
+            "compare": None,
+            "cumulative": None,
             "previous": None,
         },
         "sql": "SELECT\n  COUNT(*) AS account_count\nFROM inventory.accounts AS accounts",
@@ -175,13 +177,13 @@ def mapper() -> OfflineMapper:
 
 
 def test_an_incomplete_reading_says_which_words(mapper: OfflineMapper) -> None:
-    m = mapper.map("Resources pending deletion")
+    m = mapper.map("Resource spned pending deletion")
     assert m == Mapping(
         status="answered",
         intent=Intent(metrics=("cost",)),
         complete=False,
-        message="interpreted as: cost (read 'pending' as 'spending') (ignored: deletion)",
-        note="I read 'pending' as 'spending' and did not understand 'deletion'",
+        message="interpreted as: cost (read 'spned' as 'spend') (ignored: pending, deletion)",
+        note="I read 'spned' as 'spend' and did not understand 'pending', 'deletion'",
     )
 
 
@@ -246,7 +248,7 @@ def test_hyphens_in_names_and_dates_are_not_minus_signs(mapper: OfflineMapper, q
 def test_incomplete_readings_and_negative_numbers_are_asked_back(sample_url: str) -> None:
     code, answers = ask_json(
         sample_url,
-        "Resources pending deletion",
+        "Resource spned pending deletion",
         "top 3 accounts by cost",
         "make it -1",
         "top -3 accounts by cost",
@@ -255,10 +257,10 @@ def test_incomplete_readings_and_negative_numbers_are_asked_back(sample_url: str
     assert code == 0
     pending, top, minus_one, minus_three, typo = answers
     assert without_timings(pending) == declined(
-        "Resources pending deletion",
+        "Resource spned pending deletion",
         "clarify",
-        "I read 'pending' as 'spending' and did not understand 'deletion', so I am not sure what you mean (I "
-        "would answer: cost)",
+        "I read 'spned' as 'spend' and did not understand 'pending', 'deletion', so I am not sure what you "
+        "mean (I would answer: cost)",
         [],
         "offline",
     )
@@ -299,7 +301,7 @@ def test_the_llm_fallback_note_reaches_the_answer_and_the_question_asked_back(
     code, answers = ask_json(
         sample_url,
         "how many accounts are there?",
-        "Resources pending deletion",
+        "Resource spned pending deletion",
         env={**env, "CRQ_MAPPER": "llm"},
     )
     assert code == 0
@@ -311,14 +313,14 @@ def test_the_llm_fallback_note_reaches_the_answer_and_the_question_asked_back(
         "LLM unavailable (connection); answered by the offline mapper",
     )
     assert without_timings(pending) == declined(
-        "Resources pending deletion",
+        "Resource spned pending deletion",
         "clarify",
-        "LLM unavailable (connection); read by the offline mapper; I read 'pending' as 'spending' and did not "
-        "understand 'deletion', so I am not sure what you mean (I would answer: cost)",
+        "LLM unavailable (connection); read by the offline mapper; I read 'spned' as 'spend' and did not "
+        "understand 'pending', 'deletion', so I am not sure what you mean (I would answer: cost)",
         [],
         "offline-fallback",
     )
-    code, (hybrid,) = ask_json(sample_url, "Resources pending deletion", env={**env, "CRQ_MAPPER": "hybrid"})
+    code, (hybrid,) = ask_json(sample_url, "Resource spned pending deletion", env={**env, "CRQ_MAPPER": "hybrid"})
     assert code == 0
     assert without_timings(hybrid) == {**pending, "mapper": "hybrid-offline"}
 

@@ -1,0 +1,77 @@
+"""Typos forgiven, visibly: an unknown word one or two slips away from exactly one known word.
+
+The known words are the model's vocabulary (names, synonyms, values, tag keys) and the English
+words the mapper reads (time words, markers). A word is read as another only when
+
+* both are at least ``MIN_LENGTH`` letters long: a short word is too close to too many others;
+* they are at most ``max_edits`` apart, counting a swap of two neighbours, a missing, extra or
+  wrong letter as one edit (optimal string alignment, ``rapidfuzz.distance.OSA``); long words may
+  have two;
+* in a word shorter than ``_SHORT`` letters, the slip is a missing, extra or swapped letter, not a
+  wrong one: a wrong letter in a short word makes another word too often ("user" and "used");
+* they start with the same letter (or with the first two letters swapped): people rarely miss the
+  first letter, and without it "acount" would be as close to "count" as to "account";
+* no other known word is as close: candidates are ranked by those edits, then by letters missing
+  or extra (``Indel``, where a wrong letter counts two), and a tie on both is no reading at all.
+
+The caller marks such a reading incomplete and says which words it read as which, so nothing is
+answered on a guess the user did not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Indel, Levenshtein
+
+MIN_LENGTH = 4
+_SHORT = 6  # shorter words may not carry a wrong letter
+_LONG = 8  # from this length on, two edits are allowed
+
+
+def max_edits(word: str) -> int:
+    """How many edits a word of this length may carry and still be read as a known word."""
+    if len(word) < MIN_LENGTH:
+        return 0
+    return 1 if len(word) < _LONG else 2
+
+
+def _same_start(word: str, candidate: str) -> bool:
+    return word[0] == candidate[0] or (len(word) > 1 and word[1] + word[0] == candidate[:2])
+
+
+class Speller:
+    """The known words of one vocabulary; ``correct`` a word to the single closest of them."""
+
+    def __init__(self, words: Iterable[str]):
+        self.known = frozenset(words)
+        self._candidates = sorted(w for w in self.known if len(w) >= MIN_LENGTH and w.isalpha())
+
+    def correct(self, word: str, *forms: str) -> str | None:
+        """The known word that ``word`` (or one of its other ``forms``, such as its singular) is a
+        typo of, or None when it is known, too short, too far, or as close to two known words."""
+        word = word.lower()
+        budget = max_edits(word)
+        if not budget or not word.isalpha() or word in self.known:
+            return None
+        best: dict[str, tuple[int, int]] = {}
+        for form in dict.fromkeys((word, *(f.lower() for f in forms if f))):
+            for cand, edits, _ in process.extract(
+                form, self._candidates, scorer=OSA.distance, score_cutoff=budget, limit=None
+            ):
+                indel = Indel.distance(form, cand)
+                wrong_letter = indel == 2 and Levenshtein.distance(form, cand) == 1
+                if not _same_start(word, cand) or (wrong_letter and len(form) < _SHORT):
+                    continue
+                rank = (int(edits), int(indel))
+                best[cand] = min(best.get(cand, rank), rank)
+        if not best:
+            return None
+        ranked = sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
+        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+            return None  # two known words are as close: asking beats guessing
+        return ranked[0][0]
+
+
+__all__ = ["MIN_LENGTH", "Speller", "max_edits"]
