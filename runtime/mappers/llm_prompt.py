@@ -527,15 +527,8 @@ class PromptBuilder:
         """The units an intent uses: metrics, dimensions (every table that has the name), segments."""
         if intent is None:
             return []
-        names = {*intent.metrics, *intent.segments, *(d.name for d in intent.dimensions)}
-        names.update(f.field for f in intent.filters)
-        names.update(o.field for o in intent.order_by)
-        if intent.share is not None:
-            names.update(f.field for f in intent.share.part)
-        if intent.time_range is not None and intent.time_range.dimension:
-            names.add(intent.time_range.dimension)
         out: list[int] = []
-        for name in sorted(names):
+        for name in sorted(_names_of(intent)):
             out.extend(self._by_name.get(name, ()))
         return out
 
@@ -695,6 +688,7 @@ def _dimension_phrases(d: Dimension, known: Sequence[str] | None) -> list[str]:
 
 
 def _names_of(intent: Intent) -> set[str]:
+    """Every name of the model an intent uses."""
     names = {*intent.metrics, *intent.segments, *(d.name for d in intent.dimensions)}
     names.update(f.field for f in intent.filters)
     names.update(o.field for o in intent.order_by)
