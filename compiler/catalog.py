@@ -59,7 +59,8 @@ class Catalog:
         self.dimensions: dict[str, list[tuple[Table, AnyDimension]]] = {}
         self.tag_dimensions: dict[str, list[tuple[Table, Dimension]]] = {}
         for t in model.tables:
-            for d in (*t.dimensions, *t.time_dimensions):
+            every: list[AnyDimension] = [*t.dimensions, *t.time_dimensions]
+            for d in every:
                 if isinstance(d, Dimension) and d.tags:
                     self.tag_dimensions.setdefault(d.name, []).append((t, d))
                 else:
@@ -191,11 +192,11 @@ class Catalog:
         paths = self.paths_from(start.name)
         reachable = [(t, d) for t, d in candidates if t.name in paths]
         if not reachable:
-            owners = ", ".join(sorted({t.name for t, _ in candidates}))
+            on = ", ".join(sorted({t.name for t, _ in candidates}))
             raise QueryRefused(
-                f"{field}: '{name}' is on {owners}, which {start.name} reaches only through a one-to-many "
+                f"{field}: '{name}' is on {on}, which {start.name} reaches only through a one-to-many "
                 f"join; grouping or filtering {start.name}'s numbers by it would count them more than once. "
-                f"Ask for a metric of {owners} instead."
+                f"Ask for a metric of {on} instead."
             )
         tied = [f"{t.name}.{bare}" for t, _ in reachable if paths[t.name] is None]
         if tied:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
+from sqlglot.generators.postgres import PostgresGenerator
 
 
 class CrqPostgres(Postgres):
-    class Generator(Postgres.Generator):
+    class Generator(PostgresGenerator):  # what Postgres.Generator names, as a class mypy can see
         def literal_sql(self, expression: exp.Literal) -> str:
             text = expression.this or ""
             if expression.is_string and "\\" in text:
