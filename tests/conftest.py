@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -53,6 +54,21 @@ def sample_url(pg_url: str) -> str:
     if _loaded_marker(pg_url) != sample_marker(**SAMPLE):
         load_sample(pg_url, **SAMPLE)
     return pg_url
+
+
+@pytest.fixture
+def conn(sample_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the sample as its administrator (reference SQL runs here, read-only)."""
+    with psycopg.connect(sample_url) as c:
+        yield c
+
+
+@pytest.fixture
+def sql_snapshot(snapshot: Any) -> Any:
+    """syrupy storing compiled SQL as .sql files (test_compiler_snapshots.SQLSnapshotExtension)."""
+    from test_compiler_snapshots import SQLSnapshotExtension
+
+    return snapshot.use_extension(SQLSnapshotExtension)
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 from test_compiler_execution import describe_difference, normalize, run_read_only
 from test_compiler_properties import SETTINGS, valid_intents
-from test_compiler_snapshots import SQLSnapshotExtension, params_json
+from test_compiler_snapshots import params_json
 from test_materialized_views import _ensure_sample, drop_views
 
 from compiler import CompiledQuery, compile
@@ -57,12 +57,6 @@ Raw = dict[str, Any]
 def compiled(raw: Raw, scope: Scope | None = PAYMENTS, views: dict[str, ViewState] | None = None) -> CompiledQuery:
     return compile(Intent.model_validate(raw), MODEL, as_of=AS_OF, scope=scope, views=views,
                    now=dt.datetime.now(dt.UTC))
-
-
-@pytest.fixture
-def conn(sample_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(sample_url) as c:
-        yield c
 
 
 def rows(conn: psycopg.Connection[Any], query: CompiledQuery) -> list[tuple[Any, ...]]:
@@ -379,11 +373,6 @@ def test_a_view_without_the_scope_column_is_not_used(view_states: dict[str, View
 
 SNAPSHOT_CASES = ["breakdown_by_region_two_facts", "share_of_total_by_service", "share_of_part_prod_by_service",
                   "top_3_accounts_by_cost"]
-
-
-@pytest.fixture
-def sql_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(SQLSnapshotExtension)
 
 
 @pytest.mark.parametrize("name", SNAPSHOT_CASES)

@@ -13,7 +13,7 @@ server. Queries run in READ ONLY transactions: a compiled query can only ever re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,12 +51,6 @@ def case_params() -> list[Any]:
         marks = [pytest.mark.xfail(reason=case["xfail"], strict=True)] if case.get("xfail") else []
         params.append(pytest.param(case, id=case["name"], marks=marks))
     return params
-
-
-@pytest.fixture
-def conn(sample_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(sample_url) as c:
-        yield c
 
 
 def run_read_only(conn: psycopg.Connection[Any], sql: str, params: dict[str, object] | None = None) -> list[Row]:

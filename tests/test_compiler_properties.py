@@ -25,7 +25,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -307,12 +307,6 @@ def valid_intents(draw: st.DrawFn, info: ModelInfo = INFO) -> dict[str, Any]:
 
 
 # --- running ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def conn(sample_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(sample_url) as c:
-        yield c
 
 
 def explain_and_run(conn: psycopg.Connection[Any], sql: str, params: dict[str, object]) -> None:

@@ -77,11 +77,6 @@ def compile_case(case: dict[str, Any], model: SemanticModel) -> tuple[str, dict[
     return query.sql, query.params
 
 
-@pytest.fixture
-def sql_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(SQLSnapshotExtension)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_sql_snapshot(case: dict[str, Any], model: SemanticModel, sql_snapshot: SnapshotAssertion) -> None:
     """The SQL and params of each golden case are exactly the reviewed ones."""

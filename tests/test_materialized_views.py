@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from psycopg import sql as pgsql
 from syrupy.assertion import SnapshotAssertion
 from test_compiler_execution import describe_difference, normalize, run_read_only
-from test_compiler_snapshots import SQLSnapshotExtension, params_json
+from test_compiler_snapshots import params_json
 
 from compiler import CompiledQuery, compile
 from compiler.catalog import Catalog, catalog_for
@@ -873,11 +873,6 @@ SNAPSHOT_CASES: list[tuple[str, Raw]] = [
                                  "time_range": "since 2026-05-01"}),
     ("fallback_instance_type", {"metrics": ["cost"], "dimensions": ["instance_type"], "time_range": "last month"}),
 ]
-
-
-@pytest.fixture
-def sql_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(SQLSnapshotExtension)
 
 
 @pytest.mark.parametrize(("name", "raw"), SNAPSHOT_CASES, ids=[c[0] for c in SNAPSHOT_CASES])

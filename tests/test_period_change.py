@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from test_compiler_execution import describe_difference, normalize, run_read_only
-from test_compiler_snapshots import SQLSnapshotExtension, params_json
+from test_compiler_snapshots import params_json
 from test_materialized_views import base_rows, compiled, states, url  # noqa: F401 (module fixtures)
 
 from compiler import compile
@@ -194,17 +194,6 @@ CASES.append({
     "ordered": False,
 })
 IDS = [c["name"] for c in CASES]
-
-
-@pytest.fixture
-def sql_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(SQLSnapshotExtension)
-
-
-@pytest.fixture
-def conn(sample_url: str) -> Any:
-    with psycopg.connect(sample_url) as c:
-        yield c
 
 
 def _compile(case: dict[str, Any], model: SemanticModel) -> Any:
