@@ -12,9 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from compiler.catalog import DimensionTarget, MeasureRef
-from compiler.resolve import MetricCondition, ResolvedQuery
+from compiler.resolve import GroupCount, MetricCondition, ResolvedQuery, TypedValue
+from compiler.units import Conversion
 from models.access import Scope
-from models.intent import Grain, Op, Value
+from models.intent import Grain, Op
 from models.semantic_model import Metric, Relationship, Table
 
 
@@ -29,7 +30,7 @@ class DimColumn:
 class FactFilter:
     target: DimensionTarget
     op: Op
-    value: Value
+    value: TypedValue
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class FactQuery:
     scope: tuple[tuple[FactFilter, ...], ...] | None = None
     """The caller's access scope on this fact's rows: those meeting every filter of any one of these
     alternatives (None: every row; empty: none). Applied before aggregation; see rewrites/scoping.py."""
+    common_span: DimensionTarget | None = None
+    """This fact's own time dimension, when its rows count only on the dates every fact so marked has
+    data (a ratio across facts whose spans differ); the renderer computes that span once."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,13 @@ class Plan:
     compare: Plan | None = None
     """A comparison's earlier period: the same query over another time range, without order or limit;
     the renderer joins it to this one on the dimensions (see ``compare_aliases``)."""
+    group_count: GroupCount | None = None
+    """Counting groups: this plan's rows are counted per ``group_count.outer`` (the renderer wraps it)."""
+    readings: tuple[str, ...] = ()
+    """What the compiler decided beyond the intent's words (side by side, a common span), for the
+    answer's "interpreted as"."""
+    conversions: tuple[Conversion, ...] = ()
+    """Metrics shown in another unit: each amount multiplied by the factor (after aggregation)."""
 
 
 SHARE_SUFFIX, PART_SUFFIX = "_share", "__part"
@@ -191,7 +202,13 @@ def _plan(query: ResolvedQuery) -> Plan:
             used.append(time_filter.target)
         joins = tuple(dict.fromkeys(rel for t in used for rel in t.path))
         measures = tuple(m for m in query.measures if m.table.name == table.name)
-        facts.append(FactQuery(table, joins, dims, measures, filters, time_filter, part=part))
+        span = None
+        if table.name in query.common_span:
+            own = next(d for d in table.time_dimensions if d.name == table.default_time_dimension)
+            span = DimensionTarget(table, own, ())
+        facts.append(
+            FactQuery(table, joins, dims, measures, filters, time_filter, part=part, common_span=span)
+        )
     shared = query.share_part is not None
     metric_names = {m.name for m in query.metrics}
     order_by = tuple(  # ranking by a metric shown as a share ranks by the share
@@ -209,4 +226,7 @@ def _plan(query: ResolvedQuery) -> Plan:
         time_description=query.time_window.description if query.time_window else None,
         share=shared,
         cumulative=query.cumulative,
+        group_count=query.group_count,
+        readings=query.readings,
+        conversions=query.conversions,
     )

@@ -33,7 +33,9 @@ from compiler.plan import (
     dim_key,
     share_alias,
 )
+from compiler.resolve import GroupCount
 from compiler.time_range import period_start
+from compiler.units import Conversion
 from models.intent import Grain, Op, Value
 from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
 from semantic.expressions import parse_expression
@@ -111,8 +113,70 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
     select = _aggregate(plan, ctx) if plan.compare is None else _compare_select(plan, plan.compare, ctx)
     if plan.cumulative is not None:
         select = _cumulative_select(plan, plan.cumulative, select)
+    if plan.group_count is not None:
+        select = _group_count_select(plan.group_count, select)
     _order_and_limit(select, plan, params)
     return select
+
+
+_GROUPS = "counted_groups"
+
+
+def _group_count_select(counting: GroupCount, groups: exp.Select) -> exp.Select:
+    """The number of groups (rows of the grouped query, after HAVING) per outer group: a count over
+    the grouped query as a subquery, so each group counts once however many rows it aggregated."""
+    select = exp.Select(
+        expressions=[_alias(column(a, _GROUPS), a) for a in counting.outer]
+        + [_alias(exp.Count(this=exp.Star()), counting.alias)]
+    )
+    select.set(
+        "from_",
+        exp.From(this=exp.Subquery(this=groups, alias=exp.TableAlias(this=exp.to_identifier(_GROUPS)))),
+    )
+    if counting.outer:
+        select.set("group", exp.Group(expressions=[column(a, _GROUPS) for a in counting.outer]))
+    return select
+
+
+_SPAN = "common_span"
+
+
+def _common_span_cte(plan: Plan, ctx: _Context) -> exp.CTE | None:
+    """The dates every marked fact has data on: the latest first day and the earliest last day of
+    their own time dimensions (each over the rows of the caller's scope), from the base tables."""
+    spans = []
+    for i, fact in enumerate(f for f in plan.facts if f.common_span is not None):
+        assert fact.common_span is not None
+        joins = tuple(dict.fromkeys(rel for alt in fact.scope or () for f in alt for rel in f.target.path))
+        rows = FactQuery(fact.table, joins, (), (), (), None, scope=fact.scope)
+        select = _fact_select(rows, ctx, with_group_exprs=False)
+        day = _dimension_sql(fact.common_span, Grain.DAY, ctx)
+        select.set(
+            "expressions", [_alias(exp.Min(this=day), FIRST_DAY), _alias(exp.Max(this=day.copy()), LAST_DAY)]
+        )
+        spans.append(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(f"span_{i}"))))
+    if not spans:
+        return None
+    firsts = [column(FIRST_DAY, f"span_{i}") for i in range(len(spans))]
+    lasts = [column(LAST_DAY, f"span_{i}") for i in range(len(spans))]
+    select = exp.Select(
+        expressions=[
+            _alias(exp.Greatest(this=firsts[0], expressions=firsts[1:]), FIRST_DAY),
+            _alias(exp.Least(this=lasts[0], expressions=lasts[1:]), LAST_DAY),
+        ]
+    )
+    select.set("from_", exp.From(this=spans[0]))
+    select.set("joins", [exp.Join(this=s, kind="CROSS") for s in spans[1:]])
+    return exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(_SPAN)))
+
+
+def _in_common_span(day: exp.Expression) -> exp.Expression:
+    def bound(name: str) -> exp.Expression:
+        select = exp.Select(expressions=[column(name, _SPAN)])
+        select.set("from_", exp.From(this=exp.to_table(_SPAN)))
+        return exp.Subquery(this=select)
+
+    return exp.Between(this=day, low=bound(FIRST_DAY), high=bound(LAST_DAY))
 
 
 def _aggregate(plan: Plan, ctx: _Context) -> exp.Select:
@@ -222,12 +286,15 @@ def _metric_outputs(
     part_leaf: Callable[[MeasureRef], exp.Expression],
 ) -> tuple[dict[str, exp.Expression], list[exp.Expression]]:
     """Each metric's amount (what HAVING compares) and the output columns: the amounts, and with a
-    share each metric's percentage after it."""
+    share each metric's percentage after it. Amounts asked in another unit are converted here, after
+    aggregation, so HAVING, ranking and the columns built on them see the converted number."""
     has_part = any(f.part for f in plan.facts)
+    conversions = {c.metric: c for c in plan.conversions}
     amounts: dict[str, exp.Expression] = {}
     outputs: list[exp.Expression] = []
     for m in plan.metrics:
-        amount = _metric_sql(m, ctx, part_leaf if has_part else leaf)
+        raw = _metric_sql(m, ctx, part_leaf if has_part else leaf)
+        amount = _converted(raw, conversions.get(m.name), ctx)
         amounts[m.name] = amount
         outputs.append(_alias(amount.copy(), m.name))
         if not plan.share:
@@ -235,16 +302,32 @@ def _metric_outputs(
         if has_part:  # the part's amount over the whole row's
             whole: exp.Expression = _metric_sql(m, ctx, leaf)
         else:  # the row's amount over the total of all rows (a window runs after GROUP BY and HAVING)
-            whole = exp.Window(this=exp.Sum(this=amount.copy()), over="OVER")
-        share = exp.Div(
+            whole = exp.Window(this=exp.Sum(this=raw.copy()), over="OVER")
+        share = exp.Div(  # a percentage has no unit: the amount as the model holds it, over its whole
             this=exp.Mul(
-                this=exp.Literal.number(100), expression=exp.Cast(this=amount.copy(), to=_NUMERIC.copy())
+                this=exp.Literal.number(100), expression=exp.Cast(this=raw.copy(), to=_NUMERIC.copy())
             ),
             expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)),
             typed=True,  # numeric division as written (sqlglot would otherwise cast to float)
         )
         outputs.append(_alias(share, share_alias(m.name)))
     return amounts, outputs
+
+
+def _converted(amount: exp.Expression, conversion: Conversion | None, ctx: _Context) -> exp.Expression:
+    """``amount`` in the unit asked for: times the factor's numerator, divided by its denominator, both
+    bound parameters (numeric, so a bigint sum does not divide as an integer)."""
+    if conversion is None or conversion.factor == 1:
+        return amount
+    hint = f"{conversion.metric}_{conversion.to.value}"
+    out: exp.Expression = exp.Cast(this=amount, to=_NUMERIC.copy())
+    if conversion.factor.numerator != 1:
+        out = exp.Mul(this=out, expression=ctx.params.add(hint + "_times", conversion.factor.numerator))
+    if conversion.factor.denominator != 1:
+        out = exp.Div(
+            this=out, expression=ctx.params.add(hint + "_per", conversion.factor.denominator), typed=True
+        )
+    return exp.Paren(this=out)
 
 
 def _restricted(agg: exp.Expression, condition: exp.Expression) -> exp.Expression:
@@ -296,6 +379,8 @@ def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.
     conditions = [_filter_sql(f, ctx) for f in fact.filters]
     if fact.time_filter:
         conditions.append(_time_filter_sql(fact.time_filter, ctx))
+    if fact.common_span is not None:
+        conditions.append(_in_common_span(_dimension_sql(fact.common_span, Grain.DAY, ctx)))
     if fact.scope is not None:
         conditions.append(_scope_sql(fact, ctx))
     if conditions:
@@ -335,6 +420,8 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
                 high=ctx.params.add(f"{name}_end", fact.time_filter.end),
             )
         )
+    if fact.common_span is not None:  # matching made sure the view has daily buckets of it
+        conditions.append(_in_common_span(column(view.time_column or "", view.name)))
     if fact.scope is not None:
         conditions.append(_scope_sql(fact, ctx))
     if conditions:
@@ -506,7 +593,8 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
             "having" if plan.dimensions else "where",
             (exp.Having if plan.dimensions else exp.Where)(this=_and(having)),
         )
-    select.set("with_", exp.With(expressions=ctes))
+    span = _common_span_cte(plan, ctx)
+    select.set("with_", exp.With(expressions=[span, *ctes] if span is not None else ctes))
     return select
 
 
@@ -525,7 +613,8 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
         nulls_first = not desc and plan.compare is None
         order.append(exp.Ordered(this=column(field), desc=desc, nulls_first=nulls_first))
     # ties broken by the dimensions, so LIMIT picks the same rows every time
-    order += [exp.Ordered(this=column(a), nulls_first=False) for a in plan.dimensions if a not in named]
+    shown = plan.group_count.outer if plan.group_count is not None else plan.dimensions
+    order += [exp.Ordered(this=column(a), nulls_first=False) for a in shown if a not in named]
     if order:
         select.set("order", exp.Order(expressions=order))
     if plan.limit is not None:

@@ -10,15 +10,14 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from zoneinfo import available_timezones
 
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef, split_reference
 from compiler.time_range import describe_time_range, previous_period, resolve_time_range
-from models.errors import IntentError, QueryRefused
-from models.intent import MAX_DATE, MIN_DATE, Filter, Grain, Intent, Op, Scalar, Value
+from compiler.units import Conversion, conversion, convert_value
+from models.errors import DatesDoNotOverlap, IntentError, QueryRefused, UserError
+from models.intent import MAX_DATE, MIN_DATE, Filter, Grain, Intent, Op, Scalar
 from models.semantic_model import (
     Aggregation,
     Dimension,
@@ -28,6 +27,12 @@ from models.semantic_model import (
     Table,
     TimeDimension,
 )
+from models.units import FAMILY, Unit, units_of
+from semantic.time_zones import is_time_zone, time_zones
+
+Typed = Scalar | Decimal
+"""A value typed for what it is compared with: numbers as Decimal (compared exactly), dates as date."""
+TypedValue = Typed | tuple[Typed, ...] | None
 
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 _ORDERED_OPS = (Op.LT, Op.LTE, Op.GT, Op.GTE, Op.BETWEEN)
@@ -46,14 +51,14 @@ class Condition:
 
     name: str
     op: Op
-    value: Value
+    value: TypedValue
 
 
 @dataclass(frozen=True)
 class MetricCondition:
     metric: str
     op: Op
-    value: Value
+    value: TypedValue
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,15 @@ class TimeWindow:
     end: dt.date
     dimension: str | None
     description: str
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """Counting groups: the query groups by ``outer`` and the counted dimensions, then counts its rows
+    per ``outer`` group into the column ``alias`` (see ``models.intent.CountGroups``)."""
+
+    outer: tuple[str, ...]
+    alias: str
 
 
 @dataclass(frozen=True)
@@ -89,17 +103,28 @@ class ResolvedQuery:
     """With a comparison, what ranking by a metric ranks by (see ``models.intent.Compare``)."""
     cumulative: str | None = None
     """With a running total, the output column of the time dimension it runs along."""
+    group_count: GroupCount | None = None
+    """Counting groups: the groups of this query are counted instead of shown."""
+    common_span: tuple[str, ...] = ()
+    """Fact tables whose rows count only on the dates all of them have data (a ratio across facts)."""
+    readings: tuple[str, ...] = ()
+    """What the compiler decided beyond the intent's own words, for "interpreted as"."""
+    conversions: tuple[Conversion, ...] = ()
+    """Metrics shown in another unit than the model's (``Intent.units``)."""
 
 
 def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "UTC") -> ResolvedQuery:
+    if intent.count_groups is not None:
+        return _resolve_group_count(intent, catalog, as_of, timezone)
     tz = intent.timezone or timezone
-    if tz not in _time_zones():
+    if not is_time_zone(tz):
         raise IntentError(
             "timezone",
-            f"unknown time zone '{tz}'{_hint(tz, _time_zones())}; use an IANA name such as Europe/Berlin",
+            f"unknown time zone '{tz}'{_hint(tz, time_zones())}; use an IANA name such as Europe/Berlin",
         )
     intent = _without_repeats(intent)
     filters = list(intent.filters)
+    origins = [f"filters[{i}]" for i in range(len(filters))]
     for name in intent.segments:
         seg = catalog.segments.get(name)
         if seg is None:
@@ -109,6 +134,7 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
                 sorted(catalog.segments),
             )
         filters.extend(seg.filters)
+        origins.extend(f"segment {name}" for _ in seg.filters)
 
     metric_names = list(dict.fromkeys(intent.metrics))
     metric_filters = [f for f in filters if f.field in catalog.metrics]
@@ -153,14 +179,14 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         return targets[key]
 
     group_by: list[GroupBy] = []
-    for i, ref in enumerate(intent.dimensions):
+    for i, dim_ref in enumerate(intent.dimensions):
         first = None
         for fact in fact_tables:
-            t = target(ref.name, fact, f"dimensions[{i}]")
+            t = target(dim_ref.name, fact, f"dimensions[{i}]")
             first = first or t
         assert first is not None
-        grain = _check_grain(ref.grain, first, f"dimensions[{i}]")
-        group_by.append(GroupBy(ref.name, grain, group_aliases[i]))
+        grain = _check_grain(dim_ref.grain, first, f"dimensions[{i}]")
+        group_by.append(GroupBy(dim_ref.name, grain, group_aliases[i]))
 
     def condition(f: Filter, field: str) -> Condition:
         """A dimension filter, checked from every fact (each must reach it), typed for the first."""
@@ -175,7 +201,10 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         condition(f, f"filters[{i}]" if i < len(intent.filters) else f"segment filter on {f.field}")
         for i, f in dimension_filters
     ]
-    share_part = None
+    where, side_by_side = _side_by_side(
+        where, [origins[i] for i, _ in dimension_filters], group_by, fact_tables[0], target
+    )
+    share_part: list[Condition] | None = None
     if intent.share is not None:
         _check_share(intent, metrics, catalog)
         share_part = []
@@ -186,10 +215,15 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
                 )
             share_part.append(condition(f, f"share.part[{i}]"))
 
-    having = tuple(MetricCondition(f.field, f.op, _metric_value(f)) for f in metric_filters)
+    conversions = _conversions(intent, metrics)
+    shown = {m.name: m.unit for m in metrics} | {c.metric: c.to for c in conversions}
+    having = tuple(
+        MetricCondition(f.field, f.op, _metric_value(f, shown.get(f.field))) for f in metric_filters
+    )
     if intent.compare is not None:
         _check_compare(intent, metrics, having)
     time_window, notes = _time_window(intent, fact_tables, catalog, as_of, target)
+    _refuse_disjoint_dates(where, time_window, fact_tables, target)
     compare_window = None
     if intent.compare is not None:
         compare_window = _compare_window(intent, time_window, fact_tables, group_by, target, as_of)
@@ -213,9 +247,192 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         notes=notes,
         share_part=tuple(share_part) if share_part is not None else None,
         compare_window=compare_window,
+        conversions=conversions,
         rank_by=intent.compare.rank_by if intent.compare is not None else "change",
         cumulative=_cumulative_column(intent, metrics, group_by, fact_tables, target, catalog),
+        common_span=(span := _common_span(intent, metrics, fact_tables, catalog)),
+        readings=(
+            *_time_readings(intent, where, fact_tables, target),
+            *side_by_side,
+            *([f"{' and '.join(span)} over only the dates all of them have data"] if span else []),
+        ),
     )
+
+
+def _resolve_group_count(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str) -> ResolvedQuery:
+    """The query that makes the groups (grouped by the dimensions and the counted ones, metric filters
+    as HAVING), and the count over it; order and limit apply to the count."""
+    counting = intent.count_groups
+    assert counting is not None
+    for other, words in (
+        (intent.share, "a share"),
+        (intent.compare, "a comparison"),
+        (intent.cumulative, "a running total"),
+    ):
+        if other is not None:
+            raise IntentError("count_groups", f"counting groups and {words} cannot be asked together")
+    grouped = {d.name for d in intent.dimensions}
+    for i, ref in enumerate(counting.of):
+        if ref.name in grouped:
+            raise IntentError(
+                f"count_groups.of[{i}]",
+                f"{ref.name} is also in dimensions, so each of its groups would count once; "
+                "count it or group by it, not both",
+            )
+    inner = intent.model_copy(
+        update={
+            "dimensions": (*intent.dimensions, *counting.of),
+            "count_groups": None,
+            "order_by": (),
+            "limit": None,
+        }
+    )
+    try:
+        query = resolve(inner, catalog, as_of, timezone)
+    except IntentError as e:  # a counted dimension's mistake, named as the caller wrote it
+        counted = re.fullmatch(r"dimensions\[(\d+)\]", e.field)
+        if counted is None or int(counted[1]) < len(intent.dimensions):
+            raise
+        field = f"count_groups.of[{int(counted[1]) - len(intent.dimensions)}]"
+        raise IntentError(
+            field, str(e).removeprefix(f"{e.field}: ").split(" (valid: ")[0], e.choices
+        ) from None
+    outer = query.group_by[: len(intent.dimensions)]
+    alias = "_".join(g.alias for g in query.group_by[len(intent.dimensions) :]) + "_count"
+    if alias in {g.alias for g in outer}:
+        raise IntentError("count_groups.of", f"the count's column {alias} is also a dimension's")
+    # the count is named by its column or by what it counts (the LLM's schema lists model names only)
+    columns = {g.alias: g.alias for g in outer} | {g.name: g.alias for g in outer}
+    columns |= {alias: alias} | {d.name: alias for d in counting.of}
+    order_by = []
+    for i, o in enumerate(intent.order_by):
+        column = columns.get(o.field)
+        if column is None:
+            choices = [alias, *(d.name for d in counting.of), *(g.alias for g in outer)]
+            raise IntentError(
+                f"order_by[{i}]",
+                f"'{o.field}' is not a column of the count; order by the count (or what it counts) or "
+                f"a dimension{_hint(o.field, choices)}",
+                choices,
+            )
+        order_by.append((column, o.direction))
+    return replace(
+        query,
+        order_by=tuple(order_by),
+        limit=intent.limit,
+        group_count=GroupCount(tuple(g.alias for g in outer), alias),
+    )
+
+
+def _time_readings(
+    intent: Intent,
+    where: list[Condition],
+    facts: tuple[Table, ...],
+    target: Callable[[str, Table, str], DimensionTarget],
+) -> tuple[str, ...]:
+    """With a filter on one time dimension ("launched since March") and a time range on each table's
+    own date ("cost last week"), say which date the range is on, so the two ranges read apart (the
+    filter names its own)."""
+    tr = intent.time_range
+    if tr is None or tr.dimension:
+        return ()
+    dated = [c.name for c in where if isinstance(target(c.name, facts[0], c.name).dimension, TimeDimension)]
+    own = list(dict.fromkeys(f.default_time_dimension for f in facts if f.default_time_dimension))
+    if not dated or not own:
+        return ()
+    return (f"the time range on {' and '.join(own)}",)
+
+
+def _values(value: TypedValue) -> tuple[Typed, ...]:
+    return value if isinstance(value, tuple) else () if value is None else (value,)
+
+
+def _side_by_side(
+    where: list[Condition],
+    origins: list[str],
+    group_by: list[GroupBy],
+    fact: Table,
+    target: Callable[[str, Table, str], DimensionTarget],
+) -> tuple[list[Condition], tuple[str, ...]]:
+    """Conditions naming different values of one dimension are never ANDed into an empty answer.
+
+    "in-use vs available volumes" read as the segment of available volumes plus a filter on in-use, or
+    "prod vs staging" as two filters: grouped by that dimension, the conditions become one on all the
+    values they name, a row each (side by side), and the reading says so. Not grouped by it, the intent
+    is refused with the way to ask for them side by side. Two filters whose values overlap narrow as
+    before (Europe, then eu-west-1); a segment narrowed by a filter within it (production, prod) too.
+    """
+    by_dimension: dict[tuple[str, str, str | None], list[int]] = {}
+    for i, c in enumerate(where):
+        if c.op in (Op.EQ, Op.IN):
+            t = target(c.name, fact, origins[i])
+            by_dimension.setdefault((t.table.name, t.dimension.name, t.tag_key), []).append(i)
+    grouped = set()
+    for g in group_by:
+        t = target(g.name, fact, "dimensions")
+        grouped.add((t.table.name, t.dimension.name, t.tag_key))
+    out: list[Condition | None] = list(where)
+    readings = []
+    for key, idx in by_dimension.items():
+        if len(idx) < 2:
+            continue
+        sets = {i: set(_values(where[i].value)) for i in idx}
+        conflict = next(
+            (
+                (a, b)
+                for a in idx
+                for b in idx
+                if a != b and origins[a].startswith("segment ") and sets[b] - sets[a]
+            ),
+            None,
+        )
+        if conflict is None and set.intersection(*sets.values()):
+            continue
+        if conflict is None:
+            conflict = next((a, b) for a in idx for b in idx if a != b and not sets[a] & sets[b])
+        name = where[idx[0]].name
+        union = tuple(dict.fromkeys(v for i in idx for v in _values(where[i].value)))
+        if key not in grouped:
+            a, b = conflict
+            field = next((origins[i] for i in (b, a) if origins[i].startswith("filters[")), "segments")
+            left_out = [v for v in _values(where[b].value) if v not in sets[a]]
+            raise IntentError(
+                field,
+                f"{origins[a]} keeps only {name} {_shown(where[a].value)} and {origins[b]} asks for "
+                f"{name} {_shown(where[b].value)}: both at once would leave out {_shown(tuple(left_out))}; "
+                f"to see them side by side, group by {name} (add it to dimensions)",
+            )
+        out[idx[0]] = Condition(name, Op.IN, union)
+        for i in idx[1:]:
+            out[i] = None
+        readings.append(f"{name} {' and '.join(map(_shown, union))} side by side")
+    return [c for c in out if c is not None], tuple(readings)
+
+
+def _shown(value: TypedValue) -> str:
+    if isinstance(value, tuple):
+        return " or ".join(map(_shown, value))
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _common_span(
+    intent: Intent, metrics: tuple[Metric, ...], facts: tuple[Table, ...], catalog: Catalog
+) -> tuple[str, ...]:
+    """The fact tables a ratio (or derived metric) divides across, when each is dated by its own
+    default time dimension: their data may span different dates (180 days of cost, 30 of running
+    hours), and dividing totals over different spans gives a number that means nothing. Their rows
+    then count only on the dates all of them have data (the compiler's choice over a warning: the
+    number is the one asked for, over a span the reading names)."""
+    if intent.time_range is not None and intent.time_range.dimension:
+        return ()  # one time dimension, reached from every fact, bounds them all
+    dated = {f.name for f in facts if f.default_time_dimension}
+    spanned: set[str] = set()
+    for m in metrics:
+        if m.type != MetricType.SIMPLE:
+            tables = {ref.table.name for ref in catalog.measures_of(m)} & dated
+            if len(tables) > 1:
+                spanned |= tables
+    return tuple(f.name for f in facts if f.name in spanned)
 
 
 def _cumulative_column(
@@ -380,18 +597,6 @@ def _without_repeats(intent: Intent) -> Intent:
     return intent.model_copy(update={"dimensions": dims, "metrics": metrics})
 
 
-@cache
-def _time_zones() -> frozenset[str]:
-    """IANA zone names, without the aliases PostgreSQL reads differently from Python (CET is a fixed
-    offset there, posixrules and localtime are files, not zones)."""
-    skip = {"localtime", "posixrules", "Factory", "CET", "EET", "MET", "WET", "EST", "MST", "HST"}
-    return frozenset(
-        z
-        for z in available_timezones()
-        if z not in skip and not z.startswith(("posix/", "right/", "SystemV/"))
-    )
-
-
 def _listing_root(intent: Intent, filters: list[Filter], catalog: Catalog) -> Table:
     """For a query without metrics, the table whose rows are listed: one that reaches every dimension."""
     names = [d.name for d in intent.dimensions] + [f.field for f in filters]
@@ -444,22 +649,28 @@ def _check_grain(grain: Grain | None, t: DimensionTarget, field: str) -> Grain |
     return None
 
 
-def typed_filter_value(f: Filter, t: DimensionTarget, catalog: Catalog, field: str) -> Value:
+def typed_filter_value(f: Filter, t: DimensionTarget, catalog: Catalog, field: str) -> TypedValue:
     """The filter's value typed for the dimension it targets (groups and synonyms expanded)."""
     return _typed_value(f, _conformed(t, catalog), field)
 
 
-def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
+def _typed_value(f: Filter, t: DimensionTarget, field: str) -> TypedValue:
     dim = t.dimension
     if f.op in (Op.IS_NULL, Op.IS_NOT_NULL):
         return None
-    values = f.value if isinstance(f.value, tuple) else (f.value,)
+    numeric = isinstance(dim, Dimension) and dim.type == DimensionType.NUMBER and t.tag_key is None
+    if f.unit is not None and not numeric:
+        raise IntentError(field, f"{dim.name} holds no numbers, so a value in {f.unit} does not apply to it")
+    # not empty: Filter checks that an operator other than is (not) null has its value
+    values: tuple[Scalar, ...] = (
+        f.value if isinstance(f.value, tuple) else () if f.value is None else (f.value,)
+    )
     if isinstance(dim, TimeDimension):
         if f.op == Op.CONTAINS:
             raise IntentError(field, f"'contains' does not apply to the time dimension {dim.name}")
-        typed: list[Scalar] = [_as_date(v, field) for v in values]
+        typed: list[Typed] = [_as_date(v, field) for v in values]
     elif t.tag_key is not None or dim.type == DimensionType.STRING:
-        if f.op in _ORDERED_OPS and (dim.enum if isinstance(dim, Dimension) else False):
+        if f.op in _ORDERED_OPS and dim.enum:
             raise IntentError(
                 field,
                 f"'{f.op.value}' does not apply to {dim.name}, which has no order",
@@ -469,11 +680,7 @@ def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
         for v in values:
             if "\x00" in str(v):
                 raise IntentError(field, "text values cannot contain NUL characters")
-            typed.extend(
-                _string_value(v, dim, f.op, field)
-                if isinstance(dim, Dimension) and t.tag_key is None
-                else [str(v)]
-            )
+            typed.extend(_string_value(v, dim, f.op, field) if t.tag_key is None else [str(v)])
         if f.op in (Op.EQ, Op.NE) and len(typed) > 1:  # a group such as "europe" became several values
             return tuple(typed)
     elif dim.type == DimensionType.BOOLEAN:
@@ -485,8 +692,50 @@ def _typed_value(f: Filter, t: DimensionTarget, field: str) -> Value:
     else:
         if f.op == Op.CONTAINS:
             raise IntentError(field, f"'contains' does not apply to the number dimension {dim.name}")
-        typed = [_as_number(v, field) for v in values]
+        typed = [_in_unit(_as_number(v, field), f.unit, dim.unit, dim.name, field) for v in values]
     return tuple(typed) if isinstance(f.value, tuple) else typed[0]
+
+
+def _in_unit(number: Decimal, written: Unit | None, unit: Unit | None, name: str, field: str) -> Decimal:
+    """A filter's number in the unit of what it compares with: "5%" is 5 on a column of percentage
+    points and 0.05 on one of fractions; "2 TB" is 2000 on a GB column. No unit: as written."""
+    if written is None:
+        return number
+    if unit is None:
+        raise IntentError(
+            field,
+            f"{name} has no unit in the model, so a value in {written} cannot be compared with it; "
+            "write the value in the unit of the data, without unit",
+        )
+    if FAMILY[written] != FAMILY[unit]:
+        raise IntentError(
+            field,
+            f"{name} is in {unit} ({FAMILY[unit]}), so a value in {written} ({FAMILY[written]}) does not "
+            "compare with it",
+            units_of(FAMILY[unit]),
+        )
+    return convert_value(number, written, unit)  # type: ignore[no-any-return]
+
+
+def _conversions(intent: Intent, metrics: tuple[Metric, ...]) -> tuple[Conversion, ...]:
+    """The units an intent asks its metrics in, checked: a metric of this query, in one unit, of the
+    family of the metric's own unit."""
+    asked = {m.name: m for m in metrics}
+    out: dict[str, Conversion] = {}
+    for i, request in enumerate(intent.units):
+        field = f"units[{i}]"
+        metric = asked.get(request.metric)
+        if metric is None:
+            choices = list(asked)
+            raise IntentError(
+                field,
+                f"'{request.metric}' is not a metric of this query{_hint(request.metric, choices)}",
+                choices,
+            )
+        if request.metric in out and out[request.metric].to != request.unit:
+            raise IntentError(field, f"{request.metric} is asked in two units; ask for one")
+        out[request.metric] = conversion(metric.name, metric.unit, request.unit, field)
+    return tuple(out.values())
 
 
 def _string_value(v: Scalar, dim: Dimension, op: Op, field: str) -> list[str]:
@@ -541,16 +790,20 @@ def _as_number(v: Scalar, field: str) -> Decimal:
     return number
 
 
-def _metric_value(f: Filter) -> Value:
+def _metric_value(f: Filter, unit: Unit | None) -> TypedValue:
+    """The number a metric filter compares with, in the unit the metric is shown in."""
     if f.op in (Op.CONTAINS, Op.IS_NULL, Op.IS_NOT_NULL, Op.IN, Op.NOT_IN):
         raise IntentError(
             "filters",
             f"metric filter on {f.field} must compare with a number",
             ["=", "!=", "<", "<=", ">", ">=", "between"],
         )
+    field = f"filter on {f.field}"
     if isinstance(f.value, tuple):
-        return tuple(_as_number(v, f"filter on {f.field}") for v in f.value)
-    return _as_number(f.value, f"filter on {f.field}")  # type: ignore[arg-type]
+        return tuple(_in_unit(_as_number(v, field), f.unit, unit, f.field, field) for v in f.value)
+    if f.value is None:  # Filter allows no value only for is (not) null, refused above
+        raise IntentError("filters", f"metric filter on {f.field} needs a number")
+    return _in_unit(_as_number(f.value, field), f.unit, unit, f.field, field)
 
 
 def _time_window(
@@ -588,6 +841,63 @@ def _time_window(
         for f in undated:
             notes.append(f"the time range does not apply to {f.name}, which counts what exists now")
     return TimeWindow(start, end, tr.dimension, describe_time_range(tr)), tuple(notes)
+
+
+def _refuse_disjoint_dates(
+    where: list[Condition],
+    window: TimeWindow | None,
+    facts: tuple[Table, ...],
+    target: Callable[[str, Table, str], DimensionTarget],
+) -> None:
+    """A filter on the very date the time range is on, with no day in the range ("this month to
+    date" and ``usage_date between May 1 and May 31``): the two are ANDed, so the answer would be
+    empty, a confident "no data" for a question about data that exists. Refused, naming both; a
+    filter that overlaps the range narrows it, as asked."""
+    if window is None:
+        return
+    for fact in facts:
+        own = target(window.dimension, fact, "time_range.dimension") if window.dimension else None
+        ranged = own.dimension if own else next(
+            (d for d in fact.time_dimensions if d.name == fact.default_time_dimension), None
+        )
+        if ranged is None:
+            continue
+        for c in where:
+            try:
+                t = target(c.name, fact, c.name)
+            except UserError:  # a condition for another of the query's tables
+                continue
+            if t.dimension is not ranged or t.table is not (own.table if own else fact):
+                continue
+            low, high = _date_bounds(c)
+            if (high is not None and high < window.start) or (low is not None and low > window.end):
+                shown = " and ".join(map(_shown, c.value)) if isinstance(c.value, tuple) else _shown(c.value)
+                raise DatesDoNotOverlap(
+                    f"the filter on {c.name} ({c.op.value} {shown}) and the time range "
+                    f"({window.description}, {window.start} to {window.end}) are on the same date and "
+                    "have no day in common, so nothing could match; ask for one range, or two periods "
+                    "to compare"
+                )
+
+
+def _date_bounds(c: Condition) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day a condition on a date lets through (None: open)."""
+
+    def day(v: object) -> dt.date | None:
+        return v.date() if isinstance(v, dt.datetime) else v if isinstance(v, dt.date) else None
+
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    days = [day(v) for v in values]
+    if any(d is None for d in days) or not days:
+        return None, None
+    first, last = min(days), max(days)  # type: ignore[type-var]
+    if c.op in (Op.GT, Op.GTE):
+        return first, None
+    if c.op in (Op.LT, Op.LTE):
+        return None, last
+    if c.op in (Op.EQ, Op.IN, Op.BETWEEN):
+        return first, last
+    return None, None
 
 
 def _hint(name: str, choices: object) -> str:

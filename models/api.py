@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.intent import MAX_DATE, MIN_DATE, Intent
-from models.responses import Answer
+from models.responses import MAX_QUESTION_CHARS, Answer
 
-MAX_QUESTION_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -132,7 +131,11 @@ class CatalogDimension(BaseModel):
 class CatalogMetric(BaseModel):
     name: str
     description: str = ""
-    format: str | None = None
+    format: str | None = Field(
+        default=None, description="how its numbers are shown: currency, gb, integer, percent (0-1 "
+        "values), share (0-100 values), number, or a unit's name (TB, hours)"
+    )
+    unit: str | None = Field(default=None, description="its unit (USD, GB, percent, ...); null: a number")
 
 
 class CatalogSegment(BaseModel):

@@ -70,6 +70,11 @@ class QueryRefused(UserError):
     """The query is well formed but its answer would not be trustworthy (e.g. it would double count)."""
 
 
+class DatesDoNotOverlap(QueryRefused):
+    """A filter on the date the time range is on leaves no day of the range: the answer would be empty.
+    Depends on the as-of date, so a check of names alone (the offline mapper's) does not raise it."""
+
+
 class DatabaseError(CrqError):
     """The database could not run the query."""
 

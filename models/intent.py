@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from models.errors import TimeRangeError
+from models.units import Unit
 
 
 class Grain(StrEnum):
@@ -75,12 +76,18 @@ class DimensionRef(BaseModel):
 
 
 class Filter(BaseModel):
-    """A condition on a dimension (goes to WHERE) or on a metric (goes to HAVING)."""
+    """A condition on a dimension (goes to WHERE) or on a metric (goes to HAVING).
+
+    ``unit`` is the unit the value is written in ("over 2 TB": 2, TB; "below 5%": 5, percent); the
+    compiler converts it to the unit of the metric (as shown) or number dimension. Without it the
+    value is in that unit already.
+    """
 
     model_config = _FROZEN
     field: str
     op: Op = Op.EQ
     value: Value = None
+    unit: Unit | None = Field(default=None, exclude_if=lambda u: u is None)  # JSON as before units
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> Self:
@@ -95,7 +102,17 @@ class Filter(BaseModel):
                 raise ValueError("operator 'between' needs a list of two values [low, high]")
         elif self.value is None or isinstance(self.value, tuple):
             raise ValueError(f"operator '{self.op}' needs a single value")
+        if self.unit is not None and self.op in (Op.IS_NULL, Op.IS_NOT_NULL, Op.CONTAINS):
+            raise ValueError(f"operator '{self.op}' compares no number, so it takes no unit")
         return self
+
+
+class MetricUnit(BaseModel):
+    """Show ``metric`` in ``unit`` instead of the model's unit (total_storage_gb in TB)."""
+
+    model_config = _FROZEN
+    metric: str
+    unit: Unit
 
 
 class OrderBy(BaseModel):
@@ -320,6 +337,21 @@ _LIST_CAPS = {
 }
 
 
+class CountGroups(BaseModel):
+    """Count groups instead of showing them: "how many accounts have more than 1,000 resources".
+
+    The query groups by ``of`` (and by the intent's ``dimensions``), keeps the groups that meet the
+    intent's metric filters (a filter on a metric is a condition on each group, SQL's HAVING), and
+    counts them, per group of the intent's ``dimensions``. The count is the column ``<of>_count``
+    (``account_name_count``); without metric filters every group with rows counts ("how many regions
+    have a public bucket": filter the buckets, count the regions). The metrics only decide which
+    groups count, so they are not shown; ``order_by`` may name the count or a dimension.
+    """
+
+    model_config = _FROZEN
+    of: Annotated[tuple[DimensionRef, ...], Field(min_length=1, max_length=MAX_DIMENSIONS)]
+
+
 def _too_big(message: str) -> PydanticCustomError:
     """An error whose message is exactly ``message`` (no "Value error, " in front of it)."""
     return PydanticCustomError("too_big", message)
@@ -368,6 +400,11 @@ class Intent(BaseModel):
     share: Share | None = None
     compare: Compare | None = None
     cumulative: Cumulative | None = None
+    count_groups: CountGroups | None = Field(default=None, exclude_if=lambda c: c is None)  # JSON as before
+    units: tuple[MetricUnit, ...] = Field(default=(), exclude_if=lambda u: not u)
+    """Metrics shown in another unit than the model's; ``{"total_storage_gb": "TB"}`` is short for
+    ``[{"metric": "total_storage_gb", "unit": "TB"}]``. The compiler converts in SQL and checks the
+    unit fits (TB for a cost is an error)."""
     previous: Intent | None = None
 
     @field_validator("metrics", "dimensions", "filters", "segments", "order_by", mode="before")
@@ -378,6 +415,15 @@ class Intent(BaseModel):
             raise _too_big(f"at most {cap} {info.field_name} per intent, not {len(value)}")
         if info.field_name == "filters":
             _check_filters(value, "filters")
+        return value
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _units_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = [{"metric": k, "unit": v} for k, v in value.items()]
+        if isinstance(value, list | tuple) and len(value) > MAX_METRICS:
+            raise _too_big(f"at most {MAX_METRICS} units per intent, not {len(value)}")
         return value
 
     @field_validator("share", mode="before")

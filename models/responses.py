@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.intent import Intent
 
+MAX_QUESTION_CHARS = 2000
+"""The longest question crq reads (the service refuses longer ones for every mapper and entry point)."""
+
 MappingStatus = Literal["answered", "clarify", "refused"]
 """What a mapper can make of a question."""
 Status = Literal[MappingStatus, "error"]

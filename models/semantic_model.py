@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.intent import Filter, Grain, Intent
+from models.units import FAMILY, LEGACY_FORMATS, Unit
 
 Name = Annotated[
     str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63, description="lower_snake_case identifier")
@@ -64,6 +65,9 @@ class Dimension(Described):
     )
     groups: dict[str, ValueGroup] = Field(default_factory=dict)
     tag_keys: tuple[str, ...] = Field(default=(), description="known keys of a tags dimension")
+    unit: Unit | None = Field(
+        default=None, description="number dimensions: the unit of the values, so '1 TB' filters right"
+    )
 
 
 class TimeDimension(Described):
@@ -84,12 +88,24 @@ class Aggregation(StrEnum):
 
 
 class Measure(Described):
-    """An aggregation over one table; ``filter`` restricts the rows it aggregates."""
+    """An aggregation over one table; ``filter`` restricts the rows it aggregates.
+
+    ``unit`` is the unit of what it aggregates (``cost_usd``: USD; a 0-100 ``cpu_pct``: percent; a 0-1
+    ``cpu_ratio``: fraction); counts are in ``count``. Metrics over the measure inherit it.
+    """
 
     name: Name
     agg: Aggregation
     expr: str | None = Field(default=None, description="column or expression; count defaults to rows")
     filter: str | None = None
+    unit: Unit | None = Field(default=None, description="unit of the values; counts: count")
+
+    @property
+    def value_unit(self) -> Unit | None:
+        """The declared unit; a count counts rows, so ``count`` when it declares none."""
+        if self.unit is None and self.agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT):
+            return Unit.COUNT
+        return self.unit
 
 
 class Table(Described):
@@ -97,6 +113,11 @@ class Table(Described):
     schema_name: str | None = Field(default=None, alias="schema")
     table: str | None = Field(default=None, description="physical table name; defaults to name")
     primary_key: tuple[str, ...]
+    columns: tuple[str, ...] = Field(
+        default=(),
+        description="the physical table's columns; when listed, `crq validate` checks every column the "
+        "model names in this table against them, without a database (E192)",
+    )
     default_time_dimension: str | None = None
     dimensions: tuple[Dimension, ...] = ()
     time_dimensions: tuple[TimeDimension, ...] = ()
@@ -140,7 +161,16 @@ class Metric(Described):
     numerator: str | None = None
     denominator: str | None = None
     expr: str | None = None
-    format: Literal["number", "integer", "currency", "percent", "gb"] = "number"
+    unit: Unit | None = Field(
+        default=None,
+        description="simple: its measure's (omit it); ratio: inferred (same units: fraction; per count: "
+        "the numerator's) unless given; derived: give it",
+    )
+    format: Literal["number", "integer", "currency", "percent", "gb"] = Field(
+        default="number",
+        description="the spelling before units: without unit, currency means USD, gb GB, percent "
+        "fraction (0-1), integer count; with unit, it follows the unit",
+    )
 
     @model_validator(mode="after")
     def _fields_fit_type(self) -> Metric:
@@ -211,8 +241,78 @@ class SemanticModel(Described):
     verified_queries: tuple[VerifiedQuery, ...] = ()
     materializations: tuple[Materialization, ...] = ()
 
+    @model_validator(mode="after")
+    def _settle_units(self) -> SemanticModel:
+        """Every metric's ``unit`` made explicit (declared, its measure's, inferred for a ratio, or what
+        its legacy ``format`` implies) and its ``format`` made to follow it, so that readers of either
+        agree. Broken references are left for the rules to report."""
+        units = metric_units(self)
+        settled = []
+        for m in self.metrics:
+            unit = units.get(m.name)
+            fmt = m.format if "format" in m.model_fields_set else _FORMAT_OF.get(unit, "number")
+            if unit == m.unit and fmt == m.format:
+                settled.append(m)
+                continue
+            copy = m.model_copy(update={"unit": unit, "format": fmt})
+            object.__setattr__(copy, "__pydantic_fields_set__", set(m.model_fields_set))
+            settled.append(copy)
+        object.__setattr__(self, "metrics", tuple(settled))
+        return self
+
     def table(self, name: str) -> Table:
         for t in self.tables:
             if t.name == name:
                 return t
         raise KeyError(name)
+
+
+_FORMAT_OF: dict[Unit | None, Literal["number", "integer", "currency", "percent", "gb"]] = {
+    Unit.USD: "currency",
+    Unit.GB: "gb",
+    Unit.FRACTION: "percent",
+    Unit.PERCENT: "percent",
+    Unit.COUNT: "integer",
+}
+"""The legacy ``format`` a unit implies, for readers that still look at it (the offline mapper)."""
+
+
+def find_measure(model: SemanticModel, ref: str) -> Measure | None:
+    """The measure ``table.measure`` (or a bare name, when exactly one table has it), or None."""
+    table, _, name = ref.rpartition(".")
+    found = [m for t in model.tables if not table or t.name == table for m in t.measures if m.name == name]
+    return found[0] if len(found) == 1 else None
+
+
+def metric_units(model: SemanticModel) -> dict[str, Unit | None]:
+    """Each metric's unit: the one it declares; else a simple metric's measure's; else, for a ratio,
+    ``fraction`` when both parts have the same unit and the numerator's when the denominator counts
+    (cost per resource is USD); else what its ``format`` implies (None: a plain number)."""
+    metrics = {m.name: m for m in model.metrics}
+    out: dict[str, Unit | None] = {}
+
+    def unit_of(name: str, seen: frozenset[str]) -> Unit | None:
+        if name in out:
+            return out[name]
+        m = metrics.get(name)
+        if m is None or name in seen:  # unknown or cyclic: reported by the rules
+            return None
+        seen = seen | {name}
+        unit = m.unit
+        if unit is None and m.type == MetricType.SIMPLE and m.measure:
+            measure = find_measure(model, m.measure)
+            unit = measure.value_unit if measure is not None else None
+        if unit is None and m.type == MetricType.RATIO and m.numerator and m.denominator:
+            num, den = unit_of(m.numerator, seen), unit_of(m.denominator, seen)
+            if num is not None and num == den:
+                unit = Unit.FRACTION
+            elif num is not None and den == Unit.COUNT and FAMILY[num] != FAMILY[Unit.COUNT]:
+                unit = num
+        if unit is None and "format" in m.model_fields_set:
+            unit = LEGACY_FORMATS[m.format]
+        out[name] = unit
+        return unit
+
+    for name in metrics:
+        unit_of(name, frozenset())
+    return out

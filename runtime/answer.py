@@ -18,6 +18,8 @@ from compiler.plan import compare_aliases, cumulative_alias, share_alias
 from compiler.time_range import describe_time_range, previous_period, resolve_time_range
 from models.intent import Filter, Intent, Op
 from models.semantic_model import SemanticModel
+from models.units import FAMILY, Family, Unit, display_format
+from models.units import label as unit_label
 
 _OPS = {
     Op.EQ: "=",
@@ -43,14 +45,26 @@ def describe_filter(f: Filter) -> str:
         shown = " and ".join(map(str, value)) if f.op == Op.BETWEEN else ", ".join(map(str, value))
     else:
         shown = str(value).lower() if isinstance(value, bool) else str(value)
+    if f.unit is not None:
+        shown += "%" if f.unit == Unit.PERCENT else f" {unit_label(f.unit)}"
     return f"{f.field} {_OPS[f.op]} {shown}"
 
 
-def describe_intent(intent: Intent, as_of: dt.date | None = None) -> str:
-    """E.g. "cost by service, where environment = prod, last month (2026-05-01 to 2026-05-31), top 5"."""
-    parts = [" and ".join(intent.metrics) or "list of " + ", ".join(str(d) for d in intent.dimensions)]
-    if intent.metrics and intent.dimensions:
-        parts[0] += " by " + ", ".join(str(d).replace("__", " by ") for d in intent.dimensions)
+def describe_intent(intent: Intent, as_of: dt.date | None = None, readings: tuple[str, ...] = ()) -> str:
+    """E.g. "cost by service, where environment = prod, last month (2026-05-01 to 2026-05-31), top 5".
+
+    ``readings`` are what the compiler decided beyond the intent's words (``Plan.readings``: values
+    side by side, the dates a ratio's facts share, which date a time range is on)."""
+    by = ", ".join(str(d).replace("__", " by ") for d in intent.dimensions)
+    if intent.count_groups is not None:
+        counted = ", ".join(str(d).replace("__", " by ") for d in intent.count_groups.of)
+        parts = [f"number of {counted}" + (f" per {by}" if by else "")]
+    else:
+        parts = [" and ".join(intent.metrics) or "list of " + ", ".join(str(d) for d in intent.dimensions)]
+    if intent.metrics and intent.dimensions and intent.count_groups is None:
+        parts[0] += " by " + by
+    if intent.units:
+        parts[0] += ", " + ", ".join(f"{u.metric} in {unit_label(u.unit)}" for u in intent.units)
     if intent.cumulative is not None:
         parts[0] += ", as a running total"
     if intent.share is not None:
@@ -64,7 +78,8 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None) -> str:
         if as_of is not None:
             try:
                 start, end = resolve_time_range(intent.time_range, as_of)
-                words += f" ({start} to {end})" if start != end else f" ({start})"
+                if str(start) not in words:  # a range given by its dates already says them
+                    words += f" ({start} to {end})" if start != end else f" ({start})"
             except ValueError:
                 pass
         if intent.time_range.dimension:
@@ -72,12 +87,16 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None) -> str:
         parts.append(words)
         if intent.compare is not None:
             parts.append(_describe_compare(intent, as_of))
+    parts.extend(readings)
     if intent.order_by:
         o = intent.order_by[0]
+        by = o.field
+        if intent.count_groups is not None and by not in {d.name for d in intent.dimensions}:
+            by = "the count"  # named by its column or by what it counts
         parts.append(
             ("top" if o.direction == "desc" else "bottom")
             + (f" {intent.limit}" if intent.limit else "")
-            + f" by {o.field}"
+            + f" by {by}"
         )
     elif intent.limit:
         parts.append(f"first {intent.limit}")
@@ -121,7 +140,14 @@ def _compared_columns(intent: Intent, formats: dict[str, str]) -> tuple[dict[str
 _RANKED_COLUMN = {"amount": 0, "previous": 1, "change": 2, "percent_change": 3}
 
 
+_SCALED_USD = {Unit.THOUSAND_USD.value: "k", Unit.MILLION_USD.value: "M"}
+_DATA = {u.value for u, f in FAMILY.items() if f == Family.DATA}
+_DURATIONS = {u.value for u, f in FAMILY.items() if f == Family.DURATION}
+
+
 def format_value(value: Any, fmt: str = "number") -> str:
+    """``value`` as answers print it. ``fmt``: a unit's display format (``models.units.display_format``:
+    currency, gb, integer, percent for fractions, share for percentage points, or the unit's name)."""
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -136,6 +162,12 @@ def format_value(value: Any, fmt: str = "number") -> str:
             return f"{number:.1f}%"
         if fmt == "gb":
             return f"{number:,.1f} GB"
+        if fmt in _SCALED_USD:
+            return f"${number:,.2f}{_SCALED_USD[fmt]}"
+        if fmt in _DATA:  # other data sizes: small amounts of large units keep three decimals
+            return f"{number:,.{1 if abs(number) >= 1 or number == 0 else 3}f} {fmt}"
+        if fmt in _DURATIONS:
+            return f"{number:,.1f} {fmt}"
         if fmt == "integer" or (number == int(number) and isinstance(value, int)):
             return f"{number:,.0f}"
         return f"{number:,.2f}"
@@ -160,7 +192,8 @@ def answer_text(
     truncated: bool,
     reading: str,
 ) -> str:
-    formats: dict[str, str] = {m.name: m.format for m in model.metrics}
+    formats: dict[str, str] = {m.name: display_format(m.unit) for m in model.metrics}
+    formats |= {u.metric: display_format(u.unit) for u in intent.units}
     if intent.share is not None:
         formats |= {share_alias(m): "share" for m in intent.metrics}
     compared_formats, compared_labels = _compared_columns(intent, formats) if intent.compare else ({}, {})
@@ -170,17 +203,25 @@ def answer_text(
             cumulative_alias(m): f"running total of {m.replace('_', ' ')}" for m in intent.metrics
         }
     formats |= compared_formats
+    if intent.count_groups is not None and columns:  # the count, after the dimensions it is counted by
+        counted = ", ".join(str(d).replace("__", " by ").replace("_", " ") for d in intent.count_groups.of)
+        formats[columns[-1]] = "integer"
+        compared_labels[columns[-1]] = f"number of {counted}"
     dims = [c for c in columns if c not in formats]
     labels = {c: c.replace("_", " ") for c in columns}
+    labels |= {u.metric: f"{u.metric.replace('_', ' ')} ({unit_label(u.unit)})" for u in intent.units}
     if intent.share is not None:
         labels |= {share_alias(m): f"share of {m.replace('_', ' ')}" for m in intent.metrics}
     labels |= compared_labels
     metrics = [{"label": labels[c], "index": i} for i, c in enumerate(columns) if c in formats]
     shown = [[format_value(v, formats.get(columns[i], "number")) for i, v in enumerate(r)] for r in rows]
     order = ranked = None
-    if intent.order_by and intent.order_by[0].field in formats and intent.order_by[0].field in columns:
+    first = intent.order_by[0].field if intent.order_by else None
+    if intent.count_groups is not None and first in {d.name for d in intent.count_groups.of}:
+        first = columns[-1]  # ranked by the count, named by what it counts
+    if intent.order_by and first in formats and first in columns:
         order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
-        field = intent.order_by[0].field  # the metric the rows are ranked by, not the first one asked
+        field = first  # the metric the rows are ranked by, not the first one asked
         if intent.share is not None and share_alias(field) in columns:
             field = share_alias(field)
         if intent.compare is not None and field in intent.metrics:  # ranked by its change (or rank_by)

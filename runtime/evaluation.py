@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,7 @@ class Verdict:
     question: str
     passed: bool
     why: str
+    details: tuple[str, ...] = ()  # more lines: expected against got
 
 
 EXPECTATIONS = ("answered", "refused", "answered_or_refused")
@@ -175,11 +177,15 @@ def _judge(service: Service, q: dict[str, Any], answer: Answer) -> Verdict:
     )
 
 
-def check_verified_queries(service: Service, mapper: IntentMapper | None = None) -> Iterator[Verdict]:
-    """Each verified query must still compile, run, and map to the intent it records.
+def check_verified_queries(service: Service, unaided: IntentMapper | None = None) -> Iterator[Verdict]:
+    """Each verified query, checked three ways and reported separately (`crq test`):
 
-    ``mapper`` should not know the verified queries themselves (the offline mapper answers a verified
-    question verbatim), or the mapping check could not fail.
+    * runs: its intent compiles and runs;
+    * ask: `crq ask` reads the question as that intent: ``service.prepare`` with ``service.mapper``,
+      the same mapper and rules ``crq ask`` uses (the offline mapper answers a verified question
+      word for word), so test and ask cannot disagree on it;
+    * mapper alone: ``unaided`` (a mapper that does not know the verified queries) reads it the same,
+      so that the question still works reworded; otherwise the verdict lists expected against got.
     """
     for i, vq in enumerate(service.model.verified_queries):
         ident = f"verified_queries[{i}]"
@@ -187,20 +193,49 @@ def check_verified_queries(service: Service, mapper: IntentMapper | None = None)
             service.compile(vq.intent)
             answer = service.run(vq.intent, vq.question)
         except UserError as e:
-            yield Verdict(ident, vq.question, False, f"does not compile: {e}")
+            yield Verdict(ident, vq.question, False, f"runs: does not compile: {e}")
             continue
         if answer.status != "answered":
-            yield Verdict(ident, vq.question, False, f"does not run: {answer.message}")
+            yield Verdict(ident, vq.question, False, f"runs: does not run: {answer.message}")
             continue
-        if mapper is None:
-            yield Verdict(ident, vq.question, True, "compiles and runs")
-            continue
-        mapped = mapper.map(vq.question)
-        if mapped.intent is None or _canonical(mapped.intent) != _canonical(vq.intent):
-            got = mapped.intent.model_dump_json(exclude_defaults=True) if mapped.intent else mapped.message
-            yield Verdict(ident, vq.question, False, f"maps to {got}")
-        else:
-            yield Verdict(ident, vq.question, True, "compiles, runs and maps as verified")
+        parts, diff, passed = ["runs: ok"], [], True
+        if service.mapper is not None:
+            asked = service.prepare(vq.question)
+            if isinstance(asked, Answer):
+                parts.append(f"crq ask: {asked.status}: {asked.message}")
+                passed = False
+            elif _canonical(asked.intent) != _canonical(vq.intent):
+                parts.append("crq ask: reads it as another intent")
+                diff += [f"crq ask: {line}" for line in intent_diff(vq.intent, asked.intent)]
+                passed = False
+            else:
+                parts.append("crq ask: as verified")
+        if unaided is not None:
+            mapped = unaided.map(vq.question)
+            if mapped.intent is None:
+                parts.append(f"mapper alone: {mapped.status}: {mapped.message}")
+                passed = False
+            elif _canonical(mapped.intent) != _canonical(vq.intent):
+                parts.append("mapper alone: reads it as another intent (rewordings may fail)")
+                diff += [f"mapper alone: {line}" for line in intent_diff(vq.intent, mapped.intent)]
+                passed = False
+            else:
+                parts.append("mapper alone: as verified")
+        yield Verdict(ident, vq.question, passed, "; ".join(parts), tuple(diff))
+
+
+def intent_diff(expected: Intent, got: Intent) -> list[str]:
+    """The fields where two intents differ, one line each: ``order_by: expected [...], got [...]``."""
+    want, have = json.loads(_canonical(expected)), json.loads(_canonical(got))
+    return [
+        f"{key}: expected {_shown(want.get(key))}, got {_shown(have.get(key))}"
+        for key in dict.fromkeys([*want, *have])
+        if want.get(key) != have.get(key)
+    ]
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else json.dumps(value, separators=(", ", ": "))
 
 
 def _canonical(intent: Intent) -> str:

@@ -4,12 +4,20 @@ Only dimensions without an enum are read (an enum already lists its values), and
 a dimension with thousands of values (names, ARNs) is not vocabulary. A caller limited by an access
 scope gets only the values their rows hold (``scoped_values``): the vocabulary, the catalog and the
 LLM prompt must not name another business unit's accounts.
+
+Reading them scans the tables (a `SELECT DISTINCT` over the whole cost table, ~0.2 s at the sample's
+scale and linear in the data), which a Lambda container would repeat at every cold start. The chat API
+therefore keeps them in ``crq_app.known_values`` (``ValueCache``), one row per model, read by every
+container and read again from the data when older than ``CRQ_VALUES_MAX_AGE_MINUTES`` (default 60; a
+new account name is recognised within that time, as it was within a container's life before).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
+from psycopg.types.json import Jsonb
 from sqlglot import exp
 
 from compiler import compile
@@ -18,9 +26,11 @@ from models.access import Scope
 from models.errors import DatabaseError, UserError
 from models.intent import DimensionRef, Intent
 from models.semantic_model import SemanticModel
-from runtime.database import Database
+from runtime.app_store import AppStore, app_sql
+from runtime.database import Database, UrlSource
 
 MAX_VALUES = 200
+DEFAULT_MAX_AGE = dt.timedelta(hours=1)
 
 
 def known_values(model: SemanticModel, db: Database) -> dict[str, list[str]]:
@@ -76,3 +86,42 @@ def scoped_values(
         if len(rows) <= MAX_VALUES and found:
             out[name] = found
     return out
+
+
+class ValueCache(AppStore):
+    """``known_values`` shared by the API's containers: one row per model (a hash of the validated
+    model, so an edited model never reads another's values), written as the API role."""
+
+    ddl = (
+        app_sql(
+            "CREATE TABLE IF NOT EXISTS {s}.known_values (model text PRIMARY KEY, "
+            "read_at timestamptz NOT NULL, values_ jsonb NOT NULL)"
+        ),
+    )
+    what = "the known-values cache"
+
+    def __init__(self, url: str | UrlSource, max_age: dt.timedelta = DEFAULT_MAX_AGE):
+        super().__init__(url)
+        self.max_age = max_age
+
+    def fresh(self, model: SemanticModel) -> dict[str, list[str]] | None:
+        """The values stored for this model, unless older than ``max_age``."""
+        rows = self.run(
+            app_sql("SELECT values_ FROM {s}.known_values WHERE model = %(m)s AND read_at > now() - %(age)s"),
+            {"m": _model_key(model), "age": self.max_age},
+        )
+        return {str(k): [str(v) for v in vs] for k, vs in rows[0][0].items()} if rows else None
+
+    def store(self, model: SemanticModel, values: dict[str, list[str]]) -> None:
+        self.run(
+            app_sql(
+                "INSERT INTO {s}.known_values (model, read_at, values_) VALUES (%(m)s, now(), %(v)s) "
+                "ON CONFLICT (model) DO UPDATE SET read_at = excluded.read_at, values_ = excluded.values_"
+            ),
+            {"m": _model_key(model), "v": Jsonb(values)},
+        )
+
+
+def _model_key(model: SemanticModel) -> str:
+    """An edited model (or another MAX_VALUES) never reads values stored for another."""
+    return hashlib.sha256(f"{MAX_VALUES}:{model.model_dump_json()}".encode()).hexdigest()

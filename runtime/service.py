@@ -6,17 +6,19 @@ Entry points (CLI, later the Lambda handler and local server) stay thin and call
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compiler import CompiledQuery, compile
 from compiler.rewrites import ViewState
 from models.access import Scope
 from models.errors import AccessDenied, DatabaseError, UserError
 from models.intent import Intent
-from models.responses import Answer
+from models.responses import MAX_QUESTION_CHARS, Answer
 from models.responses import Mapping as MapperReading
 from models.semantic_model import SemanticModel
 from runtime.answer import answer_text, describe_intent
@@ -27,8 +29,15 @@ from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.tokens import tokenize
 from runtime.materialized_views import read_states
 
+if TYPE_CHECKING:
+    from runtime.mappers.settings import LLMSettings
+    from runtime.usage import UsageLog
+
 VIEW_STATE_TTL = 30.0
-_RULES_READ_CHARS = 2000
+# zero-width characters, dropped: invisible, they would split or join words the user sees whole
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+# C0 and C1 controls (white space aside), DEL, directional marks, embeddings, overrides and isolates
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class Service:
         with self.stage("execute"):
             result = self.database.execute(compiled.sql, compiled.params, timeout_ms=timeout_ms)
         timings["execute"] = round(result.elapsed_ms, 3)
-        reading = describe_intent(intent, self.as_of)
+        reading = describe_intent(intent, self.as_of, compiled.plan.readings)
         notes = "; ".join(m for m in (prepared.note, *compiled.plan.notes) if m)
         text = answer_text(intent, self.model, result.columns, result.rows, result.truncated, reading)
         if result.truncated:
@@ -174,7 +183,8 @@ class Service:
             raise ValueError("this Service was built without an intent mapper")
         start = time.perf_counter()
         with self.stage("map"):
-            mapping = _refused_by_rules(question, self.mapper) or self.mapper.map(question, previous)
+            checked = check_question(question, self.mapper)
+            mapping = checked if isinstance(checked, MapperReading) else self.mapper.map(checked, previous)
         timings = {"map": round((time.perf_counter() - start) * 1000, 3)}
         if mapping.status != "answered" or mapping.intent is None:
             return Answer(
@@ -212,15 +222,55 @@ class Service:
             yield answer
 
 
-def _refused_by_rules(question: str, mapper: IntentMapper) -> MapperReading | None:
-    """The refusal rules (a change, SQL, writing) on the question itself, before any mapper: with an
-    LLM mapper a refused question never reaches the model, so no reply can answer it. Named after the
-    rules' home, the offline mapper ("hybrid-offline" in hybrid mode)."""
-    text = (question or "").strip()
-    if not text or len(text) > _RULES_READ_CHARS:  # mappers refuse longer questions themselves
-        return None
-    reason = refusal_reason(text, tokenize(text))
-    if reason is None:
-        return None
+def build_service(
+    model: SemanticModel,
+    database: Database,
+    *,
+    values: Mapping[str, Sequence[str]] | None,
+    as_of: dt.date | None = None,
+    timezone: str = "UTC",
+    llm: LLMSettings | None = None,
+    use_views: bool = True,
+    usage_log: UsageLog | None = None,
+    stage: Callable[[str], AbstractContextManager[object]] | None = None,
+) -> Service:
+    """A service with the mapper ``llm`` (default: the environment's ``CRQ_MAPPER``) asks for, built the
+    same way by every entry point: the CLI, the Lambda handlers and ``crq serve``. ``values`` are the
+    ones the caller's rows hold (``runtime.known_values``)."""
+    from runtime.mappers.factory import build_mapper  # the mappers: only for a service that reads words
+    from runtime.mappers.settings import LLMSettings
+
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    settings = llm or LLMSettings.from_env()
+    mapper = build_mapper(model, values, settings, as_of=day, usage_log=usage_log, stage=stage)
+    return Service(model, database, mapper, as_of=day, timezone=timezone, use_views=use_views, stage=stage)
+
+
+def check_question(question: str, mapper: IntentMapper) -> str | MapperReading:
+    """The one check every question passes before any mapper reads it: the question as it will be
+    read, or the reading that declines it. Zero-width characters go and runs of white space become
+    one space, so what is read is what the user sees; other control and bidi characters are refused
+    (they make text read differently from how it shows, and no question needs one); a question over
+    MAX_QUESTION_CHARS is refused; and the refusal rules (a change, SQL, writing) run here, so with an
+    LLM mapper a refused question never reaches the model. Named after the rules' home, the offline
+    mapper ("hybrid-offline" in hybrid mode)."""
     name = "hybrid-offline" if getattr(mapper, "name", "") == "hybrid" else "offline"
-    return MapperReading(status="refused", message=reason, mapper=name)
+    text = " ".join(_INVISIBLE.sub("", question or "").split())
+    if not text:  # the mapper says what it can answer
+        return text
+    if len(text) > MAX_QUESTION_CHARS:
+        return MapperReading(
+            status="refused",
+            message=f"refused: the question is too long ({len(text):,} characters, at most "
+            f"{MAX_QUESTION_CHARS:,}); ask one thing at a time",
+            mapper=name,
+        )
+    if control := _CONTROL.search(text):
+        return MapperReading(
+            status="refused",
+            message=f"refused: the question holds a control character (U+{ord(control[0]):04X}), which can "
+            "make text read differently from how it shows; type the question again",
+            mapper=name,
+        )
+    reason = refusal_reason(text, tokenize(text))
+    return MapperReading(status="refused", message=reason, mapper=name) if reason else text

@@ -123,10 +123,35 @@ def _schema_issue(err: ErrorDetails, source: SourceMap) -> Issue:
         hint = difflib.get_close_matches(field, allowed, n=1)
         fix = f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"
         return Issue("E002", f"{where}: unknown field '{field}'{fix}", source.file, line, col)
+    if loc == ("version",):
+        return Issue("E004", _version_problem(err["input"]), source.file, line, col)
     if err["type"] == "missing":
         where = source.describe(loc[:-1])
         return Issue("E003", f"{where}: missing required field '{loc[-1]}'", source.file, line, col)
-    return Issue("E004", f"{where}: {err['msg']}", source.file, line, col)
+    return Issue("E004", f"{where}: {err['msg']}{_enum_hint(err)}", source.file, line, col)
+
+
+def _enum_hint(err: ErrorDetails) -> str:
+    """'; did you mean ...?' for a value outside an enum (a unit, an aggregation), case aside."""
+    given = err.get("input")
+    if err["type"] != "enum" or not isinstance(given, str):
+        return ""
+    expected = str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(", ")
+    choices = {v.strip("'"): v.strip("'").lower() for v in expected}
+    close = difflib.get_close_matches(given.lower(), list(choices.values()), n=1, cutoff=0.6)
+    names = [name for name, low in choices.items() if close and low == close[0]]
+    return f"; did you mean '{names[0]}'?" if names else ""
+
+
+def _version_problem(value: object) -> str:
+    """The format version is the one field that tells a newer model from a broken one."""
+    current = SemanticModel.model_fields["version"].default
+    if isinstance(value, int) and not isinstance(value, bool) and value > current:
+        return (
+            f"version: the model is written for format version {value}, and this crq reads version "
+            f"{current}; upgrade crq, or write the model for version {current}"
+        )
+    return f"version: {value!r} is not a format version; write version: {current} (or leave it out)"
 
 
 def _allowed_fields(loc: tuple[int | str, ...]) -> list[str]:

@@ -239,9 +239,10 @@ def test_the_shipped_model_fits_and_is_sent_whole_for_every_question(model: Sema
 
 
 def test_with_small_caps_the_shipped_models_questions_keep_their_names(model: SemanticModel) -> None:
-    """The choice itself, on the shipped model: caps a third of its size still leave each verified
-    query every name it needs."""
-    caps = PromptCaps(tokens=3200, enum_values=120)
+    """The choice itself, on the shipped model: caps about half its size still leave each verified
+    query every name it needs (the fixed rules and schema take ~2,600 tokens of them; 3,600 since the
+    intent gained units and count_groups)."""
+    caps = PromptCaps(tokens=3600, enum_values=120)
     builder = PromptBuilder(model, caps=caps)
     assert builder.whole is None
     for vq in model.verified_queries:
@@ -381,7 +382,7 @@ def test_validate_and_prompt_warn_when_the_whole_schema_breaks_strict_mode(tmp_p
         "more than 1000); each question is sent the part of the model it needs (at most 500 enum values)\n"
     )
     checked = crq("validate", str(path))
-    assert (checked.returncode, checked.stdout, checked.stderr) == (0, f"{path}: ok\n", warning)
+    assert (checked.returncode, checked.stdout.splitlines()[0], checked.stderr) == (0, f"{path}: ok", warning)
     sized = crq("prompt", "--model", str(path))
     assert sized.returncode == 0 and sized.stderr == warning and "tokens fixed per call" in sized.stdout
     one = crq("prompt", "--model", str(path), "--question", "Top 5 acme accounts by acme cost last month")

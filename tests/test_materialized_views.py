@@ -36,7 +36,7 @@ import psycopg
 import pytest
 import yaml
 from conftest import SAMPLE
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from psycopg import sql as pgsql
 from syrupy.assertion import SnapshotAssertion
@@ -48,7 +48,7 @@ from compiler.catalog import Catalog, catalog_for
 from compiler.materializations import VIEW_SCHEMA, create_statements, layouts
 from compiler.rewrites import ViewState
 from compiler.rewrites.materialized_views import _NESTS
-from models.errors import DatabaseError
+from models.errors import DatabaseError, IntentError
 from models.intent import Grain, Intent
 from models.semantic_model import DimensionType, SemanticModel, TimeDimension
 from runtime.database import Database
@@ -506,7 +506,12 @@ def test_random_intents_from_a_view_use_it_and_agree(view: str, states: dict[str
     @PROPERTY
     @given(raw=view_intents(holds))
     def check(raw: Raw) -> None:
-        report = dict(compiled(raw, views=states).plan.view_report)
+        try:
+            report = dict(compiled(raw, views=states).plan.view_report)
+        except IntentError as e:  # filters naming different values of an ungrouped dimension are
+            if "side by side" not in str(e):  # refused, not ANDed (tests/test_side_by_side.py)
+                raise
+            reject()
         assert report[view] == "used" or report[view].startswith("qualifies, but"), report[view]
         assert_view_answers(conn, raw, view, states)
 

@@ -64,7 +64,7 @@ def _conversation(mapper: OfflineMapper, case: tuple[str | None, ...]) -> Mappin
 
 
 def test_ignored_words_make_the_answer_incomplete(mapper: OfflineMapper) -> None:
-    m = ask(mapper, "storage of orphaned volumes in TB")
+    m = ask(mapper, "how many buckets are stale")
     assert m.status == "answered" and not m.complete
     assert "ignored" in m.message
 
@@ -89,8 +89,21 @@ def test_ignored_words_make_the_answer_incomplete(mapper: OfflineMapper) -> None
     ],
 )
 def test_speller(word: str, known: str | None) -> None:
-    speller = Speller(["region", "account", "amount", "about", "count", "month", "monthly", "tag", "state",
-                       "stage", "reservation"])
+    speller = Speller(
+        [
+            "region",
+            "account",
+            "amount",
+            "about",
+            "count",
+            "month",
+            "monthly",
+            "tag",
+            "state",
+            "stage",
+            "reservation",
+        ]
+    )
     assert speller.correct(word) == known
 
 
@@ -169,3 +182,236 @@ def test_key_value_tokens_keep_the_model_values_whole() -> None:
     assert [t.text for t in tokenize("at 10:30")] == ["at", "10:30"]  # a time of day stays one word
     assert phrase_key("a:b-c") == phrase_key("A:B-C")
     assert [t.glued for t in tokenize("cc-1003")] == [False, True]
+
+
+# --- a model with one more table, as an analyst adds it (issue 17) ----------------------------------
+
+_CPU_TABLE = """
+  - name: instance_cpu
+    description: Daily CPU utilization of each EC2 instance.
+    synonyms: [cpu utilization]
+    primary_key: [usage_date, resource_id]
+    dimensions:
+      - name: resource_id
+        column: resource_id
+        description: The instance.
+    time_dimensions:
+      - name: usage_date
+        column: usage_date
+        type: date
+        description: The day measured.
+    measures:
+      - name: avg_cpu
+        agg: avg
+        expr: cpu_percent
+        description: Average CPU utilization in percent.
+"""
+_CPU_METRIC = """
+  - name: avg_cpu
+    measure: instance_cpu.avg_cpu
+    description: Average CPU utilization.
+    synonyms: [cpu, average cpu, cpu usage]
+"""
+_CPU_JOIN = "\n  - {name: cpu_resource, from: instance_cpu, to: resources, keys: [{from: resource_id, to: resource_id}]}"
+
+
+@pytest.fixture(scope="module")
+def cpu_mapper() -> OfflineMapper:
+    """The shipped model plus a daily CPU table whose only date is its own usage date."""
+    from pathlib import Path
+
+    from semantic.loader import check_model_text
+
+    text = (Path(__file__).parent.parent / "semantic/models/cloud_inventory.yaml").read_text()
+    text = text.replace("\nrelationships:\n", _CPU_TABLE + "\nrelationships:" + _CPU_JOIN + "\n", 1)
+    text = text.replace("\nmetrics:\n", "\nmetrics:" + _CPU_METRIC, 1)
+    model, issues = check_model_text(text)
+    assert model is not None and not [i for i in issues if i.severity == "error"], issues
+    return OfflineMapper(model, VALUES)
+
+
+def test_lowest_after_top_ranks_lowest_first(cpu_mapper: OfflineMapper) -> None:
+    """ "top 10 instances by lowest cpu": "top" says how many, "lowest" which end (issue 17, item 5)."""
+    m = ask(cpu_mapper, "top 10 instances by lowest cpu during usage date last month")
+    assert m.status == "answered" and m.intent is not None, m.message
+    assert [o.model_dump(mode="json") for o in m.intent.order_by] == [
+        {"field": "avg_cpu", "direction": "asc"}
+    ]
+    assert m.intent.limit == 10
+
+
+def test_a_range_clarify_offers_the_dates_of_the_metric(cpu_mapper: OfflineMapper) -> None:
+    """A range on a table with no default date asks which date, offering the dates its metric can use,
+    not another table's (issue 17, item 6)."""
+    for question in (
+        "average cpu by instance type last week",
+        "how many instances averaged under 5 cpu last week",
+    ):
+        m = ask(cpu_mapper, question)
+        assert m.status == "clarify", m
+        assert m.suggestions[0] == "usage_date", (question, m.suggestions)
+
+
+def test_by_a_kind_of_row_is_one_row_each(cpu_mapper: OfflineMapper) -> None:
+    """ "avg cpu by instance": a value naming a kind of row after "by" is a breakdown per row, of that
+    kind, not a filter with the "by" dropped (issue 17, item 7)."""
+    m = ask(cpu_mapper, "avg cpu by instance during usage date last week")
+    assert m.status == "answered" and m.intent is not None, m.message
+    assert dump(m.intent) == {
+        "metrics": ["avg_cpu"],
+        "dimensions": [D("resource_id"), D("resource_name")],
+        "filters": [F("resource_type", "ec2:instance")],
+        "time_range": {"kind": "previous", "unit": "week", "dimension": "usage_date"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "suggestion"),
+    [
+        # an everyday word that is a value, before a noun: the value is named, and the question
+        # with the value said with its dimension is offered
+        (
+            "cost of the data team's accounts",
+            ["'data'", "business unit"],
+            "cost of the data business unit accounts",
+        ),
+        # an unknown word before the rows it would restrict: the kinds of those rows the model knows
+        ("how many idle instances are there", ["'idle'", "running instances"], "running instances"),
+        ("list the zombie volumes", ["'zombie'", "unattached volumes"], "unattached volumes"),
+    ],
+)
+def test_a_word_not_understood_is_asked_about_by_name(
+    mapper: OfflineMapper, question: str, said: list[str], suggestion: str
+) -> None:
+    m = ask(mapper, question)
+    assert m.status == "clarify", m
+    assert all(s in m.message for s in said), m.message
+    assert suggestion in m.suggestions, m.suggestions
+
+
+def test_a_list_instead_suggestion_works_and_is_said_once(mapper: OfflineMapper) -> None:
+    """The "(as a list)" question a clarify offers answers with the rows, and asking it again never
+    grows a second "(as a list)" (issue 17, item 2)."""
+    for question in (
+        "how many resources had cost last week",
+        "how many accounts had cost last week",
+    ):
+        m = ask(mapper, question)
+        assert m.status == "clarify" and len(m.suggestions) == 1, m
+        (instead,) = m.suggestions
+        assert instead.count("(as a list)") == 1, instead
+        answer = ask(mapper, instead)
+        assert answer.status == "answered" and answer.complete and answer.intent is not None, answer
+        assert answer.intent.dimensions, answer.intent
+    from runtime.mappers.interpretation import list_instead
+
+    assert (
+        list_instead("resources cost over 5 (as a list) (as a list)") == "resources cost over 5 (as a list)"
+    )
+
+
+# --- units: the model's declared unit decides what a number means (issue 13, item 3) ---------------
+
+
+def _cpu_mapper_in(unit: str) -> tuple[OfflineMapper, Any]:
+    """The CPU model above with its measure declared in ``unit`` (a 0-100 or a 0-1 column)."""
+    from pathlib import Path
+
+    from semantic.loader import check_model_text
+
+    text = (Path(__file__).parent.parent / "semantic/models/cloud_inventory.yaml").read_text()
+    table = _CPU_TABLE.replace("expr: cpu_percent\n", f"expr: cpu_percent\n        unit: {unit}\n", 1)
+    text = text.replace("\nrelationships:\n", table + "\nrelationships:" + _CPU_JOIN + "\n", 1)
+    text = text.replace("\nmetrics:\n", "\nmetrics:" + _CPU_METRIC, 1)
+    model, issues = check_model_text(text)
+    assert model is not None and not [i for i in issues if i.severity == "error"], issues
+    return OfflineMapper(model, VALUES), model
+
+
+@pytest.mark.parametrize(
+    ("unit", "condition", "bound"),
+    [
+        ("percent", {"field": "avg_cpu", "op": "<", "value": 5}, "5"),  # already the column's unit
+        ("fraction", {"field": "avg_cpu", "op": "<", "value": 5, "unit": "percent"}, "0.05"),
+    ],
+)
+def test_a_percent_is_written_as_said_and_the_model_unit_converts_it(
+    unit: str, condition: dict[str, Any], bound: str
+) -> None:
+    """ "below 5%" is 5 percent on the filter; the compiler makes it 5 on a 0-100 column and 0.05 on
+    a 0-1 one. The mapper never divides by 100 itself (it once did, whatever the column held)."""
+    from decimal import Decimal
+
+    from compiler import compile
+
+    mapper, model = _cpu_mapper_in(unit)
+    m = ask(mapper, "instances with avg cpu below 5% during usage date last week")
+    assert m.status == "answered" and m.complete and m.intent is not None, m.message
+    assert dump(m.intent) == {
+        "metrics": ["avg_cpu"],
+        "filters": [{"field": "resource_type", "value": "ec2:instance"}, condition],
+        "time_range": {"kind": "previous", "unit": "week", "dimension": "usage_date"},
+    }
+    assert compile(m.intent, model, as_of=AS_OF).params["avg_cpu"] == Decimal(bound)
+
+
+def test_a_unit_no_metric_of_the_question_has_is_asked_back_with_the_units_that_fit(
+    mapper: OfflineMapper,
+) -> None:
+    m = ask(mapper, "cost by region in terabytes")
+    assert m.status == "clarify"
+    assert m.message == (
+        "I am not sure what you mean: 'in terabytes': TB is not a unit of cost; it can be shown in USD, "
+        "thousand_USD, million_USD"
+    )
+
+
+# --- the four kinds of issue 13 (items 3-6), mapped and run against SQL written by hand --------------
+
+_RES_COSTS = "inventory.resource_costs c JOIN inventory.resources r ON r.resource_id = c.resource_id"
+_READ_AND_RUN = [
+    (  # units: shown in TB (decimal: GB / 1000)
+        "total storage by region in TB",
+        "SELECT region, SUM(storage_gb) / 1000 FROM inventory.resources GROUP BY region",
+    ),
+    (  # a number in TiB on a GB column: 1 TiB = 1024^4 / 1000^3 GB (1 TB would count 1,000 GB too)
+        "how many volumes are 1 tebibyte or larger",
+        "SELECT count(*) FROM inventory.resources WHERE resource_type = 'ebs:volume'"
+        " AND storage_gb >= 1099511627776 / 1e9",
+    ),
+    (  # counting groups: the accounts kept by a condition on each, counted
+        "how many accounts have more than 200 resources",
+        "SELECT count(*) FROM (SELECT account_id FROM inventory.resources GROUP BY account_id"
+        " HAVING count(*) > 200) g",
+    ),
+    (  # two dates: the creation date filtered, the cost's own date in last week
+        "what did instances launched since March cost last week",
+        f"SELECT SUM(c.cost_usd) FROM {_RES_COSTS} WHERE r.resource_type = 'ec2:instance'"
+        " AND r.created_at >= TIMESTAMPTZ '2026-03-01 00:00:00+00'"
+        " AND c.usage_date BETWEEN DATE '2026-06-08' AND DATE '2026-06-14'",
+    ),
+    (  # side by side: a segment (state = available) beside a value it leaves out, one row each
+        "unattached volumes vs in-use volumes cost",
+        f"SELECT r.state, SUM(c.cost_usd) FROM {_RES_COSTS} WHERE r.resource_type = 'ebs:volume'"
+        " AND r.state IN ('available', 'in-use') GROUP BY r.state",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "reference"), _READ_AND_RUN, ids=[q for q, _ in _READ_AND_RUN])
+def test_the_reading_gives_the_hand_written_answer(
+    mapper: OfflineMapper, conn: Any, question: str, reference: str
+) -> None:
+    """Each reading, compiled and run on the sample, has exactly the rows of SQL written by hand from
+    what the question means (not only the intent the cases name: the numbers the user would see)."""
+    from test_compiler_execution import describe_difference, normalize, run_read_only
+
+    from compiler import compile
+
+    m = ask(mapper, question)
+    assert m.status == "answered" and m.complete and m.intent is not None, m.message
+    query = compile(m.intent, mapper.model, as_of=AS_OF)
+    got = normalize(run_read_only(conn, query.sql, query.params), ordered=False)
+    want = normalize(run_read_only(conn, reference), ordered=False)
+    assert want and all(v not in (None, 0) for row in want for v in row[-1:]), "the reference proves nothing"
+    assert got == want, describe_difference(got, want) + f"\n{query.sql}\n{query.params}"

@@ -138,6 +138,13 @@ def _mismatch(
     for f in (f for alternative in fact.scope or () for f in alternative):
         if dim_key(f.target) not in columns:  # the scope is applied to the view's column instead
             return f"lacks {_name(dim_key(f.target))}, which the caller's access scope needs"
+    if fact.common_span is not None:
+        span = fact.common_span.dimension.name
+        if dim_key(fact.common_span) != source.time_key:
+            return f"has no {span} column for the dates the ratio's facts all have data on"
+        if source.grain != Grain.DAY:
+            return f"aligning the ratio's facts to common dates needs days; the view has {source.grain}s"
+        uses_time = True
     if fact.time_filter is not None:
         tf = fact.time_filter
         if dim_key(tf.target) != source.time_key:

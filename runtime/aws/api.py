@@ -60,6 +60,7 @@ from models.errors import AccessDenied, CrqError, DatabaseError, QueryTimeout, U
 from models.intent import Intent
 from models.responses import Answer
 from models.semantic_model import SemanticModel
+from models.units import display_format
 from runtime.app_store import owner_key
 from runtime.aws.identity import Identity, identity_from
 from runtime.conversations import ConversationStore
@@ -75,7 +76,7 @@ from runtime.jobs import (
     ResultStore,
     heavy,
 )
-from runtime.service import Prepared, Service
+from runtime.service import Prepared, Service, build_service
 from runtime.usage import UsageLog
 from semantic.access import load_policy, visible_values
 
@@ -211,9 +212,27 @@ class Container:
 
     @cached_property
     def known_values(self) -> dict[str, list[str]]:
-        from runtime.known_values import known_values
+        """Read once per container from ``crq_app.known_values``, which the containers share, so a
+        cold start does not scan the tables; from the data when that row is missing or too old."""
+        from runtime.known_values import ValueCache, known_values
 
-        return known_values(self.model, self.database)
+        minutes = float(os.environ.get("CRQ_VALUES_MAX_AGE_MINUTES") or 60)
+        cache = ValueCache(self.app or self.writer or self.reader, dt.timedelta(minutes=minutes))
+        try:
+            try:
+                if (values := cache.fresh(self.model)) is not None:
+                    return values
+            except DatabaseError as e:  # no app store (a read-only login): each container reads its own
+                logger.warning("known-values cache unavailable", extra={"error": str(e)})
+                return known_values(self.model, self.database)
+            values = known_values(self.model, self.database)
+            try:
+                cache.store(self.model, values)
+            except DatabaseError as e:
+                logger.warning("known-values cache not written", extra={"error": str(e)})
+            return values
+        finally:
+            cache.close()
 
     def values_for(self, scope: Scope) -> dict[str, list[str]]:
         """The values read from the data that the caller's rows hold: all of them for a caller who
@@ -233,7 +252,6 @@ class Container:
     def service(self, as_of: dt.date | None, timezone: str, scope: Scope) -> Service:
         """One service (and mapper) per as-of date, time zone and scope, kept for the container's life:
         the mapper (and the LLM prompt) knows only the values the caller's rows hold."""
-        from runtime.mappers.factory import build_mapper
         from runtime.mappers.settings import LLMSettings
 
         day = as_of or dt.datetime.now(dt.UTC).date()
@@ -242,16 +260,15 @@ class Container:
             if key not in self.services:
                 if len(self.services) >= 8:
                     self.services.pop(next(iter(self.services)))
-                mapper = build_mapper(
+                self.services[key] = build_service(
                     self.model,
-                    self.values_for(scope),
-                    LLMSettings.from_env(self.llm_env),
+                    self.database,
+                    values=self.values_for(scope),
                     as_of=day,
+                    timezone=timezone,
+                    llm=LLMSettings.from_env(self.llm_env),
                     usage_log=MeteredUsageLog(_usage_path()),
                     stage=_stage,
-                )
-                self.services[key] = Service(
-                    self.model, self.database, mapper, as_of=day, timezone=timezone, stage=_stage
                 )
             return self.services[key]
 
@@ -323,9 +340,7 @@ class MeteredUsageLog(UsageLog):
         return line
 
 
-def _job_finished(
-    conversations: ConversationStore, job: Job, state: JobState, answer: Answer | None
-) -> None:
+def _job_finished(conversations: ConversationStore, job: Job, state: JobState, answer: Answer | None) -> None:
     """A job ended: its conversation turn gets the outcome; one log line and metrics."""
     metrics.add_metric(name=f"jobs_{state.value}", unit=MetricUnit.Count, value=1)
     logger.info("job", extra={"job_id": job.id, "state": state.value, "attempts": job.attempts})
@@ -364,8 +379,10 @@ _ERROR_EXAMPLES = {
     422: ("invalid_request", "question: Field required"),
     500: ("internal_error", "crq failed to answer; the request id identifies the failure"),
     503: ("database_unavailable", "the database is unavailable; try again shortly"),
-    504: ("query_timeout", "the query ran longer than 10 s and was cancelled; narrow it with a filter or a "
-          "shorter time range"),
+    504: (
+        "query_timeout",
+        "the query ran longer than 10 s and was cancelled; narrow it with a filter or a shorter time range",
+    ),
 }
 
 
@@ -581,7 +598,8 @@ def catalog() -> Catalog:
     return Catalog(
         model=model.name,
         metrics=[
-            CatalogMetric(name=m.name, description=m.description, format=m.format) for m in model.metrics
+            CatalogMetric(name=m.name, description=m.description, format=display_format(m.unit), unit=m.unit)
+            for m in model.metrics
         ],
         dimensions=dims,
         segments=[CatalogSegment(name=s.name, description=s.description) for s in model.segments],

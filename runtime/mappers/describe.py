@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compiler import describe_time_range
 from models.intent import Filter, Intent, Op
+from models.units import Unit, label
 
 
 def _name(field: str) -> str:
@@ -29,13 +30,32 @@ def _filter(f: Filter) -> str:
     op = {Op.EQ: "=", Op.NE: "≠", Op.IN: "in", Op.NOT_IN: "not in", Op.CONTAINS: "contains"}.get(
         f.op, f.op.value
     )
-    return f"{name} {op} {_value(f.value)}"
+    return f"{name} {op} {_with_unit(_value(f.value), f.unit)}"
+
+
+def _with_unit(value: str, unit: Unit | None) -> str:
+    """A number as the question wrote it: "1 TB", "5%"; the compiler converts it to the column's unit."""
+    if unit is None:
+        return value
+    if unit == Unit.PERCENT:
+        return ", ".join(f"{v}%" for v in value.split(", "))
+    return f"{value} {label(unit)}"
+
+
+# what a compared metric is ranked by (``Compare.rank_by``), in words
+_RANKED_BY = {
+    "change": "change in {}",
+    "percent_change": "percent change in {}",
+    "amount": "{}",
+    "previous": "previous {}",
+}
 
 
 def describe_intent(intent: Intent) -> str:
     """E.g. "interpreted as: <metric> by <dimension>, where <dimension> = <value>, the last 30 days"."""
+    shown = {u.metric: u.unit for u in intent.units}
     what = (
-        " and ".join(_name(m) for m in intent.metrics)
+        " and ".join(_name(m) + (f" in {label(shown[m])}" if m in shown else "") for m in intent.metrics)
         if intent.metrics
         else "list of " + ", ".join(_name(d.name) for d in intent.dimensions)
     )
@@ -45,6 +65,11 @@ def describe_intent(intent: Intent) -> str:
     )
     if groups:
         parts[0] += " by " + ", ".join(groups)
+    if intent.count_groups is not None:  # the metrics only pick the groups that count
+        counted = ", ".join(str(d).replace("__", " by ").replace("_", " ") for d in intent.count_groups.of)
+        parts[0] = f"number of {counted}" + (f" per {', '.join(groups)}" if groups else "")
+    if intent.cumulative is not None:
+        parts[0] += ", as a running total"
     if intent.share is not None:
         part = " and ".join(_filter(f) for f in intent.share.part)
         parts[0] += f", the part where {part} as a percentage" if part else ", as a percentage of the total"
@@ -55,6 +80,11 @@ def describe_intent(intent: Intent) -> str:
         tr = intent.time_range
         when = describe_time_range(tr)
         parts.append(f"{_name(tr.dimension)} {when}" if tr.dimension else when)
+    if intent.compare is not None:
+        to = intent.compare.to
+        parts.append(
+            "compared with " + ("the period before" if isinstance(to, str) else describe_time_range(to))
+        )
     if intent.order_by and intent.order_by[0].field in {d.name for d in intent.dimensions}:
         o = intent.order_by[0]  # rows sorted by one of their own columns ("the oldest ...")
         way = "descending" if o.direction == "desc" else "ascending"
@@ -66,10 +96,13 @@ def describe_intent(intent: Intent) -> str:
     elif intent.order_by:
         o = intent.order_by[0]
         rank = f"top {intent.limit}" if o.direction == "desc" else f"bottom {intent.limit}"
+        field = _name(o.field)
+        if intent.compare is not None and o.field in intent.metrics:  # ranked by how it changed
+            field = _RANKED_BY[intent.compare.rank_by].format(field)
         parts.append(
-            f"{rank} by {_name(o.field)}"
+            f"{rank} by {field}"
             if intent.limit
-            else f"sorted by {_name(o.field)} {'descending' if o.direction == 'desc' else 'ascending'}"
+            else f"sorted by {field} {'descending' if o.direction == 'desc' else 'ascending'}"
         )
     elif intent.limit:
         parts.append(f"first {intent.limit}")

@@ -8,6 +8,7 @@ knows how English questions are put together ("by", "top 5", "excluding", "how m
 from __future__ import annotations
 
 from models.intent import NUMBER_WORDS as BASIC_NUMBER_WORDS
+from models.units import FAMILY, Family, Unit
 
 
 def _words(text: str) -> frozenset[str]:
@@ -17,6 +18,32 @@ def _words(text: str) -> frozenset[str]:
 def _phrases(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split(",") if p.strip())
 
+
+# How a metric changed between two periods (the intent's ``compare``): word -> the way the change of
+# interest goes, so "grew the most" ranks the largest increases first and "fell the most" the largest
+# drops; None for a change either way.
+CHANGE_WORDS: dict[str, str | None] = {
+    **dict.fromkeys(_phrases("change, changes, difference, delta, period over period"), None),
+    **dict.fromkeys(
+        _phrases(
+            "grew, grow, grown, growing, growth, increase, increased, increases, increasing, rose, risen, "
+            "rise, rising, jumped, jump, spiked, climbed, went up, gone up, go up"
+        ),
+        "desc",
+    ),
+    **dict.fromkeys(
+        _phrases(
+            "fell, fall, fallen, falling, dropped, decrease, decreased, decreases, decreasing, declined, "
+            "decline, shrank, shrunk, went down, gone down, go down"
+        ),
+        "asc",
+    ),
+}
+# Words that ask for a running total along a time series (the intent's ``cumulative``).
+CUMULATIVE_PHRASES: tuple[str, ...] = _phrases(
+    "running total, running totals, running sum, cumulative, cumulatively, cumulative total, cumulative sum, "
+    "accumulated, cumulated"
+)
 
 # Markers: phrase -> role. Matched (longest first) on the words the model's vocabulary left over.
 MARKERS: dict[str, tuple[str, ...]] = {
@@ -60,6 +87,8 @@ MARKERS: dict[str, tuple[str, ...]] = {
         "which, what, which of the, what are the, which are the, which one of the, name the, which one, what "
         "one"
     ),
+    "change": tuple(CHANGE_WORDS),
+    "cumulative": CUMULATIVE_PHRASES,
     "compare": _phrases(
         "compare, comparing, comparison, vs, versus, against, relative to, side by side, compared to, "
         "compared with, each of, respectively, difference between"
@@ -92,26 +121,41 @@ MARKERS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Verbs whose "by" names who did it ("owned by <someone>", "run by <team>"), not a breakdown; past
+# participles ending in -ed count too.
+AGENT_VERBS = _words("run made built held kept paid spent used driven written done taken")
+
+# After an average, "per <kind>" says what it averages over, not one row each.
+AVERAGE_PER = _words("per")
+
+# Words of having between counted rows and a metric ("how many <entities> had <metric>").
+HAVING_WORDS = _words("had have has having with")
+
 # Superlatives: word -> direction; "size" words prefer a size dimension when nothing else is compared.
 SUPERLATIVES: dict[str, str] = {
     **dict.fromkeys(
         _words("""
 most highest largest biggest greatest top maximum max costliest priciest heaviest more higher larger
-bigger worst leading
+bigger worst leading fastest quickest
 """),
         "desc",
     ),
     **dict.fromkeys(
         _words("""
-least lowest smallest fewest minimum min cheapest bottom less lower smaller fewer cheaper best
+least lowest smallest fewest minimum min cheapest bottom less lower smaller fewer cheaper best slowest
 """),
         "asc",
     ),
 }
 TRUE_SUPERLATIVES = _words("""
 biggest bottom cheapest costliest fewest greatest highest largest least lowest max maximum min
-minimum most priciest smallest top
+minimum most priciest smallest top fastest quickest slowest
 """)
+# Superlatives of speed: with a change ("grew fastest"), the change is ranked in percent.
+RATE_SUPERLATIVES = _words("fastest quickest slowest")
+# Rank words that only say "the first N" ("top 10 <entities> by lowest <metric>"): a superlative said
+# with the metric decides the direction.
+GENERIC_RANK_WORDS = _words("top first")
 # Superlatives of age: they sort rows by their own date ("the oldest <entity>").
 AGE_WORDS: dict[str, str] = {"oldest": "asc", "earliest": "asc", "newest": "desc", "youngest": "desc"}
 SUPERLATIVES |= AGE_WORDS
@@ -144,30 +188,65 @@ COMPARATORS: tuple[tuple[str, str], ...] = tuple(
     for phrase in phrases
 )
 
-# Units: word -> (kind, factor to the kind's base unit). Kinds match metric formats.
-UNITS: dict[str, tuple[str, float]] = {
-    "$": ("currency", 1.0),
-    "dollar": ("currency", 1.0),
-    "dollars": ("currency", 1.0),
-    "usd": ("currency", 1.0),
-    "buck": ("currency", 1.0),
-    "bucks": ("currency", 1.0),
-    "gb": ("gb", 1.0),
-    "gib": ("gb", 1.0),
-    "gigabyte": ("gb", 1.0),
-    "gigabytes": ("gb", 1.0),
-    "tb": ("gb", 1000.0),
-    "tib": ("gb", 1024.0),
-    "terabyte": ("gb", 1000.0),
-    "terabytes": ("gb", 1000.0),
-    "mb": ("gb", 0.001),
-    "mib": ("gb", 1 / 1024),
-    "megabyte": ("gb", 0.001),
-    "megabytes": ("gb", 0.001),
-    "pb": ("gb", 1_000_000.0),
-    "%": ("percent", 1.0),
-    "percent": ("percent", 1.0),
+# Words before a noun whose groups are counted ("how many accounts have more than 200 resources"):
+# the count of the groups a condition keeps (``Intent.count_groups``), tried when the plain reading is
+# not whole.
+GROUP_COUNT_LEADS: tuple[str, ...] = _phrases(
+    "how many, the number of, number of, count of, count the, count, total number of, the total number of"
+)
+
+# Units people write after a number ("over 2 TB", "below 5%", "more than 300 dollars"): word -> the
+# unit (``models.units.Unit``). The mapper puts it on the filter as written and the compiler converts
+# it to the unit the model declares for the column, so no factor lives here.
+UNITS: dict[str, Unit] = {
+    **dict.fromkeys(_phrases("$, dollar, dollars, usd, buck, bucks"), Unit.USD),
+    **dict.fromkeys(_phrases("kb, kilobyte, kilobytes"), Unit.KB),
+    **dict.fromkeys(_phrases("mb, megabyte, megabytes, megs"), Unit.MB),
+    **dict.fromkeys(_phrases("gb, gigabyte, gigabytes, gig, gigs"), Unit.GB),
+    **dict.fromkeys(_phrases("tb, terabyte, terabytes, tera"), Unit.TB),
+    **dict.fromkeys(_phrases("pb, petabyte, petabytes"), Unit.PB),
+    **dict.fromkeys(_phrases("kib, kibibyte, kibibytes"), Unit.KIB),
+    **dict.fromkeys(_phrases("mib, mebibyte, mebibytes"), Unit.MIB),
+    **dict.fromkeys(_phrases("gib, gibibyte, gibibytes"), Unit.GIB),
+    **dict.fromkeys(_phrases("tib, tebibyte, tebibytes"), Unit.TIB),
+    **dict.fromkeys(_phrases("pib, pebibyte, pebibytes"), Unit.PIB),
+    **dict.fromkeys(_phrases("%, percent, pct"), Unit.PERCENT),
 }
+
+# Units a number is asked in ("total storage in TB", "cost in thousands of dollars", "in k$"): the
+# words after "in" / "as" -> the unit of the intent's ``units``. Which metric a unit fits is the
+# model's (its declared units); these words only name the unit.
+SHOW_UNITS: dict[str, Unit] = {
+    **{w: u for w, u in UNITS.items() if u not in (Unit.PERCENT,)},
+    **dict.fromkeys(
+        _phrases(
+            "thousands of dollars, thousand dollars, thousands of usd, thousand usd, thousands, thousand, "
+            "k$, $k, k, k usd, usd k, kusd"
+        ),
+        Unit.THOUSAND_USD,
+    ),
+    **dict.fromkeys(
+        _phrases(
+            "millions of dollars, million dollars, millions of usd, million usd, millions, million, m$, $m, "
+            "$mm, mm, m usd, musd"
+        ),
+        Unit.MILLION_USD,
+    ),
+    **dict.fromkeys(_phrases("seconds, secs"), Unit.SECONDS),
+    **dict.fromkeys(_phrases("minutes, mins"), Unit.MINUTES),
+    **dict.fromkeys(_phrases("hours, hrs"), Unit.HOURS),
+    **dict.fromkeys(_phrases("days"), Unit.DAYS),
+}
+
+# The kind of number a unit's family is, as the mapper matches it against metric formats
+# ("over 5,000 dollars" compares a currency metric).
+UNIT_KINDS: dict[Family, str] = {Family.MONEY: "currency", Family.DATA: "gb", Family.RATIO: "percent"}
+
+
+def unit_kind(unit: Unit | None) -> str | None:
+    """The metric format a unit's numbers compare with (currency, gb, percent); None for others."""
+    return None if unit is None else UNIT_KINDS.get(FAMILY[unit])
+
 
 NUMBER_WORDS: dict[str, int] = BASIC_NUMBER_WORDS | {  # the intent parser's words, and more
     "eleven": 11,
@@ -314,7 +393,7 @@ tomorrow week weeks month months quarter quarters year years
 # Words worth correcting a typo towards, besides the model's own ("montly" -> "monthly").
 KNOWN_WORDS = frozenset(
     w
-    for group in (*MARKERS.values(), SUPERLATIVES, UNITS, [p for p, _ in COMPARATORS])
+    for group in (*MARKERS.values(), SUPERLATIVES, UNITS, [p for p, _ in COMPARATORS], TIME_LEFTOVERS)
     for phrase in group
     for w in phrase.split()
 ) | _words("""
@@ -332,3 +411,38 @@ FOLLOW_UP_STARTS: tuple[str, ...] = _phrases(
     "rank, which of those, which of them, which one, of those, show them, only those, just those, same "
     "question, how about for, what about for, drill into, zoom in"
 )
+
+# Words that make a follow-up add to the previous question rather than replace part of it: "by region
+# too" keeps the old grouping, "and by region?" replaces it; a follow-up that starts with one of
+# ADDING_STARTS adds its metrics ("and the average?").
+ALSO_WORDS: tuple[str, ...] = (*MARKERS["also"], "plus", "on top of that", "besides")
+ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")
+
+# How a clarify suggests asking for the rows instead of counting them.
+LIST_INSTEAD = "(as a list)"
+
+# Marker phrases of several words read before the model's phrases, so that a word of the model inside
+# them (a state named like the first word of "running total") does not take them apart.
+EARLY_MARKERS: tuple[str, ...] = tuple(
+    p for role in ("cumulative", "change") for p in MARKERS[role] if " " in p
+)
+
+# Function words the interpretation looks at around a phrase (what a word means depends on them).
+DETERMINERS = _words("all the our my their these those any")  # "of all accounts"
+COVERING_PREPOSITIONS = _words("of for on in from to across over")  # "the cost of <noun>": not a grouping
+PLACE_PREPOSITIONS = _words("in from of for across within under on at inside to")  # "in <value> <noun>"
+EACH_WORDS = _words("each every")
+DAY_WORDS = _words("day date days dates")  # "by date": a daily series
+SPAN_WORDS = _words("across")  # "across the org": everything, counted once
+SPAN_FOLLOWERS = _words("the all our my entire whole")
+WHICH_FILLERS = _words("of those them these the")  # "which of those is ...": a single winner
+COLUMN_WORDS = _words("their its with plus including")  # "with their <dimension>": a column
+# Grouping words that, with nothing to group by after them, are filler ("cost by" at the end).
+PLAIN_GROUP_WORDS = _words("by per each every across")
+SIZE_QUESTION = _words("big large sized huge")  # "how big is the average ..."
+PLAIN_TOTAL = _words("total overall combined sum")  # "total and average <metric noun>"
+AUXILIARIES = _words("did does do has have had will would can could should")  # "what did ... cost"
+TOTAL_WORDS = _words("total combined aggregate overall summed cumulative")  # "their total size"
+MEANS: tuple[tuple[str, ...], ...] = (("average",), ("avg",), ("mean",), ("typical",))  # arithmetic means
+RATE_WORDS = _words("a an per each every")  # "2,000 a day"
+COPULAS = _words("are is was were that which being been currently now still")  # "<nouns> that are <adj>"

@@ -9,16 +9,35 @@ range replaces the old one, new metrics replace the old ones unless the user say
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from compiler.time_range import MONTHS_IN, months_earlier, period_start, resolve_time_range, shift
-from models.intent import DimensionRef, Filter, Grain, Intent, Op, OrderBy, TimeRange
-from runtime.mappers.english import FOLLOW_UP_STARTS
+from compiler.time_range import (
+    MONTHS_IN,
+    months_earlier,
+    period_start,
+    previous_period,
+    resolve_time_range,
+    shift,
+)
+from models.intent import (
+    Cumulative,
+    DimensionRef,
+    Filter,
+    Grain,
+    Intent,
+    MetricUnit,
+    Op,
+    OrderBy,
+    Share,
+    TimeRange,
+)
+from models.units import FAMILY, Unit
+from runtime.mappers.english import ADDING_STARTS, ALSO_WORDS, FOLLOW_UP_STARTS
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Vocabulary
 
 _STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in ("for", "in", "by", "top", "limit"))
-_ADDING = ("and", "also", "plus", "as well", "too", "additionally")
 
 
 def _starts(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
@@ -34,17 +53,34 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts) -> bool:
     return not parts.metrics and not parts.listing
 
 
+def _fitting(metrics: Sequence[str], unit: Unit, vocab: Vocabulary) -> list[str]:
+    """The metrics whose declared unit is of ``unit``'s family (those it can show in ``unit``)."""
+    out = []
+    for m in metrics:
+        declared = vocab.field_unit(m)
+        if declared is not None and FAMILY[declared] == FAMILY[unit]:
+            out.append(m)
+    return out
+
+
+def unfit_units(previous: Intent, parts: Parts, vocab: Vocabulary) -> str | None:
+    """What is wrong with a follow-up's "in <unit>" that fits none of the metrics it would show."""
+    metrics = list(parts.metrics or previous.metrics)
+    for text, unit in parts.pending_units:
+        if not _fitting(metrics, unit, vocab):
+            return f"'{text}': {unit.value} is not a unit of {', '.join(metrics) or 'the rows listed'}"
+    return None
+
+
 def merge_follow_up(
     previous: Intent, parts: Parts, tokens: list[Token], vocab: Vocabulary, as_of: dt.date | None = None
 ) -> Intent:
     model = vocab.model
-    words = {t.text for t in tokens}
     text = f" {' '.join(t.text for t in tokens)} "
-    adding = (
-        _starts(tokens, _ADDING)
-        or bool(words & {"also", "too", "additionally"})
-        or any(f" {p} " in text for p in ("as well", "in addition"))
-    )
+    # "also", "too", "as well" add to what was asked; a new grouping without them replaces the old
+    # one ("and by region?" after "by service" is by region), new metrics after "and" join the old
+    also = any(f" {p} " in text for p in ALSO_WORDS)
+    adding = also or _starts(tokens, ADDING_STARTS)
     prev = previous.model_copy(update={"previous": None})
 
     metrics = list(prev.metrics)
@@ -57,7 +93,7 @@ def merge_follow_up(
         new_time = [d for d in new_dims if d.grain is not None]
         if new_time:
             dims = [d for d in dims if d.grain is None]
-        if parts.replaced_dimensions or not (adding or (new_time and len(new_dims) == len(new_time))):
+        if parts.replaced_dimensions or not (also or (new_time and len(new_dims) == len(new_time))):
             dims = [d for d in dims if d.grain is not None] if not new_time else []
         for d in new_dims:
             if d not in dims:
@@ -105,6 +141,8 @@ def merge_follow_up(
         time_range = None  # the new metric's table has no date, so the old range cannot apply
     if parts.before_previous is not None and time_range is not None and as_of is not None:
         time_range = _period_before(time_range, parts.before_previous, as_of)
+    elif parts.period_before and time_range is not None and as_of is not None:
+        time_range = _one_before(time_range, as_of)
     if parts.time_range is not None:
         time_range = parts.time_range
         if prev.time_range is not None and prev.time_range.dimension and not time_range.dimension:
@@ -135,6 +173,27 @@ def merge_follow_up(
     if not order_by and not parts.limit:
         limit = None if prev.order_by else limit
 
+    # a comparison, running total or share carries over like the rest; one said anew replaces it
+    compare = parts.compare or prev.compare
+    if not parts.compare and parts.time_range is not None and compare and not isinstance(compare.to, str):
+        compare = None  # "and in April?" after "from March to April": no longer the period named
+    cumulative = Cumulative() if parts.cumulative else prev.cumulative
+    share = Share(part=tuple(parts.share_part)) if parts.share_part is not None else prev.share
+    if parts.cumulative:  # one of the three: the one said last
+        compare, share = None, None
+    elif parts.compare:
+        cumulative, share = None, None
+    elif parts.share_part is not None:
+        compare, cumulative = None, None
+    # a unit asked for carries over for the metrics still shown; one said anew replaces it
+    shown = {u.metric: u.unit for u in prev.units} | parts.units
+    for _, unit in parts.pending_units:
+        shown |= {m: unit for m in _fitting(metrics, unit, vocab)}
+    units = tuple(MetricUnit(metric=m, unit=u) for m, u in shown.items() if m in metrics)
+    # still a count of groups, unless the follow-up groups by what was counted
+    count_groups = prev.count_groups
+    if count_groups is not None and {d.name for d in count_groups.of} & {d.name for d in dims}:
+        count_groups = None
     return Intent(
         metrics=tuple(metrics),
         dimensions=tuple(_dedupe(dims)),
@@ -144,6 +203,11 @@ def merge_follow_up(
         order_by=tuple(order_by),
         limit=limit,
         timezone=prev.timezone,
+        share=share,
+        compare=compare,
+        cumulative=cumulative,
+        units=units,
+        count_groups=count_groups,
         previous=prev,
     )
 
@@ -210,3 +274,21 @@ def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date) -> TimeRange:
     else:
         first = period_start(end, unit)
     return TimeRange(kind="between", start=first, end=end, dimension=tr.dimension)
+
+
+# the unit of a named calendar period, for "the one before that"
+_NAMED_UNITS = {"month": Grain.MONTH, "quarter": Grain.QUARTER, "year": Grain.YEAR}
+
+
+def _one_before(tr: TimeRange, as_of: dt.date) -> TimeRange:
+    """ "the one before that": the period as long as the previous range, just before it; a relative
+    range stays relative ("last month" -> the month before last), a named period is the one before it
+    (March -> February), any other span the same number of days before."""
+    unit = tr.unit if tr.kind in ("previous", "current") else _NAMED_UNITS.get(tr.kind)
+    if unit is not None and tr.kind != "trailing":
+        return _period_before(tr, unit, as_of)
+    try:
+        start, end = previous_period(tr, *resolve_time_range(tr, as_of))
+    except ValueError:
+        return tr
+    return TimeRange(kind="between", start=start, end=end, dimension=tr.dimension)

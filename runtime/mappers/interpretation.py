@@ -11,31 +11,56 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from models.intent import DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
+from compiler.time_range import resolve_time_range
+from models.intent import MIN_DATE, Compare, DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
+from models.units import FAMILY, Unit, units_of
 from runtime.mappers.english import (
     AGE_WORDS,
+    AGENT_VERBS,
+    AUXILIARIES,
+    AVERAGE_PER,
+    CHANGE_WORDS,
+    COLUMN_WORDS,
+    COVERING_PREPOSITIONS,
+    DAY_WORDS,
+    DETERMINERS,
+    EACH_WORDS,
+    GENERIC_RANK_WORDS,
+    HAVING_WORDS,
+    LIST_INSTEAD,
+    MARKERS,
+    MEANS,
+    PLACE_PREPOSITIONS,
+    PLAIN_GROUP_WORDS,
+    PLAIN_TOTAL,
     POSTFIX_NEGATIONS,
+    RATE_SUPERLATIVES,
+    RATE_WORDS,
+    SHOW_UNITS,
+    SIZE_QUESTION,
     SIZE_WORDS,
+    SPAN_FOLLOWERS,
+    SPAN_WORDS,
     STOPWORDS,
     TIME_LEFTOVERS,
+    TOTAL_WORDS,
     TRUE_SUPERLATIVES,
     UNITS,
     VALUE_PREPOSITIONS,
+    WHICH_FILLERS,
+    unit_kind,
 )
 from runtime.mappers.reading import SEPARATORS, Item, Reading
 from runtime.mappers.senses import best_fit
+from runtime.mappers.time_phrases import TimePhrase
+from runtime.mappers.tokens import phrase_key, singular
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
+_GRAIN_NAMES = frozenset(g.value for g in Grain)  # "day", "week", ...: periods, never a date of its own
 _GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kind.TAG_DIMENSION)
 _FILTERING = (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
-_SIZE_QUESTION = frozenset({"big", "large", "sized", "huge"})  # "how big is the average ..."
-_PLAIN_TOTAL = frozenset({"total", "overall", "combined", "sum"})  # "total and average <metric noun>"
-_AUXILIARIES = frozenset(
-    {"did", "does", "do", "has", "have", "had", "will", "would", "can", "could", "should"}
-)
-_TOTAL_WORDS = frozenset({"total", "combined", "aggregate", "overall", "summed", "cumulative"})
-_MEANS = (("average",), ("avg",), ("mean",), ("typical",))  # words for an arithmetic mean
-_RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})  # "2,000 a day"
+# units whose numbers mean the same on a field that declares no unit ("over $500" is 500 of it)
+_PLAIN_UNITS = frozenset({Unit.USD})
 _RATE_ADJECTIVES = {
     "day": "daily",
     "week": "weekly",
@@ -69,6 +94,11 @@ class Parts:
     sort_metric: str | None = None
     share_part: list[Filter] | None = None  # metrics as percentages (see Intent.share)
     before_previous: Grain | None = None  # a follow-up's "the <unit> before that"
+    period_before: bool = False  # a follow-up's "the one before that": the previous range's period
+    compare: Compare | None = None  # "how did ... change": each metric against an earlier period
+    cumulative: bool = False  # "running total": each metric also added up along the series
+    units: dict[str, Unit] = field(default_factory=dict)  # "in TB": metrics shown in another unit
+    pending_units: list[tuple[str, Unit]] = field(default_factory=list)  # a follow-up's "in TB", no metric
 
 
 class _Interpreter:
@@ -85,6 +115,7 @@ class _Interpreter:
         self.direction: str | None = None
         self.superlative = False  # "most", "highest": something is ranked
         self.direction_said = False
+        self.generic_rank = False  # the direction came from "top"/"first", which only say "the first N"
         self.limit: int | None = None
         self.singular_target = False
         self.count_requested = False
@@ -94,7 +125,9 @@ class _Interpreter:
         self.ratio_at: int | None = None  # the item index of the first "percentage", "share", ...
         self.segment_at: dict[str, int] = {}
         self.list_requested = False
-        self.having: list[tuple[str | None, Op, object, str | None]] = []  # metric|None(count), op, value
+        # metric|None(count), op, value, the kind of number (currency, gb, ...), the unit as written
+        self.having: list[tuple[str | None, Op, object, str | None, Unit | None]] = []
+        self.unit_said: dict[int, Unit] = {}  # id of a filter -> the unit its number was said in
         self.entity_tables: list[str] = []
         self.columns: list[DimensionRef] = []  # "... with their <dimension>": shown, not grouped by
         self.which_refs: list[DimensionRef] = []
@@ -105,6 +138,20 @@ class _Interpreter:
         self.implied_metrics: list[str] = []  # named inside other phrases ("the 5 cheapest")
         self.coordinated: list[tuple[str, str]] = []  # ("total" and) "average cost": (metric, anchor)
         self.grains: list[Grain | None] = []  # None: choose from the time range
+        # "how did <metric> change ...": the words that ask for a change, and every range said
+        self.changes = [it for it in self.items if it.kind == "marker" and "change" in it.roles] + [
+            it
+            for k, it in enumerate(self.items[1:-1], start=1)
+            if it.kind == "marker"
+            and "compare" in it.roles
+            and all(
+                x.kind == "time" and x.time and x.time.time_range
+                for x in (self.items[k - 1], self.items[k + 1])
+            )
+        ]  # "<metric> in April vs March": then and now
+        self.ranges: list[tuple[int, TimePhrase]] = []
+        self.compare_to: TimeRange | None = None  # the earlier period, when one is named
+        self.change_percent = False  # "in percent": ranked by the percent change
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -123,7 +170,7 @@ class _Interpreter:
                     it.meanings = [Meaning(Kind.METRIC, metric)]
                     continue
             before = self.r.token_before(it)
-            if it.kind != "term" or before is None or before.text not in _TOTAL_WORDS:
+            if it.kind != "term" or before is None or before.text not in TOTAL_WORDS:
                 continue
             if it.has(Kind.METRIC) or not it.has(Kind.DIMENSION) or it.end - it.start != 1:
                 continue
@@ -234,11 +281,11 @@ class _Interpreter:
         for k, it in enumerate(self.items):
             if it.kind == "marker" and "avg" in it.roles:
                 words = tuple(t.key for t in self.r.tokens[it.start : it.end])
-                if words in _MEANS:
+                if words in MEANS:
                     self.bind_rate_average(k, it)
         for k, it in enumerate(self.items):
             if it.kind == "time":
-                self.take_time(it)
+                self.take_time(k, it)
             elif it.kind == "quantity" and it.quantity and it.quantity.kind == "rank":
                 self.bind_rank(k, it)
             elif it.kind == "super":
@@ -280,7 +327,7 @@ class _Interpreter:
                 continue
             tp = nxt.time
             first = self.r.tokens[nxt.start].text if nxt.start < len(self.r.tokens) else ""
-            if tp.grain is None or tp.time_range is not None or first not in _RATE_WORDS:
+            if tp.grain is None or tp.time_range is not None or first not in RATE_WORDS:
                 continue
             metric = self.rate_metric(tp.grain)
             if metric is None or (q.unit and self.v.metric_format(metric) != q.unit):
@@ -294,7 +341,7 @@ class _Interpreter:
     def rate_metric(self, grain: Grain) -> str | None:
         """The metric whose words are "average" + the grain's adjective ("average daily")."""
         adjective = _RATE_ADJECTIVES.get(grain.value)
-        for mean in _MEANS:
+        for mean in MEANS:
             for key in ((*mean, adjective), (adjective, *mean)):
                 found = self.v.phrases.get(key) or []
                 metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
@@ -313,7 +360,7 @@ class _Interpreter:
             if per.kind != "time" or tp is None or tp.grain is None or tp.time_range is not None:
                 continue
             first = self.r.tokens[per.start].text
-            if first not in _RATE_WORDS and first != _RATE_ADJECTIVES.get(tp.grain.value):
+            if first not in RATE_WORDS and first != _RATE_ADJECTIVES.get(tp.grain.value):
                 continue
             metric = self.rate_metric(tp.grain)
             named = [x for x in self.items if x.kind == "term" and not x.role and x.has(Kind.METRIC)]
@@ -327,12 +374,16 @@ class _Interpreter:
             it.bound = True
             return
 
-    def take_time(self, it: Item) -> None:
+    def take_time(self, k: int, it: Item) -> None:
         tp = it.time
         assert tp is not None
         if tp.time_range is not None:
-            if self.p.time_range is not None and self.p.time_range != tp.time_range:
-                self.p.problems.append(f"two time ranges ('{it.text}' and another); ask for one")
+            self.ranges.append((k, tp))
+            two = self.p.time_range is not None and self.p.time_range != tp.time_range
+            if two and not self.changes:  # with a change, the two are now and then (``read_change``)
+                if not self.other_date(k, tp):  # "<entities> launched since March ... last week"
+                    self.p.problems.append(f"two time ranges ('{it.text}' and another); ask for one")
+                return
             self.p.time_range = tp.time_range
             if tp.grain is not None:  # "last month vs the month before": a series over the range
                 self.grains.append(tp.grain)
@@ -344,6 +395,63 @@ class _Interpreter:
             self.p.all_time = True
         elif tp.before_previous is not None:
             self.p.before_previous = tp.before_previous
+        elif tp.period_before:
+            self.p.period_before = True
+
+    def other_date(self, k: int, tp: TimePhrase) -> bool:
+        """Two ranges, one said right after a word for another date ("instances launched since March
+        cost last week"): that one is a filter on that date, the other the metrics' own time range.
+        False when neither or both are said so (which range is which is then a guess)."""
+        assert tp.time_range is not None
+        first = next(((j, x) for j, x in self.ranges if x.time_range == self.p.time_range), None)
+        if first is None:
+            return False
+        dated = [self.date_said_before(j) for j in (first[0], k)]
+        if (dated[0] is None) == (dated[1] is None):
+            return False
+        kept, moved, name = (tp, first[1], dated[0]) if dated[0] else (first[1], tp, dated[1])
+        assert kept.time_range is not None and moved.time_range is not None and name is not None
+        filters = self.date_filters(name, moved.time_range)
+        if not filters:
+            return False
+        self.p.filters.extend(filters)
+        self.p.time_range = kept.time_range
+        if self.time_hint == name:  # the date word went to the filter, not to the time range
+            self.time_hint = None
+        return True
+
+    def date_said_before(self, k: int) -> str | None:
+        """The time dimension a word just before item ``k`` names ("launched", "created")."""
+        if k == 0:
+            return None
+        prev = self.items[k - 1]
+        if prev.kind != "term" or prev.end != self.items[k].start or not prev.has(Kind.TIME_DIMENSION):
+            return None
+        if singular(prev.text.lower()) in _GRAIN_NAMES:  # "the same days last month": a period, not a date
+            return None
+        prev.role, prev.bound = "dated", True
+        return prev.first(Kind.TIME_DIMENSION).name  # type: ignore[union-attr]
+
+    def date_filters(self, name: str, tr: TimeRange) -> list[Filter]:
+        """A range as conditions on a date: from its first day ("since March": ``>=``), or between its
+        days; relative ranges are dated against the question's day."""
+        if tr.kind == "since" and tr.start is not None:
+            return [Filter(field=name, op=Op.GTE, value=tr.start.isoformat())]
+        if tr.kind == "between" and tr.start == MIN_DATE and tr.end is not None:  # "before May"
+            return [Filter(field=name, op=Op.LTE, value=tr.end.isoformat())]
+        if tr.kind == "between" and tr.start is not None and tr.end is not None:
+            return [Filter(field=name, op=Op.BETWEEN, value=(tr.start.isoformat(), tr.end.isoformat()))]
+        if self.r.as_of is None:
+            return []
+        from models.errors import UserError
+
+        try:
+            start, end = resolve_time_range(tr, self.r.as_of)
+        except UserError:  # a range in the future: no filter, the two ranges are asked back
+            return []
+        if tr.kind in ("current", "trailing"):  # up to the question's day: from the first day
+            return [Filter(field=name, op=Op.GTE, value=start.isoformat())]
+        return [Filter(field=name, op=Op.BETWEEN, value=(start.isoformat(), end.isoformat()))]
 
     def bind_marker(self, k: int, it: Item) -> None:
         roles = it.roles
@@ -351,11 +459,13 @@ class _Interpreter:
             nxt = self.after(k)
             if nxt and nxt[1].kind == "ignored" and nxt[1].text.lower() in UNITS:
                 # "how many TB of ...": an amount in a unit, not a number of rows
-                unit = UNITS[nxt[1].text.lower()][0]
-                metric = self.metric_in_unit(unit)
+                written = UNITS[nxt[1].text.lower()]
+                metric = self.metric_in_unit(unit_kind(written) or "")
                 if metric:
                     self.p.metrics.append(metric)
-                    nxt[1].kind = "marker"
+                    if self.v.field_unit(metric) not in (None, written):
+                        self.p.units[metric] = written  # "how many TB of <storage>": shown in TB
+                    nxt[1].kind, nxt[1].bound = "marker", True  # the unit chose the metric
                     it.bound = True
                     return
             self.count_requested = True
@@ -421,6 +531,8 @@ class _Interpreter:
         if "instead" in roles:
             self.p.replaced_dimensions = True
         if roles and set(roles) <= {
+            "change",
+            "cumulative",
             "and",
             "or",
             "compare",
@@ -474,7 +586,7 @@ class _Interpreter:
         tokens = self.r.tokens[it.start : it.end]
         for i in range(len(tokens)):
             rest = tuple(x.key for x in tokens[i:])
-            for key in ((*word, *rest), rest if word[0] in _PLAIN_TOTAL else ()):
+            for key in ((*word, *rest), rest if word[0] in PLAIN_TOTAL else ()):
                 found = self.v.phrases.get(key) or [] if key else []
                 metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
                 if metric is not None and metric != anchor:
@@ -486,7 +598,7 @@ class _Interpreter:
         ("average" + a noun is a metric's synonym) or through the model (the average over the column a
         summed metric adds up, or over a number dimension). Values and entities in between filter."""
         words = tuple(t.key for t in self.r.tokens[it.start : it.end])
-        if words not in _MEANS:
+        if words not in MEANS:
             return  # a median is not an average
         if k + 1 in self.rates:  # "average over 2,000 a day": the rate's metric
             it.bound = True
@@ -509,7 +621,7 @@ class _Interpreter:
             j += 1
         # "how big is the average <entity>": the size in the model's unit of size
         size_dim = self.unit_dimension("gb")
-        said = [x for x in self.items if x.kind == "unknown" and x.text.lower() in _SIZE_QUESTION]
+        said = [x for x in self.items if x.kind == "unknown" and x.text.lower() in SIZE_QUESTION]
         if size_dim in self.v.average_of and said:
             self.implied_metrics.append(self.v.average_of[size_dim])  # type: ignore[index]
             it.bound = True
@@ -518,7 +630,7 @@ class _Interpreter:
 
     def average_named(self, words: tuple[str, ...], it: Item) -> str | None:
         tokens = self.r.tokens[it.start : it.end]
-        for said in (words, *(w for w in _MEANS if w != words)):
+        for said in (words, *(w for w in MEANS if w != words)):
             for i in range(len(tokens)):
                 found = self.v.phrases.get((*said, *(t.key for t in tokens[i:]))) or []
                 metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
@@ -603,14 +715,14 @@ class _Interpreter:
                 continue
             if ref.name in self.v.time_dimension_tables and ref.grain is None:
                 self.time_hint = self.time_hint or ref.name
-                self.grains.append(Grain.DAY if it.text.lower() in ("day", "date", "days", "dates") else None)
+                self.grains.append(Grain.DAY if it.text.lower() in DAY_WORDS else None)
                 continue
             if ref not in self.p.dimensions:
                 self.p.dimensions.append(ref)
 
     def bind_group(self, k: int, it: Item) -> None:
         after = self.r.tokens[it.end].text if it.end < len(self.r.tokens) else ""
-        if it.text.lower() == "across" and after in ("the", "all", "our", "my", "entire", "whole"):
+        if it.text.lower() in SPAN_WORDS and after in SPAN_FOLLOWERS:
             # "across the org", "across all accounts": everything, counted once, not a breakdown
             nxt = self.after(k)
             if nxt and nxt[1].kind == "term" and not nxt[1].role and not nxt[1].has(*_FILTERING, Kind.METRIC):
@@ -642,6 +754,11 @@ class _Interpreter:
                 ):
                     j += 1  # "each <value> <entity>": the entities, of that value, each
                     continue
+                refs = self.rows_of_kind(it, nxt)
+                if refs:  # "cost by <kind>", "of each <kind>": one row per <kind>, of that kind only
+                    self.add_group(nxt, refs, role="ranked_value")
+                    nxt.role = ""  # its value still filters
+                    it.bound = True
                 return  # "owned by alice": a value, not a grouping
             if self.qualifies_dimension(j, nxt):  # "per account environment": the account's environment
                 j += 1
@@ -676,6 +793,36 @@ class _Interpreter:
                     continue
             return
 
+    def rows_of_kind(self, marker: Item, it: Item) -> list[DimensionRef] | None:
+        """ "by <kind>", "each <kind>": a grouping word before a value of a listed kind (an enum value
+        of a table whose rows have names) asks for one row per thing of that kind; None after a verb
+        of doing ("owned by <someone>"), or when a metric averages per thing ("average <metric> per
+        <kind>"; "average <metric> by <kind>" is still one row each)."""
+        before = self.r.token_before(marker)
+        if before is not None and (before.text in AGENT_VERBS or before.text.endswith("ed")):
+            return None
+        averaged = any(
+            (x.kind == "marker" and "avg" in x.roles)
+            or (
+                x.kind == "term"
+                and any(self.v.metric_aggregation(m.name) == "avg" for m in x.all(Kind.METRIC))
+            )
+            for x in self.items
+        )
+        if averaged and marker.text.lower() in AVERAGE_PER:
+            return None
+        if not self.asks_for_other_metric():
+            return None  # "list each <kind>": a listing has one row each already
+        noun = next((x for x in self.items if x.start == it.end and x.kind in ("term", "unknown")), None)
+        if noun is not None and not self.r.tokens[it.end - 1].pause:
+            return None  # "by <kind> <noun>": the noun says what to group by, not the kind
+        value = it.first(Kind.VALUE)
+        dim = self.v.dimensions.get(value.name) if value is not None else None
+        tables = self.v.tables_of(value.name) if value is not None else []
+        if dim is None or not dim.enum or len(set(tables)) != 1 or not self.v.label_dimensions.get(tables[0]):
+            return None
+        return [DimensionRef(name=n) for n in self.v.label_dimensions[tables[0]]]
+
     def qualifies_dimension(self, j: int, it: Item) -> bool:
         """ "<entity> <dimension>" said together, without a comma: the dimension of that entity, so the
         entity word only qualifies it."""
@@ -705,7 +852,7 @@ class _Interpreter:
             return
         target = nxt[1]
         gap = {t.text for t in self.r.tokens[it.end : target.start]}
-        if gap & _AUXILIARIES:
+        if gap & AUXILIARIES:
             return  # "what did their <entities> cost": what is asked is the amount, not which rows
         before = self.r.tokens[it.start - 1].text if it.start > 0 else ""
         listed = any(
@@ -749,9 +896,11 @@ class _Interpreter:
         q = it.quantity
         assert q is not None
         self.limit = q.limit
-        if q.direction:
+        generic = bool({t.text for t in self.r.tokens[it.start : it.end]} & GENERIC_RANK_WORDS)
+        if q.direction and not (generic and self.direction_said):  # "top 5 cheapest <entities>": asc
             self.direction = q.direction
             self.direction_said = True
+            self.generic_rank = generic
         if q.size:
             self.sort_size = True
         if any(t.text in AGE_WORDS for t in self.r.tokens[it.start : it.end]):
@@ -796,9 +945,14 @@ class _Interpreter:
         return None
 
     def bind_super(self, k: int, it: Item) -> None:
-        if not self.direction_said:
-            self.direction = it.direction  # "the 3 accounts with the lowest spend"
+        following = self.after(k, skip=("avg",))
+        ranks_metric = following is not None and following[1].kind == "term" and following[1].has(Kind.METRIC)
+        if not self.direction_said or (
+            self.generic_rank and ranks_metric and it.text.lower() in TRUE_SUPERLATIVES
+        ):  # "the 3 accounts with the lowest spend"; "top 10 <entities> by lowest <metric>": lowest first
+            self.direction = it.direction
             self.direction_said = True
+            self.generic_rank = False
         if it.text.lower() in TRUE_SUPERLATIVES:
             self.superlative = True
         if it.text.lower() in SIZE_WORDS:
@@ -860,7 +1014,7 @@ class _Interpreter:
         if k in self.rates:
             if self.rates[k] not in self.implied_metrics:
                 self.implied_metrics.append(self.rates[k])
-            self.having.append((self.rates[k], Op(q.op), q.value, q.unit))
+            self.having.append((self.rates[k], Op(q.op), q.value, q.unit, q.written))
             return
         prev = self.before(k)
         nxt = self.after(k)
@@ -876,21 +1030,13 @@ class _Interpreter:
         unit_dim = self.unit_dimension(q.unit) if q.unit in ("gb",) or q.size else None
         if q.unit is None and q.size:
             unit_dim = self.unit_dimension("gb")
-        if q.unit == "percent" and isinstance(value, (int, float)):
-            value = value / 100
         if (
             prev_t is not None
             and prev_t.has(Kind.DIMENSION)
             and prev_t.first(Kind.DIMENSION).name in self.v.number_dimensions
         ):  # type: ignore[union-attr]
             prev_t.role = "compared"
-            self.p.filters.append(
-                Filter(
-                    field=prev_t.first(Kind.DIMENSION).name,
-                    op=op,  # type: ignore[union-attr]
-                    value=value,
-                )
-            )
+            self.p.filters.append(self.compared(prev_t.first(Kind.DIMENSION).name, op, value, q.written))  # type: ignore[union-attr]
             return
         subject = self.subject_before(k)
         if unit_dim and subject is not None:
@@ -902,7 +1048,7 @@ class _Interpreter:
                 # "<entities> with at least 300 GB (of <metric>)": each row's own size
                 if metric_next:
                     next_t.role = "compared"  # type: ignore[union-attr]
-                self.p.filters.append(Filter(field=unit_dim, op=op, value=value))
+                self.p.filters.append(self.compared(unit_dim, op, value, q.written))
                 return
             total = self.sum_metric_of(unit_dim)
             if (
@@ -916,14 +1062,14 @@ class _Interpreter:
                     next_t.role = "compared"  # type: ignore[union-attr]
                 if total not in self.implied_metrics:
                     self.implied_metrics.append(total)
-                self.having.append((total, op, value, q.unit))
+                self.having.append((total, op, value, q.unit, q.written))
                 return
         if next_t is not None and q.unit is None and not next_t.has(Kind.METRIC):
             tables = [x for x in self.tables_of_item(next_t) if x in self.v.count_metric]
             if tables and next_t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
                 if next_t.has(Kind.TABLE) and not next_t.has(*_FILTERING):
                     next_t.role = "count_subject"
-                self.having.append((self.v.count_metric[tables[0]], op, value, None))
+                self.having.append((self.v.count_metric[tables[0]], op, value, None, None))
                 return
         metric_t = (
             prev_t
@@ -934,17 +1080,29 @@ class _Interpreter:
             metric = metric_t.first(Kind.METRIC).name  # type: ignore[union-attr]
             if unit_dim and not grouped and self.v.metric_format(metric) == q.unit:
                 metric_t.role = "compared"
-                self.p.filters.append(Filter(field=unit_dim, op=op, value=value))
+                self.p.filters.append(self.compared(unit_dim, op, value, q.written))
                 return
-            self.having.append((metric, op, value, q.unit))
+            self.having.append((metric, op, value, q.unit, q.written))
             return
         if unit_dim and (q.unit == "gb" or q.size):
-            self.p.filters.append(Filter(field=unit_dim, op=op, value=value))
+            self.p.filters.append(self.compared(unit_dim, op, value, q.written))
             return
-        if q.unit == "currency":
-            self.having.append((None, op, value, "currency"))
-            return
-        self.having.append((None, op, value, q.unit))
+        self.having.append((None, op, value, q.unit, q.written))
+
+    def compared(self, field: str, op: Op, value: object, written: Unit | None) -> Filter:
+        """A comparison of ``field`` with a number as written: its unit goes on the filter when it is not
+        the one the model declares for the field ("over 1 TB" on a GB column: 1, TB), so the compiler
+        converts it. A field without a declared unit takes the number as it is, unless the unit said
+        is of another kind than the field's numbers, which only a declared unit could convert."""
+        declared = self.v.field_unit(field)
+        if written is None or declared == written:
+            f = Filter(field=field, op=op, value=value)  # type: ignore[arg-type]
+            if written is not None:
+                self.unit_said[id(f)] = written  # said in the model's unit: kept if the metric is converted
+            return f
+        if declared is None and written in _PLAIN_UNITS:
+            return Filter(field=field, op=op, value=value)  # type: ignore[arg-type]
+        return Filter(field=field, op=op, value=value, unit=written)  # type: ignore[arg-type]
 
     # --- defaults ---------------------------------------------------------------------------------
 
@@ -984,7 +1142,7 @@ class _Interpreter:
         if it.has(Kind.DIMENSION, Kind.TAG_KEY) and not it.weak:
             refs = self.group_target(it)
             prev_tok = self.r.token_before(it)
-            after_each = prev_tok is not None and prev_tok.text in ("each", "every")
+            after_each = prev_tok is not None and prev_tok.text in EACH_WORDS
             of_something = self.after_preposition_word(it)
             if refs and self.is_column(it):
                 it.role = "column"
@@ -1022,7 +1180,7 @@ class _Interpreter:
         for it in self.items:
             if it.kind == "marker" and "which" in it.roles:
                 following = [t.text for t in self.r.tokens[it.end : it.end + 4]]
-                following = [w for w in following if w not in ("of", "those", "them", "these", "the")][:1]
+                following = [w for w in following if w not in WHICH_FILLERS][:1]
                 if following in (["one"], ["is"], ["was"], ["has"], ["had"]) or it.text.lower().endswith(
                     "one"
                 ):
@@ -1040,7 +1198,7 @@ class _Interpreter:
         labels = {n for ls in self.v.label_dimensions.values() for n in ls}
         if m is not None and m.name in labels and not it.has(Kind.TABLE):
             return True
-        if before is not None and before.text in ("their", "its", "with", "plus", "including"):
+        if before is not None and before.text in COLUMN_WORDS:
             return True
         two_before = self.r.tokens[it.start - 2] if it.start >= 2 else None
         if (
@@ -1059,18 +1217,9 @@ class _Interpreter:
     def after_preposition_word(self, it: Item) -> bool:
         """ "of all accounts", "for our regions": the noun is what the number covers, not a grouping."""
         i = it.start - 1
-        while i >= 0 and self.r.tokens[i].text in (
-            "all",
-            "the",
-            "our",
-            "my",
-            "their",
-            "these",
-            "those",
-            "any",
-        ):
+        while i >= 0 and self.r.tokens[i].text in DETERMINERS:
             i -= 1
-        return i >= 0 and self.r.tokens[i].text in ("of", "for", "on", "in", "from", "to", "across", "over")
+        return i >= 0 and self.r.tokens[i].text in COVERING_PREPOSITIONS
 
     def rank_suggestions(self, metric: str) -> list[str]:
         tables = self.v.metric_tables.get(metric, ())
@@ -1097,19 +1246,7 @@ class _Interpreter:
             return False  # "number of <value> <entities>": what is counted
         first = self.items[j + 1]
         before = self.r.token_before(first)
-        return before is not None and before.text in (
-            "in",
-            "from",
-            "of",
-            "for",
-            "across",
-            "within",
-            "under",
-            "on",
-            "at",
-            "inside",
-            "to",
-        )
+        return before is not None and before.text in PLACE_PREPOSITIONS
 
     def asks_for_other_metric(self) -> bool:
         """Some metric other than counting rows is asked for, so a plural table word is a grouping."""
@@ -1129,6 +1266,7 @@ class _Interpreter:
 
     def assemble(self) -> None:
         p = self.p
+        self.read_change()
         by_field: dict[str, list[Filter]] = {}
         said_at: dict[Filter, int] = {}  # where each condition was said: a share's part comes after its whole
         ratio_booleans: list[str] = []
@@ -1202,10 +1340,11 @@ class _Interpreter:
         if share:
             by_field, part = self.split_part(by_field, said_at)
         self.merge_filters(by_field)
+        self.segment_side_by_side()
         self.absorb_metrics()
         if self.ratio_requested and not share:
             self.pick_ratio(ratio_booleans)
-        for metric, op, value, unit in self.having:
+        for metric, op, value, unit, written in self.having:
             if metric is None:
                 metric = self.metric_for_unit(unit)
                 if metric is None:
@@ -1213,7 +1352,8 @@ class _Interpreter:
                     continue
             if metric not in p.metrics and (p.metrics or not self.count_table()):
                 p.metrics.append(metric)
-            p.filters.append(Filter(field=metric, op=op, value=value))  # type: ignore[arg-type]
+            p.filters.append(self.compared(metric, op, value, written))
+        self.count_of_haves()
         self.pick_count()
         if share:
             self.make_share(part)
@@ -1225,12 +1365,160 @@ class _Interpreter:
             p.problems.append(
                 "counting rows by a condition on another metric needs a breakdown; ask for the list instead"
             )
-            p.suggestions.append(f"{self.r.question.lower().replace('how many', '').strip()} (as a list)")
+            p.suggestions.append(list_instead(self.r.question))
         self.undo_degenerate_groups()
         self.pick_listing()
         self.place_grains()
         self.place_order()
         self.place_time_dimension()
+        self.place_change()
+        self.unused_date_words()
+        self.place_units()
+
+    def place_units(self) -> None:
+        """ "total storage in TB", "cost in thousands of dollars": each metric whose declared unit is of
+        the family of the unit said is shown in it (``Intent.units``); the model decides which metrics a
+        unit fits. A unit that fits none of them is asked back, naming the units that would."""
+        p = self.p
+        for it in self.items:
+            if it.kind != "unit":
+                continue
+            unit = SHOW_UNITS[" ".join(t.text for t in self.r.tokens[it.start + 1 : it.end])]
+            declared = {m: self.v.field_unit(m) for m in p.metrics}
+            fit = [m for m, u in declared.items() if u is not None and FAMILY[u] == FAMILY[unit]]
+            it.bound = True
+            if not p.metrics and self.partial:  # "and in TB?": the previous question's metrics
+                p.pending_units.append((it.text, unit))
+                continue
+            if not fit:
+                fits = list(
+                    dict.fromkeys(x for u in declared.values() if u is not None for x in units_of(FAMILY[u]))
+                )
+                what = ", ".join(p.metrics) or "the rows listed"
+                p.problems.append(
+                    f"'{it.text}': {unit.value} is not a unit of {what}"
+                    + (f"; it can be shown in {', '.join(fits)}" if fits else "")
+                )
+                continue
+            for m in fit:
+                if declared[m] != unit:
+                    p.units[m] = unit
+        if p.units:  # a number said with its unit stays in it when the metric is shown in another one
+            p.filters = [
+                f.model_copy(update={"unit": self.unit_said[id(f)]})
+                if f.field in p.units and f.unit is None and id(f) in self.unit_said
+                else f
+                for f in p.filters
+            ]
+
+    def unused_date_words(self) -> None:
+        """ "how many new <entities>": a date word ("new", "created") with no range and no series says
+        something the intent would not do; ask since when rather than count every one."""
+        p = self.p
+        if p.time_range is not None or self.grains or self.sort_age or self.partial or p.all_time:
+            return
+        rows = (Kind.TABLE, Kind.VALUE, Kind.BOOLEAN)
+        for k, it in enumerate(self.items):
+            if it.kind != "term" or it.role != "time_hint":
+                continue
+            nxt = self.items[k + 1] if k + 1 < len(self.items) else None
+            prev = self.items[k - 1] if k > 0 else None
+            before_rows = nxt is not None and nxt.kind == "term" and nxt.start == it.end and nxt.has(*rows)
+            last = nxt is None and all(t.text in STOPWORDS for t in self.r.tokens[it.end :])
+            after_rows = last and prev is not None and prev.kind == "term" and prev.has(*rows)
+            if before_rows or after_rows:  # "new <entities>", "<entities> were created"; not "<x> storage"
+                p.problems.append(
+                    f"'{it.text}' since when? say a time range (e.g. '{it.text} ... this month')"
+                )
+                p.suggestions.extend(("this month", "last 30 days", "this year"))
+
+    def read_change(self) -> None:
+        """What a change or a running total asks of the rest of the question, before the parts are
+        placed: "from March to April" is then and now, not one range; "vs last quarter" compares this
+        quarter so far with the same days of the last; "week over week change" is last week against the
+        week before, not a weekly series; "in percent" ranks by the percent change, it is no share; a
+        running total ("to date" each day) runs along a series."""
+        p = self.p
+        to_date = any(tp.to_date for _, tp in self.ranges)
+        over = [it.time for it in self.items if it.kind == "time" and it.time and it.time.over_period]
+        series = [g for g in self.grains if g is not None]
+        p.cumulative = bool(
+            any(it.kind == "marker" and "cumulative" in it.roles for it in self.items) or (to_date and series)
+        )
+        if p.cumulative and not self.grains:
+            self.grains.append(None)  # "cumulative cost this year": along a series that suits the range
+        if not self.changes:
+            return
+        self.change_percent = self.ratio_requested or any(
+            it.kind == "super" and it.text.lower() in RATE_SUPERLATIVES for it in self.items
+        )  # "in percent", "grew fastest": relative to where it started
+        self.ratio_requested = False  # "change in percent": the percent change, not a share
+        named = any(it.kind == "term" and it.role in ("metric", "sort_metric") for it in self.items)
+        if not named and not self.count_requested and not self.implied_metrics and not self.partial:
+            # "which accounts grew the most": what changes between periods is an amount on dated rows;
+            # when the model has exactly one, that is it
+            amounts = self.v.dated_amounts()
+            if len(amounts) == 1:
+                self.implied_metrics.append(amounts[0])
+            else:
+                p.problems.append("a change in what? name the metric")
+                p.suggestions.extend(a.replace("_", " ") for a in amounts[:4])
+        for tp in over:  # "week over week change": last week against the one before, one row
+            assert tp is not None and tp.grain is not None
+            if tp.grain in self.grains:
+                self.grains.remove(tp.grain)
+            if p.time_range is None:
+                p.time_range = TimeRange(kind="previous", unit=tp.grain)
+        for _, tp in self.ranges:  # "last month vs the month before", "this month vs last": one row
+            if tp.grain is not None and tp.time_range is not None:
+                if tp.grain in self.grains:
+                    self.grains.remove(tp.grain)
+                kind = "previous" if tp.time_range.kind == "previous" else "current"
+                p.time_range = TimeRange(kind=kind, unit=tp.grain)
+        ranges = [(k, tp) for k, tp in self.ranges if tp.time_range is not None]
+        if len(ranges) > 2:
+            p.problems.append("a change between which two periods? (e.g. 'April vs March')")
+        elif len(ranges) == 1 and ranges[0][1].periods:  # "from March to April": then, now
+            then, now = ranges[0][1].periods
+            p.time_range, self.compare_to = now, then
+        elif len(ranges) == 2:
+            (_, a), (kb, b) = ranges
+            before_b = self.items[kb - 1] if kb > 0 else None
+            b_is_then = before_b is not None and before_b.kind == "marker" and "compare" in before_b.roles
+            now, then = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
+            p.time_range, self.compare_to = now.time_range, then.time_range
+        elif len(ranges) == 1:
+            k, tp = ranges[0]
+            before = self.items[k - 1] if k > 0 else None
+            tr = tp.time_range
+            assert tr is not None
+            if before is not None and before.kind == "marker" and "compare" in before.roles:
+                if tr.kind == "previous" and tr.n == 1 and not tr.skip and tr.unit is not None:
+                    p.time_range = TimeRange(kind="current", unit=tr.unit)  # "vs last quarter": so far
+                else:  # "change vs March": against it, but now is which period?
+                    said = " ".join(t.orig for t in self.r.tokens[before.start : self.items[k].end])
+                    p.problems.append(f"a change {said}: from then to which period? (e.g. 'April vs March')")
+
+    def place_change(self) -> None:
+        """The comparison itself, once metrics and order are placed: ranked by the change (the
+        largest drops first after "fell the most"), or by the percent change when said."""
+        p = self.p
+        if not self.changes:
+            return
+        if p.time_range is None and not self.partial:  # a follow-up keeps the range it follows
+            p.problems.append("a change over which period? (e.g. 'last month', 'from March to April')")
+            p.suggestions.extend(("last month", "this quarter", "week over week"))
+            return
+        rank_by = "percent_change" if self.change_percent else "change"
+        p.compare = Compare(to=self.compare_to or "previous_period", rank_by=rank_by)
+        if not any(CHANGE_WORDS.get(x.text.lower()) == "asc" for x in self.changes):
+            return
+        flip = {"asc": "desc", "desc": "asc"}  # "fell the most": the largest drop first
+        if p.order_by and p.order_by[0].field in p.metrics:
+            first = p.order_by[0]
+            p.order_by[0] = first.model_copy(update={"direction": flip[first.direction]})
+        if p.rank is not None:
+            p.rank = (flip[p.rank[0]], p.rank[1])
 
     def place_time_dimension(self) -> None:
         """A time range applies to each metric's default date unless the question names another
@@ -1239,18 +1527,22 @@ class _Interpreter:
         if p.time_range is None or p.time_range.dimension:
             return
         hint = self.time_hint
-        tables = [t for m in p.metrics for t in self.v.metric_tables.get(m, ())]
+        # the metrics a condition compares come first ("<entities> that averaged under 5 ..."): the
+        # range is most likely on their dates
+        compared = [f.field for f in p.filters if f.field in self.v.metrics]
+        tables = list(
+            dict.fromkeys(t for m in (*compared, *p.metrics) for t in self.v.metric_tables.get(m, ()))
+        )
         if not tables and (t := self.count_table()):
             tables = [t]
         if hint is None:
             undated = [t for t in tables if not self.v.default_time.get(t)]
             if tables and len(undated) == len(tables):
-                own = {d for t in undated for d in self.v.table_time_dimensions.get(t, [])}
+                own = list(dict.fromkeys(d for t in undated for d in self.v.table_time_dimensions.get(t, [])))
                 p.problems.append(
-                    "which date the time range applies to"
-                    + (f" (e.g. {', '.join(sorted(own))})" if own else "")
+                    "which date the time range applies to" + (f" (e.g. {', '.join(own)})" if own else "")
                 )
-                p.suggestions.extend(sorted(own))
+                p.suggestions.extend(own)
             return
         if any(self.v.default_time.get(t) != hint for t in tables) or not tables:
             p.time_range = p.time_range.model_copy(update={"dimension": hint})
@@ -1319,6 +1611,31 @@ class _Interpreter:
             for f in other:
                 if f not in p.filters:
                     p.filters.append(f)
+
+    def segment_side_by_side(self) -> None:
+        """ "unattached volumes vs in-use volumes": a segment that keeps some values of a dimension and
+        a value of it said beside the segment, with a word of comparing, are one row each; grouped by
+        that dimension, the compiler puts both values in one condition instead of an empty answer."""
+        p = self.p
+        if "compare" not in p.markers or not p.segments:
+            return
+        kept = {
+            f.field: f.value if isinstance(f.value, tuple) else (f.value,)
+            for seg in self.v.model.segments
+            if seg.name in p.segments
+            for f in seg.filters
+            if f.op in (Op.EQ, Op.IN)
+        }
+        for f in p.filters:
+            if (
+                f.field not in kept
+                or f.op not in (Op.EQ, Op.IN)
+                or any(d.name == f.field for d in p.dimensions)
+            ):
+                continue
+            said = f.value if isinstance(f.value, tuple) else (f.value,)
+            if not set(said) & set(kept[f.field]):
+                p.dimensions.append(DimensionRef(name=f.field))
 
     def absorb_metrics(self) -> None:
         """ "<derived metric words> <value> <base metric>": the derived metric is built from the base one, so
@@ -1672,6 +1989,48 @@ class _Interpreter:
         if metric not in p.metrics:
             p.metrics.insert(0, metric)
 
+    def count_of_haves(self) -> None:
+        """ "how many <entities> had <metric> ...": the metric named after a word of having is what is
+        counted when it is a count itself ("had <n> days with ..."); a count of the entities beside it
+        would be an unrelated number (all of them, whatever the range). When it is an amount, counting
+        the entities that have it is a count of groups, which is asked back."""
+        p = self.p
+        counting = next(
+            (
+                it
+                for it in self.items
+                if (it.kind == "marker" and "count" in it.roles)
+                or (it.kind == "term" and it.role == "metric" and self.is_count(it.first(Kind.METRIC)))
+            ),
+            None,
+        )
+        if counting is None:
+            return
+        subject_end = counting.end
+        if counting.kind == "marker":
+            subject = next((x for x in self.items if x.kind == "term" and x.start >= counting.end), None)
+            subject_end = subject.end if subject is not None else counting.end
+        for it in self.items:
+            if it.kind != "term" or it.role != "metric" or it.start < subject_end or it is counting:
+                continue
+            if not {t.text for t in self.r.tokens[subject_end : it.start]} & HAVING_WORDS:
+                continue
+            metric = it.first(Kind.METRIC).name  # type: ignore[union-attr]
+            if self.is_count(it.first(Kind.METRIC)):
+                self.count_requested = False
+                if counting.kind == "term":
+                    p.metrics = [m for m in p.metrics if m != counting.first(Kind.METRIC).name]  # type: ignore[union-attr]
+            else:
+                p.problems.append(
+                    f"counting rows by whether they have {metric.replace('_', ' ')} is a count of groups; "
+                    "ask for the list instead"
+                )
+                p.suggestions.append(list_instead(self.r.question))
+            return
+
+    def is_count(self, m: Meaning | None) -> bool:
+        return m is not None and self.v.metric_aggregation(m.name) in ("count", "count_distinct")
+
     def fallback_count(self) -> str | None:
         from compiler import catalog_for
         from models.errors import UserError
@@ -1815,24 +2174,78 @@ class _Interpreter:
             p.limit = 1
 
 
+def list_instead(question: str) -> str:
+    """The question asked for the rows instead of their count: its first count phrase ("how many")
+    left out and a list asked for once, however often it was suggested before."""
+    text = " ".join(question.replace(LIST_INSTEAD, " ").split()).strip(" ?")
+    lowered = f" {text.lower()} "
+    for phrase in sorted(MARKERS["count"], key=len, reverse=True):
+        at = lowered.find(f" {phrase} ")
+        if at >= 0:
+            text = (text[:at] + text[at + len(phrase) :]).strip()
+            break
+    return f"{' '.join(text.split())} {LIST_INSTEAD}"
+
+
 def interpret(reading: Reading, vocab: Vocabulary, partial: bool = False) -> Parts:
     """Read ``reading`` into parts. The interpreter marks items as it binds them, so it works on a
     copy: the mapper reads the same question twice (as a follow-up, then as a new question)."""
     reading = copy.deepcopy(reading)
     parts = _Interpreter(reading, vocab, partial).run()
     _collect_unknowns(reading, parts, vocab)
+    parts.ignored.extend(unaccounted(reading, parts, vocab))
     return parts
+
+
+def unaccounted(reading: Reading, parts: Parts, vocab: Vocabulary) -> list[str]:
+    """Words the reading neither used, nor knows as filler, nor already asked about or noted: every
+    word of a question must do one of these, so a word that slipped through every pass is named in
+    the note (the reading is then incomplete) rather than dropped without a trace."""
+    noted = {w.lower() for w in parts.ignored} | {
+        w.lower() for problem in parts.problems for w in problem.split("'")[1::2]
+    }
+    used: set[int] = set()
+    for it in reading.items:
+        dropped = (it.kind == "term" and it.role in ("unplaced", "ignored_weak")) or (
+            it.kind in ("marker", "super") and not it.bound
+        )
+        if not dropped and it.kind not in ("unknown", "ignored"):
+            used.update(range(it.start, it.end))
+
+    def repeats_a_neighbour(i: int) -> bool:  # "the <value> unit", "internet-exposed"
+        names = vocab.inner_words.get(reading.tokens[i].key, set())
+        return any(
+            it.kind == "term" and (it.end == i or it.start == i + 1) and names & {m.name for m in it.meanings}
+            for it in reading.items
+        )
+
+    out: list[str] = []
+    for i, t in enumerate(reading.tokens):
+        filler = (
+            t.text in STOPWORDS
+            or t.key in STOPWORDS
+            or t.text in SEPARATORS
+            or t.text in PLAIN_GROUP_WORDS
+            or not t.text[:1].isalnum()
+            or repeats_a_neighbour(i)
+        )
+        if i not in used and not filler and t.text not in noted and t.orig.lower() not in noted:
+            out.append(t.orig)
+    return out
 
 
 def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
     """Unknown words in a position that usually restricts the answer make the mapper ask; others are
     noted as ignored."""
     items = reading.items
-    averages = [
-        m.name.replace("_", " ")
-        for m in vocab.model.metrics
-        if any(w in " ".join((m.name, m.description, *m.synonyms)).lower() for w in ("average", "avg"))
-    ]
+
+    def averages() -> list[str]:  # the model's averages, offered when an average was not understood
+        return [
+            m.name.replace("_", " ")
+            for m in vocab.model.metrics
+            if any(w in " ".join((m.name, m.description, *m.synonyms)).lower() for w in ("average", "avg"))
+        ]
+
     for k, it in enumerate(items):
         if it.kind == "unknown":
             prev_tok = reading.token_before(it)
@@ -1859,12 +2272,26 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
             elif it.text.lower() in TIME_LEFTOVERS:
                 parts.problems.append(f"the time range around '{it.text}'")
                 parts.suggestions.extend(("last month", "last 30 days", "this year", "since 2026-01-01"))
+            elif modifier and nxt is not None and (kinds := _kinds_of(nxt, nxt.text, vocab)):
+                # "idle instances": a kind of row the model does not know; name the kinds it does
+                parts.problems.append(
+                    f"unknown word '{it.text}': the model knows no such '{nxt.text}'; "
+                    f"it knows {', '.join(kinds)}"
+                )
+                parts.suggestions.extend(kinds)
+            elif (value_like or after_preposition) and not spelled_out and (named := _valued(items, vocab)):
+                # "in frankfurt": a value the model does not know; say what values it does know of
+                parts.problems.append(
+                    f"unknown word '{it.text}': not a value the model knows (it knows values of {named})"
+                )
             elif value_like or after_preposition or modifier or spelled_out:  # "foo=bar": a condition
                 parts.problems.append(f"unknown word '{it.text}'")
             else:
                 parts.ignored.append(it.text)
         elif it.kind == "term" and it.role in ("unplaced",):
             parts.ignored.append(it.text)
+        elif it.kind == "term" and it.role == "ignored_weak":
+            _weak_word(reading, it, parts, vocab)
         elif (
             it.kind == "marker"
             and not it.bound
@@ -1872,21 +2299,99 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
         ):
             if "avg" in it.roles:
                 parts.problems.append(f"'{it.text}' of what? the model has no such average")
-                parts.suggestions.extend(averages)
+                parts.suggestions.extend(averages())
             elif set(it.roles) & {"neg", "postneg"}:
                 parts.problems.append(f"what '{it.text}' applies to")
-            elif set(it.roles) & {"group"} and it.text.lower() not in (
-                "by",
-                "per",
-                "each",
-                "every",
-                "across",
-            ):
+            elif set(it.roles) & {"group"} and it.text.lower() not in PLAIN_GROUP_WORDS:
                 parts.ignored.append(it.text)
-        elif it.kind == "unit" and UNITS[it.text.split()[-1].lower()][1] != 1.0:
-            parts.ignored.append(it.text)  # numbers stay in the model's unit
-        elif it.kind == "ignored" or (it.kind == "super" and not it.bound):
+        elif it.kind == "ignored" or (it.kind in ("unit", "super") and not it.bound):
             parts.ignored.append(it.text)
+
+
+def _valued(items: list[Item], vocab: Vocabulary, most: int = 4) -> str:
+    """The dimensions with known values that the question's metrics reach, as the likely meanings of
+    a value it does not know ("region, service, ...")."""
+    tables = {
+        t
+        for it in items
+        if it.kind == "term"
+        for m in it.meanings
+        if m.kind == Kind.METRIC
+        for t in vocab.metric_tables.get(m.name, ())
+    }
+    hops: dict[str, int] = {}  # each table the metrics reach, nearest first
+    for t in tables:
+        for r, n in vocab.reach.get(t, {t: 0}).items():
+            hops[r] = min(n, hops.get(r, n))
+    far = len(vocab.model.tables) + 1
+    named = [
+        (min((hops.get(t, far) for t in vocab.tables_of(n)), default=far), n.replace("_", " "))
+        for n, values in vocab.known_values.items()
+        if values and ":" not in n
+    ]
+    near = [name for h, name in sorted(named, key=lambda x: x[0]) if h < far or not hops]
+    return ", ".join(near[:most])
+
+
+def _kinds_of(it: Item, noun: str, vocab: Vocabulary, most: int = 4) -> list[str]:
+    """The model's words for kinds of the rows ``it`` names (segments and yes/no dimensions on its
+    tables), each said with the noun, as likely meanings of an unknown word said before it: "idle
+    instances" -> "running instances", "public instances"."""
+    tables: set[str] = set()
+    for m in it.meanings:
+        tables.update([m.name] if m.kind == Kind.TABLE else vocab.tables_of(m.name))
+    key = singular(noun.lower())
+    out: list[str] = []
+    for s in vocab.model.segments:
+        if not tables & set(vocab.segment_tables.get(s.name, ())):
+            continue
+        said = [p for p in (*s.synonyms, s.name.replace("_", " "))]
+        own = next((p for p in said if key in phrase_key(p)), None)  # "running instances"
+        single = next((p for p in said if " " not in p), None)  # "untagged"
+        if own or single:
+            out.append(own or f"{single} {noun}")
+    out += [
+        f"{(d.synonyms or (name.replace('_', ' '),))[0]} {noun}"
+        for name, d in vocab.dimensions.items()
+        if d.type == "boolean" and tables & set(vocab.tables_of(name))
+    ]
+    return list(dict.fromkeys(out))[:most]
+
+
+def _weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> None:
+    """An everyday word that is also a model value and was not said next to its dimension's name.
+    Right before another word that is not filler it may well be that value ("the <value> team's
+    accounts": a value of some unit dimension), so ask, naming the value; otherwise it is English
+    filler (a stop word) or, when it is not, a word left out that the note names."""
+    tokens = reading.tokens
+    value = it.first(Kind.VALUE, Kind.BOOLEAN)
+    nxt = tokens[it.end] if it.end < len(tokens) else None
+    modifies = (
+        value is not None
+        and nxt is not None
+        and not tokens[it.end - 1].pause
+        and nxt.text not in STOPWORDS
+        and nxt.key not in STOPWORDS
+        and nxt.text[:1].isalnum()
+        # a time phrase next ("what did marketing cost us last month") is not a thing a value names
+        and not any(x.start == it.end and x.time is not None for x in reading.items)
+    )
+    if modifies:
+        assert value is not None
+        dimension = vocab.dimensions.get(value.name)
+        said = dimension.synonyms[0] if dimension and dimension.synonyms else value.name.replace("_", " ")
+        shown = value.value if value.kind == Kind.VALUE else it.text
+        parts.problems.append(
+            f"'{it.text}' before '{nxt.orig}' may mean the {said} {shown}; "
+            f"say 'the {shown} {said}' if it does"
+        )
+        after = next((x for x in reading.items if x.start == it.end), None)
+        unread = after is None or after.kind == "unknown" or after.role in ("unplaced", "ignored_weak")
+        rest = tokens[it.end + 1 :] if unread else tokens[it.end :]  # "data team": "data business unit"
+        words = [t.orig for t in tokens[: it.start]] + [f"{shown} {said}"] + [t.orig for t in rest]
+        parts.suggestions.append(" ".join(words))
+    elif it.text.lower() not in STOPWORDS and tokens[it.start].key not in STOPWORDS:
+        parts.ignored.append(it.text)
 
 
 __all__ = ["Parts", "interpret"]

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, cast
 from compiler import compile
 from models.errors import IntentError, UserError
 from models.intent import Intent
-from models.responses import Mapping
+from models.responses import MAX_QUESTION_CHARS, Mapping
 from models.semantic_model import SemanticModel
 from runtime.mappers import IntentMapper
 from runtime.mappers.describe import describe_intent
@@ -70,7 +70,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION = 2000
 MAX_REPLY_BYTES = 256 * 1024  # a chat completion holding an intent is a few kB; this is not one
 MAX_ECHO_CHARS = 2000  # of the model's own reply, sent back with a repair
 MAX_FEEDBACK_CHARS = 800  # of crq's message about that reply
@@ -211,7 +210,7 @@ class LLMMapper:
             return Mapping(
                 status="clarify", message="ask a question about the data", complete=False, mapper=self.name
             )
-        if len(text) > MAX_QUESTION:
+        if len(text) > MAX_QUESTION_CHARS:  # the service refuses these first; a direct caller pays no call
             return Mapping(
                 status="refused",
                 mapper=self.name,

@@ -550,15 +550,16 @@ class PromptBuilder:
         """(characters of prompt and schema, enum values) one unit adds, estimated from its text."""
         if u.kind == "metric":
             m = self.catalog.metrics[u.name]
-            return 12 + len(m.name) + len(m.format) + len(m.description) + _words(m.synonyms) + 3 * (
+            # named in metrics, filters, order_by and units
+            return 12 + len(m.name) + len(m.format) + len(m.description) + _words(m.synonyms) + 4 * (
                 len(m.name) + 3
-            ), 3
+            ), 4
         if u.kind == "segment":
             s = self.catalog.segments[u.name]
             return 8 + len(s.name) + len(s.description) + _words(s.synonyms) + len(s.name) + 3, 1
         table = self.catalog.tables[u.home]
         if u.kind == "time":
-            return 0, 5  # listed with its table (``_table_cost``)
+            return 0, 6  # listed with its table (``_table_cost``)
         d = next(d for d in table.dimensions if d.name == u.name)
         text = 16 + len(d.name) + len(u.home) + len(d.description) + _words(d.synonyms)
         if d.tags:
@@ -566,13 +567,14 @@ class PromptBuilder:
             known = sum(
                 _words(list(self.values.get(k, ()))[:MAX_VALUES_SHOWN]) + 20 for k in keys if k in self.values
             )
-            return text + known + sum(5 * (len(k) + 3) for k in keys), 4 * len(keys)
+            return text + known + sum(6 * (len(k) + 3) for k in keys), 5 * len(keys)
         values = list(d.enum) or [*d.sample_values, *list(self.values.get(d.name, ()))]
         text += _words(values[:MAX_VALUES_SHOWN]) + _words(
             [*d.value_synonyms, *(w for ws in d.value_synonyms.values() for w in ws)]
         )
         text += sum(len(g) + _words(v.values) + _words(v.synonyms) + 8 for g, v in d.groups.items())
-        return text + 4 * (len(d.name) + 3), 4
+        # named in dimensions, filters, order_by, share.part and count_groups.of
+        return text + 5 * (len(d.name) + 3), 5
 
     # --- the index ---------------------------------------------------------------------------------------
 
@@ -673,7 +675,7 @@ def _table_cost(t: Table) -> int:
             + len(t.name)
             + len(td.description)
             + _words(td.synonyms)
-            + 5 * (len(td.name) + 3)
+            + 6 * (len(td.name) + 3)
         )
     return text
 
@@ -694,6 +696,8 @@ def _names_of(intent: Intent) -> set[str]:
     names.update(o.field for o in intent.order_by)
     if intent.share is not None:
         names.update(f.field for f in intent.share.part)
+    if intent.count_groups is not None:
+        names.update(d.name for d in intent.count_groups.of)
     if intent.time_range is not None and intent.time_range.dimension:
         names.add(intent.time_range.dimension)
     return names

@@ -27,12 +27,13 @@ import itertools
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as ValidationError_
-from jsonschema.exceptions import best_match, relevance
 from pydantic import ValidationError
+
+if TYPE_CHECKING:  # jsonschema (~100 ms to import) only for a reply that arrived: not at start-up
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as ValidationError_
 
 from models.intent import (
     MAX_DIMENSIONS,
@@ -49,6 +50,7 @@ from models.intent import (
 )
 from models.responses import Status
 from models.semantic_model import SemanticModel
+from models.units import FAMILY, Family
 
 SCHEMA_NAME = "crq_intent"
 STATUSES: tuple[Status, ...] = ("answered", "clarify", "refused")
@@ -160,11 +162,19 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
             }
         ),
     }
+    units = unit_names(model)
     props["filters"] = {
         "type": "array",
         "description": "conditions; on a metric they filter groups (HAVING)",
-        "items": _filter_schema(fields),
+        "items": _filter_schema(fields, units),
     }
+    convertible = [m.name for m in model.metrics if m.unit is not None and m.unit.value in units]
+    if convertible:
+        props["units"] = {
+            "type": "array",
+            "description": "metrics in another unit of their kind; [] for the model's",
+            "items": _obj({"metric": _enum(convertible), "unit": _enum(units)}),
+        }
     if segments:
         props["segments"] = {"type": "array", "items": _enum(segments), "description": "named filters"}
     time_dims = time_dimension_names(model)
@@ -211,21 +221,39 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
         )
     )
     props["cumulative"] = {"type": "boolean", "description": "running total along the time dimension"}
+    props["count_groups"] = _nullable(
+        _obj(
+            {"of": {"type": "array", "items": _enum(dims)}},
+            "how many groups of these (time dimensions by their finest grain); null: show the groups",
+        )
+    )
     return _obj(props)
 
 
-def _filter_schema(fields: list[str]) -> dict[str, Any]:
-    return _obj(
-        {
-            "field": _enum(fields),
-            "op": _enum([o.value for o in Op]),
-            "value": {
-                "anyOf": [*_SCALAR, {"type": "array", "items": {"anyOf": _SCALAR}}, {"type": "null"}],
-                "description": "a list for in / not in / between [low, high]; "
-                "null for is null / is not null; dates as YYYY-MM-DD",
-            },
+def unit_names(model: SemanticModel) -> list[str]:
+    """The units of the kinds the model's metrics and number dimensions have (a count has only one,
+    so none are offered for it): what a question may name a number in or ask a metric in."""
+    families = {FAMILY[m.unit] for m in model.metrics if m.unit is not None}
+    families |= {FAMILY[d.unit] for t in model.tables for d in t.dimensions if d.unit is not None}
+    return [u.value for u, f in FAMILY.items() if f in families and f != Family.COUNT]
+
+
+def _filter_schema(fields: list[str], units: list[str] | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "field": _enum(fields),
+        "op": _enum([o.value for o in Op]),
+        "value": {
+            "anyOf": [*_SCALAR, {"type": "array", "items": {"anyOf": _SCALAR}}, {"type": "null"}],
+            "description": "a list for in / not in / between [low, high]; "
+            "null for is null / is not null; dates as YYYY-MM-DD",
+        },
+    }
+    if units:  # free text, not an enum: the enum budget goes to names; crq checks it (case aside)
+        props["unit"] = {
+            "type": ["string", "null"],
+            "description": "the number's unit, e.g. TB, percent; null: the field's own",
         }
-    )
+    return _obj(props)
 
 
 def reply_schema(model: SemanticModel) -> dict[str, Any]:
@@ -328,6 +356,7 @@ _ITEM_CAPS = {
     "part": MAX_FILTERS,
     "segments": MAX_SEGMENTS,
     "order_by": MAX_ORDER_BY,
+    "units": MAX_METRICS,
 }
 
 
@@ -368,6 +397,8 @@ def with_limits(schema: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=32)
 def _validator(schema_text: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(with_limits(json.loads(schema_text)))
 
 
@@ -377,6 +408,8 @@ def schema_errors(data: Any, schema: dict[str, Any], limit: int = 3) -> list[str
     oversized = _oversized(data)
     if oversized:  # said at once: the validator would look at every one of 8,000 filters first
         return oversized
+    from jsonschema.exceptions import best_match, relevance
+
     validator = _validator(json.dumps(schema, sort_keys=True))
     errors = [best_match([e]) for e in itertools.islice(validator.iter_errors(data), 20)]
     errors.sort(key=relevance)
@@ -521,12 +554,16 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
         "time_range": {k: v for k, v in tr.items() if v is not None} if isinstance(tr, dict) else tr,
         "order_by": data.get("order_by") or [],
         "limit": data.get("limit"),
+        "units": data.get("units") or [],
     }
     share = data.get("share")
     if isinstance(share, dict):
         clean["share"] = {"part": [_filter(f) for f in share.get("part") or []]}
     if data.get("cumulative") is True:
         clean["cumulative"] = {}
+    counting = data.get("count_groups")
+    if isinstance(counting, dict):
+        clean["count_groups"] = {"of": counting.get("of") or []}
     compare = data.get("compare")
     if isinstance(compare, dict):
         to = compare.get("to")  # null: the period just before time_range
@@ -579,9 +616,16 @@ def intent_to_json(
         elif name == "dimensions":
             value = [{"name": d["name"], "grain": d.get("grain")} for d in value or []]
         elif name == "filters":
-            value = [{"field": f["field"], "op": f["op"], "value": f.get("value")} for f in value or []]
+            value = [
+                {"field": f["field"], "op": f["op"], "value": f.get("value"), "unit": f.get("unit")}
+                for f in value or []
+            ]
         elif name == "cumulative":
             value = value is not None
+        elif name == "units":
+            value = value or []
+        elif name == "count_groups" and isinstance(value, dict):
+            value = {"of": [d["name"] for d in value["of"]]}  # a grain is not in the schema's enum
         elif name == "compare" and isinstance(value, dict):
             to = value["to"]
             earlier_props = props["compare"]["anyOf"][0]["properties"]["to"]["anyOf"][0]["properties"]
@@ -616,5 +660,6 @@ __all__ = [
     "segment_names",
     "strict_problems",
     "time_dimension_names",
+    "unit_names",
     "with_limits",
 ]

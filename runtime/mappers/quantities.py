@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS
+from compiler.units import factor
+from models.units import FAMILY, Unit
+from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS, unit_kind
 
 _B = r"(?:^|(?<= ))"
 _E = r"(?= |$)"
@@ -61,27 +63,27 @@ class Quantity:
     end: int
     op: str = ""
     value: float | tuple[float, float] = 0.0
-    unit: str | None = None  # a metric format: currency, gb, percent
+    unit: str | None = None  # the kind of number, as metric formats say it: currency, gb, percent
+    written: Unit | None = None  # the unit as written ("2 TB": TB); the compiler converts from it
     limit: int | None = None
     direction: str | None = None
     size: bool = False  # said with a size word ("bigger than", "largest")
 
 
-def _number(dollar: str | None, digits: str, scale: str | None, unit: str | None) -> tuple[float, str | None]:
+def _number(
+    dollar: str | None, digits: str, scale: str | None, unit: str | None
+) -> tuple[float, str | None, Unit | None]:
+    """The number as written (a scale word is part of the number: "5k" is 5000), its kind and its unit:
+    the unit is not applied here, so "2 TB" stays 2 in TB and the compiler converts it."""
     value = float(digits) if digits[0].isdigit() else float(NUMBER_WORDS[digits])
     if scale:
         value *= _SCALE[scale]
-    kind = None
-    if unit:
-        kind, factor = UNITS[unit]
-        value *= factor
-    if dollar:
-        kind = "currency"
-    return value, kind
+    written = UNITS[unit] if unit else (Unit.USD if dollar else None)
+    return value, unit_kind(written), written
 
 
 def _tidy(v: float) -> float:
-    return int(v) if float(v).is_integer() else round(v, 6)  # type: ignore[return-value]
+    return int(v) if float(v).is_integer() else round(v, 9)  # type: ignore[return-value]
 
 
 def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quantity]:
@@ -96,28 +98,60 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
 
     between = re.compile(rf"{_B}between {_NUMBER} and {_NUMBER}{_E}")
     for m in between.finditer(text):
-        lo, unit_a = _number(m[1], m[2], m[3], m[4])
-        hi, unit_b = _number(m[5], m[6], m[7], m[8])
-        if lo <= hi and claim(m.start(), m.end()):
+        lo, unit_a, written_a = _number(m[1], m[2], m[3], m[4])
+        hi, unit_b, written_b = _number(m[5], m[6], m[7], m[8])
+        if written_a and written_b and written_a != written_b:
+            if FAMILY[written_a] != FAMILY[written_b]:
+                continue  # "between 5% and 2 TB": no one range
+            # "between 500 GB and 2 TB": both in the smaller unit (500 to 2,000 GB), whose numbers are
+            # exact decimals where the larger one's may not be (300 GB is 0.2728... TiB)
+            if factor(written_a, written_b) < 1:
+                hi, written_b = float(hi * factor(written_b, written_a)), written_a
+            else:
+                lo, written_a = float(lo * factor(written_a, written_b)), written_b
+        if lo > hi:
+            continue
+        if claim(m.start(), m.end()):
             found.append(
-                Quantity("compare", m.start(), m.end(), "between", (_tidy(lo), _tidy(hi)), unit_a or unit_b)
+                Quantity(
+                    "compare",
+                    m.start(),
+                    m.end(),
+                    "between",
+                    (_tidy(lo), _tidy(hi)),
+                    unit_a or unit_b,
+                    written=written_a or written_b,
+                )
             )
     compare = re.compile(rf"{_B}({_OPS}) {_NUMBER}{_E}")
     for m in compare.finditer(text):
-        value, unit = _number(m[2], m[3], m[4], m[5])
+        value, unit, written = _number(m[2], m[3], m[4], m[5])
         if claim(m.start(), m.end()):
             size = any(w in m[1] for w in ("bigger", "larger", "smaller"))
-            found.append(Quantity("compare", m.start(), m.end(), _OP_OF[m[1]], _tidy(value), unit, size=size))
+            found.append(
+                Quantity(
+                    "compare",
+                    m.start(),
+                    m.end(),
+                    _OP_OF[m[1]],
+                    _tidy(value),
+                    unit,
+                    written=written,
+                    size=size,
+                )
+            )
     trailing = re.compile(
         rf"{_B}{_NUMBER} (?:and|or) ({'|'.join(_TRAILING)}){_E}|{_B}{_NUMBER} (plus|\+){_E}"
     )
     for m in trailing.finditer(text):
         groups = m.groups()[:5] if m[5] else m.groups()[5:]
-        value, unit = _number(*groups[:4])
+        value, unit, written = _number(*groups[:4])
         op = _TRAILING.get(groups[4], ">=")
         if claim(m.start(), m.end()):
             size = groups[4] in _SIZE_WORDS
-            found.append(Quantity("compare", m.start(), m.end(), op, _tidy(value), unit, size=size))
+            found.append(
+                Quantity("compare", m.start(), m.end(), op, _tidy(value), unit, written=written, size=size)
+            )
     top = re.compile(rf"{_B}(?:the )?{_TOP_WORDS} (\d+|{_WORD_NUM}){_E}")
     for m in top.finditer(text):
         if claim(m.start(), m.end()):

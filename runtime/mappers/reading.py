@@ -11,7 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from runtime.mappers.english import KNOWN_WORDS, MARKERS, STOPWORDS, SUPERLATIVES, TIME_LEFTOVERS, UNITS
+from models.units import Unit
+from runtime.mappers.english import (
+    COPULAS,
+    EARLY_MARKERS,
+    KNOWN_WORDS,
+    MARKERS,
+    SHOW_UNITS,
+    STOPWORDS,
+    SUPERLATIVES,
+    TIME_LEFTOVERS,
+    UNITS,
+)
 from runtime.mappers.quantities import Quantity, find_quantities
 from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
@@ -43,10 +54,14 @@ for _role, _phrases in MARKERS.items():
         _k = tuple(_p.split())
         _MARKER_INDEX[_k] = (*_MARKER_INDEX.get(_k, ()), _role)
 _MARKER_LEN = max(len(k) for k in _MARKER_INDEX)
+_EARLY = tuple(sorted((tuple(p.split()) for p in EARLY_MARKERS), key=len, reverse=True))
+_EARLY_FIRST = frozenset(p[0] for p in _EARLY)
 SEPARATORS = frozenset({"=", ":"})
 _YES = frozenset({"true", "yes", "y", "1"})
 _NO = frozenset({"false", "no", "n", "0"})
 _COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS["count"], "total number"))
+
+_SHOW_LONGEST = max(len(p.split()) for p in SHOW_UNITS)  # words in the longest unit phrase
 
 
 @dataclass
@@ -83,6 +98,7 @@ class Reading:
     question: str
     tokens: list[Token]
     items: list[Item]
+    as_of: dt.date | None = None  # the day relative phrases are read against (a range said as a filter)
 
     def token_before(self, item: Item) -> Token | None:
         return self.tokens[item.start - 1] if item.start > 0 else None
@@ -134,13 +150,31 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
     for it in _names_before_nouns(tokens, vocab, free):  # "the ab-cd-7 <noun>": a row named as written
         items.append(it)
         claim(it.start, it.end)
-    for i in range(len(tokens) - 1):  # "in GB", "in dollars": how to show a number, not what to show
-        if tokens[i].text in ("in", "into", "as") and tokens[i + 1].text in UNITS and free[i] and free[i + 1]:
-            if UNITS[tokens[i + 1].text][0] == "percent":  # "split by region, in percent": a share
-                items.append(Item("marker", i, i + 2, words(i, i + 2), roles=("ratio",)))
-            else:
-                items.append(Item("unit", i, i + 2, words(i, i + 2)))
+    for i in range(len(tokens) - 1):  # "in TB", "in thousands of dollars": the unit to show a number in
+        if tokens[i].text not in ("in", "into", "as") or not free[i]:
+            continue
+        if tokens[i + 1].text in UNITS and UNITS[tokens[i + 1].text] == Unit.PERCENT and free[i + 1]:
+            items.append(Item("marker", i, i + 2, words(i, i + 2), roles=("ratio",)))  # "in percent": a share
             claim(i, i + 2)
+            continue
+        for n in range(_SHOW_LONGEST, 0, -1):
+            j = i + 1 + n
+            if (
+                j <= len(tokens)
+                and " ".join(t.text for t in tokens[i + 1 : j]) in SHOW_UNITS
+                and all(free[i:j])
+            ):
+                items.append(Item("unit", i, j, words(i, j)))
+                claim(i, j)
+                break
+    for i in range(len(tokens)):  # "<word> total" phrases (english.EARLY_MARKERS), before model words
+        if tokens[i].text not in _EARLY_FIRST:
+            continue
+        for phrase in _EARLY:
+            n = len(phrase)
+            if tuple(t.text for t in tokens[i : i + n]) == phrase and all(free[i : i + n]):
+                items.append(Item("marker", i, i + n, words(i, i + n), roles=_MARKER_INDEX[phrase]))
+                claim(i, i + n)
     add_terms(2, only_time=True)
     for tp in find_time_phrases(text, as_of, taken):
         s, e = span_of(tp.start, tp.end)
@@ -151,6 +185,9 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         items.append(Item("quantity", s, e, words(s, e), quantity=q))
         claim(s, e)
     add_terms(1, only_time=False)
+    for it in _predicates(tokens, vocab, free):  # "<nouns> that are <adjective>": "<adjective> <nouns>"
+        items.append(it)
+        claim(it.start, it.end)
     i = 0
     while i < len(tokens):
         if not free[i]:
@@ -177,7 +214,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         claim(i, i + 1)
         i += 1
     items.sort(key=lambda it: it.start)
-    return Reading(question, tokens, items)
+    return Reading(question, tokens, items, as_of)
 
 
 def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: Vocabulary) -> Item:
@@ -283,6 +320,26 @@ def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]
             out.append(_spelled(tokens, i, end, [Meaning(Kind.VALUE, name, "-".join(t.orig for t in run))]))
             _claim(free, i, end)
         i = end
+    return out
+
+
+def _predicates(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
+    """ "which <nouns> are <adjective>": an adjective said after its noun, joined to it by a copula,
+    means what the model's phrase "<adjective> <noun>" means (a segment, say); the noun keeps its own
+    meaning too."""
+    out: list[Item] = []
+    for i, tok in enumerate(tokens):
+        if not free[i] or tok.key not in vocab.inner_words:
+            continue
+        j = i - 1
+        while j >= 0 and tokens[j].text in COPULAS:
+            j -= 1
+        if j < 0 or j == i - 1:
+            continue
+        found = vocab.phrases.get((tok.key, tokens[j].key)) or vocab.phrases.get((tok.text, tokens[j].key))
+        if found:
+            out.append(_spelled(tokens, i, i + 1, list(found)))
+            free[i] = False
     return out
 
 

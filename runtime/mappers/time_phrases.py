@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from compiler.time_range import MONTHS_IN, months_earlier, resolve_time_range
+from compiler.time_range import MONTHS_IN, months_earlier, resolve_time_range, shift
 from models.intent import MONTHS, Grain, TimeRange
 from runtime.mappers.english import NUMBER_WORDS
 
@@ -35,6 +35,32 @@ _ORDINAL = {
     "last": 4,
 }
 _EARLIEST = dt.date(1900, 1, 1)
+
+# Parts of a period ("the first ten days of April", "the second half of March", "the last week of
+# May"): where a part is counted from, and how many days one unit of a part is. A week of a month is
+# seven days counted from its first (or, from the end, its last) day, not a calendar week.
+_PART_FROM_START = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "opening": 1,
+    "initial": 1,
+    "early": 1,
+}
+_PART_FROM_END = frozenset({"last", "final", "closing", "late"})
+_PART_DAYS = {"day": 1, "week": 7}
+_PERIOD_UNITS = {
+    "this": "current",
+    "current": "current",
+    "last": "previous",
+    "previous": "previous",
+    "past": "previous",
+}
 
 _B = r"(?:^|(?<= ))"  # token boundaries in the space-joined text
 _E = r"(?= |$)"
@@ -65,6 +91,10 @@ class TimePhrase:
     auto_grain: bool = False  # "trend", "over time": a series at a grain that suits the range
     all_time: bool = False
     before_previous: Grain | None = None  # "the day before that": one <unit> before the previous range
+    period_before: bool = False  # "the one before that": the previous range's own period, one earlier
+    periods: tuple[TimeRange, TimeRange] | None = None  # "from March to April": each named period
+    to_date: bool = False  # "month to date", "ytd": a period up to today
+    over_period: bool = False  # "week over week": each period against the one before
 
 
 def _num(text: str) -> int:
@@ -111,6 +141,24 @@ def _month_span(text: str, as_of: dt.date) -> tuple[dt.date, dt.date] | None:
     return start, nxt - dt.timedelta(days=1)
 
 
+def _period_span(m: re.Match[str], as_of: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The whole calendar period a part is taken of: a month (and year), this or last month, quarter
+    or year, a quarter (and year), a year; groups 4-10 of the part-of-period rule."""
+    if m[4]:
+        return _month_span(m[4] + (f" {m[5]}" if m[5] else ""), as_of)
+    if m[6]:
+        unit = Grain(m[7])
+        start, _ = resolve_time_range(TimeRange(kind=_PERIOD_UNITS[m[6]], unit=unit), as_of)  # type: ignore[arg-type]
+    elif m[8]:
+        start, _ = resolve_time_range(
+            TimeRange(kind="quarter", quarter=int(m[8]), year=int(m[9]) if m[9] else None), as_of
+        )
+        unit = Grain.QUARTER
+    else:
+        start, unit = dt.date(int(m[10]), 1, 1), Grain.YEAR
+    return start, shift(start, unit, 1) - dt.timedelta(days=1)
+
+
 def _between(a: dt.date | None, b: dt.date | None) -> TimeRange | None:
     if a is None or b is None or a > b:
         return None
@@ -147,6 +195,42 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
             return None
         return _between(first, last)
 
+    part = "|".join(sorted((*_PART_FROM_START, *_PART_FROM_END), key=len, reverse=True))
+    period = (
+        rf"(?:({_MON})(?: (?:of )?({_YEAR}))?|(this|current|last|previous|past) (month|quarter|year)"
+        rf"|q([1-4])(?: (?:of )?({_YEAR}))?|({_YEAR}))"
+    )
+
+    @rule(rf"{_IN}(?:very )?({part})(?: ({_NUM}))? (day|week|half)s? of (?:the )?{period}")
+    def _part_of_period(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "the first ten days of April", "the second half of March", "the last 2 weeks of May"."""
+        span = _period_span(m, as_of)
+        if span is None:
+            return None
+        start, end = span
+        days = (end - start).days + 1
+        which, n, unit = m[1], _num(m[2]) if m[2] else 1, m[3]
+        if unit == "half":
+            if m[2] or which not in ("first", "1st", "second", "2nd", "last", "final"):
+                return None
+            months = (end.year - start.year) * 12 + end.month - start.month + 1
+            mid = start + dt.timedelta(days=days // 2)
+            if months % 2 == 0:  # a year: whole months (a month or a quarter: days)
+                mid = shift(start, Grain.MONTH, months // 2)
+            first = which in ("first", "1st")
+            return _between(start, mid - dt.timedelta(days=1)) if first else _between(mid, end)
+        length = n * _PART_DAYS[unit]
+        if length > days:
+            return None
+        if which in _PART_FROM_END:
+            return _between(end - dt.timedelta(days=length - 1), end)
+        nth = _PART_FROM_START[which]
+        if m[2] and nth != 1:  # "the second ten days": not a way to say it
+            return None
+        first_day = start + dt.timedelta(days=(nth - 1) * length)
+        last_day = first_day + dt.timedelta(days=length - 1)
+        return _between(first_day, last_day) if last_day <= end else None
+
     @rule(rf"(?:between|from) ({_DATE}) {_TO} ({_DATE})")
     @rule(rf"({_DATE}) (?:to|until|till|through|thru|-|\.\.) ({_DATE})")
     def _date_range(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
@@ -158,11 +242,15 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
 
     @rule(rf"(?:between|from) ({_MONTH_YEAR}) {_TO} ({_MONTH_YEAR})")
     @rule(rf"({_MONTH_YEAR}) (?:to|until|till|through|thru|-) ({_MONTH_YEAR})")
-    def _month_range(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+    def _month_range(m: re.Match[str], as_of: dt.date) -> TimePhrase | None:
         a, b = _month_span(m[1], as_of), _month_span(m[2], as_of)
         if a and b and a[0] > b[0] and not re.search(_YEAR, m[1]):
             a = (a[0].replace(year=a[0].year - 1), a[1].replace(year=a[1].year - 1))
-        return _between(a[0], b[1]) if a and b else None
+        whole = _between(a[0], b[1]) if a and b else None
+        if whole is None or a is None or b is None:
+            return None
+        months = tuple(TimeRange(kind="month", month=x[0].month, year=x[0].year) for x in (a, b))
+        return TimePhrase(m.start(), m.end(), time_range=whole, periods=months)  # type: ignore[arg-type]
 
     @rule(rf"(?:since|after|starting|starting from|starting on|beginning|from|as of) ({_DATE})")
     def _since_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
@@ -228,6 +316,11 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     def _hours(m: re.Match[str], as_of: dt.date) -> TimeRange:
         return TimeRange(kind="trailing", unit=Grain.DAY, n=max(1, -(-_num(m[1]) // 24)))
 
+    @rule(rf"{_IN}(?:last|past|previous|prior) fortnight")
+    def _fortnight(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        """ "the last fortnight": the last two full weeks, as "the past two weeks" is."""
+        return TimeRange(kind="previous", unit=Grain.WEEK, n=2)
+
     @rule(rf"{_IN}(?:last|past|previous|prior) (week|month|quarter|year)")
     def _last_unit(m: re.Match[str], as_of: dt.date) -> TimeRange:
         return TimeRange(kind="previous", unit=_UNIT[m[1]])
@@ -235,15 +328,16 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     @rule(rf"{_IN}(?:(?:this|current|present) )(week|month|quarter|year)(?: so far| to date)?")
     @rule(r"(?:so far )?(?:this|in the current) (week|month|quarter|year)(?: so far)?")
     @rule(rf"{_IN}(week|month|quarter|year)[ -]to[ -]date")
-    def _this_unit(m: re.Match[str], as_of: dt.date) -> TimeRange:
-        return TimeRange(kind="current", unit=_UNIT[m[1]])
+    def _this_unit(m: re.Match[str], as_of: dt.date) -> TimePhrase:
+        said_to_date = "to date" in m[0] or "to-date" in m[0]
+        return TimePhrase(
+            m.start(), m.end(), time_range=TimeRange(kind="current", unit=_UNIT[m[1]]), to_date=said_to_date
+        )
 
     @rule(r"(wtd|mtd|qtd|ytd)")
-    def _to_date(m: re.Match[str], as_of: dt.date) -> TimeRange:
-        return TimeRange(
-            kind="current",
-            unit={"w": Grain.WEEK, "m": Grain.MONTH, "q": Grain.QUARTER, "y": Grain.YEAR}[m[1][0]],
-        )
+    def _to_date(m: re.Match[str], as_of: dt.date) -> TimePhrase:
+        unit = {"w": Grain.WEEK, "m": Grain.MONTH, "q": Grain.QUARTER, "y": Grain.YEAR}[m[1][0]]
+        return TimePhrase(m.start(), m.end(), time_range=TimeRange(kind="current", unit=unit), to_date=True)
 
     @rule(r"(?:so far )?today(?: so far)?")
     def _today(m: re.Match[str], as_of: dt.date) -> TimeRange:
@@ -387,9 +481,10 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
     )
     out.append(
         (
-            r"(day|week|month|quarter|year)(?: |-)(?:over|on|by|to)(?: |-)(?:the )?"
-            r"(?:day|week|month|quarter|year)",
-            lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]]),
+            # "month over month", "week on week", "day by day": the same unit twice ("this year by
+            # month" is a range and a grain, not a yearly series)
+            r"(day|week|month|quarter|year)(?: |-)(?:over|on|by|to)(?: |-)(?:the )?\1",
+            lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]], over_period=True),
         )
     )
     out.append(
@@ -402,8 +497,16 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
     out.append(
         (
             r"(?:(?:and|what about|how about|for|on|in) )?(?:the )?(day|week|month|quarter|year) "
-            r"(?:before|prior to) (?:that|then|it)",
+            r"(?:before(?: (?:that|then|it))?|prior to (?:that|then|it))",
             lambda m: TimePhrase(m.start(), m.end(), before_previous=_UNIT[m[1]]),
+        )
+    )
+    out.append(
+        (  # "the one before that", "the period before": as long as the previous range, just before it
+            r"(?:(?:and|what about|how about|for|on|in) )?(?:the )?(?:(?:one|period|time|span|stretch) "
+            r"(?:before(?: (?:that|then|it))?|prior to (?:that|then|it))"
+            r"|(?:previous|prior|preceding) (?:one|period))",
+            lambda m: TimePhrase(m.start(), m.end(), period_before=True),
         )
     )
     out.append(
@@ -413,7 +516,12 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
             lambda m: TimePhrase(m.start(), m.end(), grain=_UNIT[m[1]]),
         )
     )
-    out.append((r"(dod|wow|mom|qoq|yoy)", lambda m: TimePhrase(m.start(), m.end(), grain=short[m[1]])))
+    out.append(
+        (
+            r"(dod|wow|mom|qoq|yoy)",
+            lambda m: TimePhrase(m.start(), m.end(), grain=short[m[1]], over_period=True),
+        )
+    )
     out.append(
         (
             r"(?:over time|trends?|trending|trendline|time series|timeline|history|historical|historically|"

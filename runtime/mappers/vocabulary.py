@@ -25,6 +25,7 @@ from models.semantic_model import (
     SemanticModel,
     Table,
 )
+from models.units import Unit
 from runtime.mappers.english import EVERYDAY, STOPWORDS
 from runtime.mappers.tokens import Token, phrase_key, tokenize
 from semantic.expressions import column_names, parse_expression
@@ -87,6 +88,9 @@ class Vocabulary:
     default_time: dict[str, str | None] = field(default_factory=dict)
     table_time_dimensions: dict[str, list[str]] = field(default_factory=dict)
     domain_words: frozenset[str] = frozenset()
+    # a word inside the model's longer phrases -> the names those phrases mean ("unit" in "business
+    # unit"): next to a word of one of those names it only repeats what that word says
+    inner_words: dict[str, set[str]] = field(default_factory=dict)
     known_values: dict[str, list[str]] = field(default_factory=dict)  # dimension -> values, for did-you-mean
     verified: dict[tuple[str, ...], Intent] = field(default_factory=dict)
     related: dict[str, set[str]] = field(default_factory=dict)  # dimensions whose values nest ("a" / "a:b")
@@ -146,8 +150,12 @@ class Vocabulary:
             v.verified[phrase_key(q.question)] = q.intent
         # words of the model's description and of its longer phrases ("internet" in "open to the
         # internet"): said on their own they belong to the domain, so they are not unknown
-        inner = {w for key in v.phrases if len(key) > 1 for w in key if w.isalpha() and len(w) > 3}
-        v.domain_words = (frozenset(phrase_key(model.description)) | inner) - STOPWORDS
+        for key, meanings in v.phrases.items():
+            if len(key) > 1:
+                for w in key:
+                    if w.isalpha() and len(w) > 3:
+                        v.inner_words.setdefault(w, set()).update(m.name for m in meanings)
+        v.domain_words = (frozenset(phrase_key(model.description)) | set(v.inner_words)) - STOPWORDS
         v.max_len = max((len(k) for k in v.phrases), default=1)
         for meanings in v.phrases.values():
             meanings.sort(key=lambda m: _PRIORITY[m.kind])
@@ -404,6 +412,24 @@ class Vocabulary:
     def metric_format(self, metric: str) -> str:
         m = self.metrics.get(metric)
         return m.format if m else "number"
+
+    def field_unit(self, field: str) -> Unit | None:
+        """The unit the model declares for a metric or a number dimension (None when it declares none)."""
+        m = self.metrics.get(field)
+        if m is not None:
+            return m.unit
+        d = self.dimensions.get(field)
+        return d.unit if d is not None else None
+
+    def dated_amounts(self) -> list[str]:
+        """The metrics that sum an amount on a table with a default date: what a change between two
+        periods is a change of when the question names no metric."""
+        return [
+            m.name
+            for m in self.model.metrics
+            if self.metric_aggregation(m.name) == "sum"
+            and any(self.default_time.get(t) for t in self.metric_tables.get(m.name, ()))
+        ]
 
     def metric_aggregation(self, metric: str) -> str | None:
         """How a simple metric aggregates its measure (sum, count, ...); None for ratios and derived."""

@@ -7,6 +7,17 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})/;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const SHARE_SUFFIX = "_share";
+// units (models/units.py): how each is shown, where that differs from its name, and their families
+const UNIT_DISPLAY = { USD: "currency", GB: "gb", count: "integer", fraction: "percent", percent: "share" };
+const UNIT_LABEL = { thousand_USD: "thousand USD", million_USD: "million USD" };
+const SCALED_USD = { thousand_USD: "k", million_USD: "M" };
+const DATA = new Set(["B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "PiB"]);
+const DURATIONS = new Set(["seconds", "minutes", "hours", "days"]);
+
+/** The format a unit's numbers are shown in (runtime/answer.py format_value's vocabulary). */
+export function unitFormat(unit) {
+  return unit ? UNIT_DISPLAY[unit] || unit : "number";
+}
 
 // C0 controls but the newline, DEL, C1 controls and bidi overrides/isolates: data (tag values, account
 // names) is written by anyone who can tag a resource, so these show as escapes, as in the CLI.
@@ -48,6 +59,10 @@ export function formatValue(value, format = "number") {
     case "integer":
       return fixed(value, 0);
     default:
+      if (format in SCALED_USD) return `$${fixed(value, 2)}${SCALED_USD[format]}`;
+      // other data sizes: small amounts of large units keep three decimals
+      if (DATA.has(format)) return `${fixed(value, Math.abs(value) >= 1 || value === 0 ? 1 : 3)} ${format}`;
+      if (DURATIONS.has(format)) return `${fixed(value, 1)} ${format}`;
       return fixed(value, Number.isInteger(value) ? 0 : 2);
   }
 }
@@ -59,6 +74,8 @@ export function formatCompact(value, format = "number") {
   const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(value);
   if (format === "currency") return value < 0 ? `-$${compact.slice(1)}` : `$${compact}`;
   if (format === "gb") return `${compact} GB`;
+  if (format in SCALED_USD) return value < 0 ? `-$${compact.slice(1)}${SCALED_USD[format]}` : `$${compact}${SCALED_USD[format]}`;
+  if (DATA.has(format) || DURATIONS.has(format)) return `${compact} ${format}`;
   return compact;
 }
 
@@ -94,18 +111,24 @@ function words(name) {
 
 /**
  * What each column of an answer is. metricFormats: metric name -> format, from GET /v1/catalog.
- * Metrics are the intent's metrics (plus their `<metric>_share` when the intent asks for shares);
+ * Metrics are the intent's metrics (plus their `<metric>_share` when the intent asks for shares),
+ * shown in the unit the intent asks for (`units`), labelled with it;
  * a dimension with a grain (`usage_date__month`), or whose values are all dates, is time.
  */
 export function describeColumns(answer, metricFormats = {}) {
   const intent = answer.intent || {};
   const metrics = new Set(intent.metrics || []);
+  const units = Object.fromEntries((intent.units || []).map((u) => [u.metric, u.unit]));
   const shares = intent.share ? new Set([...metrics].map((m) => m + SHARE_SUFFIX)) : new Set();
   const rows = answer.rows || [];
   return (answer.columns || []).map((name, index) => {
     if (shares.has(name)) {
       const base = name.slice(0, -SHARE_SUFFIX.length);
       return { name, index, kind: "metric", format: "share", label: `Share of ${words(base).toLowerCase()}` };
+    }
+    if (units[name] && metrics.has(name)) {
+      const unit = units[name];
+      return { name, index, kind: "metric", format: unitFormat(unit), label: `${words(name)} (${UNIT_LABEL[unit] || unit})` };
     }
     if (metrics.has(name) || (!intent.metrics && name in metricFormats)) {
       return { name, index, kind: "metric", format: metricFormats[name] || "number", label: words(name) };

@@ -61,8 +61,13 @@ E178  materializations    fixed filter on a metric or on an unknown/unreachable 
                           value are checked as E133/E134)
 E179  materializations    warning: a count_distinct measure the view cannot re-aggregate (it serves only
                           queries with exactly the view's dimensions)
+E180  units               a count or count_distinct measure whose unit is not count
+E181  units               a simple metric that declares a unit other than its measure's
+E182  units               a metric's format contradicts its unit (format: currency on GB)
+E183  units               a unit on a dimension that is not type: number
 E190  database_columns    table missing from the database (not in RULES: needs the catalog)
 E191  database_columns    column missing from its table (not in RULES: needs the catalog)
+E192  database_columns    column not among the columns: a table declares (declared_columns, in RULES)
 ====  ==================  ==========================================================================
 """
 
@@ -73,7 +78,7 @@ from collections.abc import Callable, Iterable
 from models.errors import Issue
 from models.semantic_model import SemanticModel
 from semantic.rules.cycles import cycles
-from semantic.rules.database_columns import database_columns
+from semantic.rules.database_columns import database_columns, declared_columns, undeclared_tables
 from semantic.rules.expressions import expressions
 from semantic.rules.grains import grains
 from semantic.rules.materializations import materializations
@@ -81,6 +86,7 @@ from semantic.rules.references import references
 from semantic.rules.relationships import relationships
 from semantic.rules.table_structure import table_structure
 from semantic.rules.unique_names import unique_names
+from semantic.rules.units import units
 from semantic.source_map import SourceMap
 
 Rule = Callable[[SemanticModel, SourceMap], Iterable[Issue]]
@@ -94,6 +100,8 @@ RULES: tuple[Rule, ...] = (
     cycles,
     grains,
     materializations,
+    declared_columns,
+    units,
 )
 
-__all__ = ["RULES", "Rule", "database_columns"]
+__all__ = ["RULES", "Rule", "database_columns", "undeclared_tables"]

@@ -1,4 +1,5 @@
-"""E190 a table is missing from the database, E191 a column is missing from its table.
+"""E190 a table is missing from the database, E191 a column is missing from its table; E192 a column
+missing from the table's own ``columns:`` list.
 
 Not in RULES: it needs the database's catalog, which the runtime reads from information_schema and
 passes in, so that semantic/ stays free of database drivers and the check stays a pure, testable
@@ -7,6 +8,7 @@ function. It catches the typos the other rules cannot: the model only knows the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 
 from models.errors import Issue
@@ -66,8 +68,32 @@ def database_columns(
     yield from sorted(_issues(model, source, columns), key=lambda i: (i.line, i.col, i.code))
 
 
+def declared_columns(model: SemanticModel, source: SourceMap) -> Iterator[Issue]:
+    """E192: in a table that lists its ``columns:``, every column the model names (primary key,
+    dimensions, time dimensions, measures, relationship keys) must be one of them. The same check as
+    ``database_columns``, against the model's own declaration: plain `crq validate` catches a
+    misspelt relationship key without a database."""
+    declared = {qualified_name(model, t): dict.fromkeys(t.columns, "") for t in model.tables if t.columns}
+    if not declared:
+        return
+    for issue in _issues(model, source, declared, declared_only=True):
+        yield dataclasses.replace(
+            issue,
+            code="E192",
+            message=issue.message.replace("does not exist in table", "is not among the declared columns of"),
+        )
+
+
+def undeclared_tables(model: SemanticModel) -> list[str]:
+    """Tables whose columns only a database can check (they do not list ``columns:``)."""
+    return [t.name for t in model.tables if not t.columns]
+
+
 def _issues(
-    model: SemanticModel, source: SourceMap, columns: Mapping[str, Mapping[str, str]]
+    model: SemanticModel,
+    source: SourceMap,
+    columns: Mapping[str, Mapping[str, str]],
+    declared_only: bool = False,
 ) -> Iterator[Issue]:
     known = list(columns)
     usages: dict[str, list[Usage]] = {}
@@ -77,6 +103,8 @@ def _issues(
         name = qualified_name(model, table)
         qualified.setdefault(table.name, name)
         if name not in columns:
+            if declared_only:
+                continue
             at = (*base, "table") if table.table else (*base, "name")
             yield make_issue(
                 "E190",

@@ -15,8 +15,6 @@ import dataclasses
 import re
 from collections import deque
 from collections.abc import Iterator
-from functools import cache
-from zoneinfo import available_timezones
 
 from sqlglot import exp
 
@@ -34,23 +32,7 @@ from semantic.expressions import ExpressionError, parse_expression
 from semantic.rules._common import DimensionEntry, ModelIndex, make_issue, suggest
 from semantic.rules.references import _filter_on_dimensions
 from semantic.source_map import Path, SourceMap
-
-# Zone names Python accepts but PostgreSQL reads differently (CET is a fixed offset there, posixrules
-# and localtime are files): a view bucketed in one would disagree with base-table queries. Kept equal
-# to the compiler's list (compiler/resolve.py), which refuses the same names in intents.
-_MISREAD_ZONES = frozenset(
-    {"localtime", "posixrules", "Factory", "CET", "EET", "MET", "WET", "EST", "MST", "HST"}
-)
-
-
-@cache
-def time_zones() -> frozenset[str]:
-    """IANA zone names a query may use, so a view's buckets can match a query's."""
-    return frozenset(
-        z
-        for z in available_timezones()
-        if z not in _MISREAD_ZONES and not z.startswith(("posix/", "right/", "SystemV/"))
-    )
+from semantic.time_zones import MISREAD_ZONES, is_time_zone, time_zones
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,9 +317,9 @@ def _view(
             at=grain_path,
         )
 
-    if mat.timezone not in time_zones():
+    if not is_time_zone(mat.timezone):
         tz_path = (*base, "timezone")
-        if mat.timezone in _MISREAD_ZONES:
+        if mat.timezone in MISREAD_ZONES:
             problem = (
                 f"time zone '{mat.timezone}' means one thing to Python and another to PostgreSQL (a fixed "
                 "offset, or a file), so buckets and query ranges would disagree; use a region name such as "

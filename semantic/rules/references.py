@@ -115,6 +115,16 @@ def _value_fits(value: object, kind: str) -> bool:
     return isinstance(value, str)
 
 
+def _fix(value: object, kind: str) -> str:
+    """How to make the value fit. A number or a boolean compared with a string dimension is most
+    often a dimension whose ``type:`` was left out (string is the default), not a value to quote."""
+    if kind == "string" and isinstance(value, bool):
+        return "if its column holds true/false, declare `type: boolean` on the dimension"
+    if kind == "string" and isinstance(value, int | float):
+        return "if its column holds numbers, declare `type: number` on the dimension"
+    return f"write {_KIND_WORDS[kind]}"
+
+
 def _enum_hint(value: str, dim: Dimension) -> str:
     """Analysts often write the word people use ("production"); point them at the stored value."""
     for canonical, words in dim.value_synonyms.items():
@@ -160,7 +170,7 @@ def _filter_on_dimensions(
                 "E134",
                 source,
                 path,
-                f"value {value!r} does not fit {wrong} dimension '{flt.field}'; write {_KIND_WORDS[wrong]}",
+                f"value {value!r} does not fit {wrong} dimension '{flt.field}'; {_fix(value, wrong)}",
                 at=at,
             )
             continue

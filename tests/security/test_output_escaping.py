@@ -280,7 +280,8 @@ def test_ask_prints_the_question_and_tag_values_literally(tagged: tuple[str, Pat
         str(model),
         "--database-url",
         url,
-        "resource count by owner tag \x1b\u202e",
+        "resource count by owner tag \x1b\u202e",  # refused (runtime/service.py), and shown escaped
+        "resource count by owner tag",
         "now only owner a[/dim]",
     )
     assert (p.returncode, p.stderr) == (0, "")
@@ -323,6 +324,10 @@ EXPECTED_QUERY = lines(
 )
 EXPECTED_ASK = lines(
     r"Q: resource count by owner tag \x1b\u202e",
+    "refused: the question holds a control character (U+001B), which can make text read differently from how "
+    "it shows; type the question again",
+    "",
+    "Q: resource count by owner tag",
     "4 rows of resource count by tag_owner (interpreted as resource_count by tag:owner).",
     *COUNTS,
     "Q: now only owner a[/dim]",
