@@ -523,6 +523,12 @@ def _compare_window(
             )
         start, end = resolve_time_range(to, as_of)
         words = describe_time_range(to)
+        if (start, end) == (window.start, window.end):  # "May vs last month", asked in June
+            raise DatesDoNotOverlap(
+                f"compare.to ({words}, {start} to {end}) is the same period as the time range "
+                f"({window.description}), so every change would be 0; compare with another period, or "
+                "leave compare.to out for the one before"
+            )
     if start < MIN_DATE:
         raise IntentError("compare", f"the earlier period starts on {start}, before {MIN_DATE}")
     return TimeWindow(start, end, tr.dimension, words)

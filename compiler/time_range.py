@@ -77,7 +77,8 @@ def previous_period(tr: TimeRange, start: dt.date, end: dt.date) -> tuple[dt.dat
     """The period of the same length just before ``start..end`` (``tr`` resolved): a calendar period
     steps back by whole periods (April -> March, Q2 -> Q1, the last 3 full months -> the 3 before), a
     period to date by one period to the same day (June 1-17 -> May 1-17, clamped to the shorter
-    month's end), trailing months by as many months, and any other span by as many days."""
+    month's end), trailing months by as many months, whole months given by their dates (2025-12-01 to
+    2025-12-31) by as many calendar months, and any other span by as many days."""
     try:
         unit, n = _calendar_step(tr)
         if unit is not None and tr.kind == "current":
@@ -88,6 +89,10 @@ def previous_period(tr: TimeRange, start: dt.date, end: dt.date) -> tuple[dt.dat
         if tr.kind == "trailing" and tr.unit in MONTHS_IN:
             prev_end = start - dt.timedelta(days=1)
             return _months_back(prev_end, tr.n * MONTHS_IN[tr.unit]), prev_end
+        after = end + dt.timedelta(days=1)
+        if start.day == 1 and after.day == 1:  # whole months given by their dates: as many months before
+            months = (after.year - start.year) * 12 + after.month - start.month
+            return shift(start, Grain.MONTH, -months), start - dt.timedelta(days=1)
         days = end - start + dt.timedelta(days=1)
         return start - days, start - dt.timedelta(days=1)
     except (ValueError, OverflowError):

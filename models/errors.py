@@ -71,8 +71,9 @@ class QueryRefused(UserError):
 
 
 class DatesDoNotOverlap(QueryRefused):
-    """A filter on the date the time range is on leaves no day of the range: the answer would be empty.
-    Depends on the as-of date, so a check of names alone (the offline mapper's) does not raise it."""
+    """Two ranges of one question on one date that cannot be meant together: a filter that leaves no
+    day of the time range (the answer would be empty), or a comparison of a period with itself (every
+    change 0). Depends on the as-of date, so a check of names alone (the offline mapper's) ignores it."""
 
 
 class DatabaseError(CrqError):

@@ -27,7 +27,7 @@ from test_materialized_views import base_rows, compiled, states, url  # noqa: F4
 from compiler import compile
 from compiler.time_range import previous_period, resolve_time_range
 from models.access import RowFilter, Scope
-from models.errors import IntentError
+from models.errors import DatesDoNotOverlap, IntentError
 from models.intent import Intent, TimeRange
 from models.semantic_model import SemanticModel
 from runtime.answer import answer_text, describe_intent
@@ -253,6 +253,11 @@ def test_previous_periods() -> None:
     assert prev("last 30 days") == (d(2026, 4, 19), d(2026, 5, 18))
     assert prev("since 2026-06-01") == (d(2026, 5, 15), d(2026, 5, 31))
     assert prev({"kind": "trailing", "unit": "month", "n": 2}) == (d(2026, 2, 18), d(2026, 4, 17))
+    # whole months given by their dates step back by calendar months (December -> November, not the
+    # 31 days before it, Oct 31 - Nov 30); other spans by as many days
+    assert prev({"kind": "between", "start": "2025-12-01", "end": "2025-12-31"}) == (d(2025, 11, 1), d(2025, 11, 30))
+    assert prev({"kind": "between", "start": "2026-03-01", "end": "2026-04-30"}) == (d(2026, 1, 1), d(2026, 2, 28))
+    assert prev({"kind": "between", "start": "2026-05-03", "end": "2026-05-09"}) == (d(2026, 4, 26), d(2026, 5, 2))
     # to date in a longer month: clamped to the end of the shorter one
     t = TimeRange.model_validate("this month")
     assert previous_period(t, d(2026, 3, 1), d(2026, 3, 31)) == (d(2026, 2, 1), d(2026, 2, 28))
@@ -409,3 +414,19 @@ def test_llm_reply_with_a_dimension_on_the_earlier_period_breaks_the_schema(mode
     reply = {"status": "answered", "follow_up": False, "intent": data, "message": "", "suggestions": []}
     with pytest.raises(ReplyError, match="dimension"):
         parse_reply(json.dumps(reply), reply_schema(model))
+
+
+def test_a_period_compared_with_itself_is_refused(model: SemanticModel) -> None:
+    """"May vs last month", asked in June: both are May, so every change would be 0, a confident
+    wrong answer; refused, naming both (an LLM can write this; the offline mapper reads "the previous
+    month" after a named period as the one before it)."""
+    intent = Intent.model_validate(
+        {"metrics": ["cost"], "dimensions": [{"name": "service"}], "time_range": {"kind": "month", "month": 5},
+         "compare": {"to": {"kind": "previous", "unit": "month"}}}
+    )
+    with pytest.raises(DatesDoNotOverlap) as e:
+        compile(intent, model, as_of=AS_OF)
+    assert str(e.value) == (
+        "compare.to (last month, 2026-05-01 to 2026-05-31) is the same period as the time range (May), so "
+        "every change would be 0; compare with another period, or leave compare.to out for the one before"
+    )

@@ -130,6 +130,9 @@ AVERAGE_PER = _words("per")
 
 # Words of having between counted rows and a metric ("how many <entities> had <metric>").
 HAVING_WORDS = _words("had have has having with")
+# Between a word of having and a metric, words that start another request ("how many resources it has
+# and what it cost"): the metric is then asked for beside the count, not what the rows have.
+HAVING_BREAKS = _words("and or plus what how which")
 
 # Superlatives: word -> direction; "size" words prefer a size dimension when nothing else is compared.
 SUPERLATIVES: dict[str, str] = {
@@ -295,6 +298,7 @@ footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
 originate originates originated sitting sit sits restrict restricted narrow narrowed period timeframe
 split distribution mix drive drives drove driven driving allocated allotted whatsoever
+live lives living reside resides residing tied trend trends trended trending add adds added
 """)
 
 # Single words that are also everyday English: when a model value is spelled like one of these (or like

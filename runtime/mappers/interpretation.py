@@ -26,6 +26,7 @@ from runtime.mappers.english import (
     DETERMINERS,
     EACH_WORDS,
     GENERIC_RANK_WORDS,
+    HAVING_BREAKS,
     HAVING_WORDS,
     LIST_INSTEAD,
     MARKERS,
@@ -144,11 +145,9 @@ class _Interpreter:
             for k, it in enumerate(self.items[1:-1], start=1)
             if it.kind == "marker"
             and "compare" in it.roles
-            and all(
-                x.kind == "time" and x.time and x.time.time_range
-                for x in (self.items[k - 1], self.items[k + 1])
-            )
-        ]  # "<metric> in April vs March": then and now
+            and _a_range(self.items[k - 1])
+            and (_a_range(self.items[k + 1]) or _the_one_before(self.items[k + 1]))
+        ]  # "<metric> in April vs March", "in May vs the month before": now and then
         self.ranges: list[tuple[int, TimePhrase]] = []
         self.compare_to: TimeRange | None = None  # the earlier period, when one is named
         self.change_percent = False  # "in percent": ranked by the percent change
@@ -395,8 +394,8 @@ class _Interpreter:
             self.p.all_time = True
         elif tp.before_previous is not None:
             self.p.before_previous = tp.before_previous
-        elif tp.period_before:
-            self.p.period_before = True
+        elif tp.period_before and not any(c.end == it.start for c in self.changes):
+            self.p.period_before = True  # (after "vs" it is the period a change is measured from)
 
     def other_date(self, k: int, tp: TimePhrase) -> bool:
         """Two ranges, one said right after a word for another date ("instances launched since March
@@ -1424,6 +1423,9 @@ class _Interpreter:
             nxt = self.items[k + 1] if k + 1 < len(self.items) else None
             prev = self.items[k - 1] if k > 0 else None
             before_rows = nxt is not None and nxt.kind == "term" and nxt.start == it.end and nxt.has(*rows)
+            then = self.items[k + 2] if before_rows and k + 2 < len(self.items) else None
+            if then is not None and nxt is not None and then.start == nxt.end and then.role == "metric":
+                before_rows = False  # "provisioned database storage": the word goes with the amount
             last = nxt is None and all(t.text in STOPWORDS for t in self.r.tokens[it.end :])
             after_rows = last and prev is not None and prev.kind == "term" and prev.has(*rows)
             if before_rows or after_rows:  # "new <entities>", "<entities> were created"; not "<x> storage"
@@ -1487,6 +1489,8 @@ class _Interpreter:
             b_is_then = before_b is not None and before_b.kind == "marker" and "compare" in before_b.roles
             now, then = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
             p.time_range, self.compare_to = now.time_range, then.time_range
+            if _just_before(then.time_range, now.time_range):  # "May vs the previous month": April
+                self.compare_to = None
         elif len(ranges) == 1:
             k, tp = ranges[0]
             before = self.items[k - 1] if k > 0 else None
@@ -2013,7 +2017,9 @@ class _Interpreter:
         for it in self.items:
             if it.kind != "term" or it.role != "metric" or it.start < subject_end or it is counting:
                 continue
-            if not {t.text for t in self.r.tokens[subject_end : it.start]} & HAVING_WORDS:
+            between = [t.text for t in self.r.tokens[subject_end : it.start]]
+            have = max((i for i, w in enumerate(between) if w in HAVING_WORDS), default=None)
+            if have is None or set(between[have + 1 :]) & HAVING_BREAKS:
                 continue
             metric = it.first(Kind.METRIC).name  # type: ignore[union-attr]
             if self.is_count(it.first(Kind.METRIC)):
@@ -2206,9 +2212,11 @@ def unaccounted(reading: Reading, parts: Parts, vocab: Vocabulary) -> list[str]:
     }
     used: set[int] = set()
     for it in reading.items:
-        dropped = (it.kind == "term" and it.role in ("unplaced", "ignored_weak")) or (
-            it.kind in ("marker", "super") and not it.bound
-        )
+        dropped = (
+            it.kind == "term"
+            and it.role in ("unplaced", "ignored_weak")
+            and not _names_a_shown_dimension(it, parts)
+        ) or (it.kind in ("marker", "super") and not it.bound)
         if not dropped and it.kind not in ("unknown", "ignored"):
             used.update(range(it.start, it.end))
 
@@ -2288,7 +2296,7 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
                 parts.problems.append(f"unknown word '{it.text}'")
             else:
                 parts.ignored.append(it.text)
-        elif it.kind == "term" and it.role in ("unplaced",):
+        elif it.kind == "term" and it.role in ("unplaced",) and not _names_a_shown_dimension(it, parts):
             parts.ignored.append(it.text)
         elif it.kind == "term" and it.role == "ignored_weak":
             _weak_word(reading, it, parts, vocab)
@@ -2358,11 +2366,38 @@ def _kinds_of(it: Item, noun: str, vocab: Vocabulary, most: int = 4) -> list[str
     return list(dict.fromkeys(out))[:most]
 
 
+def _a_range(it: Item) -> bool:
+    return it.kind == "time" and it.time is not None and it.time.time_range is not None
+
+
+def _the_one_before(it: Item) -> bool:
+    return it.kind == "time" and it.time is not None and it.time.period_before
+
+
+def _just_before(then: TimeRange | None, now: TimeRange | None) -> bool:
+    """ "<period> compared with the previous <unit>": the one before that period, not the one before
+    today (which, for last month, is the month itself)."""
+    if then is None or now is None or then.kind != "previous" or then.n != 1 or then.skip:
+        return False
+    unit = {"month": Grain.MONTH, "quarter": Grain.QUARTER, "year": Grain.YEAR}.get(now.kind, now.unit)
+    return unit == then.unit
+
+
+def _names_a_shown_dimension(it: Item, parts: Parts) -> bool:
+    """A word naming a dimension the answer shows or filters on anyway ("the names of the public
+    buckets" in a listing, "carol's resources (owner tag)" beside the filter on that tag): the word
+    is used, not dropped."""
+    shown = {d.name for d in parts.dimensions} | {f.field for f in parts.filters}
+    return any(m.kind in (Kind.DIMENSION, Kind.TAG_KEY) and m.name in shown for m in it.meanings)
+
+
 def _weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> None:
     """An everyday word that is also a model value and was not said next to its dimension's name.
     Right before another word that is not filler it may well be that value ("the <value> team's
     accounts": a value of some unit dimension), so ask, naming the value; otherwise it is English
     filler (a stop word) or, when it is not, a word left out that the note names."""
+    if _names_a_shown_dimension(it, parts):
+        return
     tokens = reading.tokens
     value = it.first(Kind.VALUE, Kind.BOOLEAN)
     nxt = tokens[it.end] if it.end < len(tokens) else None
