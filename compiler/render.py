@@ -33,10 +33,10 @@ from compiler.plan import (
     dim_key,
     share_alias,
 )
-from compiler.resolve import GroupCount
+from compiler.resolve import GroupCount, TypedValue
 from compiler.time_range import period_start
 from compiler.units import Conversion
-from models.intent import Grain, Op, Value
+from models.intent import Grain, Op
 from models.semantic_model import Aggregation, Dimension, Metric, MetricType, Table, TimeDimension
 from semantic.expressions import parse_expression
 
@@ -170,8 +170,8 @@ def _common_span_cte(plan: Plan, ctx: _Context) -> exp.CTE | None:
     return exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(_SPAN)))
 
 
-def _in_common_span(day: exp.Expression) -> exp.Expression:
-    def bound(name: str) -> exp.Expression:
+def _in_common_span(day: exp.Expr) -> exp.Expr:
+    def bound(name: str) -> exp.Expr:
         select = exp.Select(expressions=[column(name, _SPAN)])
         select.set("from_", exp.From(this=exp.to_table(_SPAN)))
         return exp.Subquery(this=select)
@@ -251,11 +251,11 @@ def _compare_select(plan: Plan, earlier: Plan, ctx: _Context) -> exp.Select:
     else:  # one row each
         select.set("joins", [exp.Join(this=exp.to_table(_EARLIER), kind="CROSS")])
 
-    def amount(metric: str, period: str) -> exp.Expression:
+    def amount(metric: str, period: str) -> exp.Expr:
         col = column(metric, period)
         return exp.Max(this=col) if plan.dimensions else col
 
-    outputs: list[exp.Expression] = []
+    outputs: list[exp.Expr] = []
     for m in plan.metrics:
         now_alias, then_alias, change_alias, pct_alias = compare_aliases(m.name)
         now, then = amount(m.name, _NOW), amount(m.name, _EARLIER)
@@ -282,16 +282,16 @@ def _compare_select(plan: Plan, earlier: Plan, ctx: _Context) -> exp.Select:
 def _metric_outputs(
     plan: Plan,
     ctx: _Context,
-    leaf: Callable[[MeasureRef], exp.Expression],
-    part_leaf: Callable[[MeasureRef], exp.Expression],
-) -> tuple[dict[str, exp.Expression], list[exp.Expression]]:
+    leaf: Callable[[MeasureRef], exp.Expr],
+    part_leaf: Callable[[MeasureRef], exp.Expr],
+) -> tuple[dict[str, exp.Expr], list[exp.Expr]]:
     """Each metric's amount (what HAVING compares) and the output columns: the amounts, and with a
     share each metric's percentage after it. Amounts asked in another unit are converted here, after
     aggregation, so HAVING, ranking and the columns built on them see the converted number."""
     has_part = any(f.part for f in plan.facts)
     conversions = {c.metric: c for c in plan.conversions}
-    amounts: dict[str, exp.Expression] = {}
-    outputs: list[exp.Expression] = []
+    amounts: dict[str, exp.Expr] = {}
+    outputs: list[exp.Expr] = []
     for m in plan.metrics:
         raw = _metric_sql(m, ctx, part_leaf if has_part else leaf)
         amount = _converted(raw, conversions.get(m.name), ctx)
@@ -300,7 +300,7 @@ def _metric_outputs(
         if not plan.share:
             continue
         if has_part:  # the part's amount over the whole row's
-            whole: exp.Expression = _metric_sql(m, ctx, leaf)
+            whole: exp.Expr = _metric_sql(m, ctx, leaf)
         else:  # the row's amount over the total of all rows (a window runs after GROUP BY and HAVING)
             whole = exp.Window(this=exp.Sum(this=raw.copy()), over="OVER")
         share = exp.Div(  # a percentage has no unit: the amount as the model holds it, over its whole
@@ -314,13 +314,13 @@ def _metric_outputs(
     return amounts, outputs
 
 
-def _converted(amount: exp.Expression, conversion: Conversion | None, ctx: _Context) -> exp.Expression:
+def _converted(amount: exp.Expr, conversion: Conversion | None, ctx: _Context) -> exp.Expr:
     """``amount`` in the unit asked for: times the factor's numerator, divided by its denominator, both
     bound parameters (numeric, so a bigint sum does not divide as an integer)."""
     if conversion is None or conversion.factor == 1:
         return amount
     hint = f"{conversion.metric}_{conversion.to.value}"
-    out: exp.Expression = exp.Cast(this=amount, to=_NUMERIC.copy())
+    out: exp.Expr = exp.Cast(this=amount, to=_NUMERIC.copy())
     if conversion.factor.numerator != 1:
         out = exp.Mul(this=out, expression=ctx.params.add(hint + "_times", conversion.factor.numerator))
     if conversion.factor.denominator != 1:
@@ -330,17 +330,17 @@ def _converted(amount: exp.Expression, conversion: Conversion | None, ctx: _Cont
     return exp.Paren(this=out)
 
 
-def _restricted(agg: exp.Expression, condition: exp.Expression) -> exp.Expression:
+def _restricted(agg: exp.Expr, condition: exp.Expr) -> exp.Expr:
     """``agg`` with every aggregate in it counting only the rows that meet ``condition`` (FILTER)."""
 
-    def restrict(node: exp.Expression) -> exp.Expression:
+    def restrict(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Filter):
             both = exp.And(this=node.expression.this, expression=condition.copy())
             return exp.Filter(this=node.this, expression=exp.Where(this=both))
         if isinstance(node, exp.AggFunc):
             return exp.Filter(this=node, expression=exp.Where(this=condition.copy()))
         for key, child in list(node.args.items()):
-            if isinstance(child, exp.Expression):
+            if isinstance(child, exp.Expr):
                 node.set(key, restrict(child))
         return node
 
@@ -431,22 +431,25 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
     return select
 
 
-def _view_filter_sql(f: FactFilter, view: ViewSource, ctx: _Context) -> exp.Expression:
+def _view_filter_sql(f: FactFilter, view: ViewSource, ctx: _Context) -> exp.Expr:
     key = dim_key(f.target)  # a filter on the time dimension reads the (daily) bucket column
-    col = column(view.time_column if key == view.time_key else view.column(key), view.name)
+    name = view.time_column if key == view.time_key else view.column(key)
+    if name is None:  # the rewrite picks only views holding every filtered column: a bug if reached
+        raise RuntimeError(f"materialized view {view.name} has no column for {key}")
+    col = column(name, view.name)
     hint = f"{f.target.dimension.name}_{f.target.tag_key}" if f.target.tag_key else f.target.dimension.name
     return _compare(col, f.op, f.value, ctx.params, hint)
 
 
-def _scope_sql(fact: FactQuery, ctx: _Context) -> exp.Expression:
+def _scope_sql(fact: FactQuery, ctx: _Context) -> exp.Expr:
     """The caller's access scope on the fact's rows (or on the view's columns that hold the same
     dimensions): any alternative, each ANDing its dimensions' value lists; values bound as parameters
     named ``scope_<dimension>``. No alternative admits no row."""
     view = fact.view
 
-    def condition(f: FactFilter) -> exp.Expression:
+    def condition(f: FactFilter) -> exp.Expr:
         if view is not None:
-            col: exp.Expression = column(view.column(dim_key(f.target)), view.name)
+            col: exp.Expr = column(view.column(dim_key(f.target)), view.name)
         else:
             col = _dimension_sql(f.target, None, ctx)
         name = f.target.dimension.name + (f"_{f.target.tag_key}" if f.target.tag_key else "")
@@ -464,7 +467,7 @@ def _scope_sql(fact: FactQuery, ctx: _Context) -> exp.Expression:
     return exp.Paren(this=either)
 
 
-def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
+def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expr:
     key = dim_key(d.target)
     if key == view.time_key:
         col = column(view.time_column or "", view.name)
@@ -474,7 +477,7 @@ def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expression:
     return column(view.column(key), view.name)
 
 
-def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = False) -> exp.Expression:
+def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = False) -> exp.Expr:
     """The measure's aggregate; with ``part``, over only the rows of the share's part."""
     agg = _whole_measure(fact, ref, ctx)
     if not part or not fact.part:
@@ -484,7 +487,7 @@ def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = F
     return _restricted(agg, _and(conditions))
 
 
-def _whole_measure(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expression:
+def _whole_measure(fact: FactQuery, ref: MeasureRef, ctx: _Context) -> exp.Expr:
     if fact.view is None:
         return _measure_sql(ref, ctx)
     held = fact.view.measure_columns(ref.alias)
@@ -518,7 +521,7 @@ def view_definition_select(
     """
     ctx = _Context(catalog, Params(), timezone)
     select = _fact_select(fact, ctx, with_group_exprs=True)
-    extra: list[exp.Expression] = [_alias(_measure_sql(m, ctx), m.measure.name) for m in fact.measures]
+    extra: list[exp.Expr] = [_alias(_measure_sql(m, ctx), m.measure.name) for m in fact.measures]
     if span_of is not None:
         day = _dimension_sql(span_of.target, Grain.DAY, ctx)
         extra += [_alias(exp.Min(this=day), FIRST_DAY), _alias(exp.Max(this=day.copy()), LAST_DAY)]
@@ -529,7 +532,7 @@ def view_definition_select(
     return select
 
 
-def _literal(value: object) -> exp.Expression:
+def _literal(value: object) -> exp.Expr:
     if isinstance(value, list):
         return exp.Array(expressions=[_literal(v) for v in value])
     if isinstance(value, dt.datetime):
@@ -579,7 +582,7 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     select.set("joins", joins)
     fact_of = {m.alias: f"{m.table.name}_agg" for f in plan.facts for m in f.measures}
 
-    def leaf(ref: MeasureRef, suffix: str = "") -> exp.Expression:
+    def leaf(ref: MeasureRef, suffix: str = "") -> exp.Expr:
         col = column(ref.alias + suffix, fact_of[ref.alias])
         return exp.Max(this=col) if plan.dimensions else col
 
@@ -598,7 +601,7 @@ def _combine(plan: Plan, ctx: _Context) -> exp.Select:
     return select
 
 
-def _coalesced(alias: str, names: list[str]) -> exp.Expression:
+def _coalesced(alias: str, names: list[str]) -> exp.Expr:
     cols = [column(alias, n) for n in names]
     return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
 
@@ -635,7 +638,7 @@ def table_expression(table: Table, default_schema: str | None) -> exp.Table:
     )
 
 
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
+def _alias(e: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=identifier(name))
 
 
@@ -666,14 +669,14 @@ def column(name: str, table: str | None = None) -> exp.Column:
     return exp.Column(this=identifier(name), table=identifier(table) if table else None)
 
 
-def _and(conditions: list[exp.Expression]) -> exp.Expression:
+def _and(conditions: list[exp.Expr]) -> exp.Expr:
     out = conditions[0]
     for c in conditions[1:]:
         out = exp.And(this=out, expression=c)
     return out
 
 
-def _qualified(text: str, table_alias: str, ctx: _Context) -> exp.Expression:
+def _qualified(text: str, table_alias: str, ctx: _Context) -> exp.Expr:
     """A YAML expression with its columns bound to the table alias; '%' literals become parameters
     because psycopg would read them as placeholders."""
     tree = parse_expression(text).copy()
@@ -687,14 +690,14 @@ def _qualified(text: str, table_alias: str, ctx: _Context) -> exp.Expression:
     return tree
 
 
-def _source_sql(dim: Dimension | TimeDimension, alias: str, ctx: _Context) -> exp.Expression:
+def _source_sql(dim: Dimension | TimeDimension, alias: str, ctx: _Context) -> exp.Expr:
     if dim.column:
         return column(dim.column, alias)
     assert dim.expr is not None
     return exp.Paren(this=_qualified(dim.expr, alias, ctx))
 
 
-def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> exp.Expression:
+def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> exp.Expr:
     alias = t.table.name
     d = t.dimension
     if isinstance(d, TimeDimension):
@@ -714,7 +717,7 @@ def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> ex
         )
     if d.json_path:
         source, *keys = d.json_path
-        out: exp.Expression = column(source, alias)
+        out: exp.Expr = column(source, alias)
         for i, key in enumerate(keys):  # keys are bound like tag keys: model text never becomes SQL text
             cls = exp.JSONExtractScalar if i == len(keys) - 1 else exp.JSONExtract
             out = cls(this=out, expression=ctx.params.add(f"{d.name}_key", key), only_json_types=True)
@@ -722,21 +725,21 @@ def _dimension_sql(t: DimensionTarget, grain: Grain | None, ctx: _Context) -> ex
     return _source_sql(d, alias, ctx)
 
 
-def _date_trunc(grain: Grain, e: exp.Expression) -> exp.Expression:
+def _date_trunc(grain: Grain, e: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="DATE_TRUNC", expressions=[exp.Literal.string(grain.value), e])
 
 
-def _filter_sql(f: FactFilter, ctx: _Context) -> exp.Expression:
+def _filter_sql(f: FactFilter, ctx: _Context) -> exp.Expr:
     d = f.target.dimension
     if isinstance(d, TimeDimension) and d.type == "timestamp":
-        col: exp.Expression = _dimension_sql(f.target, Grain.DAY, ctx)  # compare local calendar dates
+        col: exp.Expr = _dimension_sql(f.target, Grain.DAY, ctx)  # compare local calendar dates
     else:
         col = _dimension_sql(f.target, None, ctx)
     hint = f"{d.name}_{f.target.tag_key}" if f.target.tag_key else d.name
     return _compare(col, f.op, f.value, ctx.params, hint)
 
 
-def _time_filter_sql(tf: TimeFilter, ctx: _Context) -> exp.Expression:
+def _time_filter_sql(tf: TimeFilter, ctx: _Context) -> exp.Expr:
     d = tf.target.dimension
     assert isinstance(d, TimeDimension)
     col = _source_sql(d, tf.target.table.name, ctx)
@@ -758,7 +761,7 @@ def _time_filter_sql(tf: TimeFilter, ctx: _Context) -> exp.Expression:
     )
 
 
-def _compare(col: exp.Expression, op: Op, value: Value, params: Params, hint: str) -> exp.Expression:
+def _compare(col: exp.Expr, op: Op, value: TypedValue, params: Params, hint: str) -> exp.Expr:
     def p(v: object, suffix: str = "") -> exp.Placeholder:
         return params.add(hint + suffix, list(v) if isinstance(v, tuple) else v)
 
@@ -792,11 +795,11 @@ def _compare(col: exp.Expression, op: Op, value: Value, params: Params, hint: st
     return cls(this=col, expression=p(value))
 
 
-def _measure_sql(ref: MeasureRef, ctx: _Context) -> exp.Expression:
+def _measure_sql(ref: MeasureRef, ctx: _Context) -> exp.Expr:
     m = ref.measure
     alias = ref.table.name
     arg = _qualified(m.expr, alias, ctx) if m.expr else exp.Star()
-    agg: exp.Expression
+    agg: exp.Expr
     if m.agg == Aggregation.COUNT:
         agg = exp.Count(this=arg)
     elif m.agg == Aggregation.COUNT_DISTINCT:
@@ -809,8 +812,8 @@ def _measure_sql(ref: MeasureRef, ctx: _Context) -> exp.Expression:
 
 
 def _metric_sql(
-    metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expression]
-) -> exp.Expression:
+    metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expr]
+) -> exp.Expr:
     if metric.type == MetricType.SIMPLE:
         return leaf(ctx.catalog.measure(metric.measure or ""))
     if metric.type == MetricType.RATIO:
