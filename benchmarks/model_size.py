@@ -378,7 +378,9 @@ def _values(model: Any) -> dict[str, list[str]]:
 
 
 def enum_values(schema: Any) -> int:
-    """How many enum values a JSON Schema holds in all (OpenAI's strict mode allows 1,000)."""
+    """How many enum values a JSON Schema holds in all (OpenAI's strict mode allows 1,000). The same
+    count as ``llm_schema.enum_value_count``, kept here because this benchmark also measures older
+    trees (``git archive`` of an earlier commit), which do not have that function."""
     if isinstance(schema, dict):
         own = len(schema["enum"]) if isinstance(schema.get("enum"), list) else 0
         return own + sum(enum_values(v) for k, v in schema.items() if k != "enum")
