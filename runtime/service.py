@@ -21,8 +21,9 @@ from models.intent import Intent
 from models.responses import MAX_QUESTION_CHARS, Answer
 from models.responses import Mapping as MapperReading
 from models.semantic_model import SemanticModel
-from runtime.answer import answer_text, describe_intent
+from runtime.answer import answer_text
 from runtime.database import Database
+from runtime.describe import describe_intent
 from runtime.json_values import json_value
 from runtime.mappers import IntentMapper
 from runtime.mappers.refusals import refusal_reason

@@ -27,7 +27,8 @@ from compiler import compile
 from models.errors import IntentError
 from models.intent import Intent
 from models.semantic_model import SemanticModel
-from runtime.answer import answer_text, describe_intent
+from runtime.answer import answer_text
+from runtime.describe import describe_intent
 from runtime.mappers.llm_schema import intent_to_json, parse_reply, reply_schema, strict_problems
 
 AS_OF = dt.date(2026, 6, 17)

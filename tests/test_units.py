@@ -36,7 +36,8 @@ from models.errors import IntentError
 from models.intent import Intent
 from models.semantic_model import SemanticModel
 from models.units import Unit
-from runtime.answer import answer_text, describe_intent, format_value
+from runtime.answer import answer_text, format_value
+from runtime.describe import describe_intent
 from runtime.mappers.llm_schema import intent_to_json, parse_reply, reply_schema, strict_problems
 from semantic.loader import check_model_text
 

@@ -48,8 +48,8 @@ from models.errors import IntentError, UserError
 from models.intent import Intent
 from models.responses import MAX_QUESTION_CHARS, Mapping
 from models.semantic_model import SemanticModel
+from runtime.describe import interpreted_as
 from runtime.mappers import IntentMapper
-from runtime.mappers.describe import describe_intent
 from runtime.mappers.llm_prompt import (
     CHARS_PER_TOKEN,
     Message,
@@ -265,7 +265,7 @@ class LLMMapper:
             failure = self._check(text, intent, as_of)
             if failure is None:
                 return Mapping(
-                    status="answered", intent=intent, message=describe_intent(intent), mapper=self.name
+                    status="answered", intent=intent, message=interpreted_as(intent), mapper=self.name
                 )
             message, feedback, choices = failure
             if repairs_left == 0 or not feedback:
@@ -553,8 +553,9 @@ def model_words(text: str, limit: int = MAX_SAID_CHARS) -> str:
     return f"“{clip(_visible(text), limit)}”"
 
 
-def _suggestions(suggestions: Sequence[str]) -> tuple[str, ...]:
-    """The model's suggested questions: text only, escaped, cut short, at most ``MAX_SUGGESTIONS``."""
+def _suggestions(suggestions: Sequence[object]) -> tuple[str, ...]:
+    """The model's suggested questions (whatever its reply holds): text only, escaped, cut short, at
+    most ``MAX_SUGGESTIONS``."""
     out = (clip(_visible(s), MAX_SUGGESTION_CHARS) for s in suggestions if isinstance(s, str))
     return tuple(s for s in out if s)[:MAX_SUGGESTIONS]
 

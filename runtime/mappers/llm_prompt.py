@@ -812,8 +812,8 @@ def _describe_values(entry: dict[str, Any], d: Dimension, known: Sequence[str] |
         if words:
             entry["value_synonyms"].append(f"{value} = {', '.join(words)}")
     for group, g in d.groups.items():
-        words = f" ({', '.join(g.synonyms)})" if g.synonyms else ""
-        entry["groups"].append(f"{group}{words} = {', '.join(g.values)}")
+        said = f" ({', '.join(g.synonyms)})" if g.synonyms else ""
+        entry["groups"].append(f"{group}{said} = {', '.join(g.values)}")
     entry["value_synonyms"] = list(dict.fromkeys(entry["value_synonyms"]))
     entry["groups"] = list(dict.fromkeys(entry["groups"]))
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, get_args
@@ -392,7 +393,8 @@ def with_limits(schema: dict[str, Any]) -> dict[str, Any]:
                 out[key] = value
         return out
 
-    return walk(schema)
+    limited: dict[str, Any] = walk(schema)
+    return limited
 
 
 @lru_cache(maxsize=32)
@@ -434,14 +436,17 @@ def _oversized(data: Any) -> list[str]:
 
 def _describe(e: ValidationError_) -> str:
     where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path)
-    kind, value, rule = e.validator, e.instance, e.validator_value
+    kind = e.validator
+    value: Any = e.instance  # jsonschema types these "or Unset"; a reported error always has them
+    rule: Any = e.validator_value
     if kind == "enum":
         words = str(value)
         close = difflib.get_close_matches(words, [str(v) for v in rule], n=1) if len(words) < 200 else []
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"{where}: {clip(repr(value), 80)} is not one of the {len(rule)} allowed values{hint}"
     if kind == "additionalProperties":
-        extra = sorted(set(value) - set(e.schema.get("properties", {}))) if isinstance(value, dict) else []
+        schema: Any = e.schema
+        extra = sorted(set(value) - set(schema.get("properties", {}))) if isinstance(value, dict) else []
         return f"{where}: properties not in the schema: {clip(', '.join(map(repr, extra)), 120)}"
     if kind == "required":
         missing = [r for r in rule if isinstance(value, dict) and r not in value]
@@ -459,7 +464,7 @@ def _describe(e: ValidationError_) -> str:
 
 
 def _json_type(value: Any) -> str:
-    for kind, test in (
+    tests: tuple[tuple[str, Callable[[Any], bool]], ...] = (
         ("null", lambda v: v is None),
         ("a boolean", lambda v: isinstance(v, bool)),
         ("an integer", lambda v: isinstance(v, int)),
@@ -467,7 +472,8 @@ def _json_type(value: Any) -> str:
         ("a string", lambda v: isinstance(v, str)),
         ("an array", lambda v: isinstance(v, list)),
         ("an object", lambda v: isinstance(v, dict)),
-    ):
+    )
+    for kind, test in tests:
         if test(value):
             return kind
     return type(value).__name__

@@ -27,8 +27,8 @@ from models.errors import DatesDoNotOverlap, IntentError, UserError
 from models.intent import Cumulative, Filter, Intent, MetricUnit, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
+from runtime.describe import interpreted_as
 from runtime.mappers.count_groups import counted_groups
-from runtime.mappers.describe import describe_intent
 from runtime.mappers.english import KNOWN_WORDS, LIST_INSTEAD, NUMBER_WORDS, TIME_LEFTOVERS
 from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, unfit_units
 from runtime.mappers.interpretation import Parts, interpret
@@ -101,7 +101,7 @@ class OfflineMapper:
             )
         verified = self.vocab.verified.get(phrase_key(text))
         if verified is not None:
-            return Mapping(status="answered", intent=verified, message=describe_intent(verified))
+            return Mapping(status="answered", intent=verified, message=interpreted_as(verified))
 
         distributed, split_fields = self._distributed(text, tokens)
         split_counts = distributed != text
@@ -123,7 +123,7 @@ class OfflineMapper:
             ):  # "make it 10": the same ranking, a different length
                 last = previous.model_copy(update={"previous": None})
                 intent = previous.model_copy(update={"limit": limit, "previous": last})
-                return Mapping(status="answered", intent=intent, message=describe_intent(intent))
+                return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, partial=True)
             if looks_like_follow_up(tokens, parts) and self._usable(parts):
@@ -187,7 +187,7 @@ class OfflineMapper:
             resolve(intent, self._catalog, _CHECK_AS_OF)
         except UserError:
             return None
-        return Mapping(status="answered", intent=intent, message=describe_intent(intent))
+        return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
 
     def _distributed(self, text: str, tokens: Sequence[Token]) -> tuple[str, set[str]]:
         """ "the number of <a> and of <b> <things>": two counts, each of its own things ("the number of
@@ -344,7 +344,7 @@ class OfflineMapper:
             unknown = ", ".join(dict.fromkeys(parts.ignored))
             message = f"I am not sure what to list (I did not understand: {unknown})"
             return self._clarify(message, self._examples())
-        message = describe_intent(intent)
+        message = interpreted_as(intent)
         notes = []
         if read_as:
             message += f" (read {', '.join(read_as)})"
