@@ -454,7 +454,7 @@ def cases() -> list[Case]:
             "hybrid: endpoint down",
             [lambda f: f.server_error(502)],
             "fallback",
-            "how many resources per regoin",
+            "how many resources per region, the stale ones",  # a word the offline mapper does not know
             "hybrid",
         )
     )

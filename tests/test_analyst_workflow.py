@@ -353,12 +353,23 @@ def test_an_incomplete_reading_shows_in_json_as_the_mapper_docs_say(sample_url: 
     answer = json.loads(p.stdout)
     assert "complete" not in answer
     assert (answer["status"], answer["message"], answer["suggestions"]) == (
+        "answered",
+        "I read 'servce' as 'service'",
+        [],
+    )
+    incomplete = json.loads(
+        crq(
+            "ask", "--json", "--database-url", sample_url, "--as-of", AS_OF, "how many buckets are stale"
+        ).stdout
+    )
+    assert (incomplete["status"], incomplete["message"]) == (
         "clarify",
-        "I read 'servce' as 'service', so I am not sure what you mean (I would answer: cost by service, last month)",
-        ["cost by service last month"],
+        "I did not understand 'stale', so I am not sure what you mean (I would answer: resource_count, "
+        "where resource_type = s3:bucket)",
     )
     doc = " ".join((ROOT / "docs" / "mappers.md").read_text().split())
     assert "it is not a field of the answer" in doc and '`"status": "clarify"`' in doc
+    assert "(\"I read 'servce' as 'service'\")" in doc
 
 
 def test_the_materializations_example_in_the_reference_is_a_view_of_the_shipped_model() -> None:

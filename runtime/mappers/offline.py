@@ -108,7 +108,6 @@ class OfflineMapper:
         text = distributed
         reading = read_question(text, self.vocab, as_of)
         corrected = self._spelling(reading)
-        as_read = ""
         read_as: list[str] = []
         if corrected:
             as_read, read_as = _corrected(text, reading.tokens, corrected)
@@ -132,7 +131,7 @@ class OfflineMapper:
                 if unfit := unfit_units(previous, parts, self.vocab):
                     return self._clarify(f"I am not sure what you mean: {unfit}", self._examples())
                 intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
-                return self._answer(self._ranked_groups_named(intent), parts, reading, read_as, as_read)
+                return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         split_kept = split_counts and (
             len(parts.metrics) < 2 or any(f.field in split_fields for f in parts.filters)
@@ -175,7 +174,7 @@ class OfflineMapper:
             cumulative=Cumulative() if parts.cumulative else None,
             units=tuple(MetricUnit(metric=m, unit=u) for m, u in parts.units.items()),
         )
-        return self._answer(self._ranked_groups_named(intent), parts, reading, read_as, as_read)
+        return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
 
     def _counted_groups(self, question: str, as_of: dt.date) -> Mapping | None:
         """ "how many accounts have more than 200 resources": the groups the rest of the question lists,
@@ -268,8 +267,8 @@ class OfflineMapper:
         """Unknown words a typo away from exactly one known word ("resouces", "servcie"): token
         index -> the known word (``spelling.py`` says when a word is close enough).
 
-        The answer then says which words were read differently and is marked incomplete, so a hybrid
-        mapper double-checks it; anything less certain stays unknown and is asked about."""
+        The answer then says which words were read differently; anything less certain stays unknown
+        and is asked about."""
         out: dict[int, str] = {}
         for it in reading.items:
             if it.kind != "unknown":
@@ -326,11 +325,10 @@ class OfflineMapper:
         parts: Parts,
         reading: Reading,
         read_as: Sequence[str] = (),
-        as_read: str = "",
     ) -> Mapping:
-        """The reading, marked incomplete (with a note naming the words) when words were ignored or
-        read as others; ``as_read`` is the question with its typos corrected, offered as a suggestion
-        when that is all that was uncertain."""
+        """The reading, with a note naming the words read as others (typos: answered, since
+        ``spelling.py`` reads a word only as the one known word it is unmistakably close to) or
+        ignored (marked incomplete: asked back, or sent to the LLM in hybrid mode)."""
         try:
             resolve(intent, self._catalog, _CHECK_AS_OF)
         except DatesDoNotOverlap:  # judged by the compile at the real as-of date, not by this check
@@ -357,9 +355,8 @@ class OfflineMapper:
             status="answered",
             intent=intent,
             message=message,
-            complete=not notes,
+            complete=not parts.ignored,  # a typo read as a known word is answered, the note saying so
             note=f"I {' and '.join(notes)}" if notes else "",
-            suggestions=(as_read,) if as_read and not parts.ignored else (),
         )
 
     def _clarify_parts(self, parts: Parts, as_of: dt.date | None = None) -> Mapping:

@@ -14,8 +14,8 @@ words the mapper reads (time words, markers). A word is read as another only whe
 * no other known word is as close: candidates are ranked by those edits, then by letters missing
   or extra (``Indel``, where a wrong letter counts two), and a tie on both is no reading at all.
 
-The caller marks such a reading incomplete and says which words it read as which, so nothing is
-answered on a guess the user did not see.
+The answer says which words it read as which ("I read '<typo>' as '<word>'"), so nothing is
+answered on a guess the user cannot see.
 """
 
 from __future__ import annotations
