@@ -420,6 +420,19 @@ FOLLOW_UP_STARTS: tuple[str, ...] = _phrases(
 # too" keeps the old grouping, "and by region?" replaces it; a follow-up that starts with one of
 # ADDING_STARTS adds its metrics ("and the average?").
 ALSO_WORDS: tuple[str, ...] = (*MARKERS["also"], "plus", "on top of that", "besides")
+# Words that point back at an earlier answer ("break that down by region instead", "by account as
+# well"): with no earlier answer and nothing of its own to calculate, such a question is asked back.
+BACK_REFERENCES: tuple[str, ...] = (
+    "that",
+    "it",
+    "those",
+    "them",
+    "these",
+    "same",
+    "instead",
+    "too",
+    *ALSO_WORDS,
+)
 ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")
 
 # How a clarify suggests asking for the rows instead of counting them.

@@ -29,7 +29,7 @@ from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
 from runtime.mappers.count_groups import counted_groups
-from runtime.mappers.english import KNOWN_WORDS, LIST_INSTEAD, NUMBER_WORDS, TIME_LEFTOVERS
+from runtime.mappers.english import BACK_REFERENCES, KNOWN_WORDS, LIST_INSTEAD, NUMBER_WORDS, TIME_LEFTOVERS
 from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, unfit_units
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
@@ -232,17 +232,29 @@ class OfflineMapper:
 
     def _dangling(self, tokens: Sequence[Token], reading: Reading) -> bool:
         """ "and for <value>?", "what about <value>?" with no earlier answer: only the change was said,
-        and what it changes is unknown, so any reading would be a guess."""
+        and what it changes is unknown, so any reading would be a guess. The same for a question that
+        points back ("break that down by region instead", "by account as well") and names nothing to
+        calculate, count or list: a default metric would answer a question nobody asked."""
         words = [t.text for t in tokens]
         opener = max((len(p.split()) for p in _CONTINUING if words[: len(p.split())] == p.split()), default=0)
-        if not opener:
-            return False
         asks = {"count", "ratio", "list", "which", "avg"}
-        return not any(
-            (it.kind == "term" and any(m.kind == Kind.METRIC for m in it.meanings))
-            or (it.kind == "marker" and asks & set(it.roles))
-            for it in reading.items
-            if it.start >= opener
+        if opener:
+            return not any(
+                (it.kind == "term" and any(m.kind == Kind.METRIC for m in it.meanings))
+                or (it.kind == "marker" and asks & set(it.roles))
+                for it in reading.items
+                if it.start >= opener
+            )
+        timed = {i for it in reading.items if it.kind == "time" for i in range(it.start, it.end)}
+        said = f" {' '.join(w for i, w in enumerate(words) if i not in timed)} "
+        if not any(f" {p} " in said for p in BACK_REFERENCES):
+            return False
+        items = reading.items
+        grouped = {k + 1 for k, it in enumerate(items[:-1]) if it.kind == "marker" and "group" in it.roles}
+        return not any(  # something of its own besides groupings: a metric, a value, a count, a share
+            (it.kind == "term" and (k not in grouped or any(m.kind == Kind.METRIC for m in it.meanings)))
+            or (it.kind == "marker" and (asks - {"list"}) & set(it.roles))
+            for k, it in enumerate(items)
         )
 
     def _ranked_groups_named(self, intent: Intent) -> Intent:

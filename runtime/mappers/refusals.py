@@ -43,9 +43,9 @@ def refusal_reason(question: str, tokens: list[Token]) -> str | None:
         return "refused: crq only reads data; it cannot change anything"
     if head and head[0] in MUTATING_IMPERATIVE:
         return f"refused: crq only reads data; it cannot {head[0]} anything"
-    if any(w in CREATIVE_WORDS for w in words) or (
-        any(w in MESSAGE_WORDS for w in words) and any(w in WRITING_VERBS for w in head[:3])
-    ):
+    # "email"/"mail" are verbs only first ("email the owners ..."); later they are nouns ("owner email")
+    verbs = [w for i, w in enumerate(head[:3]) if w in WRITING_VERBS and not (i and w in MESSAGE_WORDS)]
+    if any(w in CREATIVE_WORDS for w in words) or (any(w in MESSAGE_WORDS for w in words) and verbs):
         return "refused: crq answers questions about the cloud inventory with numbers, not with writing"
     text = " ".join(words)
     if any(w in SCHEMA_WORDS for w in words) or any(f" {p} " in f" {text} " for p in SCHEMA_PHRASES):
