@@ -317,3 +317,23 @@ def test_skipped_periods(as_of: dt.date, spec: str | dict[str, Any], start: dt.d
 def test_skip_applies_only_to_previous_periods() -> None:
     with pytest.raises(ValidationError, match="skip applies only"):
         TimeRange(kind="current", unit=Grain.WEEK, skip=1)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "saturday"),
+    [
+        (dt.date(2026, 6, 15), dt.date(2026, 6, 13)),  # Monday: the weekend just over
+        (dt.date(2026, 6, 17), dt.date(2026, 6, 13)),  # Wednesday
+        (dt.date(2026, 6, 19), dt.date(2026, 6, 13)),  # Friday
+        (dt.date(2026, 6, 20), dt.date(2026, 6, 13)),  # Saturday: this weekend is not over
+        (dt.date(2026, 6, 21), dt.date(2026, 6, 13)),  # Sunday: nor is it on its last day
+    ],
+)
+@pytest.mark.parametrize("words", ["last weekend", "over the weekend", "the past weekend"])
+def test_the_weekend_is_the_latest_saturday_and_sunday_wholly_before_as_of(
+    as_of: dt.date, saturday: dt.date, words: str
+) -> None:
+    from runtime.mappers.time_phrases import find_time_phrases
+
+    (phrase,) = find_time_phrases(f"cost {words}", as_of, lambda a, b: False)
+    assert phrase.time_range == TimeRange(kind="between", start=saturday, end=saturday + dt.timedelta(days=1))

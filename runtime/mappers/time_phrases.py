@@ -321,6 +321,16 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         """ "the last fortnight": the last two full weeks, as "the past two weeks" is."""
         return TimeRange(kind="previous", unit=Grain.WEEK, n=2)
 
+    @rule(rf"{_IN}(?:last|past|previous|prior|most recent) weekend")
+    @rule(r"(?:over|on|during|at) the weekend")
+    def _weekend(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        """ "last weekend", "over the weekend": the latest Saturday and Sunday wholly before as-of (on
+        a weekend day, the one before: this one is not over)."""
+        saturday = as_of - dt.timedelta(days=(as_of.weekday() - 5) % 7 or 7)
+        if saturday + dt.timedelta(days=1) >= as_of:
+            saturday -= dt.timedelta(days=7)
+        return _between(saturday, saturday + dt.timedelta(days=1))
+
     @rule(rf"{_IN}(?:last|past|previous|prior) (week|month|quarter|year)")
     def _last_unit(m: re.Match[str], as_of: dt.date) -> TimeRange:
         return TimeRange(kind="previous", unit=_UNIT[m[1]])
