@@ -406,6 +406,10 @@ daily weekly monthly quarterly yearly annual week month quarter year days weeks 
 last past previous this current since between trend over time big large huge small tiny sized
 """)
 
+# A month name that is also a verb: never a known word of its own ("mary" must not read as it), but
+# its doubled-letter typo ("mayy") can only mean the month.
+VERB_MONTHS = frozenset({"may"})
+
 # Leading words that mark a follow-up to the previous question.
 FOLLOW_UP_STARTS: tuple[str, ...] = _phrases(
     "and, what about, how about, now, only, same, also, instead, but, then, just, what if, ok, okay, and "

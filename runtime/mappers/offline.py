@@ -29,7 +29,14 @@ from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
 from runtime.mappers.count_groups import counted_groups
-from runtime.mappers.english import BACK_REFERENCES, KNOWN_WORDS, LIST_INSTEAD, NUMBER_WORDS, TIME_LEFTOVERS
+from runtime.mappers.english import (
+    BACK_REFERENCES,
+    KNOWN_WORDS,
+    LIST_INSTEAD,
+    NUMBER_WORDS,
+    TIME_LEFTOVERS,
+    VERB_MONTHS,
+)
 from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, unfit_units
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.reading import Reading, read_question
@@ -61,7 +68,7 @@ class OfflineMapper:
         self.model = model
         self.as_of = as_of
         self.vocab = Vocabulary.build(model, values)
-        self._speller = Speller({w for key in self.vocab.phrases for w in key} | KNOWN_WORDS)
+        self._speller = Speller({w for key in self.vocab.phrases for w in key} | KNOWN_WORDS, VERB_MONTHS)
         self._phrases = [" ".join(k) for k in self.vocab.phrases]
         self._catalog = catalog_for(model)
         self._local = threading.local()  # .checking: a suggested question is being checked (``_works``)

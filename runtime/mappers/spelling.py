@@ -3,7 +3,8 @@
 The known words are the model's vocabulary (names, synonyms, values, tag keys) and the English
 words the mapper reads (time words, markers). A word is read as another only when
 
-* both are at least ``MIN_LENGTH`` letters long: a short word is too close to too many others;
+* both are at least ``MIN_LENGTH`` letters long: a short word is too close to too many others (but a
+  word of ``MIN_LENGTH`` letters that is a shorter known word with one letter doubled, "mayy", is it);
 * they are at most ``max_edits`` apart, counting a swap of two neighbours, a missing, extra or
   wrong letter as one edit (optimal string alignment, ``rapidfuzz.distance.OSA``); long words may
   have two;
@@ -44,16 +45,25 @@ def _same_start(word: str, candidate: str) -> bool:
 class Speller:
     """The known words of one vocabulary; ``correct`` a word to the single closest of them."""
 
-    def __init__(self, words: Iterable[str]):
+    def __init__(self, words: Iterable[str], doubled: Iterable[str] = ()):
+        """``doubled``: short words read only from a doubled letter ("mayy" for "may", which is
+        not a known word because it is a verb too: "mary" must not become a month)."""
         self.known = frozenset(words)
+        self._doubled = self.known | frozenset(doubled)
         self._candidates = sorted(w for w in self.known if len(w) >= MIN_LENGTH and w.isalpha())
 
     def correct(self, word: str, *forms: str) -> str | None:
         """The known word that ``word`` (or one of its other ``forms``, such as its singular) is a
         typo of, or None when it is known, too short, too far, or as close to two known words."""
         word = word.lower()
+        if not word.isalpha() or word in self.known:
+            return None
+        if len(word) == MIN_LENGTH:  # a short known word with one letter doubled ("mayy", "tagg")
+            undoubled = {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+            if len(known := undoubled & self._doubled) == 1:
+                return known.pop()
         budget = max_edits(word)
-        if not budget or not word.isalpha() or word in self.known:
+        if not budget:
             return None
         best: dict[str, tuple[int, int]] = {}
         for form in dict.fromkeys((word, *(f.lower() for f in forms if f))):
