@@ -51,6 +51,7 @@ from runtime.mappers.english import (
     WHICH_FILLERS,
     unit_kind,
 )
+from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.reading import SEPARATORS, Item, Reading
 from runtime.mappers.senses import best_fit
 from runtime.mappers.time_phrases import TimePhrase
@@ -87,7 +88,7 @@ class Parts:
     problems: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
-    markers: set[str] = field(default_factory=set)
+    markers: set[Role] = field(default_factory=set)
     has_domain_words: bool = False
     replaced_dimensions: bool = False  # a follow-up that says "instead"
     rank: tuple[str, int | None] | None = None  # (direction, limit) even when there is nothing to rank yet
@@ -140,11 +141,11 @@ class _Interpreter:
         self.coordinated: list[tuple[str, str]] = []  # ("total" and) "average cost": (metric, anchor)
         self.grains: list[Grain | None] = []  # None: choose from the time range
         # "how did <metric> change ...": the words that ask for a change, and every range said
-        self.changes = [it for it in self.items if it.kind == "marker" and "change" in it.roles] + [
+        self.changes = [it for it in self.items if it.kind == ItemKind.MARKER and Role.CHANGE in it.roles] + [
             it
             for k, it in enumerate(self.items[1:-1], start=1)
-            if it.kind == "marker"
-            and "compare" in it.roles
+            if it.kind == ItemKind.MARKER
+            and Role.COMPARE in it.roles
             and _a_range(self.items[k - 1])
             and (_a_range(self.items[k + 1]) or _the_one_before(self.items[k + 1]))
         ]  # "<metric> in April vs March", "in May vs the month before": now and then
@@ -158,18 +159,18 @@ class _Interpreter:
         """Words that name a number to add up: "their total size" (a total adds numbers, so a word that
         also names a text dimension means the number dimension whose synonyms use it, summed), and a
         number dimension in a question about a percentage ("what percentage of our storage (GB)")."""
-        shares = any(x.kind == "marker" and "ratio" in x.roles for x in self.items)
+        shares = any(x.kind == ItemKind.MARKER and Role.RATIO in x.roles for x in self.items)
         for it in self.items:
             number = [
                 m for m in it.meanings if m.kind == Kind.DIMENSION and m.name in self.v.number_dimensions
             ]
-            if shares and it.kind == "term" and number and len(number) == len(it.meanings):
+            if shares and it.kind == ItemKind.TERM and number and len(number) == len(it.meanings):
                 metric = self.sum_metric_of(number[0].name)  # "what percentage of our storage (GB) ..."
                 if metric is not None:
                     it.meanings = [Meaning(Kind.METRIC, metric)]
                     continue
             before = self.r.token_before(it)
-            if it.kind != "term" or before is None or before.text not in TOTAL_WORDS:
+            if it.kind != ItemKind.TERM or before is None or before.text not in TOTAL_WORDS:
                 continue
             if it.has(Kind.METRIC) or not it.has(Kind.DIMENSION) or it.end - it.start != 1:
                 continue
@@ -186,11 +187,11 @@ class _Interpreter:
             if len(fits) == 1:
                 it.meanings = [Meaning(Kind.METRIC, totals[fits[0]])]
 
-    def after(self, k: int, skip: tuple[str, ...] = ()) -> tuple[int, Item] | None:
+    def after(self, k: int, skip: tuple[Role, ...] = ()) -> tuple[int, Item] | None:
         j = k + 1
         while j < len(self.items):
             it = self.items[j]
-            if it.kind == "marker" and set(it.roles) & set(skip):
+            if it.kind == ItemKind.MARKER and set(it.roles) & set(skip):
                 j += 1
                 continue
             return j, it
@@ -202,9 +203,9 @@ class _Interpreter:
     def subject_before(self, k: int) -> Item | None:
         """The term a comparison is about: "<subject> with over ...", "<subject> having ..."."""
         j = k - 1
-        while j >= 0 and self.items[j].kind == "marker" and set(self.items[j].roles) <= {"with"}:
+        while j >= 0 and self.items[j].kind == ItemKind.MARKER and set(self.items[j].roles) <= {Role.WITH}:
             j -= 1
-        if j == k - 1 or j < 0 or self.items[j].kind != "term":
+        if j == k - 1 or j < 0 or self.items[j].kind != ItemKind.TERM:
             return None
         return self.items[j]
 
@@ -240,7 +241,7 @@ class _Interpreter:
         for j in (k - 1, k + 1):
             if 0 <= j < len(self.items):
                 other = self.items[j]
-                if other.kind != "term" or abs(other.start - it.start) > 4:
+                if other.kind != ItemKind.TERM or abs(other.start - it.start) > 4:
                     continue
                 for m in other.meanings:
                     if m.kind == Kind.VALUE and m.name in dims:
@@ -256,7 +257,7 @@ class _Interpreter:
         for j in (k - 1, k + 1):
             if 0 <= j < len(self.items):
                 other = self.items[j]
-                if other.kind == "term" and any(
+                if other.kind == ItemKind.TERM and any(
                     m.kind == Kind.DIMENSION and m.name in dims for m in other.meanings
                 ):
                     return True
@@ -267,36 +268,36 @@ class _Interpreter:
     def run(self) -> Parts:
         p = self.p
         for it in self.items:
-            if it.kind == "term":
+            if it.kind == ItemKind.TERM:
                 p.has_domain_words = True
             p.markers.update(it.roles)
         for it in self.items:
-            if it.kind == "term" and it.direction and it.has(Kind.METRIC):
+            if it.kind == ItemKind.TERM and it.direction and it.has(Kind.METRIC):
                 self.direction = self.direction or it.direction
                 self.direction_said = True
                 self.sort_metric = self.sort_metric or it.first(Kind.METRIC).name  # type: ignore[union-attr]
         self.read_totals()
         self.bind_rates()
         for k, it in enumerate(self.items):
-            if it.kind == "marker" and "avg" in it.roles:
+            if it.kind == ItemKind.MARKER and Role.AVG in it.roles:
                 words = tuple(t.key for t in self.r.tokens[it.start : it.end])
                 if words in MEANS:
                     self.bind_rate_average(k, it)
         for k, it in enumerate(self.items):
-            if it.kind == "time":
+            if it.kind == ItemKind.TIME:
                 self.take_time(k, it)
-            elif it.kind == "quantity" and it.quantity and it.quantity.kind == "rank":
+            elif it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == "rank":
                 self.bind_rank(k, it)
-            elif it.kind == "super":
+            elif it.kind == ItemKind.SUPER:
                 self.bind_super(k, it)
-            elif it.kind == "marker":
+            elif it.kind == ItemKind.MARKER:
                 self.bind_marker(k, it)
         self.bind_coordination()
         for k, it in enumerate(self.items):
-            if it.kind == "quantity" and it.quantity and it.quantity.kind == "compare":
+            if it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == "compare":
                 self.bind_compare(k, it)
         for k, it in enumerate(self.items):
-            if it.kind == "term" and not it.role:
+            if it.kind == ItemKind.TERM and not it.role:
                 self.default_role(k, it)
         self.size_sort_listing()
         self.assemble()
@@ -308,11 +309,11 @@ class _Interpreter:
             return
         if self.v.metric_format(self.sort_metric) != "gb" or not self.unit_dimension("gb"):
             return
-        if any(it.kind == "term" and it.role == "metric" for it in self.items):
+        if any(it.kind == ItemKind.TERM and it.role == Use.METRIC for it in self.items):
             return
         for it in self.items:
-            if it.role == "sort_metric":
-                it.role = "size_sort"
+            if it.role == Use.SORT_METRIC:
+                it.role = Use.SIZE_SORT
         self.sort_metric = None
 
     def bind_rates(self) -> None:
@@ -320,9 +321,9 @@ class _Interpreter:
         "average" + "daily"), not on each day's total."""
         for k, it in enumerate(self.items[:-1]):
             q, nxt = it.quantity, self.items[k + 1]
-            if it.kind != "quantity" or q is None or q.kind != "compare":
+            if it.kind != ItemKind.QUANTITY or q is None or q.kind != "compare":
                 continue
-            if nxt.kind != "time" or not nxt.time:
+            if nxt.kind != ItemKind.TIME or not nxt.time:
                 continue
             tp = nxt.time
             first = self.r.tokens[nxt.start].text if nxt.start < len(self.r.tokens) else ""
@@ -331,11 +332,11 @@ class _Interpreter:
             metric = self.rate_metric(tp.grain)
             if metric is None or (q.unit and self.v.metric_format(metric) != q.unit):
                 continue
-            nxt.kind, nxt.bound = "marker", True
+            nxt.kind, nxt.bound = ItemKind.MARKER, True
             self.rates[k] = metric
             for x in self.items:
-                if x.kind == "unknown" and x.text.lower().startswith(("averag", "avg")):
-                    x.kind, x.bound = "marker", True
+                if x.kind == ItemKind.UNKNOWN and x.text.lower().startswith(("averag", "avg")):
+                    x.kind, x.bound = ItemKind.MARKER, True
 
     def rate_metric(self, grain: Grain) -> str | None:
         """The metric whose words are "average" + the grain's adjective ("average daily")."""
@@ -356,20 +357,20 @@ class _Interpreter:
                 continue
             per = self.items[j]
             tp = per.time
-            if per.kind != "time" or tp is None or tp.grain is None or tp.time_range is not None:
+            if per.kind != ItemKind.TIME or tp is None or tp.grain is None or tp.time_range is not None:
                 continue
             first = self.r.tokens[per.start].text
             if first not in RATE_WORDS and first != _RATE_ADJECTIVES.get(tp.grain.value):
                 continue
             metric = self.rate_metric(tp.grain)
-            named = [x for x in self.items if x.kind == "term" and not x.role and x.has(Kind.METRIC)]
+            named = [x for x in self.items if x.kind == ItemKind.TERM and not x.role and x.has(Kind.METRIC)]
             fmt = self.v.metric_format(metric) if metric else None
             same = [x for x in named if any(self.v.metric_format(m.name) == fmt for m in x.all(Kind.METRIC))]
             if metric is None or len(same) != 1:
                 continue
             same[0].meanings = [Meaning(Kind.METRIC, metric)]
-            same[0].role = "metric"
-            per.kind, per.bound = "marker", True
+            same[0].role = Use.METRIC
+            per.kind, per.bound = ItemKind.MARKER, True
             it.bound = True
             return
 
@@ -424,11 +425,11 @@ class _Interpreter:
         if k == 0:
             return None
         prev = self.items[k - 1]
-        if prev.kind != "term" or prev.end != self.items[k].start or not prev.has(Kind.TIME_DIMENSION):
+        if prev.kind != ItemKind.TERM or prev.end != self.items[k].start or not prev.has(Kind.TIME_DIMENSION):
             return None
         if singular(prev.text.lower()) in _GRAIN_NAMES:  # "the same days last month": a period, not a date
             return None
-        prev.role, prev.bound = "dated", True
+        prev.role, prev.bound = Use.DATED, True
         return prev.first(Kind.TIME_DIMENSION).name  # type: ignore[union-attr]
 
     def date_filters(self, name: str, tr: TimeRange) -> list[Filter]:
@@ -454,9 +455,9 @@ class _Interpreter:
 
     def bind_marker(self, k: int, it: Item) -> None:
         roles = it.roles
-        if "count" in roles:
+        if Role.COUNT in roles:
             nxt = self.after(k)
-            if nxt and nxt[1].kind == "ignored" and nxt[1].text.lower() in UNITS:
+            if nxt and nxt[1].kind == ItemKind.IGNORED and nxt[1].text.lower() in UNITS:
                 # "how many TB of ...": an amount in a unit, not a number of rows
                 written = UNITS[nxt[1].text.lower()]
                 metric = self.metric_in_unit(unit_kind(written) or "")
@@ -464,14 +465,14 @@ class _Interpreter:
                     self.p.metrics.append(metric)
                     if self.v.field_unit(metric) not in (None, written):
                         self.p.units[metric] = written  # "how many TB of <storage>": shown in TB
-                    nxt[1].kind, nxt[1].bound = "marker", True  # the unit chose the metric
+                    nxt[1].kind, nxt[1].bound = ItemKind.MARKER, True  # the unit chose the metric
                     it.bound = True
                     return
             self.count_requested = True
             self.count_default = self.count_default or it.default_metric
             if (
                 nxt
-                and nxt[1].kind == "term"
+                and nxt[1].kind == ItemKind.TERM
                 and nxt[1].start == it.end
                 and not nxt[1].has(Kind.TABLE, Kind.METRIC, *_FILTERING)
                 and nxt[1].has(Kind.DIMENSION, Kind.TAG_KEY)
@@ -483,91 +484,96 @@ class _Interpreter:
                     for t, m in self.v.count_metric.items()
                     if t in self.v.tables_of(name)
                 )
-                nxt[1].role = "unplaced"
-            if nxt and nxt[1].kind == "term":
+                nxt[1].role = Use.UNPLACED
+            if nxt and nxt[1].kind == ItemKind.TERM:
                 self.count_tables.extend(self.tables_of_item(nxt[1]))
                 if nxt[1].has(Kind.TABLE) and not nxt[1].has(Kind.METRIC, *_FILTERING) and not nxt[1].role:
-                    nxt[1].role = "count_subject"
+                    nxt[1].role = Use.COUNT_SUBJECT
                     self.entity_tables.extend(x.name for x in nxt[1].all(Kind.TABLE))
             it.bound = True
-        if "ratio" in roles:
+        if Role.RATIO in roles:
             self.ratio_requested = True
             self.ratio_at = k if self.ratio_at is None else self.ratio_at
             it.bound = True
-        if "avg" in roles:
+        if Role.AVG in roles:
             self.bind_average(k, it)
-        if "neg" in roles:
+        if Role.NEG in roles:
             self.bind_negation(k, it)
-        if "postneg" in roles:
+        if Role.POSTNEG in roles:
             self.bind_negation(k, it, postfix_only=True)
-        if "with" in roles:
+        if Role.WITH in roles:
             nxt = self.after(k)
             if (
                 nxt
-                and nxt[1].kind == "term"
+                and nxt[1].kind == ItemKind.TERM
                 and not nxt[1].role
                 and nxt[1].has(Kind.TAG_KEY)
                 and not nxt[1].has(Kind.VALUE, Kind.DIMENSION)
                 and not self.adjacent_value_of(nxt[0], nxt[1])
             ):
-                nxt[1].role = "has_tag"  # "with an owner tag"; "with team <value>" is a value instead
+                nxt[1].role = Use.HAS_TAG  # "with an owner tag"; "with team <value>" is a value instead
             it.bound = True
-        if "group" in roles:
+        if Role.GROUP in roles:
             self.bind_group(k, it)
-        if "which" in roles:
+        if Role.WHICH in roles:
             self.bind_which(k, it)
-        if "sort" in roles:
-            nxt = self.after(k, skip=("group",))
-            if nxt and nxt[1].kind == "term" and nxt[1].has(Kind.METRIC):
-                nxt[1].role = "sort_metric"
+        if Role.SORT in roles:
+            nxt = self.after(k, skip=(Role.GROUP,))
+            if nxt and nxt[1].kind == ItemKind.TERM and nxt[1].has(Kind.METRIC):
+                nxt[1].role = Use.SORT_METRIC
                 self.sort_metric = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
                 self.direction = self.direction or "desc"
             it.bound = True
-        if "asc" in roles or "desc" in roles:
-            self.direction = "asc" if "asc" in roles else "desc"
+        if Role.ASC in roles or Role.DESC in roles:
+            self.direction = "asc" if Role.ASC in roles else "desc"
             self.direction_said = True
             it.bound = True
-        if "instead" in roles:
+        if Role.INSTEAD in roles:
             self.p.replaced_dimensions = True
         if roles and set(roles) <= {
-            "change",
-            "cumulative",
-            "and",
-            "or",
-            "compare",
-            "sum",
-            "list",
-            "also",
-            "only",
-            "exists",
-            "instead",
-            "all_time",
+            Role.CHANGE,
+            Role.CUMULATIVE,
+            Role.AND,
+            Role.OR,
+            Role.COMPARE,
+            Role.SUM,
+            Role.LIST,
+            Role.ALSO,
+            Role.ONLY,
+            Role.EXISTS,
+            Role.INSTEAD,
+            Role.ALL_TIME,
         }:
             it.bound = True
-            if "all_time" in roles:
+            if Role.ALL_TIME in roles:
                 self.p.all_time = True
-            if "list" in roles:
+            if Role.LIST in roles:
                 self.list_requested = True
 
     def bind_coordination(self) -> None:
         """ "total and average daily <metric noun>": a word before "and" that, with the noun of the
         metric after it, is another metric's phrase ("total <noun>") asks for that metric as well."""
         for k, it in enumerate(self.items):
-            if it.kind != "marker" or "and" not in it.roles or it.start == 0:
+            if it.kind != ItemKind.MARKER or Role.AND not in it.roles or it.start == 0:
                 continue
             nxt = self.after(k)
-            if not nxt or nxt[1].kind != "term" or nxt[1].start != it.end or not nxt[1].has(Kind.METRIC):
+            if (
+                not nxt
+                or nxt[1].kind != ItemKind.TERM
+                or nxt[1].start != it.end
+                or not nxt[1].has(Kind.METRIC)
+            ):
                 continue
             prev = self.before(k)
             word_item = prev[1] if prev and prev[1].end == it.start else None
             one_word = word_item is not None and word_item.end - word_item.start == 1
-            value_word = one_word and word_item.kind == "term" and not word_item.has(Kind.METRIC)  # type: ignore[union-attr]
-            if word_item is not None and not ((word_item.kind == "marker" and one_word) or value_word):
+            value_word = one_word and word_item.kind == ItemKind.TERM and not word_item.has(Kind.METRIC)  # type: ignore[union-attr]
+            if word_item is not None and not ((word_item.kind == ItemKind.MARKER and one_word) or value_word):
                 continue  # "<metric> and <metric>" is already two metrics
             word = (self.r.tokens[it.start - 1].key,)
             anchor = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
             for t in self.items[nxt[0] :]:
-                if t.kind != "term" or (not t.has(Kind.METRIC) and not t.has(*_FILTERING)):
+                if t.kind != ItemKind.TERM or (not t.has(Kind.METRIC) and not t.has(*_FILTERING)):
                     break
                 metric = self.coordinated_metric(word, t, anchor) if t.has(Kind.METRIC) else None
                 if metric is not None:
@@ -575,7 +581,7 @@ class _Interpreter:
                     if word_item is not None:
                         word_item.bound = True
                         if value_word:  # "public and encrypted counts": a count each, not a condition
-                            word_item.role = "metric_word"
+                            word_item.role = Use.METRIC_WORD
                     break
 
     def coordinated_metric(self, word: tuple[str, ...], it: Item, anchor: str) -> str | None:
@@ -607,12 +613,12 @@ class _Interpreter:
         j = k + 1
         while j < len(self.items):
             nxt = self.items[j]
-            if nxt.kind != "term" or nxt.role:
+            if nxt.kind != ItemKind.TERM or nxt.role:
                 return
             metric = self.average_named(words, nxt)
             if metric is not None:
                 nxt.meanings = [Meaning(Kind.METRIC, metric)]
-                nxt.role = "metric"
+                nxt.role = Use.METRIC
                 it.bound = True
                 return
             if nxt.has(Kind.METRIC) or not nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TABLE):
@@ -620,12 +626,12 @@ class _Interpreter:
             j += 1
         # "how big is the average <entity>": the size in the model's unit of size
         size_dim = self.unit_dimension("gb")
-        said = [x for x in self.items if x.kind == "unknown" and x.text.lower() in SIZE_QUESTION]
+        said = [x for x in self.items if x.kind == ItemKind.UNKNOWN and x.text.lower() in SIZE_QUESTION]
         if size_dim in self.v.average_of and said:
             self.implied_metrics.append(self.v.average_of[size_dim])  # type: ignore[index]
             it.bound = True
             for x in said:
-                x.kind, x.bound = "marker", True
+                x.kind, x.bound = ItemKind.MARKER, True
 
     def average_named(self, words: tuple[str, ...], it: Item) -> str | None:
         tokens = self.r.tokens[it.start : it.end]
@@ -645,15 +651,15 @@ class _Interpreter:
         negated_any = False
         while j < len(self.items):
             nxt = self.items[j]
-            if nxt.kind == "marker" and set(nxt.roles) & {"and", "or", "with", "exists"}:
+            if nxt.kind == ItemKind.MARKER and set(nxt.roles) & {Role.AND, Role.OR, Role.WITH, Role.EXISTS}:
                 j += 1
                 continue
-            if nxt.kind != "term" or nxt.role:
+            if nxt.kind != ItemKind.TERM or nxt.role:
                 break
             if nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TAG_KEY) and not (
                 nxt.has(Kind.DIMENSION) and not nxt.has(Kind.VALUE)
             ):
-                nxt.role = "negated"
+                nxt.role = Use.NEGATED
                 negated_any = True
                 j += 1
                 continue
@@ -662,17 +668,22 @@ class _Interpreter:
                 and not nxt.has(Kind.METRIC)
                 and self.adjacent_value_of(j, nxt)
             ):
-                nxt.role = "qualifier"
+                nxt.role = Use.QUALIFIER
                 j += 1
                 continue
             if nxt.has(Kind.TAG_DIMENSION) and not negated_any:
-                nxt.role = "negated"
+                nxt.role = Use.NEGATED
                 negated_any = True
             break
         if not negated_any and it.text.lower() in POSTFIX_NEGATIONS and k > 0:
             prev = self.items[k - 1]  # "where the owner tag is missing"
-            if prev.kind == "term" and not prev.role and prev.has(Kind.TAG_KEY) and it.start - prev.end <= 2:
-                prev.role = "negated"
+            if (
+                prev.kind == ItemKind.TERM
+                and not prev.role
+                and prev.has(Kind.TAG_KEY)
+                and it.start - prev.end <= 2
+            ):
+                prev.role = Use.NEGATED
                 negated_any = True
         it.bound = negated_any
 
@@ -704,7 +715,7 @@ class _Interpreter:
                     return [DimensionRef(name=n) for n in self.v.label_dimensions[tables[0]]]
         return None
 
-    def add_group(self, it: Item, refs: list[DimensionRef], role: str = "group") -> None:
+    def add_group(self, it: Item, refs: list[DimensionRef], role: Use = Use.GROUP) -> None:
         it.role = role
         for ref in refs:
             if ref.name.partition(":")[0] in self.v.tag_dimensions and ":" not in ref.name:
@@ -724,20 +735,25 @@ class _Interpreter:
         if it.text.lower() in SPAN_WORDS and after in SPAN_FOLLOWERS:
             # "across the org", "across all accounts": everything, counted once, not a breakdown
             nxt = self.after(k)
-            if nxt and nxt[1].kind == "term" and not nxt[1].role and not nxt[1].has(*_FILTERING, Kind.METRIC):
-                nxt[1].role = "scope"
+            if (
+                nxt
+                and nxt[1].kind == ItemKind.TERM
+                and not nxt[1].role
+                and not nxt[1].has(*_FILTERING, Kind.METRIC)
+            ):
+                nxt[1].role = Use.SCOPE
             it.bound = True
             return
         j = k + 1
         while j < len(self.items):
             nxt = self.items[j]
-            if nxt.kind == "time" and nxt.time and nxt.time.grain:
+            if nxt.kind == ItemKind.TIME and nxt.time and nxt.time.grain:
                 it.bound = True
                 return
-            if nxt.kind != "term" or nxt.role:
+            if nxt.kind != ItemKind.TERM or nxt.role:
                 return
             if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION):
-                nxt.role = "sort_metric"
+                nxt.role = Use.SORT_METRIC
                 self.sort_metric = nxt.first(Kind.METRIC).name  # type: ignore[union-attr]
                 it.bound = True
                 return
@@ -745,7 +761,7 @@ class _Interpreter:
                 entity = self.items[j + 1] if j + 1 < len(self.items) else None
                 if (
                     entity is not None
-                    and entity.kind == "term"
+                    and entity.kind == ItemKind.TERM
                     and entity.start == nxt.end
                     and not entity.role
                     and entity.has(Kind.TABLE)
@@ -755,8 +771,8 @@ class _Interpreter:
                     continue
                 refs = self.rows_of_kind(it, nxt)
                 if refs:  # "cost by <kind>", "of each <kind>": one row per <kind>, of that kind only
-                    self.add_group(nxt, refs, role="ranked_value")
-                    nxt.role = ""  # its value still filters
+                    self.add_group(nxt, refs, role=Use.RANKED_VALUE)
+                    nxt.role = Use.NONE  # its value still filters
                     it.bound = True
                 return  # "owned by alice": a value, not a grouping
             if self.qualifies_dimension(j, nxt):  # "per account environment": the account's environment
@@ -771,7 +787,7 @@ class _Interpreter:
             if (  # "by account, region": a list of groupings
                 self.r.tokens[nxt.end - 1].pause
                 and listed is not None
-                and listed.kind == "term"
+                and listed.kind == ItemKind.TERM
                 and not listed.role
                 and listed.has(*_GROUPABLE)
                 and not listed.has(Kind.METRIC, *_FILTERING)
@@ -779,11 +795,11 @@ class _Interpreter:
                 j += 1
                 continue
             following = self.after(j)
-            if following and following[1].kind == "marker" and set(following[1].roles) & {"and"}:
+            if following and following[1].kind == ItemKind.MARKER and set(following[1].roles) & {Role.AND}:
                 after_and = self.after(following[0])
                 if (
                     after_and
-                    and after_and[1].kind == "term"
+                    and after_and[1].kind == ItemKind.TERM
                     and after_and[1].has(*_GROUPABLE)
                     and not after_and[1].has(Kind.METRIC, *_FILTERING)
                 ):
@@ -801,9 +817,9 @@ class _Interpreter:
         if before is not None and (before.text in AGENT_VERBS or before.text.endswith("ed")):
             return None
         averaged = any(
-            (x.kind == "marker" and "avg" in x.roles)
+            (x.kind == ItemKind.MARKER and Role.AVG in x.roles)
             or (
-                x.kind == "term"
+                x.kind == ItemKind.TERM
                 and any(self.v.metric_aggregation(m.name) == "avg" for m in x.all(Kind.METRIC))
             )
             for x in self.items
@@ -812,7 +828,9 @@ class _Interpreter:
             return None
         if not self.asks_for_other_metric():
             return None  # "list each <kind>": a listing has one row each already
-        noun = next((x for x in self.items if x.start == it.end and x.kind in ("term", "unknown")), None)
+        noun = next(
+            (x for x in self.items if x.start == it.end and x.kind in (ItemKind.TERM, ItemKind.UNKNOWN)), None
+        )
         if noun is not None and not self.r.tokens[it.end - 1].pause:
             return None  # "by <kind> <noun>": the noun says what to group by, not the kind
         value = it.first(Kind.VALUE)
@@ -828,7 +846,7 @@ class _Interpreter:
         nxt = self.items[j + 1] if j + 1 < len(self.items) else None
         if (
             nxt is None
-            or nxt.kind != "term"
+            or nxt.kind != ItemKind.TERM
             or nxt.role
             or nxt.start != it.end
             or self.r.tokens[it.end - 1].pause
@@ -842,7 +860,7 @@ class _Interpreter:
         own = [m for m in nxt.all(Kind.DIMENSION) if tables & set(self.v.dimension_tables.get(m.name, ()))]
         if not own:
             return False
-        it.role = "qualifier"
+        it.role = Use.QUALIFIER
         return True
 
     def bind_which(self, k: int, it: Item) -> None:
@@ -855,12 +873,13 @@ class _Interpreter:
             return  # "what did their <entities> cost": what is asked is the amount, not which rows
         before = self.r.tokens[it.start - 1].text if it.start > 0 else ""
         listed = any(
-            x.kind == "term" and x.end <= it.start and x.has(Kind.TABLE, Kind.VALUE) for x in self.items
+            x.kind == ItemKind.TERM and x.end <= it.start and x.has(Kind.TABLE, Kind.VALUE)
+            for x in self.items
         )
         if (
             before == "and"
             and listed
-            and target.kind == "term"
+            and target.kind == ItemKind.TERM
             and not target.role
             and not self.asks_for_other_metric()
             and not self.count_requested
@@ -868,13 +887,13 @@ class _Interpreter:
         ):
             refs = self.group_target(target)
             if refs:  # "list <entities> and which <dimension> each is in": a column of the list
-                target.role = "column"
+                target.role = Use.COLUMN
                 self.columns.extend(r for r in refs if r not in self.columns)
                 it.bound = True
                 return
-        if target.kind == "quantity" and target.quantity and target.quantity.kind == "rank":
+        if target.kind == ItemKind.QUANTITY and target.quantity and target.quantity.kind == "rank":
             return  # "which 10 <entities>": the rank binds
-        if target.kind != "term" or target.role or target.has(Kind.METRIC):
+        if target.kind != ItemKind.TERM or target.role or target.has(Kind.METRIC):
             return
         if target.has(*_FILTERING) and not target.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY):
             return  # "which <value words> are <yes/no word>": a listing
@@ -883,7 +902,7 @@ class _Interpreter:
         refs = self.group_target(target)
         if refs is None:
             return
-        self.add_group(target, refs, role="which")
+        self.add_group(target, refs, role=Use.WHICH)
         labels = {n for ls in self.v.label_dimensions.values() for n in ls}
         if target.has(Kind.TABLE) or all(r.name in labels for r in refs):
             self.which_refs.extend(refs)
@@ -913,24 +932,24 @@ class _Interpreter:
         j = k + 1
         while j < len(self.items):
             nxt = self.items[j]
-            if nxt.kind == "super":
+            if nxt.kind == ItemKind.SUPER:
                 self.direction = nxt.direction
                 self.direction_said = True
                 nxt.bound = True
                 j += 1
                 continue
-            if nxt.kind != "term" or nxt.role:
+            if nxt.kind != ItemKind.TERM or nxt.role:
                 break
             if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION):
-                nxt.role = "sort_metric"
+                nxt.role = Use.SORT_METRIC
                 self.sort_metric = nxt.first(Kind.METRIC).name  # type: ignore[union-attr]
                 j += 1
                 continue
             refs = self.entity_target(nxt)
             if refs is not None:
-                self.add_group(nxt, refs, role="ranked" if not nxt.has(*_FILTERING) else "ranked_value")
-                if nxt.role == "ranked_value":
-                    nxt.role = ""  # its value still filters
+                self.add_group(nxt, refs, role=Use.RANKED if not nxt.has(*_FILTERING) else Use.RANKED_VALUE)
+                if nxt.role == Use.RANKED_VALUE:
+                    nxt.role = Use.NONE  # its value still filters
             break
         it.bound = True
 
@@ -944,8 +963,10 @@ class _Interpreter:
         return None
 
     def bind_super(self, k: int, it: Item) -> None:
-        following = self.after(k, skip=("avg",))
-        ranks_metric = following is not None and following[1].kind == "term" and following[1].has(Kind.METRIC)
+        following = self.after(k, skip=(Role.AVG,))
+        ranks_metric = (
+            following is not None and following[1].kind == ItemKind.TERM and following[1].has(Kind.METRIC)
+        )
         if not self.direction_said or (
             self.generic_rank and ranks_metric and it.text.lower() in TRUE_SUPERLATIVES
         ):  # "the 3 accounts with the lowest spend"; "top 10 <entities> by lowest <metric>": lowest first
@@ -960,10 +981,10 @@ class _Interpreter:
             self.sort_age = True
         nxt = self.after(k)
         prev = self.before(k)
-        if nxt and nxt[1].kind == "term" and not nxt[1].role:
+        if nxt and nxt[1].kind == ItemKind.TERM and not nxt[1].role:
             t = nxt[1]
             if t.has(Kind.METRIC):
-                t.role = "sort_metric"
+                t.role = Use.SORT_METRIC
                 self.sort_metric = t.first(Kind.METRIC).name  # type: ignore[union-attr]
                 self.sort_size = False
                 it.bound = True
@@ -976,18 +997,18 @@ class _Interpreter:
             if self.sort_size and self.unit_dimension("gb"):
                 it.bound = True  # "the biggest <entities>": sorted by size, not by how many
                 return
-            metric_before = prev is not None and prev[1].kind == "term" and prev[1].has(Kind.METRIC)
+            metric_before = prev is not None and prev[1].kind == ItemKind.TERM and prev[1].has(Kind.METRIC)
             then = self.items[nxt[0] + 1] if nxt[0] + 1 < len(self.items) else None
             if (  # "the most <value> <metric>": the value filters, the metric ranks
                 then is not None
-                and then.kind == "term"
+                and then.kind == ItemKind.TERM
                 and then.start == t.end
                 and not then.role
                 and then.has(Kind.METRIC)
                 and t.has(Kind.VALUE, Kind.BOOLEAN)
                 and not t.has(Kind.TABLE)
             ):
-                then.role = "sort_metric"
+                then.role = Use.SORT_METRIC
                 self.sort_metric = then.first(Kind.METRIC).name  # type: ignore[union-attr]
                 self.sort_size = False
                 it.bound = True
@@ -998,12 +1019,12 @@ class _Interpreter:
                 self.sort_count_table = tables[0]
                 self.sort_size = False
                 if t.has(Kind.TABLE) and not t.has(*_FILTERING):
-                    t.role = "count_subject"
+                    t.role = Use.COUNT_SUBJECT
                 it.bound = True
                 return
-        if prev and prev[1].kind == "term" and prev[1].has(Kind.METRIC):
+        if prev and prev[1].kind == ItemKind.TERM and prev[1].has(Kind.METRIC):
             self.sort_metric = self.sort_metric or prev[1].first(Kind.METRIC).name  # type: ignore[union-attr]
-            prev[1].role = prev[1].role or "sort_metric"
+            prev[1].role = prev[1].role or Use.SORT_METRIC
             self.sort_size = False
         it.bound = True
 
@@ -1019,12 +1040,12 @@ class _Interpreter:
         nxt = self.after(k)
         op = Op(q.op)
         value: object = q.value
-        prev_t = prev[1] if prev and prev[1].kind == "term" else None
-        next_t = nxt[1] if nxt and nxt[1].kind == "term" else None
+        prev_t = prev[1] if prev and prev[1].kind == ItemKind.TERM else None
+        next_t = nxt[1] if nxt and nxt[1].kind == ItemKind.TERM else None
         grouped = (
             bool(self.p.dimensions)
-            or any(x.kind == "marker" and "group" in x.roles for x in self.items)
-            or any(x.kind == "marker" and "which" in x.roles and x.bound for x in self.items[:k])
+            or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in self.items)
+            or any(x.kind == ItemKind.MARKER and Role.WHICH in x.roles and x.bound for x in self.items[:k])
         )  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
         unit_dim = self.unit_dimension(q.unit) if q.unit in ("gb",) or q.size else None
         if q.unit is None and q.size:
@@ -1034,7 +1055,7 @@ class _Interpreter:
             and prev_t.has(Kind.DIMENSION)
             and prev_t.first(Kind.DIMENSION).name in self.v.number_dimensions
         ):  # type: ignore[union-attr]
-            prev_t.role = "compared"
+            prev_t.role = Use.COMPARED
             self.p.filters.append(self.compared(prev_t.first(Kind.DIMENSION).name, op, value, q.written))  # type: ignore[union-attr]
             return
         subject = self.subject_before(k)
@@ -1046,7 +1067,7 @@ class _Interpreter:
             if subject.has(*_FILTERING) and not subject.has(Kind.METRIC) and (metric_next or next_t is None):
                 # "<entities> with at least 300 GB (of <metric>)": each row's own size
                 if metric_next:
-                    next_t.role = "compared"  # type: ignore[union-attr]
+                    next_t.role = Use.COMPARED  # type: ignore[union-attr]
                 self.p.filters.append(self.compared(unit_dim, op, value, q.written))
                 return
             total = self.sum_metric_of(unit_dim)
@@ -1058,7 +1079,7 @@ class _Interpreter:
             ):
                 # "<groups> with over 300,000 GB": the groups' total
                 if metric_next:
-                    next_t.role = "compared"  # type: ignore[union-attr]
+                    next_t.role = Use.COMPARED  # type: ignore[union-attr]
                 if total not in self.implied_metrics:
                     self.implied_metrics.append(total)
                 self.having.append((total, op, value, q.unit, q.written))
@@ -1067,7 +1088,7 @@ class _Interpreter:
             tables = [x for x in self.tables_of_item(next_t) if x in self.v.count_metric]
             if tables and next_t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
                 if next_t.has(Kind.TABLE) and not next_t.has(*_FILTERING):
-                    next_t.role = "count_subject"
+                    next_t.role = Use.COUNT_SUBJECT
                 self.having.append((self.v.count_metric[tables[0]], op, value, None, None))
                 return
         metric_t = (
@@ -1078,7 +1099,7 @@ class _Interpreter:
         if metric_t is not None:
             metric = metric_t.first(Kind.METRIC).name  # type: ignore[union-attr]
             if unit_dim and not grouped and self.v.metric_format(metric) == q.unit:
-                metric_t.role = "compared"
+                metric_t.role = Use.COMPARED
                 self.p.filters.append(self.compared(unit_dim, op, value, q.written))
                 return
             self.having.append((metric, op, value, q.unit, q.written))
@@ -1107,36 +1128,36 @@ class _Interpreter:
 
     def default_role(self, k: int, it: Item) -> None:
         if it.has(Kind.METRIC):
-            it.role = "metric"
+            it.role = Use.METRIC
             return
         if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
-            it.role = "segment"
+            it.role = Use.SEGMENT
             return
         if it.has(Kind.VALUE, Kind.BOOLEAN):
             if not self.weak_value_ok(k, it) and not it.has(Kind.DIMENSION, Kind.TABLE):
-                it.role = "ignored_weak"
+                it.role = Use.IGNORED_WEAK
                 return
             if it.has(Kind.VALUE, Kind.BOOLEAN) and not it.weak:
-                it.role = "filter"
+                it.role = Use.FILTER
                 return
             if it.weak and self.weak_value_ok(k, it):
-                it.role = "filter"
+                it.role = Use.FILTER
                 return
         if it.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY) and self.adjacent_value_of(k, it):
-            it.role = "qualifier"
+            it.role = Use.QUALIFIER
             if it.has(Kind.TABLE):
                 # "how many <value> <entities>": those are counted; "... in <value> <entities>": where
                 target = self.qualified_tables if self.after_preposition(k) else self.entity_tables
                 target.extend(x.name for x in it.all(Kind.TABLE))
             return
         if it.has(Kind.TIME_DIMENSION) and not it.has(Kind.DIMENSION):
-            it.role = "time_hint"
+            it.role = Use.TIME_HINT
             self.time_hint = self.time_hint or it.first(Kind.TIME_DIMENSION).name  # type: ignore[union-attr]
             return
         if it.has(Kind.DIMENSION, Kind.TAG_KEY) and it.weak and self.superlative and not self.p.dimensions:
             refs = self.group_target(it)
             if refs:
-                self.add_group(it, refs, role="ranked")  # "where do we spend the most" (where: a synonym)
+                self.add_group(it, refs, role=Use.RANKED)  # "where do we spend the most" (where: a synonym)
                 return
         if it.has(Kind.DIMENSION, Kind.TAG_KEY) and not it.weak:
             refs = self.group_target(it)
@@ -1144,7 +1165,7 @@ class _Interpreter:
             after_each = prev_tok is not None and prev_tok.text in EACH_WORDS
             of_something = self.after_preposition_word(it)
             if refs and self.is_column(it):
-                it.role = "column"
+                it.role = Use.COLUMN
                 self.columns.extend(r for r in refs if r not in self.columns)
                 return
             plural_group = refs and (it.plural or after_each) and not of_something
@@ -1157,27 +1178,27 @@ class _Interpreter:
                 self.add_group(it, refs)  # "<entities> that spent more than ...", "<dimension>s with ..."
                 return
             if refs and self.direction is not None and not self.p.dimensions and not of_something:
-                self.add_group(it, refs, role="ranked")  # "the <entity> with the highest <metric>"
+                self.add_group(it, refs, role=Use.RANKED)  # "the <entity> with the highest <metric>"
                 return
         if it.has(Kind.TABLE):
-            it.role = "entity"
+            it.role = Use.ENTITY
             self.entity_tables.extend(x.name for x in it.all(Kind.TABLE))
             return
         if it.has(Kind.DIMENSION, Kind.TAG_KEY):
             if it.weak:
-                it.role = "ignored_weak"
+                it.role = Use.IGNORED_WEAK
                 return
-            it.role = "unplaced"
+            it.role = Use.UNPLACED
             return
         if it.has(Kind.TAG_DIMENSION):
-            it.role = "unplaced"
+            it.role = Use.UNPLACED
             return
-        it.role = "unplaced"
+        it.role = Use.UNPLACED
 
     def which_one(self) -> bool:
         """ "which of those is ...", "which one has ...": a single winner is asked for."""
         for it in self.items:
-            if it.kind == "marker" and "which" in it.roles:
+            if it.kind == ItemKind.MARKER and Role.WHICH in it.roles:
                 following = [t.text for t in self.r.tokens[it.end : it.end + 4]]
                 following = [w for w in following if w not in WHICH_FILLERS][:1]
                 if following in (["one"], ["is"], ["was"], ["has"], ["had"]) or it.text.lower().endswith(
@@ -1208,7 +1229,7 @@ class _Interpreter:
         ):
             return True  # "list <entities> and the <dimension> they are in"
         if before is not None and before.text in ("and", "&"):  # "with their <column> and <column>"
-            return any(x.role == "column" and x.end == it.start - 1 for x in self.items)
+            return any(x.role == Use.COLUMN and x.end == it.start - 1 for x in self.items)
         return (
             before is not None and before.text == "the" and after is not None and after.text in ("of", "for")
         )
@@ -1235,13 +1256,13 @@ class _Interpreter:
         j = k - 1
         while j >= 0:
             it = self.items[j]
-            if (it.kind == "term" and it.has(*_FILTERING)) or (
-                it.kind == "marker" and set(it.roles) & {"and", "or"}
+            if (it.kind == ItemKind.TERM and it.has(*_FILTERING)) or (
+                it.kind == ItemKind.MARKER and set(it.roles) & {Role.AND, Role.OR}
             ):
                 j -= 1
                 continue
             break
-        if j >= 0 and self.items[j].kind == "marker" and "count" in self.items[j].roles:
+        if j >= 0 and self.items[j].kind == ItemKind.MARKER and Role.COUNT in self.items[j].roles:
             return False  # "number of <value> <entities>": what is counted
         first = self.items[j + 1]
         before = self.r.token_before(first)
@@ -1249,7 +1270,7 @@ class _Interpreter:
 
     def asks_for_other_metric(self) -> bool:
         """Some metric other than counting rows is asked for, so a plural table word is a grouping."""
-        named = any(it.kind == "term" and it.has(Kind.METRIC) for it in self.items)
+        named = any(it.kind == ItemKind.TERM and it.has(Kind.METRIC) for it in self.items)
         return named or any(m is not None for m, *_ in self.having)
 
     # --- assembling -------------------------------------------------------------------------------
@@ -1272,17 +1293,19 @@ class _Interpreter:
         named_metrics = [
             it.first(Kind.METRIC).name
             for it in self.items  # type: ignore[union-attr]
-            if it.kind == "term" and it.role in ("metric", "sort_metric")
+            if it.kind == ItemKind.TERM and it.role in (Use.METRIC, Use.SORT_METRIC)
         ]
         for it in self.items:
-            if it.kind != "term":
+            if it.kind != ItemKind.TERM:
                 continue
-            if it.role in ("metric", "sort_metric"):
+            if it.role in (Use.METRIC, Use.SORT_METRIC):
                 for m in it.all(Kind.METRIC)[:1]:
                     if m.name not in p.metrics:
                         p.metrics.append(m.name)
-            elif it.role in ("filter", "negated", "has_tag") or (it.role == "" and it.has(*_FILTERING)):
-                negated = it.role == "negated"
+            elif it.role in (Use.FILTER, Use.NEGATED, Use.HAS_TAG) or (
+                it.role == Use.NONE and it.has(*_FILTERING)
+            ):
+                negated = it.role == Use.NEGATED
                 if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
                     self.add_segment(it.first(Kind.SEGMENT).name, negated)  # type: ignore[union-attr]
                     self.segment_at.setdefault(it.first(Kind.SEGMENT).name, it.start)  # type: ignore[union-attr]
@@ -1317,7 +1340,7 @@ class _Interpreter:
                 if f is not None:
                     by_field.setdefault(f.field, []).append(f)
                     said_at.setdefault(f, it.start)
-            elif it.role == "segment":
+            elif it.role == Use.SEGMENT:
                 self.add_segment(it.first(Kind.SEGMENT).name, False)  # type: ignore[union-attr]
                 self.segment_at.setdefault(it.first(Kind.SEGMENT).name, it.start)  # type: ignore[union-attr]
         for name in self.implied_metrics:
@@ -1380,7 +1403,7 @@ class _Interpreter:
         unit fits. A unit that fits none of them is asked back, naming the units that would."""
         p = self.p
         for it in self.items:
-            if it.kind != "unit":
+            if it.kind != ItemKind.UNIT:
                 continue
             unit = SHOW_UNITS[" ".join(t.text for t in self.r.tokens[it.start + 1 : it.end])]
             declared = {m: self.v.field_unit(m) for m in p.metrics}
@@ -1418,16 +1441,18 @@ class _Interpreter:
             return
         rows = (Kind.TABLE, Kind.VALUE, Kind.BOOLEAN)
         for k, it in enumerate(self.items):
-            if it.kind != "term" or it.role != "time_hint":
+            if it.kind != ItemKind.TERM or it.role != Use.TIME_HINT:
                 continue
             nxt = self.items[k + 1] if k + 1 < len(self.items) else None
             prev = self.items[k - 1] if k > 0 else None
-            before_rows = nxt is not None and nxt.kind == "term" and nxt.start == it.end and nxt.has(*rows)
+            before_rows = (
+                nxt is not None and nxt.kind == ItemKind.TERM and nxt.start == it.end and nxt.has(*rows)
+            )
             then = self.items[k + 2] if before_rows and k + 2 < len(self.items) else None
-            if then is not None and nxt is not None and then.start == nxt.end and then.role == "metric":
+            if then is not None and nxt is not None and then.start == nxt.end and then.role == Use.METRIC:
                 before_rows = False  # "provisioned database storage": the word goes with the amount
             last = nxt is None and all(t.text in STOPWORDS for t in self.r.tokens[it.end :])
-            after_rows = last and prev is not None and prev.kind == "term" and prev.has(*rows)
+            after_rows = last and prev is not None and prev.kind == ItemKind.TERM and prev.has(*rows)
             if before_rows or after_rows:  # "new <entities>", "<entities> were created"; not "<x> storage"
                 p.problems.append(
                     f"'{it.text}' since when? say a time range (e.g. '{it.text} ... this month')"
@@ -1442,20 +1467,23 @@ class _Interpreter:
         running total ("to date" each day) runs along a series."""
         p = self.p
         to_date = any(tp.to_date for _, tp in self.ranges)
-        over = [it.time for it in self.items if it.kind == "time" and it.time and it.time.over_period]
+        over = [it.time for it in self.items if it.kind == ItemKind.TIME and it.time and it.time.over_period]
         series = [g for g in self.grains if g is not None]
         p.cumulative = bool(
-            any(it.kind == "marker" and "cumulative" in it.roles for it in self.items) or (to_date and series)
+            any(it.kind == ItemKind.MARKER and Role.CUMULATIVE in it.roles for it in self.items)
+            or (to_date and series)
         )
         if p.cumulative and not self.grains:
             self.grains.append(None)  # "cumulative cost this year": along a series that suits the range
         if not self.changes:
             return
         self.change_percent = self.ratio_requested or any(
-            it.kind == "super" and it.text.lower() in RATE_SUPERLATIVES for it in self.items
+            it.kind == ItemKind.SUPER and it.text.lower() in RATE_SUPERLATIVES for it in self.items
         )  # "in percent", "grew fastest": relative to where it started
         self.ratio_requested = False  # "change in percent": the percent change, not a share
-        named = any(it.kind == "term" and it.role in ("metric", "sort_metric") for it in self.items)
+        named = any(
+            it.kind == ItemKind.TERM and it.role in (Use.METRIC, Use.SORT_METRIC) for it in self.items
+        )
         if not named and not self.count_requested and not self.implied_metrics and not self.partial:
             # "which accounts grew the most": what changes between periods is an amount on dated rows;
             # when the model has exactly one, that is it
@@ -1486,7 +1514,9 @@ class _Interpreter:
         elif len(ranges) == 2:
             (_, a), (kb, b) = ranges
             before_b = self.items[kb - 1] if kb > 0 else None
-            b_is_then = before_b is not None and before_b.kind == "marker" and "compare" in before_b.roles
+            b_is_then = (
+                before_b is not None and before_b.kind == ItemKind.MARKER and Role.COMPARE in before_b.roles
+            )
             now, then = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
             p.time_range, self.compare_to = now.time_range, then.time_range
             if _just_before(then.time_range, now.time_range):  # "May vs the previous month": April
@@ -1496,7 +1526,7 @@ class _Interpreter:
             before = self.items[k - 1] if k > 0 else None
             tr = tp.time_range
             assert tr is not None
-            if before is not None and before.kind == "marker" and "compare" in before.roles:
+            if before is not None and before.kind == ItemKind.MARKER and Role.COMPARE in before.roles:
                 if tr.kind == "previous" and tr.n == 1 and not tr.skip and tr.unit is not None:
                     p.time_range = TimeRange(kind="current", unit=tr.unit)  # "vs last quarter": so far
                 else:  # "change vs March": against it, but now is which period?
@@ -1652,7 +1682,7 @@ class _Interpreter:
         catalog = catalog_for(self.v.model)
         spans = {}
         for it in self.items:
-            if it.role == "metric":
+            if it.role == Use.METRIC:
                 spans.setdefault(it.first(Kind.METRIC).name, it)  # type: ignore[union-attr]
         keep = []
         coordinated = {name for name, _ in self.coordinated}
@@ -1669,7 +1699,7 @@ class _Interpreter:
                     a
                     and b
                     and not any(
-                        x.kind == "marker" and set(x.roles) & {"and", "or", "compare"}
+                        x.kind == ItemKind.MARKER and set(x.roles) & {Role.AND, Role.OR, Role.COMPARE}
                         for x in self.items
                         if min(a.start, b.start) < x.start < max(a.start, b.start)
                     )
@@ -1691,7 +1721,9 @@ class _Interpreter:
                 (
                     it
                     for it in self.items
-                    if it.kind == "term" and it.role and any(m.name == d.name for m in it.all(Kind.DIMENSION))
+                    if it.kind == ItemKind.TERM
+                    and it.role
+                    and any(m.name == d.name for m in it.all(Kind.DIMENSION))
                 ),
                 None,
             )
@@ -1713,10 +1745,10 @@ class _Interpreter:
         dynamodb tables") means either kind, which no single filter says; both at once would be a
         plausible wrong number (usually zero), so ask."""
         for k, it in enumerate(self.items[1:-1], start=1):
-            if it.kind != "marker" or "and" not in it.roles:
+            if it.kind != ItemKind.MARKER or Role.AND not in it.roles:
                 continue
             a, b = self.items[k - 1], self.items[k + 1]
-            if a.kind != "term" or b.kind != "term" or a.end != it.start or b.start != it.end:
+            if a.kind != ItemKind.TERM or b.kind != ItemKind.TERM or a.end != it.start or b.start != it.end:
                 continue
             va, vb = a.first(Kind.VALUE), b.first(Kind.VALUE)
             if not (va and vb and a.plural and b.plural) or va.name == vb.name:
@@ -1732,7 +1764,7 @@ class _Interpreter:
     def split_counts(self, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]) -> None:
         """ "how many are encrypted and how many are public": one count per yes/no word, each the
         model's metric that counts those rows, not one count of the rows that are both."""
-        asked = [x for x in self.items if x.kind == "marker" and "count" in x.roles]
+        asked = [x for x in self.items if x.kind == ItemKind.MARKER and Role.COUNT in x.roles]
         flags = sorted(
             (said_at.get(f, 0), name)
             for name, fs in by_field.items()
@@ -1757,7 +1789,7 @@ class _Interpreter:
         marker = self.items[self.ratio_at].start
         after = []  # the words naming the whole: the first term after the marker and the terms right after it
         for it in self.items:
-            if it.kind == "term" and it.start > marker and it.meanings:
+            if it.kind == ItemKind.TERM and it.start > marker and it.meanings:
                 if after and it.start != after[-1].end:
                     break
                 after.append(it)
@@ -1766,8 +1798,8 @@ class _Interpreter:
         heads = [
             it.start
             for it in self.items
-            if it.kind == "term"
-            and (it.role in ("metric", "sort_metric", "count_subject") or it.has(Kind.TABLE))
+            if it.kind == ItemKind.TERM
+            and (it.role in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
         ]
         # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
         # percentage": the first metric or entity named
@@ -1777,7 +1809,7 @@ class _Interpreter:
         whole: dict[str, list[Filter]] = {}
         part: dict[str, list[Filter]] = {}
         before = self.items[self.ratio_at - 1] if self.ratio_at > 0 else None
-        owner = before.start if before and before.kind == "term" and before.end == marker else None
+        owner = before.start if before and before.kind == ItemKind.TERM and before.end == marker else None
         for name, fs in by_field.items():
             for f in fs:
                 at = said_at.get(f, -1)  # "<value>'s share of ...", "<value> share of ...": the part
@@ -1900,13 +1932,13 @@ class _Interpreter:
         seen: list[str] = []
         shared: list[str] = []  # tables of dimensions that several tables share
         for it in self.items:
-            if it.kind == "term" and it.role in (
-                "filter",
-                "negated",
-                "",
-                "ranked_value",
-                "qualifier",
-                "segment",
+            if it.kind == ItemKind.TERM and it.role in (
+                Use.FILTER,
+                Use.NEGATED,
+                Use.NONE,
+                Use.RANKED_VALUE,
+                Use.QUALIFIER,
+                Use.SEGMENT,
             ):
                 m = it.first(Kind.SEGMENT, Kind.VALUE, Kind.BOOLEAN)
                 if m is not None:
@@ -2003,19 +2035,25 @@ class _Interpreter:
             (
                 it
                 for it in self.items
-                if (it.kind == "marker" and "count" in it.roles)
-                or (it.kind == "term" and it.role == "metric" and self.is_count(it.first(Kind.METRIC)))
+                if (it.kind == ItemKind.MARKER and Role.COUNT in it.roles)
+                or (
+                    it.kind == ItemKind.TERM
+                    and it.role == Use.METRIC
+                    and self.is_count(it.first(Kind.METRIC))
+                )
             ),
             None,
         )
         if counting is None:
             return
         subject_end = counting.end
-        if counting.kind == "marker":
-            subject = next((x for x in self.items if x.kind == "term" and x.start >= counting.end), None)
+        if counting.kind == ItemKind.MARKER:
+            subject = next(
+                (x for x in self.items if x.kind == ItemKind.TERM and x.start >= counting.end), None
+            )
             subject_end = subject.end if subject is not None else counting.end
         for it in self.items:
-            if it.kind != "term" or it.role != "metric" or it.start < subject_end or it is counting:
+            if it.kind != ItemKind.TERM or it.role != Use.METRIC or it.start < subject_end or it is counting:
                 continue
             between = [t.text for t in self.r.tokens[subject_end : it.start]]
             have = max((i for i, w in enumerate(between) if w in HAVING_WORDS), default=None)
@@ -2024,7 +2062,7 @@ class _Interpreter:
             metric = it.first(Kind.METRIC).name  # type: ignore[union-attr]
             if self.is_count(it.first(Kind.METRIC)):
                 self.count_requested = False
-                if counting.kind == "term":
+                if counting.kind == ItemKind.TERM:
                     p.metrics = [m for m in p.metrics if m != counting.first(Kind.METRIC).name]  # type: ignore[union-attr]
             else:
                 p.problems.append(
@@ -2175,7 +2213,7 @@ class _Interpreter:
         if self.limit is not None:
             p.limit = self.limit
         elif self.singular_target or any(
-            it.role in ("which", "ranked") and not it.plural for it in self.items
+            it.role in (Use.WHICH, Use.RANKED) and not it.plural for it in self.items
         ):
             p.limit = 1
 
@@ -2213,17 +2251,19 @@ def unaccounted(reading: Reading, parts: Parts, vocab: Vocabulary) -> list[str]:
     used: set[int] = set()
     for it in reading.items:
         dropped = (
-            it.kind == "term"
-            and it.role in ("unplaced", "ignored_weak")
+            it.kind == ItemKind.TERM
+            and it.role in (Use.UNPLACED, Use.IGNORED_WEAK)
             and not _names_a_shown_dimension(it, parts)
-        ) or (it.kind in ("marker", "super") and not it.bound)
-        if not dropped and it.kind not in ("unknown", "ignored"):
+        ) or (it.kind in (ItemKind.MARKER, ItemKind.SUPER) and not it.bound)
+        if not dropped and it.kind not in (ItemKind.UNKNOWN, ItemKind.IGNORED):
             used.update(range(it.start, it.end))
 
     def repeats_a_neighbour(i: int) -> bool:  # "the <value> unit", "internet-exposed"
         names = vocab.inner_words.get(reading.tokens[i].key, set())
         return any(
-            it.kind == "term" and (it.end == i or it.start == i + 1) and names & {m.name for m in it.meanings}
+            it.kind == ItemKind.TERM
+            and (it.end == i or it.start == i + 1)
+            and names & {m.name for m in it.meanings}
             for it in reading.items
         )
 
@@ -2255,7 +2295,7 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
         ]
 
     for k, it in enumerate(items):
-        if it.kind == "unknown":
+        if it.kind == ItemKind.UNKNOWN:
             prev_tok = reading.token_before(it)
             nxt = items[k + 1] if k + 1 < len(items) else None
             value_like = any(ch.isdigit() or ch in ".:_/@" for ch in it.text) or (
@@ -2271,7 +2311,7 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
             modifier = (
                 nxt is not None
                 and nxt.start == it.end
-                and nxt.kind == "term"
+                and nxt.kind == ItemKind.TERM
                 and nxt.role
                 in ("metric", "entity", "filter", "count_subject", "ranked", "which", "group", "qualifier")
             )
@@ -2296,23 +2336,38 @@ def _collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None
                 parts.problems.append(f"unknown word '{it.text}'")
             else:
                 parts.ignored.append(it.text)
-        elif it.kind == "term" and it.role in ("unplaced",) and not _names_a_shown_dimension(it, parts):
+        elif (
+            it.kind == ItemKind.TERM
+            and it.role in (Use.UNPLACED,)
+            and not _names_a_shown_dimension(it, parts)
+        ):
             parts.ignored.append(it.text)
-        elif it.kind == "term" and it.role == "ignored_weak":
+        elif it.kind == ItemKind.TERM and it.role == Use.IGNORED_WEAK:
             _weak_word(reading, it, parts, vocab)
         elif (
-            it.kind == "marker"
+            it.kind == ItemKind.MARKER
             and not it.bound
-            and set(it.roles) & {"avg", "ratio", "neg", "postneg", "with", "group", "which", "count", "sort"}
+            and set(it.roles)
+            & {
+                Role.AVG,
+                Role.RATIO,
+                Role.NEG,
+                Role.POSTNEG,
+                Role.WITH,
+                Role.GROUP,
+                Role.WHICH,
+                Role.COUNT,
+                Role.SORT,
+            }
         ):
-            if "avg" in it.roles:
+            if Role.AVG in it.roles:
                 parts.problems.append(f"'{it.text}' of what? the model has no such average")
                 parts.suggestions.extend(averages())
-            elif set(it.roles) & {"neg", "postneg"}:
+            elif set(it.roles) & {Role.NEG, Role.POSTNEG}:
                 parts.problems.append(f"what '{it.text}' applies to")
-            elif set(it.roles) & {"group"} and it.text.lower() not in PLAIN_GROUP_WORDS:
+            elif set(it.roles) & {Role.GROUP} and it.text.lower() not in PLAIN_GROUP_WORDS:
                 parts.ignored.append(it.text)
-        elif it.kind == "ignored" or (it.kind in ("unit", "super") and not it.bound):
+        elif it.kind == ItemKind.IGNORED or (it.kind in (ItemKind.UNIT, ItemKind.SUPER) and not it.bound):
             parts.ignored.append(it.text)
 
 
@@ -2322,7 +2377,7 @@ def _valued(items: list[Item], vocab: Vocabulary, most: int = 4) -> str:
     tables = {
         t
         for it in items
-        if it.kind == "term"
+        if it.kind == ItemKind.TERM
         for m in it.meanings
         if m.kind == Kind.METRIC
         for t in vocab.metric_tables.get(m.name, ())
@@ -2367,11 +2422,11 @@ def _kinds_of(it: Item, noun: str, vocab: Vocabulary, most: int = 4) -> list[str
 
 
 def _a_range(it: Item) -> bool:
-    return it.kind == "time" and it.time is not None and it.time.time_range is not None
+    return it.kind == ItemKind.TIME and it.time is not None and it.time.time_range is not None
 
 
 def _the_one_before(it: Item) -> bool:
-    return it.kind == "time" and it.time is not None and it.time.period_before
+    return it.kind == ItemKind.TIME and it.time is not None and it.time.period_before
 
 
 def _just_before(then: TimeRange | None, now: TimeRange | None) -> bool:
@@ -2421,7 +2476,9 @@ def _weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> N
             f"say 'the {shown} {said}' if it does"
         )
         after = next((x for x in reading.items if x.start == it.end), None)
-        unread = after is None or after.kind == "unknown" or after.role in ("unplaced", "ignored_weak")
+        unread = (
+            after is None or after.kind == ItemKind.UNKNOWN or after.role in (Use.UNPLACED, Use.IGNORED_WEAK)
+        )
         rest = tokens[it.end + 1 :] if unread else tokens[it.end :]  # "data team": "data business unit"
         words = [t.orig for t in tokens[: it.start]] + [f"{shown} {said}"] + [t.orig for t in rest]
         parts.suggestions.append(" ".join(words))

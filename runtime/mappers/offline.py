@@ -32,6 +32,7 @@ from runtime.mappers.describe import describe_intent
 from runtime.mappers.english import KNOWN_WORDS, LIST_INSTEAD, NUMBER_WORDS, TIME_LEFTOVERS
 from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, unfit_units
 from runtime.mappers.interpretation import Parts, interpret
+from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses
@@ -154,7 +155,7 @@ class OfflineMapper:
             if {t.text for t in tokens} & _HELP_WORDS or any(p in lowered for p in _HELP_PHRASES):
                 return self._clarify(f"ask about {self._topic()}, for example:", self._examples())
             about_time = previous is not None and any(t.text in TIME_LEFTOVERS for t in tokens)
-            if parts.time_range is None and "count" not in parts.markers and not about_time:
+            if parts.time_range is None and Role.COUNT not in parts.markers and not about_time:
                 return Mapping(status="refused", message=self._out_of_scope())
         if parts.problems:
             return self._clarify_parts(parts, as_of)
@@ -238,10 +239,10 @@ class OfflineMapper:
         opener = max((len(p.split()) for p in _CONTINUING if words[: len(p.split())] == p.split()), default=0)
         if not opener:
             return False
-        asks = {"count", "ratio", "list", "which", "avg"}
+        asks = {Role.COUNT, Role.RATIO, Role.LIST, Role.WHICH, Role.AVG}
         return not any(
-            (it.kind == "term" and any(m.kind == Kind.METRIC for m in it.meanings))
-            or (it.kind == "marker" and asks & set(it.roles))
+            (it.kind == ItemKind.TERM and any(m.kind == Kind.METRIC for m in it.meanings))
+            or (it.kind == ItemKind.MARKER and asks & set(it.roles))
             for it in reading.items
             if it.start >= opener
         )
@@ -272,7 +273,7 @@ class OfflineMapper:
         mapper double-checks it; anything less certain stays unknown and is asked about."""
         out: dict[int, str] = {}
         for it in reading.items:
-            if it.kind != "unknown":
+            if it.kind != ItemKind.UNKNOWN:
                 continue
             token = reading.tokens[it.start]
             known = self._speller.correct(token.text, token.key)
