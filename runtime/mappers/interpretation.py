@@ -51,7 +51,7 @@ from runtime.mappers.english import (
     WHICH_FILLERS,
     unit_kind,
 )
-from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.kinds import ItemKind, QuantityKind, Role, Use
 from runtime.mappers.reading import SEPARATORS, Item, Reading
 from runtime.mappers.senses import best_fit
 from runtime.mappers.time_phrases import TimePhrase
@@ -286,7 +286,7 @@ class _Interpreter:
         for k, it in enumerate(self.items):
             if it.kind == ItemKind.TIME:
                 self.take_time(k, it)
-            elif it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == "rank":
+            elif it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == QuantityKind.RANK:
                 self.bind_rank(k, it)
             elif it.kind == ItemKind.SUPER:
                 self.bind_super(k, it)
@@ -294,7 +294,7 @@ class _Interpreter:
                 self.bind_marker(k, it)
         self.bind_coordination()
         for k, it in enumerate(self.items):
-            if it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == "compare":
+            if it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == QuantityKind.COMPARE:
                 self.bind_compare(k, it)
         for k, it in enumerate(self.items):
             if it.kind == ItemKind.TERM and not it.role:
@@ -321,7 +321,7 @@ class _Interpreter:
         "average" + "daily"), not on each day's total."""
         for k, it in enumerate(self.items[:-1]):
             q, nxt = it.quantity, self.items[k + 1]
-            if it.kind != ItemKind.QUANTITY or q is None or q.kind != "compare":
+            if it.kind != ItemKind.QUANTITY or q is None or q.kind != QuantityKind.COMPARE:
                 continue
             if nxt.kind != ItemKind.TIME or not nxt.time:
                 continue
@@ -891,7 +891,7 @@ class _Interpreter:
                 self.columns.extend(r for r in refs if r not in self.columns)
                 it.bound = True
                 return
-        if target.kind == ItemKind.QUANTITY and target.quantity and target.quantity.kind == "rank":
+        if target.kind == ItemKind.QUANTITY and target.quantity and target.quantity.kind == QuantityKind.RANK:
             return  # "which 10 <entities>": the rank binds
         if target.kind != ItemKind.TERM or target.role or target.has(Kind.METRIC):
             return
@@ -1619,8 +1619,8 @@ class _Interpreter:
 
     def merge_filters(self, by_field: dict[str, list[Filter]]) -> None:
         p = self.p
-        compare = bool(p.markers & {"compare"})
-        summed = bool(p.markers & {"sum", "or"})
+        compare = bool(Role.COMPARE in p.markers)
+        summed = bool(p.markers & {Role.SUM, Role.OR})
         for name, fs in by_field.items():
             pos = list(dict.fromkeys(f.value for f in fs if f.op == Op.EQ))
             neg = list(dict.fromkeys(f.value for f in fs if f.op == Op.NE))
@@ -1651,7 +1651,7 @@ class _Interpreter:
         a value of it said beside the segment, with a word of comparing, are one row each; grouped by
         that dimension, the compiler puts both values in one condition instead of an empty answer."""
         p = self.p
-        if "compare" not in p.markers or not p.segments:
+        if Role.COMPARE not in p.markers or not p.segments:
             return
         kept = {
             f.field: f.value if isinstance(f.value, tuple) else (f.value,)

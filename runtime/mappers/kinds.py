@@ -25,6 +25,13 @@ class ItemKind(StrEnum):
     UNKNOWN = "unknown"  # a word nobody recognised
 
 
+class QuantityKind(StrEnum):
+    """What a number phrase says: a comparison ("over $500") or a rank ("top 5")."""
+
+    COMPARE = "compare"  # op, value and unit
+    RANK = "rank"  # a limit and a direction (None when not said)
+
+
 class Role(StrEnum):
     """What an English marker can do; one marker phrase may have several (``Item.roles``)."""
 
@@ -81,4 +88,4 @@ class Use(StrEnum):
     UNPLACED = "unplaced"  # understood, but nothing in the question could use it
 
 
-__all__ = ["ItemKind", "Role", "Use"]
+__all__ = ["ItemKind", "QuantityKind", "Role", "Use"]
