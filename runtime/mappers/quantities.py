@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from compiler.units import factor
 from models.units import FAMILY, Unit
-from runtime.mappers.kinds import QuantityKind
 from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS, unit_kind
+from runtime.mappers.kinds import QuantityKind
 
 _B = r"(?:^|(?<= ))"
 _E = r"(?= |$)"
@@ -151,7 +151,16 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
         if claim(m.start(), m.end()):
             size = groups[4] in _SIZE_WORDS
             found.append(
-                Quantity(QuantityKind.COMPARE, m.start(), m.end(), op, _tidy(value), unit, written=written, size=size)
+                Quantity(
+                    QuantityKind.COMPARE,
+                    m.start(),
+                    m.end(),
+                    op,
+                    _tidy(value),
+                    unit,
+                    written=written,
+                    size=size,
+                )
             )
     top = re.compile(rf"{_B}(?:the )?{_TOP_WORDS} (\d+|{_WORD_NUM}){_E}")
     for m in top.finditer(text):
