@@ -449,4 +449,12 @@ AUXILIARIES = _words("did does do has have had will would can could should")  # 
 TOTAL_WORDS = _words("total combined aggregate overall summed cumulative")  # "their total size"
 MEANS: tuple[tuple[str, ...], ...] = (("average",), ("avg",), ("mean",), ("typical",))  # arithmetic means
 RATE_WORDS = _words("a an per each every")  # "2,000 a day"
+# the adjective of each period ("average daily <metric>": the metric that averages per day)
+RATE_ADJECTIVES = {
+    "day": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+}
 COPULAS = _words("are is was were that which being been currently now still")  # "<nouns> that are <adj>"

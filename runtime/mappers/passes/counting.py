@@ -1,0 +1,134 @@
+"""Whether the answer counts rows, and of which table, or lists the rows themselves."""
+
+from __future__ import annotations
+
+from models.intent import DimensionRef, OrderBy
+from runtime.mappers.passes.queries import count_table, unit_dimension
+from runtime.mappers.passes.state import State
+
+
+def pick_count(st: State) -> None:
+    p = st.parts
+    if p.metrics and not st.count_requested:
+        return
+    if (
+        not p.metrics
+        and not st.count_requested
+        and st.direction is None
+        and not st.grains
+        and st.which_refs
+        and p.dimensions == st.which_refs
+        and not st.having
+        and count_table(st, prefer=st.which_tables[0]) in st.which_tables
+    ):
+        # "which accounts are in <value>?": the rows themselves, not a count per row
+        st.columns.extend(st.which_refs)
+        p.dimensions = []
+        return
+    labels = {n for ls in st.vocab.label_dimensions.values() for n in ls}
+    if (
+        not p.metrics
+        and not st.count_requested
+        and st.direction is None
+        and not st.grains
+        and not st.having
+        and st.columns
+        and p.dimensions
+        and all(d.name in labels and d.grain is None for d in p.dimensions)
+    ):
+        # "show every <entity> with its <columns>": the rows, not a count per row
+        p.dimensions.extend(c for c in st.columns if c not in p.dimensions)
+        st.columns = []
+        return
+    needs_count = st.count_requested or (
+        not p.metrics
+        and (
+            p.dimensions
+            or st.grains
+            or st.sort_count_table
+            or (st.direction and not st.sort_size and not st.sort_age)
+            or (st.parts.time_range and not st.list_requested and not st.time_hint)
+        )
+    )
+    if not needs_count:
+        return
+    if st.sort_size and not p.metrics and not st.count_requested and unit_dimension(st, "gb"):
+        return  # "the 10 largest <entities>": a listing sorted by size
+    if st.sort_age and not p.metrics and not st.count_requested:
+        return  # "the 3 newest <entities>": a listing sorted by date
+    if (
+        st.partial
+        and not st.count_requested
+        and not st.entity_tables
+        and not st.sort_count_table
+        and not st.qualified_tables
+    ):
+        return
+    default_table = next((t for t, m in st.vocab.count_metric.items() if m == st.count_default), None)
+    table = count_table(st, prefer=default_table)
+    metric = st.vocab.count_metric.get(table) if table else None
+    if metric is None and st.sort_count_table:
+        metric = st.vocab.count_metric.get(st.sort_count_table)
+    metric = metric or st.count_default
+    if metric is None and st.vocab.count_metric and not p.metrics:
+        metric = fallback_count(st)
+    if metric is None:
+        if not p.metrics:
+            p.problems.append("what to count")
+        return
+    if metric not in p.metrics:
+        p.metrics.insert(0, metric)
+
+
+def fallback_count(st: State) -> str | None:
+    from compiler import catalog_for
+    from models.errors import UserError
+
+    catalog = catalog_for(st.vocab.model)
+    names = [d.name for d in st.parts.dimensions] + [f.field for f in st.parts.filters]
+    for table, metric in st.vocab.count_metric.items():
+        try:
+            for n in names:
+                catalog.resolve_dimension(n, catalog.tables[table], "dimensions")
+        except UserError:
+            continue
+        return metric
+    return None
+
+
+def pick_listing(st: State) -> None:
+    p = st.parts
+    if p.metrics:
+        p.listing = False
+        return
+    if st.partial and not st.entity_tables and not st.qualified_tables:
+        return
+    table = count_table(st)
+    if table is None:
+        if p.dimensions:
+            p.listing = True
+        return
+    labels = st.vocab.label_dimensions.get(table, ())
+    if not labels:
+        return
+    p.listing = True
+    dims = [DimensionRef(name=n) for n in labels]
+    for d in (*p.dimensions, *st.columns):
+        if d not in dims:
+            dims.append(d)
+    if st.sort_size and (unit_dim := unit_dimension(st, "gb")):
+        dims.append(DimensionRef(name=unit_dim))
+        p.order_by.append(OrderBy(field=unit_dim, direction=st.direction or "desc"))
+    elif st.sort_age:
+        own = st.vocab.table_time_dimensions.get(table, [])
+        when = st.time_hint if st.time_hint in own else (own[0] if len(own) == 1 else None)
+        if when is None:
+            p.problems.append("oldest or newest by which date" + (f" ({', '.join(own)})" if own else ""))
+            p.suggestions.extend(own)
+        else:
+            if not any(d.name == when for d in dims):
+                dims.append(DimensionRef(name=when))
+            p.order_by.append(OrderBy(field=when, direction=st.direction or "asc"))
+            if st.limit is None and st.singular_target:
+                p.limit = 1
+    p.dimensions = dims
