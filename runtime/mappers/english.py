@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from models.intent import NUMBER_WORDS as BASIC_NUMBER_WORDS
 from models.units import FAMILY, Family, Unit
+from runtime.mappers.kinds import Direction
 
 
 def _words(text: str) -> frozenset[str]:
@@ -135,7 +136,7 @@ HAVING_WORDS = _words("had have has having with")
 HAVING_BREAKS = _words("and or plus what how which")
 
 # Superlatives: word -> direction; "size" words prefer a size dimension when nothing else is compared.
-SUPERLATIVES: dict[str, str] = {
+SUPERLATIVES: dict[str, Direction] = {
     **dict.fromkeys(
         _words("""
 most highest largest biggest greatest top maximum max costliest priciest heaviest more higher larger
@@ -160,7 +161,7 @@ RATE_SUPERLATIVES = _words("fastest quickest slowest")
 # with the metric decides the direction.
 GENERIC_RANK_WORDS = _words("top first")
 # Superlatives of age: they sort rows by their own date ("the oldest <entity>").
-AGE_WORDS: dict[str, str] = {"oldest": "asc", "earliest": "asc", "newest": "desc", "youngest": "desc"}
+AGE_WORDS: dict[str, Direction] = {"oldest": "asc", "earliest": "asc", "newest": "desc", "youngest": "desc"}
 SUPERLATIVES |= AGE_WORDS
 TRUE_SUPERLATIVES |= frozenset(AGE_WORDS)
 SIZE_WORDS = frozenset({"largest", "biggest", "smallest", "larger", "bigger", "smaller", "heaviest", "size"})

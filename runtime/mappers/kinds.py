@@ -10,6 +10,9 @@ plain words.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
+
+Direction = Literal["asc", "desc"]  # a ranking's direction, as the intent says it
 
 
 class ItemKind(StrEnum):
@@ -88,4 +91,4 @@ class Use(StrEnum):
     UNPLACED = "unplaced"  # understood, but nothing in the question could use it
 
 
-__all__ = ["ItemKind", "QuantityKind", "Role", "Use"]
+__all__ = ["Direction", "ItemKind", "QuantityKind", "Role", "Use"]

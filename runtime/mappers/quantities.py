@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from compiler.units import factor
 from models.units import FAMILY, Unit
 from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS, unit_kind
-from runtime.mappers.kinds import QuantityKind
+from runtime.mappers.kinds import Direction, QuantityKind
 
 _B = r"(?:^|(?<= ))"
 _E = r"(?= |$)"
@@ -67,7 +67,7 @@ class Quantity:
     unit: str | None = None  # the kind of number, as metric formats say it: currency, gb, percent
     written: Unit | None = None  # the unit as written ("2 TB": TB); the compiler converts from it
     limit: int | None = None
-    direction: str | None = None
+    direction: Direction | None = None
     size: bool = False  # said with a size word ("bigger than", "largest")
 
 
@@ -84,7 +84,7 @@ def _number(
 
 
 def _tidy(v: float) -> float:
-    return int(v) if float(v).is_integer() else round(v, 9)  # type: ignore[return-value]
+    return int(v) if float(v).is_integer() else round(v, 9)
 
 
 def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quantity]:

@@ -23,7 +23,7 @@ from runtime.mappers.english import (
     TIME_LEFTOVERS,
     UNITS,
 )
-from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.quantities import Quantity, find_quantities
 from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
@@ -77,7 +77,7 @@ class Item:
     roles: tuple[Role, ...] = ()  # what a marker can do
     time: TimePhrase | None = None
     quantity: Quantity | None = None
-    direction: str | None = None  # superlatives
+    direction: Direction | None = None  # superlatives
     plural: bool = False
     weak: bool = False  # an everyday word that only counts next to its dimension
     default_metric: str | None = None  # a counting phrase the model ties to a metric ("how many")
@@ -266,13 +266,13 @@ def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> lis
                 out.append(_spelled(tokens, start, after, tag_keys))
                 _claim(free, start, after)
             continue
-        found = [(m, _value_after(tokens, i + 1, m, vocab, free)) for m in meanings]
-        first = next(((m, v) for m, v in found if v is not None), None)
+        values = [(m, _value_after(tokens, i + 1, m, vocab, free)) for m in meanings]
+        first = next(((m, v) for m, v in values if v is not None), None)
         if first is None:
             continue
-        end = first[1][0]  # type: ignore[index]
+        end = first[1][0]
         # keys of one kind with this value (several inventories' "state=running"): the question decides
-        same = [v[1] for m, v in found if v is not None and m.kind == first[0].kind and v[0] == end]
+        same = [v[1] for m, v in values if v is not None and m.kind == first[0].kind and v[0] == end]
         out.append(_spelled(tokens, start, end, same))
         _claim(free, start, end)
     return out

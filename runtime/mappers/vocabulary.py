@@ -327,9 +327,9 @@ class Vocabulary:
             tag_words = {phrase_key(w) for w in (*td.synonyms, _words(tag_name))}
             own = self.dimension_tables.get(tag_name, ())
             joined = {x for t in own for x in (*self.reach.get(t, {}), *self.reached_by.get(t, ()))}
-            for key in td.tag_keys:
-                meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{key}")
-                words = {w for table in joined for w in named.get((phrase_key(key), table), ())}
+            for tag_key in td.tag_keys:
+                meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{tag_key}")
+                words = {w for table in joined for w in named.get((phrase_key(tag_key), table), ())}
                 for w in words:
                     for t in tag_words:
                         self._add_key((*w, *t), meaning)

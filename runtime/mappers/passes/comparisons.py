@@ -47,16 +47,12 @@ def bind_compare(st: State, k: int, it: Item) -> None:
         or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in st.items)
         or any(x.kind == ItemKind.MARKER and Role.WHICH in x.roles and x.bound for x in st.items[:k])
     )  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
-    unit_dim = unit_dimension(st, q.unit) if q.unit in ("gb",) or q.size else None
-    if q.unit is None and q.size:
-        unit_dim = unit_dimension(st, "gb")
-    if (
-        prev_t is not None
-        and prev_t.has(Kind.DIMENSION)
-        and prev_t.first(Kind.DIMENSION).name in st.vocab.number_dimensions
-    ):  # type: ignore[union-attr]
+    # a size said without a unit ("the biggest", "at least 300 big") is in the model's unit of size
+    unit_dim = unit_dimension(st, q.unit or "gb") if q.unit == "gb" or q.size else None
+    prev_dim = prev_t.first(Kind.DIMENSION) if prev_t is not None else None
+    if prev_t is not None and prev_dim is not None and prev_dim.name in st.vocab.number_dimensions:
         prev_t.role = Use.COMPARED
-        st.parts.filters.append(compared(st, prev_t.first(Kind.DIMENSION).name, op, value, q.written))  # type: ignore[union-attr]
+        st.parts.filters.append(compared(st, prev_dim.name, op, value, q.written))
         return
     subject = subject_before(st, k)
     if unit_dim and subject is not None:

@@ -70,7 +70,7 @@ def default_role(st: State, k: int, it: Item) -> None:
         entity_rows = (
             asks_for_other_metric(st) and not st.parts.dimensions and (st.having or st.list_requested)
         )  # "<entities> that spent over ...", "show <entities> and ..."
-        if plural_group and (not it.has(Kind.TABLE) or entity_rows):
+        if refs and plural_group and (not it.has(Kind.TABLE) or entity_rows):
             add_group(st, it, refs)  # "<entities> that spent more than ...", "<dimension>s with ..."
             return
         if refs and st.direction is not None and not st.parts.dimensions and not of_something:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from models.intent import DimensionRef, Filter, Op
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.state import FILTERING, State
+from runtime.mappers.reading import Item
 from runtime.mappers.senses import best_fit
 from runtime.mappers.vocabulary import Kind, Meaning
 
@@ -120,7 +121,7 @@ def absorb_metrics(st: State) -> None:
     if len(p.metrics) < 2:
         return
     catalog = catalog_for(st.vocab.model)
-    spans = {}
+    spans: dict[str, Item] = {}
     for it in st.items:
         if it.role == Use.METRIC:
             spans.setdefault(it.first(Kind.METRIC).name, it)  # type: ignore[union-attr]
@@ -238,9 +239,9 @@ def collect_conditions(st: State) -> None:
         if it.kind != ItemKind.TERM:
             continue
         if it.role in (Use.METRIC, Use.SORT_METRIC):
-            for m in it.all(Kind.METRIC)[:1]:
-                if m.name not in p.metrics:
-                    p.metrics.append(m.name)
+            for metric in it.all(Kind.METRIC)[:1]:
+                if metric.name not in p.metrics:
+                    p.metrics.append(metric.name)
         elif it.role in (Use.FILTER, Use.NEGATED, Use.HAS_TAG) or (
             it.role == Use.NONE and it.has(*FILTERING)
         ):

@@ -110,7 +110,7 @@ def bind_average(st: State, k: int, it: Item) -> None:
     size_dim = unit_dimension(st, "gb")
     said = [x for x in st.items if x.kind == ItemKind.UNKNOWN and x.text.lower() in SIZE_QUESTION]
     if size_dim in st.vocab.average_of and said:
-        st.implied_metrics.append(st.vocab.average_of[size_dim])  # type: ignore[index]
+        st.implied_metrics.append(st.vocab.average_of[size_dim])
         it.bound = True
         for x in said:
             x.kind, x.bound = ItemKind.MARKER, True

@@ -108,6 +108,8 @@ def weak_value_ok(st: State, k: int, it: Item) -> bool:
 def rate_metric(st: State, grain: Grain) -> str | None:
     """The metric whose words are "average" + the grain's adjective ("average daily")."""
     adjective = RATE_ADJECTIVES.get(grain.value)
+    if adjective is None:
+        return None
     for mean in MEANS:
         for key in ((*mean, adjective), (adjective, *mean)):
             found = st.vocab.phrases.get(key) or []
@@ -194,7 +196,7 @@ def metric_for_unit(st: State, unit: str | None) -> str | None:
         return st.parts.metrics[0]
     table = count_table(st) if unit is None else None
     if table in st.vocab.count_metric:
-        return st.vocab.count_metric[table]  # type: ignore[index]
+        return st.vocab.count_metric[table]
     return metric_in_unit(st, fmt)
 
 

@@ -193,7 +193,7 @@ def place_order(st: State) -> None:
         return
     field_name = st.sort_metric
     if field_name is None and st.sort_count_table in st.vocab.count_metric:
-        field_name = st.vocab.count_metric[st.sort_count_table]  # type: ignore[index]
+        field_name = st.vocab.count_metric[st.sort_count_table]
     if field_name is None and p.metrics:
         field_name = p.metrics[0]
     if field_name is None:

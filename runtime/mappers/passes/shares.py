@@ -7,6 +7,7 @@ from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
 from runtime.mappers.passes.queries import count_table
 from runtime.mappers.passes.state import State
+from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
 
 
@@ -17,7 +18,9 @@ def split_part(
     share is of define the part; those said before it (or inside it) restrict the whole."""
     assert st.ratio_at is not None
     marker = st.items[st.ratio_at].start
-    after = []  # the words naming the whole: the first term after the marker and the terms right after it
+    after: list[
+        Item
+    ] = []  # the words naming the whole: the first term after the marker and the terms right after it
     for it in st.items:
         if it.kind == ItemKind.TERM and it.start > marker and it.meanings:
             if after and it.start != after[-1].end:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from models.intent import Compare, DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
 from models.units import Unit
-from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.kinds import Direction, ItemKind, Role
 from runtime.mappers.reading import Item, Reading
 from runtime.mappers.time_phrases import TimePhrase
 from runtime.mappers.vocabulary import Kind, Vocabulary
@@ -47,7 +47,9 @@ class Parts:
     markers: set[Role] = field(default_factory=set)
     has_domain_words: bool = False
     replaced_dimensions: bool = False  # a follow-up that says "instead"
-    rank: tuple[str, int | None] | None = None  # (direction, limit) even when there is nothing to rank yet
+    rank: tuple[Direction, int | None] | None = (
+        None  # (direction, limit) even when there is nothing to rank yet
+    )
     pending_grains: list[Grain | None] = field(default_factory=list)  # a series asked for without a metric
     sort_metric: str | None = None
     share_part: list[Filter] | None = None  # metrics as percentages (see Intent.share)
@@ -80,7 +82,7 @@ class State:
     sort_count_table: str | None = None  # "the most <entities>": ranked by how many
     sort_size: bool = False  # "the biggest <entities>": rows sorted by their size
     sort_age: bool = False  # "the oldest <entities>": rows sorted by their date
-    direction: str | None = None  # "asc" | "desc"
+    direction: Direction | None = None
     superlative: bool = False  # "most", "highest": something is ranked
     direction_said: bool = False
     generic_rank: bool = False  # the direction came from "top"/"first", which only say "the first N"

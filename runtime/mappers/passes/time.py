@@ -9,7 +9,7 @@ from runtime.mappers.english import (
     RATE_SUPERLATIVES,
     STOPWORDS,
 )
-from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.passes.queries import count_table
 from runtime.mappers.passes.state import GRAIN_NAMES, State
 from runtime.mappers.reading import Item
@@ -157,7 +157,7 @@ def read_change(st: State) -> None:
             p.problems.append("a change in what? name the metric")
             p.suggestions.extend(a.replace("_", " ") for a in amounts[:4])
     for tp in over:  # "week over week change": last week against the one before, one row
-        assert tp is not None and tp.grain is not None
+        assert tp.grain is not None
         if tp.grain in st.grains:
             st.grains.remove(tp.grain)
         if p.time_range is None:
@@ -166,8 +166,8 @@ def read_change(st: State) -> None:
         if tp.grain is not None and tp.time_range is not None:
             if tp.grain in st.grains:
                 st.grains.remove(tp.grain)
-            kind = "previous" if tp.time_range.kind == "previous" else "current"
-            p.time_range = TimeRange(kind=kind, unit=tp.grain)
+            previous = tp.time_range.kind == "previous"
+            p.time_range = TimeRange(kind="previous" if previous else "current", unit=tp.grain)
     ranges = [(k, tp) for k, tp in st.ranges if tp.time_range is not None]
     if len(ranges) > 2:
         p.problems.append("a change between which two periods? (e.g. 'April vs March')")
@@ -180,9 +180,9 @@ def read_change(st: State) -> None:
         b_is_then = (
             before_b is not None and before_b.kind == ItemKind.MARKER and Role.COMPARE in before_b.roles
         )
-        now, then = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
-        p.time_range, st.compare_to = now.time_range, then.time_range
-        if just_before(then.time_range, now.time_range):  # "May vs the previous month": April
+        now_tp, then_tp = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
+        p.time_range, st.compare_to = now_tp.time_range, then_tp.time_range
+        if just_before(then_tp.time_range, now_tp.time_range):  # "May vs the previous month": April
             st.compare_to = None
     elif len(ranges) == 1:
         k, tp = ranges[0]
@@ -207,11 +207,15 @@ def place_change(st: State) -> None:
         p.problems.append("a change over which period? (e.g. 'last month', 'from March to April')")
         p.suggestions.extend(("last month", "this quarter", "week over week"))
         return
-    rank_by = "percent_change" if st.change_percent else "change"
-    p.compare = Compare(to=st.compare_to or "previous_period", rank_by=rank_by)
+    p.compare = Compare(
+        to=st.compare_to or "previous_period", rank_by="percent_change" if st.change_percent else "change"
+    )
     if not any(CHANGE_WORDS.get(x.text.lower()) == "asc" for x in st.changes):
         return
-    flip = {"asc": "desc", "desc": "asc"}  # "fell the most": the largest drop first
+    flip: dict[Direction, Direction] = {
+        "asc": "desc",
+        "desc": "asc",
+    }  # "fell the most": the largest drop first
     if p.order_by and p.order_by[0].field in p.metrics:
         first = p.order_by[0]
         p.order_by[0] = first.model_copy(update={"direction": flip[first.direction]})

@@ -224,7 +224,7 @@ def weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> No
         and not any(x.start == it.end and x.time is not None for x in reading.items)
     )
     if modifies:
-        assert value is not None
+        assert value is not None and nxt is not None
         dimension = vocab.dimensions.get(value.name)
         said = dimension.synonyms[0] if dimension and dimension.synonyms else value.name.replace("_", " ")
         shown = value.value if value.kind == Kind.VALUE else it.text
