@@ -459,3 +459,30 @@ RATE_ADJECTIVES = {
     "year": "yearly",
 }
 COPULAS = _words("are is was were that which being been currently now still")  # "<nouns> that are <adj>"
+
+# Words the reading and the passes compare single tokens with (kept here so no pass spells English).
+# a model phrase with one of these is read as time first ("<metric> per day")
+TIME_PHRASE_WORDS = _words("""
+day daily week weekly month monthly quarter quarterly year yearly annual date today yesterday trend time
+""")
+YES_WORDS = _words("true yes y 1")  # "<flag>=yes"
+NO_WORDS = _words("false no n 0")
+UNIT_PREPOSITIONS = _words("in into as")  # "in TB", "as a percentage": the unit to show a number in
+COMPARATIVES = _words("than")  # "more than" with no number after it: a comparison not understood
+WHO_WORDS = _words("who")  # "who owns ...": the doer of the verb
+DEFINITE_ARTICLES = _words("the")
+AND_WORDS = _words("and")  # "list <entities> and the <dimension> they are in"
+LIST_JOINERS = _words("and &")  # "with their <column> and <column>"
+OF_WORDS = _words("of for")  # "the <dimension> of ...": a column of the listing
+WHICH_ONE_WORDS = _words("one is was has had")  # "which one ...", "which of those is ...": one winner
+WHICH_ONE_ENDING = "one"  # a which-marker phrase ending in it ("which one") asks for one winner
+PAST_PARTICIPLE_ENDING = "ed"  # "owned by <someone>": a verb of doing, not a grouping
+AVERAGE_PREFIXES = ("averag", "avg")  # "averaging", "avg": a word of averaging the reading did not place
+AVERAGE_WORDS = ("average", "avg")  # in a metric's name or description: the model's averages, as hints
+
+
+def doer_nouns(verb: str) -> tuple[str, ...]:
+    """The nouns for whoever does ``verb`` ("leads" -> "leader"; "owns" -> "owner"; "manages" ->
+    "manager", "managesr" is never a word so the second is empty when it does not apply)."""
+    stem = verb[:-1] if verb.endswith("s") else verb
+    return (f"{stem}er", f"{stem}r" if stem.endswith("e") else "")

@@ -13,15 +13,22 @@ from dataclasses import dataclass, field
 
 from models.units import Unit
 from runtime.mappers.english import (
+    COMPARATIVES,
     COPULAS,
     EARLY_MARKERS,
     KNOWN_WORDS,
     MARKERS,
+    NO_WORDS,
     SHOW_UNITS,
     STOPWORDS,
     SUPERLATIVES,
     TIME_LEFTOVERS,
+    TIME_PHRASE_WORDS,
+    UNIT_PREPOSITIONS,
     UNITS,
+    WHO_WORDS,
+    YES_WORDS,
+    doer_nouns,
 )
 from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.quantities import Quantity, find_quantities
@@ -29,26 +36,6 @@ from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
-_TIME_WORDS = frozenset(
-    {
-        "day",
-        "daily",
-        "week",
-        "weekly",
-        "month",
-        "monthly",
-        "quarter",
-        "quarterly",
-        "year",
-        "yearly",
-        "annual",
-        "date",
-        "today",
-        "yesterday",
-        "trend",
-        "time",
-    }
-)
 _MARKER_INDEX: dict[tuple[str, ...], tuple[Role, ...]] = {}
 for _role, _phrases in MARKERS.items():
     for _p in _phrases:
@@ -58,8 +45,6 @@ _MARKER_LEN = max(len(k) for k in _MARKER_INDEX)
 _EARLY = tuple(sorted((tuple(p.split()) for p in EARLY_MARKERS), key=len, reverse=True))
 _EARLY_FIRST = frozenset(p[0] for p in _EARLY)
 SEPARATORS = frozenset({"=", ":"})
-_YES = frozenset({"true", "yes", "y", "1"})
-_NO = frozenset({"false", "no", "n", "0"})
 _COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS["count"], "total number"))
 
 _SHOW_LONGEST = max(len(p.split()) for p in SHOW_UNITS)  # words in the longest unit phrase
@@ -134,7 +119,8 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
                 continue
             n, meanings = vocab.match(tokens, i, free, min_len=min_len)
             if n and (
-                not only_time or any(t.key in _TIME_WORDS or t.text in _TIME_WORDS for t in tokens[i : i + n])
+                not only_time
+                or any(t.key in TIME_PHRASE_WORDS or t.text in TIME_PHRASE_WORDS for t in tokens[i : i + n])
             ):
                 items.append(_term(tokens, i, n, meanings, vocab))
                 claim(i, i + n)
@@ -152,7 +138,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         items.append(it)
         claim(it.start, it.end)
     for i in range(len(tokens) - 1):  # "in TB", "in thousands of dollars": the unit to show a number in
-        if tokens[i].text not in ("in", "into", "as") or not free[i]:
+        if tokens[i].text not in UNIT_PREPOSITIONS or not free[i]:
             continue
         if tokens[i + 1].text in UNITS and UNITS[tokens[i + 1].text] == Unit.PERCENT and free[i + 1]:
             items.append(
@@ -208,7 +194,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
             pass  # a "key=value" whose key or value the model does not know: the words speak for it
         elif tok.text in SUPERLATIVES:
             items.append(Item(ItemKind.SUPER, i, i + 1, tok.orig, direction=SUPERLATIVES[tok.text]))
-        elif tok.text in TIME_LEFTOVERS or tok.text == "than":
+        elif tok.text in TIME_LEFTOVERS or tok.text in COMPARATIVES:
             items.append(Item(ItemKind.UNKNOWN, i, i + 1, tok.orig))  # a time word or comparison nobody took
         elif tok.text in UNITS:
             items.append(Item(ItemKind.IGNORED, i, i + 1, tok.orig))  # "in TB": answers keep the model's unit
@@ -283,10 +269,15 @@ def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[
     out: list[Item] = []
     for i in range(len(tokens) - 1):
         verb = tokens[i + 1].text
-        if tokens[i].text != "who" or not free[i] or not free[i + 1] or not verb.isalpha() or len(verb) < 3:
+        if (
+            tokens[i].text not in WHO_WORDS
+            or not free[i]
+            or not free[i + 1]
+            or not verb.isalpha()
+            or len(verb) < 3
+        ):
             continue
-        stem = verb[:-1] if verb.endswith("s") else verb
-        for noun in (f"{stem}er", f"{stem}r" if stem.endswith("e") else ""):
+        for noun in doer_nouns(verb):
             found = vocab.phrases.get((noun,)) if noun else None
             named = [m for m in found or () if m.kind in (Kind.TAG_KEY, Kind.DIMENSION)]
             if named:
@@ -423,8 +414,8 @@ def _value_after(
         return None
     if key.kind == Kind.BOOLEAN:
         word = tokens[i].text
-        if word in _YES or word in _NO:
-            return i + 1, Meaning(Kind.BOOLEAN, key.name, bool(key.value) == (word in _YES))
+        if word in YES_WORDS or word in NO_WORDS:
+            return i + 1, Meaning(Kind.BOOLEAN, key.name, bool(key.value) == (word in YES_WORDS))
         return None
     n, found = vocab.match(tokens, i, free)
     for m in found:

@@ -5,10 +5,14 @@ groups (or is a column of a listing), a table is what is counted or listed.
 from __future__ import annotations
 
 from runtime.mappers.english import (
+    AND_WORDS,
     COLUMN_WORDS,
     COVERING_PREPOSITIONS,
+    DEFINITE_ARTICLES,
     DETERMINERS,
     EACH_WORDS,
+    LIST_JOINERS,
+    OF_WORDS,
     PLACE_PREPOSITIONS,
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
@@ -106,11 +110,21 @@ def is_column(st: State, it: Item) -> bool:
     if before is not None and before.text in COLUMN_WORDS:
         return True
     two_before = st.reading.tokens[it.start - 2] if it.start >= 2 else None
-    if before is not None and before.text == "the" and two_before is not None and two_before.text == "and":
+    if (
+        before is not None
+        and before.text in DEFINITE_ARTICLES
+        and two_before is not None
+        and two_before.text in AND_WORDS
+    ):
         return True  # "list <entities> and the <dimension> they are in"
-    if before is not None and before.text in ("and", "&"):  # "with their <column> and <column>"
+    if before is not None and before.text in LIST_JOINERS:  # "with their <column> and <column>"
         return any(x.role == Use.COLUMN and x.end == it.start - 1 for x in st.items)
-    return before is not None and before.text == "the" and after is not None and after.text in ("of", "for")
+    return (
+        before is not None
+        and before.text in DEFINITE_ARTICLES
+        and after is not None
+        and after.text in OF_WORDS
+    )
 
 
 def after_preposition_word(st: State, it: Item) -> bool:

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from models.intent import DimensionRef
 from runtime.mappers.english import (
     AGENT_VERBS,
+    AND_WORDS,
     AUXILIARIES,
     AVERAGE_PER,
     MEANS,
+    PAST_PARTICIPLE_ENDING,
     PLAIN_TOTAL,
     POSTFIX_NEGATIONS,
     SIZE_QUESTION,
@@ -253,7 +255,7 @@ def rows_of_kind(st: State, marker: Item, it: Item) -> list[DimensionRef] | None
     of doing ("owned by <someone>"), or when a metric averages per thing ("average <metric> per
     <kind>"; "average <metric> by <kind>" is still one row each)."""
     before = st.reading.token_before(marker)
-    if before is not None and (before.text in AGENT_VERBS or before.text.endswith("ed")):
+    if before is not None and (before.text in AGENT_VERBS or before.text.endswith(PAST_PARTICIPLE_ENDING)):
         return None
     averaged = any(
         (x.kind == ItemKind.MARKER and Role.AVG in x.roles)
@@ -317,7 +319,7 @@ def bind_which(st: State, k: int, it: Item) -> None:
         x.kind == ItemKind.TERM and x.end <= it.start and x.has(Kind.TABLE, Kind.VALUE) for x in st.items
     )
     if (
-        before == "and"
+        before in AND_WORDS
         and listed
         and target.kind == ItemKind.TERM
         and not target.role

@@ -9,6 +9,8 @@ from runtime.mappers.english import (
     SIZE_WORDS,
     TRUE_SUPERLATIVES,
     WHICH_FILLERS,
+    WHICH_ONE_ENDING,
+    WHICH_ONE_WORDS,
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.queries import (
@@ -165,7 +167,7 @@ def which_one(st: State) -> bool:
         if it.kind == ItemKind.MARKER and Role.WHICH in it.roles:
             following = [t.text for t in st.reading.tokens[it.end : it.end + 4]]
             following = [w for w in following if w not in WHICH_FILLERS][:1]
-            if following in (["one"], ["is"], ["was"], ["has"], ["had"]) or it.text.lower().endswith("one"):
+            if (following and following[0] in WHICH_ONE_WORDS) or it.text.lower().endswith(WHICH_ONE_ENDING):
                 return True
     return False
 

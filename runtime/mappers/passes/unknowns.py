@@ -5,6 +5,8 @@ in the note otherwise, so no word is dropped without a trace.
 from __future__ import annotations
 
 from runtime.mappers.english import (
+    AVERAGE_WORDS,
+    COMPARATIVES,
     PLAIN_GROUP_WORDS,
     STOPWORDS,
     TIME_LEFTOVERS,
@@ -67,7 +69,7 @@ def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
         return [
             m.name.replace("_", " ")
             for m in vocab.model.metrics
-            if any(w in " ".join((m.name, m.description, *m.synonyms)).lower() for w in ("average", "avg"))
+            if any(w in " ".join((m.name, m.description, *m.synonyms)).lower() for w in AVERAGE_WORDS)
         ]
 
     for k, it in enumerate(items):
@@ -89,9 +91,18 @@ def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
                 and nxt.start == it.end
                 and nxt.kind == ItemKind.TERM
                 and nxt.role
-                in ("metric", "entity", "filter", "count_subject", "ranked", "which", "group", "qualifier")
+                in (
+                    Use.METRIC,
+                    Use.ENTITY,
+                    Use.FILTER,
+                    Use.COUNT_SUBJECT,
+                    Use.RANKED,
+                    Use.WHICH,
+                    Use.GROUP,
+                    Use.QUALIFIER,
+                )
             )
-            if it.text.lower() == "than":
+            if it.text.lower() in COMPARATIVES:
                 parts.problems.append("a comparison without a number I could read")
             elif it.text.lower() in TIME_LEFTOVERS:
                 parts.problems.append(f"the time range around '{it.text}'")

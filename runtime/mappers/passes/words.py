@@ -5,6 +5,7 @@ sums it), "over 2,000 a day" (the metric that averages per day), a superlative t
 from __future__ import annotations
 
 from runtime.mappers.english import (
+    AVERAGE_PREFIXES,
     MEANS,
     RATE_ADJECTIVES,
     RATE_WORDS,
@@ -68,7 +69,7 @@ def bind_rates(st: State) -> None:
         nxt.kind, nxt.bound = ItemKind.MARKER, True
         st.rates[k] = metric
         for x in st.items:
-            if x.kind == ItemKind.UNKNOWN and x.text.lower().startswith(("averag", "avg")):
+            if x.kind == ItemKind.UNKNOWN and x.text.lower().startswith(AVERAGE_PREFIXES):
                 x.kind, x.bound = ItemKind.MARKER, True
 
 
