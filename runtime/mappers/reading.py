@@ -75,6 +75,12 @@ class Item:
     def first(self, *kinds: Kind) -> Meaning | None:
         return next((m for m in self.meanings if m.kind in kinds), None)
 
+    def named(self, *kinds: Kind) -> str:
+        """The name of the first meaning of one of ``kinds``, for a caller that checked ``has(*kinds)``."""
+        m = self.first(*kinds)
+        assert m is not None, (self.text, kinds)
+        return m.name
+
     def all(self, kind: Kind) -> list[Meaning]:
         return [m for m in self.meanings if m.kind == kind]
 

@@ -93,7 +93,7 @@ def bind_compare(st: State, k: int, it: Item) -> None:
         else (next_t if next_t is not None and next_t.has(Kind.METRIC) else None)
     )
     if metric_t is not None:
-        metric = metric_t.first(Kind.METRIC).name  # type: ignore[union-attr]
+        metric = metric_t.named(Kind.METRIC)
         if unit_dim and not grouped and st.vocab.metric_format(metric) == q.unit:
             metric_t.role = Use.COMPARED
             st.parts.filters.append(compared(st, unit_dim, op, value, q.written))
@@ -134,11 +134,11 @@ def count_of_haves(st: State) -> None:
         have = max((i for i, w in enumerate(between) if w in HAVING_WORDS), default=None)
         if have is None or set(between[have + 1 :]) & HAVING_BREAKS:
             continue
-        metric = it.first(Kind.METRIC).name  # type: ignore[union-attr]
+        metric = it.named(Kind.METRIC)
         if is_count(st, it.first(Kind.METRIC)):
             st.count_requested = False
             if counting.kind == ItemKind.TERM:
-                p.metrics = [m for m in p.metrics if m != counting.first(Kind.METRIC).name]  # type: ignore[union-attr]
+                p.metrics = [m for m in p.metrics if m != counting.named(Kind.METRIC)]
         else:
             p.problems.append(
                 f"counting rows by whether they have {metric.replace('_', ' ')} is a count of groups; "

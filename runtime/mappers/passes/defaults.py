@@ -54,7 +54,7 @@ def default_role(st: State, k: int, it: Item) -> None:
         return
     if it.has(Kind.TIME_DIMENSION) and not it.has(Kind.DIMENSION):
         it.role = Use.TIME_HINT
-        st.time_hint = st.time_hint or it.first(Kind.TIME_DIMENSION).name  # type: ignore[union-attr]
+        st.time_hint = st.time_hint or it.named(Kind.TIME_DIMENSION)
         return
     if it.has(Kind.DIMENSION, Kind.TAG_KEY) and it.weak and st.superlative and not st.parts.dimensions:
         refs = group_target(st, it)

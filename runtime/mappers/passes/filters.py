@@ -124,7 +124,7 @@ def absorb_metrics(st: State) -> None:
     spans: dict[str, Item] = {}
     for it in st.items:
         if it.role == Use.METRIC:
-            spans.setdefault(it.first(Kind.METRIC).name, it)  # type: ignore[union-attr]
+            spans.setdefault(it.named(Kind.METRIC), it)
     keep = []
     coordinated = {name for name, _ in st.coordinated}
     for name in p.metrics:
@@ -231,7 +231,7 @@ def collect_conditions(st: State) -> None:
     model has a ratio of, in a question about that ratio, is recorded in ``ratio_booleans`` instead."""
     p = st.parts
     named_metrics = [
-        it.first(Kind.METRIC).name  # type: ignore[union-attr]
+        it.named(Kind.METRIC)
         for it in st.items
         if it.kind == ItemKind.TERM and it.role in (Use.METRIC, Use.SORT_METRIC)
     ]
@@ -247,8 +247,8 @@ def collect_conditions(st: State) -> None:
         ):
             negated = it.role == Use.NEGATED
             if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
-                add_segment(st, it.first(Kind.SEGMENT).name, negated)  # type: ignore[union-attr]
-                st.segment_at.setdefault(it.first(Kind.SEGMENT).name, it.start)  # type: ignore[union-attr]
+                add_segment(st, it.named(Kind.SEGMENT), negated)
+                st.segment_at.setdefault(it.named(Kind.SEGMENT), it.start)
                 continue
             m = it.first(Kind.VALUE, Kind.BOOLEAN, Kind.TAG_KEY)
             if m is None and it.has(Kind.TAG_DIMENSION) and negated:
@@ -281,8 +281,8 @@ def collect_conditions(st: State) -> None:
                 st.by_field.setdefault(f.field, []).append(f)
                 st.said_at.setdefault(f, it.start)
         elif it.role == Use.SEGMENT:
-            add_segment(st, it.first(Kind.SEGMENT).name, False)  # type: ignore[union-attr]
-            st.segment_at.setdefault(it.first(Kind.SEGMENT).name, it.start)  # type: ignore[union-attr]
+            add_segment(st, it.named(Kind.SEGMENT), False)
+            st.segment_at.setdefault(it.named(Kind.SEGMENT), it.start)
 
 
 def add_implied_metrics(st: State) -> None:

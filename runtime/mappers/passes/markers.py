@@ -53,7 +53,7 @@ def bind_coordination(st: State) -> None:
         if word_item is not None and not ((word_item.kind == ItemKind.MARKER and one_word) or value_word):
             continue  # "<metric> and <metric>" is already two metrics
         word = (st.reading.tokens[it.start - 1].key,)
-        anchor = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
+        anchor = nxt[1].named(Kind.METRIC)
         for t in st.items[nxt[0] :]:
             if t.kind != ItemKind.TERM or (not t.has(Kind.METRIC) and not t.has(*FILTERING)):
                 break
@@ -194,7 +194,7 @@ def bind_group(st: State, k: int, it: Item) -> None:
             return
         if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION):
             nxt.role = Use.SORT_METRIC
-            st.sort_metric = nxt.first(Kind.METRIC).name  # type: ignore[union-attr]
+            st.sort_metric = nxt.named(Kind.METRIC)
             it.bound = True
             return
         if nxt.has(*FILTERING) and not nxt.has(Kind.TAG_KEY):
@@ -377,7 +377,7 @@ def bind_count(st: State, k: int, it: Item) -> bool:
         and not nxt[1].has(Kind.TABLE, Kind.METRIC, *FILTERING)
         and nxt[1].has(Kind.DIMENSION, Kind.TAG_KEY)
     ):
-        name = nxt[1].first(Kind.DIMENSION, Kind.TAG_KEY).name  # type: ignore[union-attr]
+        name = nxt[1].named(Kind.DIMENSION, Kind.TAG_KEY)
         st.parts.problems.append(f"the model counts rows, not distinct values of {name}")
         st.parts.suggestions.extend(
             f"{m.replace('_', ' ')} by {name.replace('_', ' ')}"
@@ -426,7 +426,7 @@ def bind_sort(st: State, k: int, it: Item) -> None:
     nxt = after(st, k, skip=(Role.GROUP,))
     if nxt and nxt[1].kind == ItemKind.TERM and nxt[1].has(Kind.METRIC):
         nxt[1].role = Use.SORT_METRIC
-        st.sort_metric = nxt[1].first(Kind.METRIC).name  # type: ignore[union-attr]
+        st.sort_metric = nxt[1].named(Kind.METRIC)
         st.direction = st.direction or "desc"
     it.bound = True
 

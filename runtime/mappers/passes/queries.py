@@ -124,7 +124,7 @@ def group_target(st: State, it: Item) -> list[DimensionRef] | None:
     a table (its identifying and naming dimensions)."""
     m = it.first(Kind.TAG_KEY, Kind.DIMENSION, Kind.TIME_DIMENSION, Kind.TAG_DIMENSION)
     if m is not None and m.kind == Kind.DIMENSION and it.has(Kind.TABLE):
-        table = it.first(Kind.TABLE).name  # type: ignore[union-attr]
+        table = it.named(Kind.TABLE)
         labels = st.vocab.label_dimensions.get(table, ())
         if m.name in labels:
             return [DimensionRef(name=n) for n in labels]

@@ -72,7 +72,7 @@ def bind_rank(st: State, k: int, it: Item) -> None:
             break
         if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION):
             nxt.role = Use.SORT_METRIC
-            st.sort_metric = nxt.first(Kind.METRIC).name  # type: ignore[union-attr]
+            st.sort_metric = nxt.named(Kind.METRIC)
             j += 1
             continue
         refs = entity_target(st, nxt)
@@ -117,7 +117,7 @@ def bind_super(st: State, k: int, it: Item) -> None:
         t = nxt[1]
         if t.has(Kind.METRIC):
             t.role = Use.SORT_METRIC
-            st.sort_metric = t.first(Kind.METRIC).name  # type: ignore[union-attr]
+            st.sort_metric = t.named(Kind.METRIC)
             st.sort_size = False
             it.bound = True
             return
@@ -141,7 +141,7 @@ def bind_super(st: State, k: int, it: Item) -> None:
             and not t.has(Kind.TABLE)
         ):
             then.role = Use.SORT_METRIC
-            st.sort_metric = then.first(Kind.METRIC).name  # type: ignore[union-attr]
+            st.sort_metric = then.named(Kind.METRIC)
             st.sort_size = False
             it.bound = True
             return
@@ -155,7 +155,7 @@ def bind_super(st: State, k: int, it: Item) -> None:
             it.bound = True
             return
     if prev and prev[1].kind == ItemKind.TERM and prev[1].has(Kind.METRIC):
-        st.sort_metric = st.sort_metric or prev[1].first(Kind.METRIC).name  # type: ignore[union-attr]
+        st.sort_metric = st.sort_metric or prev[1].named(Kind.METRIC)
         prev[1].role = prev[1].role or Use.SORT_METRIC
         st.sort_size = False
     it.bound = True

@@ -76,7 +76,7 @@ def date_said_before(st: State, k: int) -> str | None:
     if singular(prev.text.lower()) in GRAIN_NAMES:  # "the same days last month": a period, not a date
         return None
     prev.role, prev.bound = Use.DATED, True
-    return prev.first(Kind.TIME_DIMENSION).name  # type: ignore[union-attr]
+    return prev.named(Kind.TIME_DIMENSION)
 
 
 def date_filters(st: State, name: str, tr: TimeRange) -> list[Filter]:

@@ -116,7 +116,7 @@ def read_directions(st: State) -> None:
         if it.kind == ItemKind.TERM and it.direction and it.has(Kind.METRIC):
             st.direction = st.direction or it.direction
             st.direction_said = True
-            st.sort_metric = st.sort_metric or it.first(Kind.METRIC).name  # type: ignore[union-attr]
+            st.sort_metric = st.sort_metric or it.named(Kind.METRIC)
 
 
 def bind_rate_averages(st: State) -> None:
