@@ -1,7 +1,7 @@
 """The closed sets of names the offline mapper's passes share, as enums rather than strings.
 
 ``ItemKind`` is what the reading recognised a piece of the question as; ``Role`` what an English
-marker word can do (its roles come from ``english.MARKERS``, whose keys are these values); ``Use``
+marker word can do (``english.MARKERS`` lists the phrases of each); ``Use``
 what the interpretation decided a piece is for. They are ``StrEnum`` so that a misspelt name fails at
 import time (``Role.AVGG``) instead of silently never matching, while messages and logs still print
 plain words.

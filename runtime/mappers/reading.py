@@ -40,12 +40,12 @@ _MARKER_INDEX: dict[tuple[str, ...], tuple[Role, ...]] = {}
 for _role, _phrases in MARKERS.items():
     for _p in _phrases:
         _k = tuple(_p.split())
-        _MARKER_INDEX[_k] = (*_MARKER_INDEX.get(_k, ()), Role(_role))
+        _MARKER_INDEX[_k] = (*_MARKER_INDEX.get(_k, ()), _role)
 _MARKER_LEN = max(len(k) for k in _MARKER_INDEX)
 _EARLY = tuple(sorted((tuple(p.split()) for p in EARLY_MARKERS), key=len, reverse=True))
 _EARLY_FIRST = frozenset(p[0] for p in _EARLY)
 SEPARATORS = frozenset({"=", ":"})
-_COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS["count"], "total number"))
+_COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS[Role.COUNT], "total number"))
 
 _SHOW_LONGEST = max(len(p.split()) for p in SHOW_UNITS)  # words in the longest unit phrase
 

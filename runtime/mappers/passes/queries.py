@@ -290,7 +290,7 @@ def list_instead(question: str) -> str:
     left out and a list asked for once, however often it was suggested before."""
     text = " ".join(question.replace(LIST_INSTEAD, " ").split()).strip(" ?")
     lowered = f" {text.lower()} "
-    for phrase in sorted(MARKERS["count"], key=len, reverse=True):
+    for phrase in sorted(MARKERS[Role.COUNT], key=len, reverse=True):
         at = lowered.find(f" {phrase} ")
         if at >= 0:
             text = (text[:at] + text[at + len(phrase) :]).strip()
