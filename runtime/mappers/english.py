@@ -486,3 +486,15 @@ def doer_nouns(verb: str) -> tuple[str, ...]:
     "manager", "managesr" is never a word so the second is empty when it does not apply)."""
     stem = verb[:-1] if verb.endswith("s") else verb
     return (f"{stem}er", f"{stem}r" if stem.endswith("e") else "")
+
+
+# Conversation: how a follow-up opens, asking for help, and a follow-up that only changes the limit.
+CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but")
+WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
+HELP_WORDS = _words("help hello hi hey example examples")
+HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
+LIMIT_WORDS = _words("""
+make it change to show give me how what about instead top the first just only now please then ok okay
+let's lets see
+""")  # "make it 10", "show 20 instead": only a new number of rows
+COUNT_HEADS = (("number", "of"), ("count", "of"), ("how", "many"))  # "the number of <a> and of <b>"
