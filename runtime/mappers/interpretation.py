@@ -88,7 +88,8 @@ BINDING: tuple[Pass, ...] = (
 # Assembling: the uses become the parts of an intent.
 # Order coupling:
 # - read_change first: a change turns "from March to April" into now and then, and "in percent" into
-#   a percent change (it clears ``ratio_requested``, which split_share and pick_model_ratio read).
+#   a percent change (it clears ``ratio_requested``, which collect_conditions, split_share and
+#   pick_model_ratio read).
 # - collect_conditions, then add_implied_metrics, order_coordinated: metrics in the order said.
 # - split_flag_counts before split_share and place_filters: one count per yes/no word takes those
 #   conditions out of ``by_field``; split_share then moves the share's part out of it, and only

@@ -110,7 +110,9 @@ def count_of_haves(st: State) -> None:
     """ "how many <entities> had <metric> ...": the metric named after a word of having is what is
     counted when it is a count itself ("had <n> days with ..."); a count of the entities beside it
     would be an unrelated number (all of them, whatever the range). When it is an amount, counting
-    the entities that have it is a count of groups, which is asked back."""
+    the entities that have it is a count of groups, which is asked back.
+
+    Reads the items and ``parts.metrics``; writes ``count_requested``, ``parts.metrics`` or a problem."""
     p = st.parts
     counting = next(
         (

@@ -8,6 +8,11 @@ from runtime.mappers.passes.state import State
 
 
 def pick_count(st: State) -> None:
+    """Whether the answer counts rows, and with which count metric: the counting phrase's own, the named
+    table's, or one that reaches every dimension and filter asked about; for "which <entities> are in
+    <value>" and "every <entity> with its <columns>", the rows themselves instead. Reads the ranking,
+    counting, listing and time fields and the parts placed so far; writes ``parts.metrics`` (the count
+    first) or moves ``which_refs`` and ``columns`` between the groupings and the columns."""
     p = st.parts
     if p.metrics and not st.count_requested:
         return
@@ -97,6 +102,10 @@ def fallback_count(st: State) -> str | None:
 
 
 def pick_listing(st: State) -> None:
+    """With no metric, the rows themselves: the table's label dimensions, the groupings and columns
+    said, sorted by size or by date when asked ("the 10 largest <entities>", "the oldest <entity>").
+    Reads the counting, ranking and time fields; writes ``parts.listing``, ``parts.dimensions``,
+    ``parts.order_by`` and ``parts.limit``."""
     p = st.parts
     if p.metrics:
         p.listing = False

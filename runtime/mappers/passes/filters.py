@@ -93,7 +93,9 @@ def merge_filters(st: State, by_field: dict[str, list[Filter]]) -> None:
 def segment_side_by_side(st: State) -> None:
     """ "unattached volumes vs in-use volumes": a segment that keeps some values of a dimension and
     a value of it said beside the segment, with a word of comparing, are one row each; grouped by
-    that dimension, the compiler puts both values in one condition instead of an empty answer."""
+    that dimension, the compiler puts both values in one condition instead of an empty answer.
+
+    Reads ``parts.segments``, ``parts.filters`` and ``parts.markers``; writes ``parts.dimensions``."""
     p = st.parts
     if Role.COMPARE not in p.markers or not p.segments:
         return
@@ -114,7 +116,9 @@ def segment_side_by_side(st: State) -> None:
 
 def absorb_metrics(st: State) -> None:
     """ "<derived metric words> <value> <base metric>": the derived metric is built from the base one, so
-    the base one is part of it, not a second metric."""
+    the base one is part of it, not a second metric.
+
+    Reads ``parts.metrics``, where each metric was said and ``coordinated``; writes ``parts.metrics``."""
     from compiler import catalog_for
 
     p = st.parts
@@ -186,7 +190,9 @@ def undo_degenerate_groups(st: State) -> None:
 def two_kinds_joined(st: State) -> None:
     """ "<kind>s and <other kind>s" naming values of two different dimensions ("lambdas and
     dynamodb tables") means either kind, which no single filter says; both at once would be a
-    plausible wrong number (usually zero), so ask."""
+    plausible wrong number (usually zero), so ask.
+
+    Reads the "and" markers and their neighbours; writes problems and suggestions."""
     for k, it in enumerate(st.items[1:-1], start=1):
         if it.kind != ItemKind.MARKER or Role.AND not in it.roles:
             continue
@@ -286,7 +292,9 @@ def collect_conditions(st: State) -> None:
 
 
 def add_implied_metrics(st: State) -> None:
-    """Metrics named inside other phrases ("the 5 cheapest") follow the ones named outright."""
+    """Metrics named inside other phrases ("the 5 cheapest") follow the ones named outright.
+
+    Reads ``implied_metrics``; writes ``parts.metrics``."""
     for name in st.implied_metrics:
         if name not in st.parts.metrics:
             st.parts.metrics.append(name)
@@ -294,7 +302,9 @@ def add_implied_metrics(st: State) -> None:
 
 def order_coordinated(st: State) -> None:
     """ "total and average daily <noun>": each coordinated metric goes before the one it was said
-    with, in the order they were said."""
+    with, in the order they were said.
+
+    Reads ``coordinated``; writes ``parts.metrics``."""
     metrics = st.parts.metrics
     for name, anchor in st.coordinated:
         if name in metrics and anchor in metrics and metrics.index(name) > metrics.index(anchor):
@@ -304,10 +314,16 @@ def order_coordinated(st: State) -> None:
 
 
 def split_flag_counts(st: State) -> None:
-    """``split_counts`` on the conditions gathered so far."""
+    """``split_counts`` on the conditions gathered so far.
+
+    Reads ``by_field``, ``said_at`` and the count markers; writes ``parts.metrics``, takes those
+    conditions out of ``by_field`` and clears ``count_requested``."""
     split_counts(st, st.by_field, st.said_at)
 
 
 def place_filters(st: State) -> None:
-    """The gathered conditions (the share's part taken out) become the intent's filters."""
+    """The gathered conditions (the share's part taken out) become the intent's filters.
+
+    Reads ``by_field`` and ``parts.markers``; writes ``parts.filters`` (and ``parts.dimensions`` for
+    values side by side)."""
     merge_filters(st, st.by_field)

@@ -39,7 +39,10 @@ from runtime.mappers.vocabulary import Kind, Meaning
 
 def bind_coordination(st: State) -> None:
     """ "total and average daily <metric noun>": a word before "and" that, with the noun of the
-    metric after it, is another metric's phrase ("total <noun>") asks for that metric as well."""
+    metric after it, is another metric's phrase ("total <noun>") asks for that metric as well.
+
+    Reads the "and" markers and the terms around them; writes ``coordinated`` and marks the word before
+    "and" used."""
     for k, it in enumerate(st.items):
         if it.kind != ItemKind.MARKER or Role.AND not in it.roles or it.start == 0:
             continue

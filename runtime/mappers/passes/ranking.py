@@ -27,7 +27,10 @@ from runtime.mappers.vocabulary import Kind
 
 
 def size_sort_listing(st: State) -> None:
-    """Rows sorted by their size ("the biggest <entities> by <size metric>"), not a ranked total."""
+    """Rows sorted by their size ("the biggest <entities> by <size metric>"), not a ranked total.
+
+    Reads ``sort_size``, ``sort_metric``, the groupings and the terms' uses; writes the sorted-by term's
+    use (``SIZE_SORT``) and clears ``sort_metric``."""
     if not (st.sort_size and st.sort_metric and not st.parts.dimensions and not st.count_requested):
         return
     if st.vocab.metric_format(st.sort_metric) != "gb" or not unit_dimension(st, "gb"):
@@ -182,6 +185,10 @@ def rank_suggestions(st: State, metric: str) -> list[str]:
 
 
 def place_order(st: State) -> None:
+    """The ranking: an order and a limit on the groupings, by the metric ranked by (or the count of the
+    table "the most <entities>" names, or the first metric); one total ranked is asked back ("the most
+    of what?"). Reads the ranking fields and the parts; writes ``parts.rank``, ``parts.sort_metric``,
+    ``parts.order_by`` and ``parts.limit``, and may add the metric."""
     p = st.parts
     wants_order = st.direction is not None or st.limit is not None
     if not wants_order:

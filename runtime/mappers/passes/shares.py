@@ -110,7 +110,9 @@ def split_share(st: State) -> None:
 
 
 def pick_model_ratio(st: State) -> None:
-    """A percentage the model has a ratio metric for ("the encryption rate") asks for that metric."""
+    """A percentage the model has a ratio metric for ("the encryption rate") asks for that metric.
+
+    Reads ``ratio_requested``, ``share`` and ``ratio_booleans``; writes ``parts.metrics`` or a problem."""
     if st.ratio_requested and not st.share:
         pick_ratio(st, st.ratio_booleans)
 

@@ -103,7 +103,9 @@ def date_filters(st: State, name: str, tr: TimeRange) -> list[Filter]:
 
 def unused_date_words(st: State) -> None:
     """ "how many new <entities>": a date word ("new", "created") with no range and no series says
-    something the intent would not do; ask since when rather than count every one."""
+    something the intent would not do; ask since when rather than count every one.
+
+    Reads the date words (``TIME_HINT`` terms) and their neighbours; writes problems and suggestions."""
     p = st.parts
     if p.time_range is not None or st.grains or st.sort_age or st.partial or p.all_time:
         return
@@ -129,7 +131,11 @@ def read_change(st: State) -> None:
     placed: "from March to April" is then and now, not one range; "vs last quarter" compares this
     quarter so far with the same days of the last; "week over week change" is last week against the
     week before, not a weekly series; "in percent" ranks by the percent change, it is no share; a
-    running total ("to date" each day) runs along a series."""
+    running total ("to date" each day) runs along a series.
+
+    Reads ``ranges``, ``grains``, ``changes``, ``ratio_requested`` and the terms' uses; writes
+    ``parts.cumulative``, ``parts.time_range``, ``compare_to``, ``change_percent`` and ``grains``,
+    clears ``ratio_requested``, and may add an implied metric or a problem."""
     p = st.parts
     to_date = any(tp.to_date for _, tp in st.ranges)
     over = [it.time for it in st.items if it.kind == ItemKind.TIME and it.time and it.time.over_period]
@@ -199,7 +205,10 @@ def read_change(st: State) -> None:
 
 def place_change(st: State) -> None:
     """The comparison itself, once metrics and order are placed: ranked by the change (the
-    largest drops first after "fell the most"), or by the percent change when said."""
+    largest drops first after "fell the most"), or by the percent change when said.
+
+    Reads ``changes``, ``compare_to`` and ``change_percent``; writes ``parts.compare`` and flips the
+    order and the rank for a fall."""
     p = st.parts
     if not st.changes:
         return
@@ -225,7 +234,10 @@ def place_change(st: State) -> None:
 
 def place_time_dimension(st: State) -> None:
     """A time range applies to each metric's default date unless the question names another
-    ("created in the last 30 days")."""
+    ("created in the last 30 days").
+
+    Reads ``time_hint``, the metrics and the filters; writes ``parts.time_range.dimension`` or asks
+    which date."""
     p = st.parts
     if p.time_range is None or p.time_range.dimension:
         return
@@ -252,6 +264,9 @@ def place_time_dimension(st: State) -> None:
 
 
 def place_grains(st: State) -> None:
+    """A series: each grain said (None: one that suits the range) on the date of the metrics or of the
+    rows counted. Reads ``grains``, ``time_hint`` and the metrics; writes ``parts.dimensions`` (the
+    series first) or, for a follow-up without a metric, ``parts.pending_grains``."""
     p = st.parts
     if not st.grains:
         return

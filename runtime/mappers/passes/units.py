@@ -13,7 +13,10 @@ from runtime.mappers.passes.state import State
 def place_units(st: State) -> None:
     """ "total storage in TB", "cost in thousands of dollars": each metric whose declared unit is of
     the family of the unit said is shown in it (``Intent.units``); the model decides which metrics a
-    unit fits. A unit that fits none of them is asked back, naming the units that would."""
+    unit fits. A unit that fits none of them is asked back, naming the units that would.
+
+    Reads the unit items and the metrics; writes ``parts.units``, ``parts.pending_units``, the filters'
+    units or a problem."""
     p = st.parts
     for it in st.items:
         if it.kind != ItemKind.UNIT:

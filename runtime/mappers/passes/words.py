@@ -22,7 +22,10 @@ from runtime.mappers.vocabulary import Kind, Meaning
 def read_totals(st: State) -> None:
     """Words that name a number to add up: "their total size" (a total adds numbers, so a word that
     also names a text dimension means the number dimension whose synonyms use it, summed), and a
-    number dimension in a question about a percentage ("what percentage of our storage (GB)")."""
+    number dimension in a question about a percentage ("what percentage of our storage (GB)").
+
+    Reads the items and the model's number dimensions; rewrites those terms' meanings, before any binder
+    looks at them."""
     shares = any(x.kind == ItemKind.MARKER and Role.RATIO in x.roles for x in st.items)
     for it in st.items:
         number = [m for m in it.meanings if m.kind == Kind.DIMENSION and m.name in st.vocab.number_dimensions]
@@ -52,7 +55,10 @@ def read_totals(st: State) -> None:
 
 def bind_rates(st: State) -> None:
     """ "averaging over 2,000 a day": a comparison on the metric that averages per day (its words are
-    "average" + "daily"), not on each day's total."""
+    "average" + "daily"), not on each day's total.
+
+    Reads each comparison followed by a per-period phrase; writes ``rates`` and makes that phrase (and a
+    word of averaging) a bound marker, so take_time does not read it as a series."""
     for k, it in enumerate(st.items[:-1]):
         q, nxt = it.quantity, st.items[k + 1]
         if it.kind != ItemKind.QUANTITY or q is None or q.kind != QuantityKind.COMPARE:
