@@ -4,6 +4,9 @@ group, and counting the rows that have an amount.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from models.intent import Op
 from runtime.mappers.english import (
     HAVING_BREAKS,
@@ -24,86 +27,172 @@ from runtime.mappers.passes.queries import (
     unit_dimension,
 )
 from runtime.mappers.passes.state import FILTERING, State
+from runtime.mappers.quantities import Quantity
 from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
 
 
-def bind_compare(st: State, k: int, it: Item) -> None:
+@dataclass(frozen=True)
+class _Said:
+    """A comparison with a number and what is said around it, read once for every rule."""
+
+    k: int
+    q: Quantity
+    op: Op
+    prev_t: Item | None  # the term right before the number
+    next_t: Item | None  # the term right after it
+    subject: Item | None  # "<subject> with over ...", "<subject> having ..."
+    grouped: bool  # the question groups: "by", or "which" that took a dimension before the number
+    unit_dim: str | None  # the number dimension a size is measured on, when the number is a size
+    metric_next: bool  # a metric of the number's kind, not yet used, right after it ("300 GB of ...")
+
+
+def _said(st: State, k: int, it: Item) -> _Said:
     q = it.quantity
     assert q is not None
-    if k in st.rates:
-        if st.rates[k] not in st.implied_metrics:
-            st.implied_metrics.append(st.rates[k])
-        st.having.append((st.rates[k], Op(q.op), q.value, q.unit, q.written))
-        return
-    prev = before(st, k)
-    nxt = after(st, k)
-    op = Op(q.op)
-    value: object = q.value
-    prev_t = prev[1] if prev and prev[1].kind == ItemKind.TERM else None
+    prev, nxt = before(st, k), after(st, k)
     next_t = nxt[1] if nxt and nxt[1].kind == ItemKind.TERM else None
-    grouped = (
-        bool(st.parts.dimensions)
-        or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in st.items)
-        or any(x.kind == ItemKind.MARKER and Role.WHICH in x.roles and x.bound for x in st.items[:k])
-    )  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
-    # a size said without a unit ("the biggest", "at least 300 big") is in the model's unit of size
-    unit_dim = unit_dimension(st, q.unit or "gb") if q.unit == "gb" or q.size else None
-    prev_dim = prev_t.first(Kind.DIMENSION) if prev_t is not None else None
-    if prev_t is not None and prev_dim is not None and prev_dim.name in st.vocab.number_dimensions:
-        prev_t.role = Use.COMPARED
-        st.parts.filters.append(compared(st, prev_dim.name, op, value, q.written))
-        return
-    subject = subject_before(st, k)
-    if unit_dim and subject is not None:
-        metric_next = next_t is not None and next_t.has(Kind.METRIC) and not next_t.role
-        named = next_t.first(Kind.METRIC) if metric_next and next_t is not None else None
-        if named is not None and st.vocab.metric_format(named.name) != q.unit:
-            metric_next = False
-        if subject.has(*FILTERING) and not subject.has(Kind.METRIC) and (metric_next or next_t is None):
-            # "<entities> with at least 300 GB (of <metric>)": each row's own size
-            if metric_next:
-                next_t.role = Use.COMPARED  # type: ignore[union-attr]
-            st.parts.filters.append(compared(st, unit_dim, op, value, q.written))
-            return
-        total = sum_metric_of(st, unit_dim)
-        if (
-            total is not None
-            and subject.has(Kind.DIMENSION, Kind.TAG_KEY)
-            and not subject.has(Kind.METRIC, Kind.TABLE, *FILTERING)
-            and subject.plural
-        ):
-            # "<groups> with over 300,000 GB": the groups' total
-            if metric_next:
-                next_t.role = Use.COMPARED  # type: ignore[union-attr]
-            if total not in st.implied_metrics:
-                st.implied_metrics.append(total)
-            st.having.append((total, op, value, q.unit, q.written))
-            return
-    if next_t is not None and q.unit is None and not next_t.has(Kind.METRIC):
-        tables = [x for x in tables_of_item(st, next_t) if x in st.vocab.count_metric]
-        if tables and next_t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
-            if next_t.has(Kind.TABLE) and not next_t.has(*FILTERING):
-                next_t.role = Use.COUNT_SUBJECT
-            st.having.append((st.vocab.count_metric[tables[0]], op, value, None, None))
-            return
-    metric_t = (
-        prev_t
-        if prev_t is not None and prev_t.has(Kind.METRIC)
-        else (next_t if next_t is not None and next_t.has(Kind.METRIC) else None)
+    metric_next = next_t is not None and next_t.has(Kind.METRIC) and not next_t.role
+    named = next_t.first(Kind.METRIC) if metric_next and next_t is not None else None
+    if named is not None and st.vocab.metric_format(named.name) != q.unit:
+        metric_next = False
+    return _Said(
+        k=k,
+        q=q,
+        op=Op(q.op),
+        prev_t=prev[1] if prev and prev[1].kind == ItemKind.TERM else None,
+        next_t=next_t,
+        subject=subject_before(st, k),
+        grouped=(
+            bool(st.parts.dimensions)
+            or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in st.items)
+            or any(x.kind == ItemKind.MARKER and Role.WHICH in x.roles and x.bound for x in st.items[:k])
+        ),  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
+        # a size said without a unit ("the biggest", "at least 300 big") is in the model's unit of size
+        unit_dim=unit_dimension(st, q.unit or "gb") if q.unit == "gb" or q.size else None,
+        metric_next=metric_next,
     )
-    if metric_t is not None:
-        metric = metric_t.named(Kind.METRIC)
-        if unit_dim and not grouped and st.vocab.metric_format(metric) == q.unit:
-            metric_t.role = Use.COMPARED
-            st.parts.filters.append(compared(st, unit_dim, op, value, q.written))
+
+
+def _on_a_rate(st: State, c: _Said) -> bool:
+    """ "averaging over 2,000 a day": on the metric that averages per period (``bind_rates``)."""
+    if c.k not in st.rates:
+        return False
+    if st.rates[c.k] not in st.implied_metrics:
+        st.implied_metrics.append(st.rates[c.k])
+    st.having.append((st.rates[c.k], c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_a_number_dimension(st: State, c: _Said) -> bool:
+    """ "<number dimension> over 100": each row's own value."""
+    dim = c.prev_t.first(Kind.DIMENSION) if c.prev_t is not None else None
+    if c.prev_t is None or dim is None or dim.name not in st.vocab.number_dimensions:
+        return False
+    c.prev_t.role = Use.COMPARED
+    st.parts.filters.append(compared(st, dim.name, c.op, c.q.value, c.q.written))
+    return True
+
+
+def _on_each_rows_size(st: State, c: _Said) -> bool:
+    """ "<entities> with at least 300 GB (of <metric>)": each row's own size."""
+    s = c.subject
+    if not c.unit_dim or s is None or not s.has(*FILTERING) or s.has(Kind.METRIC):
+        return False
+    if not (c.metric_next or c.next_t is None):
+        return False
+    if c.metric_next and c.next_t is not None:
+        c.next_t.role = Use.COMPARED
+    st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
+    return True
+
+
+def _on_each_groups_size(st: State, c: _Said) -> bool:
+    """ "<groups> with over 300,000 GB": the groups' total size."""
+    s = c.subject
+    total = sum_metric_of(st, c.unit_dim) if c.unit_dim and s is not None else None
+    if (
+        total is None
+        or s is None
+        or not s.has(Kind.DIMENSION, Kind.TAG_KEY)
+        or s.has(Kind.METRIC, Kind.TABLE, *FILTERING)
+        or not s.plural
+    ):
+        return False
+    if c.metric_next and c.next_t is not None:
+        c.next_t.role = Use.COMPARED
+    if total not in st.implied_metrics:
+        st.implied_metrics.append(total)
+    st.having.append((total, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_a_count(st: State, c: _Said) -> bool:
+    """ "with more than 200 <entities>": the count of those rows."""
+    t = c.next_t
+    if t is None or c.q.unit is not None or t.has(Kind.METRIC):
+        return False
+    tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
+    if not tables or not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
+        return False
+    if t.has(Kind.TABLE) and not t.has(*FILTERING):
+        t.role = Use.COUNT_SUBJECT
+    st.having.append((st.vocab.count_metric[tables[0]], c.op, c.q.value, None, None))
+    return True
+
+
+def _on_a_metric(st: State, c: _Said) -> bool:
+    """ "<metric> over 1000", "over $500 of <metric>": the metric, per group; a size metric in a
+    question that does not group compares each row's size instead."""
+    metric_t = (
+        c.prev_t
+        if c.prev_t is not None and c.prev_t.has(Kind.METRIC)
+        else (c.next_t if c.next_t is not None and c.next_t.has(Kind.METRIC) else None)
+    )
+    if metric_t is None:
+        return False
+    metric = metric_t.named(Kind.METRIC)
+    if c.unit_dim and not c.grouped and st.vocab.metric_format(metric) == c.q.unit:
+        metric_t.role = Use.COMPARED
+        st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
+        return True
+    st.having.append((metric, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_a_size(st: State, c: _Said) -> bool:
+    """ "bigger than 1 TB" with nothing else named: each row's size."""
+    if not c.unit_dim or not (c.q.unit == "gb" or c.q.size):
+        return False
+    st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
+    return True
+
+
+def _left_open(st: State, c: _Said) -> bool:
+    """A number whose metric nothing names: the metric its unit fits, chosen when assembling."""
+    st.having.append((None, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+# What a comparison is on; the first rule that applies decides (each returns True when it did).
+COMPARISON_RULES: tuple[Callable[[State, _Said], bool], ...] = (
+    _on_a_rate,
+    _on_a_number_dimension,
+    _on_each_rows_size,
+    _on_each_groups_size,
+    _on_a_count,
+    _on_a_metric,
+    _on_a_size,
+    _left_open,
+)
+
+
+def bind_compare(st: State, k: int, it: Item) -> None:
+    """The first of ``COMPARISON_RULES`` that places the comparison at item ``k``."""
+    said = _said(st, k, it)
+    for rule in COMPARISON_RULES:
+        if rule(st, said):
             return
-        st.having.append((metric, op, value, q.unit, q.written))
-        return
-    if unit_dim and (q.unit == "gb" or q.size):
-        st.parts.filters.append(compared(st, unit_dim, op, value, q.written))
-        return
-    st.having.append((None, op, value, q.unit, q.written))
 
 
 def count_of_haves(st: State) -> None:
