@@ -61,6 +61,8 @@ def _plain(name: str, value: Any) -> Any:
         return [it.text for it in value]
     if name == "ranges":  # item index -> the range said there
         return [(k, tp.time_range) for k, tp in value]
+    if name == "unit_said":  # keyed by the filter's id: the units said, in order
+        return list(value.values())
     return value
 
 
@@ -190,6 +192,79 @@ CASES: list[tuple[str, str, list[tuple[str, str, bool]], dict[str, Any], dict[st
         [("accounts", "", False), ("with", "", True), ("cost", "", False), ("over 1000", "", False)],
         {"having": [("cost", Op.GT, 1000, None, None)]},
         {"markers": {Role.WITH}, "has_domain_words": True},
+    ),
+    (  # a size with nothing else named: each row's size, in the unit said
+        "volumes bigger than 1 TB",
+        "bind_comparisons",
+        [("volumes", "", False), ("bigger than 1 TB", "", False)],
+        {},
+        {
+            "filters": [Filter(field="storage_gb", op=Op.GT, value=1, unit=Unit.TB)],
+            "has_domain_words": True,
+        },
+    ),
+    (  # a number before rows: a condition on how many there are
+        "accounts with more than 200 resources",
+        "bind_comparisons",
+        [
+            ("accounts", "", False),
+            ("with", "", True),
+            ("more than 200", "", False),
+            ("resources", "count_subject", False),
+        ],
+        {"having": [("resource_count", Op.GT, 200, None, None)]},
+        {"markers": {Role.WITH}, "has_domain_words": True},
+    ),
+    (  # a size after plural groups: the groups' total size
+        "regions with over 300,000 GB",
+        "bind_comparisons",
+        [("regions", "", False), ("with", "", True), ("over 300000 GB", "", False)],
+        {
+            "having": [("total_storage_gb", Op.GT, 300000, "gb", Unit.GB)],
+            "implied_metrics": ["total_storage_gb"],
+        },
+        {"markers": {Role.WITH}, "has_domain_words": True},
+    ),
+    (  # a size after rows: each row's own size (said in the model's unit, kept if shown in another)
+        "EBS volumes with at least 300 GB",
+        "bind_comparisons",
+        [("EBS volumes", "", False), ("with", "", True), ("at least 300 GB", "", False)],
+        {"unit_said": [Unit.GB]},
+        {
+            "filters": [Filter(field="storage_gb", op=Op.GTE, value=300)],
+            "markers": {Role.WITH},
+            "has_domain_words": True,
+        },
+    ),
+    (  # ... and the size metric after the number is what is compared, not a second metric asked for
+        "EBS volumes with at least 300 GB of storage",
+        "bind_comparisons",
+        [
+            ("EBS volumes", "", False),
+            ("with", "", True),
+            ("at least 300 GB", "", False),
+            ("storage", "compared", False),
+        ],
+        {"unit_said": [Unit.GB]},
+        {
+            "filters": [Filter(field="storage_gb", op=Op.GTE, value=300)],
+            "markers": {Role.WITH},
+            "has_domain_words": True,
+        },
+    ),
+    (  # in a listing, "their <dimension>" is a column, not a grouping
+        "list instances and their region",
+        "default_roles",
+        [("list", "", True), ("instances", "filter", False), ("and", "", True), ("region", "column", False)],
+        {"list_requested": True, "columns": [DimensionRef(name="region")]},
+        {"markers": {Role.LIST, Role.AND}, "has_domain_words": True},
+    ),
+    (  # a date word says which date the range is on
+        "buckets created last week",
+        "default_roles",
+        [("buckets", "filter", False), ("created", "time_hint", False), ("last week", "", False)],
+        {"time_hint": "created_at", "ranges": [(2, TimeRange(kind="previous", unit=Grain.WEEK))]},
+        {"time_range": TimeRange(kind="previous", unit=Grain.WEEK), "has_domain_words": True},
     ),
     (  # what no marker took: the metric is asked for, the values filter
         "cost of ec2 in us-east-1",
