@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from models.intent import OrderBy
 from runtime.mappers.english import (
     AGE_WORDS,
@@ -97,70 +100,131 @@ def metric_in_words(st: State, it: Item) -> str | None:
     return None
 
 
-def bind_super(st: State, k: int, it: Item) -> None:
+def _note_superlative(st: State, k: int, it: Item) -> None:
+    """The direction a superlative says, unless one was said already ("top 10 <entities> by lowest
+    <metric>": the superlative said with the metric wins over "top"), and what kind it is."""
     following = after(st, k, skip=(Role.AVG,))
     ranks_metric = (
         following is not None and following[1].kind == ItemKind.TERM and following[1].has(Kind.METRIC)
     )
+    word = it.text.lower()
     if not st.direction_said or (
-        st.generic_rank and ranks_metric and it.text.lower() in TRUE_SUPERLATIVES
+        st.generic_rank and ranks_metric and word in TRUE_SUPERLATIVES
     ):  # "the 3 accounts with the lowest spend"; "top 10 <entities> by lowest <metric>": lowest first
         st.direction = it.direction
         st.direction_said = True
         st.generic_rank = False
-    if it.text.lower() in TRUE_SUPERLATIVES:
+    if word in TRUE_SUPERLATIVES:
         st.superlative = True
-    if it.text.lower() in SIZE_WORDS:
+    if word in SIZE_WORDS:
         st.sort_size = True
-    if it.text.lower() in AGE_WORDS:
+    if word in AGE_WORDS:
         st.sort_age = True
-    nxt = after(st, k)
-    prev = before(st, k)
-    if nxt and nxt[1].kind == ItemKind.TERM and not nxt[1].role:
-        t = nxt[1]
-        if t.has(Kind.METRIC):
-            t.role = Use.SORT_METRIC
-            st.sort_metric = t.named(Kind.METRIC)
-            st.sort_size = False
-            it.bound = True
-            return
-        tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
-        if st.sort_age:
-            st.singular_target = st.singular_target or not t.plural
-            it.bound = True  # "the oldest <entities>": sorted by their date
-            return
-        if st.sort_size and unit_dimension(st, "gb"):
-            it.bound = True  # "the biggest <entities>": sorted by size, not by how many
-            return
-        metric_before = prev is not None and prev[1].kind == ItemKind.TERM and prev[1].has(Kind.METRIC)
-        then = st.items[nxt[0] + 1] if nxt[0] + 1 < len(st.items) else None
-        if (  # "the most <value> <metric>": the value filters, the metric ranks
-            then is not None
-            and then.kind == ItemKind.TERM
-            and then.start == t.end
-            and not then.role
-            and then.has(Kind.METRIC)
-            and t.has(Kind.VALUE, Kind.BOOLEAN)
-            and not t.has(Kind.TABLE)
-        ):
-            then.role = Use.SORT_METRIC
-            st.sort_metric = then.named(Kind.METRIC)
-            st.sort_size = False
-            it.bound = True
-            return
-        if tables and (t.has(Kind.TABLE) or (t.has(Kind.VALUE, Kind.BOOLEAN) and not metric_before)):
-            # "the most <entities>", "the most <value> ..."; but "spends the most on <value>"
-            # ranks by the metric said before
-            st.sort_count_table = tables[0]
-            st.sort_size = False
-            if t.has(Kind.TABLE) and not t.has(*FILTERING):
-                t.role = Use.COUNT_SUBJECT
-            it.bound = True
-            return
-    if prev and prev[1].kind == ItemKind.TERM and prev[1].has(Kind.METRIC):
-        st.sort_metric = st.sort_metric or prev[1].named(Kind.METRIC)
-        prev[1].role = prev[1].role or Use.SORT_METRIC
+
+
+@dataclass(frozen=True)
+class _Around:
+    """A superlative's neighbours: the unused term right after it (and its index), the item before."""
+
+    next_k: int
+    next_t: Item | None
+    prev_t: Item | None
+
+
+def _ranks_next_metric(st: State, a: _Around) -> bool:
+    """ "the highest <metric>": ranked by that metric."""
+    if a.next_t is None or not a.next_t.has(Kind.METRIC):
+        return False
+    a.next_t.role = Use.SORT_METRIC
+    st.sort_metric = a.next_t.named(Kind.METRIC)
+    st.sort_size = False
+    return True
+
+
+def _sorts_by_age(st: State, a: _Around) -> bool:
+    """ "the oldest <entities>": rows sorted by their date (``pick_listing``)."""
+    if a.next_t is None or not st.sort_age:
+        return False
+    st.singular_target = st.singular_target or not a.next_t.plural
+    return True
+
+
+def _sorts_by_size(st: State, a: _Around) -> bool:
+    """ "the biggest <entities>": rows sorted by their size, not by how many."""
+    return a.next_t is not None and st.sort_size and unit_dimension(st, "gb") is not None
+
+
+def _ranks_metric_after_value(st: State, a: _Around) -> bool:
+    """ "the most <value> <metric>": the value filters, the metric ranks."""
+    t = a.next_t
+    then = st.items[a.next_k + 1] if t is not None and a.next_k + 1 < len(st.items) else None
+    if (
+        t is None
+        or then is None
+        or then.kind != ItemKind.TERM
+        or then.start != t.end
+        or then.role
+        or not then.has(Kind.METRIC)
+        or not t.has(Kind.VALUE, Kind.BOOLEAN)
+        or t.has(Kind.TABLE)
+    ):
+        return False
+    then.role = Use.SORT_METRIC
+    st.sort_metric = then.named(Kind.METRIC)
+    st.sort_size = False
+    return True
+
+
+def _ranks_by_count(st: State, a: _Around) -> bool:
+    """ "the most <entities>", "the most <value> ...": ranked by how many; but "spends the most on
+    <value>" ranks by the metric said before."""
+    t = a.next_t
+    if t is None:
+        return False
+    tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
+    metric_before = a.prev_t is not None and a.prev_t.has(Kind.METRIC)
+    if not tables or not (t.has(Kind.TABLE) or (t.has(Kind.VALUE, Kind.BOOLEAN) and not metric_before)):
+        return False
+    st.sort_count_table = tables[0]
+    st.sort_size = False
+    if t.has(Kind.TABLE) and not t.has(*FILTERING):
+        t.role = Use.COUNT_SUBJECT
+    return True
+
+
+def _ranks_metric_before(st: State, a: _Around) -> bool:
+    """ "<metric> ... the most": ranked by the metric said before, if any."""
+    if a.prev_t is not None and a.prev_t.has(Kind.METRIC):
+        st.sort_metric = st.sort_metric or a.prev_t.named(Kind.METRIC)
+        a.prev_t.role = a.prev_t.role or Use.SORT_METRIC
         st.sort_size = False
+    return True
+
+
+# What a superlative ranks by; the first rule that applies decides (each returns True when it did).
+SUPERLATIVE_RULES: tuple[Callable[[State, _Around], bool], ...] = (
+    _ranks_next_metric,
+    _sorts_by_age,
+    _sorts_by_size,
+    _ranks_metric_after_value,
+    _ranks_by_count,
+    _ranks_metric_before,
+)
+
+
+def bind_super(st: State, k: int, it: Item) -> None:
+    """A superlative sets the ranking's direction (``_note_superlative``), then the first of
+    ``SUPERLATIVE_RULES`` decides what it ranks by; it is always used."""
+    _note_superlative(st, k, it)
+    nxt, prev = after(st, k), before(st, k)
+    around = _Around(
+        next_k=nxt[0] if nxt else k,
+        next_t=nxt[1] if nxt and nxt[1].kind == ItemKind.TERM and not nxt[1].role else None,
+        prev_t=prev[1] if prev and prev[1].kind == ItemKind.TERM else None,
+    )
+    for rule in SUPERLATIVE_RULES:
+        if rule(st, around):
+            break
     it.bound = True
 
 
