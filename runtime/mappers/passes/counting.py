@@ -2,73 +2,98 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models.intent import DimensionRef, OrderBy
 from runtime.mappers.passes.queries import count_table, unit_dimension
 from runtime.mappers.passes.state import State
 
 
-def pick_count(st: State) -> None:
-    """Whether the answer counts rows, and with which count metric: the counting phrase's own, the named
-    table's, or one that reaches every dimension and filter asked about; for "which <entities> are in
-    <value>" and "every <entity> with its <columns>", the rows themselves instead. Reads the ranking,
-    counting, listing and time fields and the parts placed so far; writes ``parts.metrics`` (the count
-    first) or moves ``which_refs`` and ``columns`` between the groupings and the columns."""
+def _metric_asked(st: State) -> bool:
+    """A metric is asked for and no count: nothing to add."""
+    return bool(st.parts.metrics) and not st.count_requested
+
+
+def _rows_of_which(st: State) -> bool:
+    """ "which accounts are in <value>?": the rows themselves, not a count per row."""
     p = st.parts
-    if p.metrics and not st.count_requested:
-        return
     if (
-        not p.metrics
-        and not st.count_requested
-        and st.direction is None
-        and not st.grains
-        and st.which_refs
-        and p.dimensions == st.which_refs
-        and not st.having
-        and count_table(st, prefer=st.which_tables[0]) in st.which_tables
+        p.metrics
+        or st.count_requested
+        or st.direction is not None
+        or st.grains
+        or not st.which_refs
+        or p.dimensions != st.which_refs
+        or st.having
+        or count_table(st, prefer=st.which_tables[0]) not in st.which_tables
     ):
-        # "which accounts are in <value>?": the rows themselves, not a count per row
-        st.columns.extend(st.which_refs)
-        p.dimensions = []
-        return
+        return False
+    st.columns.extend(st.which_refs)
+    p.dimensions = []
+    return True
+
+
+def _rows_with_columns(st: State) -> bool:
+    """ "show every <entity> with its <columns>": the rows, not a count per row."""
+    p = st.parts
     labels = {n for ls in st.vocab.label_dimensions.values() for n in ls}
     if (
-        not p.metrics
-        and not st.count_requested
-        and st.direction is None
-        and not st.grains
-        and not st.having
-        and st.columns
-        and p.dimensions
-        and all(d.name in labels and d.grain is None for d in p.dimensions)
+        p.metrics
+        or st.count_requested
+        or st.direction is not None
+        or st.grains
+        or st.having
+        or not st.columns
+        or not p.dimensions
+        or not all(d.name in labels and d.grain is None for d in p.dimensions)
     ):
-        # "show every <entity> with its <columns>": the rows, not a count per row
-        p.dimensions.extend(c for c in st.columns if c not in p.dimensions)
-        st.columns = []
-        return
-    needs_count = st.count_requested or (
-        not p.metrics
-        and (
-            p.dimensions
-            or st.grains
-            or st.sort_count_table
-            or (st.direction and not st.sort_size and not st.sort_age)
-            or (st.parts.time_range and not st.list_requested and not st.time_hint)
+        return False
+    p.dimensions.extend(c for c in st.columns if c not in p.dimensions)
+    st.columns = []
+    return True
+
+
+def _nothing_to_count(st: State) -> bool:
+    """No count is asked for and nothing needs one (a grouping, a series, a ranking or a range of
+    rows with no metric would)."""
+    p = st.parts
+    return not (
+        st.count_requested
+        or (
+            not p.metrics
+            and (
+                p.dimensions
+                or st.grains
+                or st.sort_count_table
+                or (st.direction and not st.sort_size and not st.sort_age)
+                or (p.time_range and not st.list_requested and not st.time_hint)
+            )
         )
     )
-    if not needs_count:
-        return
-    if st.sort_size and not p.metrics and not st.count_requested and unit_dimension(st, "gb"):
-        return  # "the 10 largest <entities>": a listing sorted by size
-    if st.sort_age and not p.metrics and not st.count_requested:
-        return  # "the 3 newest <entities>": a listing sorted by date
-    if (
+
+
+def _sorted_listing(st: State) -> bool:
+    """ "the 10 largest <entities>", "the 3 newest <entities>": a listing sorted by size or date."""
+    if st.parts.metrics or st.count_requested:
+        return False
+    return bool(st.sort_size and unit_dimension(st, "gb")) or st.sort_age
+
+
+def _follow_up_without_rows(st: State) -> bool:
+    """A possible follow-up that names no rows: the previous question decides."""
+    return (
         st.partial
         and not st.count_requested
         and not st.entity_tables
         and not st.sort_count_table
         and not st.qualified_tables
-    ):
-        return
+    )
+
+
+def _the_count(st: State) -> bool:
+    """The count metric: the counting phrase's own table (or the table that reaches every dimension
+    asked about), the table ranked by how many, the phrase's metric, or any count that reaches them."""
+    p = st.parts
     default_table = next((t for t, m in st.vocab.count_metric.items() if m == st.count_default), None)
     table = count_table(st, prefer=default_table)
     metric = st.vocab.count_metric.get(table) if table else None
@@ -80,9 +105,34 @@ def pick_count(st: State) -> None:
     if metric is None:
         if not p.metrics:
             p.problems.append("what to count")
-        return
+        return True
     if metric not in p.metrics:
         p.metrics.insert(0, metric)
+    return True
+
+
+# Whether and what to count; the first rule that applies decides (each returns True when it did).
+COUNT_RULES: tuple[Callable[[State], bool], ...] = (
+    _metric_asked,
+    _rows_of_which,
+    _rows_with_columns,
+    _nothing_to_count,
+    _sorted_listing,
+    _follow_up_without_rows,
+    _the_count,
+)
+
+
+def pick_count(st: State) -> None:
+    """Whether the answer counts rows, and with which count metric (``COUNT_RULES``): the counting
+    phrase's own, the named table's, or one that reaches every dimension and filter asked about; for
+    "which <entities> are in <value>" and "every <entity> with its <columns>", the rows themselves
+    instead. Reads the ranking, counting, listing and time fields and the parts placed so far; writes
+    ``parts.metrics`` (the count first) or moves ``which_refs`` and ``columns`` between the groupings
+    and the columns."""
+    for rule in COUNT_RULES:
+        if rule(st):
+            return
 
 
 def fallback_count(st: State) -> str | None:

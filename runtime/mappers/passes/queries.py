@@ -22,6 +22,7 @@ from runtime.mappers.vocabulary import Kind, Meaning
 
 
 def after(st: State, k: int, skip: tuple[Role, ...] = ()) -> tuple[int, Item] | None:
+    """The item after index ``k`` (and its index), passing over markers with one of the ``skip`` roles."""
     j = k + 1
     while j < len(st.items):
         it = st.items[j]
@@ -33,6 +34,7 @@ def after(st: State, k: int, skip: tuple[Role, ...] = ()) -> tuple[int, Item] | 
 
 
 def before(st: State, k: int) -> tuple[int, Item] | None:
+    """The item right before index ``k`` (and its index)."""
     return (k - 1, st.items[k - 1]) if k > 0 else None
 
 
