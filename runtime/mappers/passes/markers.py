@@ -173,30 +173,66 @@ def bind_negation(st: State, k: int, it: Item, postfix_only: bool = False) -> No
     it.bound = negated_any
 
 
-def bind_group(st: State, k: int, it: Item) -> None:
+def _binds_span(st: State, k: int, it: Item) -> bool:
+    """ "across the org", "across all accounts": everything, counted once, not a breakdown."""
     next_word = st.reading.tokens[it.end].text if it.end < len(st.reading.tokens) else ""
-    if it.text.lower() in SPAN_WORDS and next_word in SPAN_FOLLOWERS:
-        # "across the org", "across all accounts": everything, counted once, not a breakdown
-        scope = after(st, k)
+    if it.text.lower() not in SPAN_WORDS or next_word not in SPAN_FOLLOWERS:
+        return False
+    scope = after(st, k)
+    if (
+        scope
+        and scope[1].kind == ItemKind.TERM
+        and not scope[1].role
+        and not scope[1].has(*FILTERING, Kind.METRIC)
+    ):
+        scope[1].role = Use.SCOPE
+    it.bound = True
+    return True
+
+
+def _next_listed(st: State, j: int, grouped: Item) -> int | None:
+    """After a grouping at ``j``, the index of the next one of a list ("by account, region", "by
+    account and region"; the "and" is used), or None when the list ends."""
+    listed = st.items[j + 1] if j + 1 < len(st.items) else None
+    if (
+        st.reading.tokens[grouped.end - 1].pause
+        and listed is not None
+        and listed.kind == ItemKind.TERM
+        and not listed.role
+        and listed.has(*GROUPABLE)
+        and not listed.has(Kind.METRIC, *FILTERING)
+    ):
+        return j + 1
+    following = after(st, j)
+    if following and following[1].kind == ItemKind.MARKER and Role.AND in following[1].roles:
+        after_and = after(st, following[0])
         if (
-            scope
-            and scope[1].kind == ItemKind.TERM
-            and not scope[1].role
-            and not scope[1].has(*FILTERING, Kind.METRIC)
+            after_and
+            and after_and[1].kind == ItemKind.TERM
+            and after_and[1].has(*GROUPABLE)
+            and not after_and[1].has(Kind.METRIC, *FILTERING)
         ):
-            scope[1].role = Use.SCOPE
-        it.bound = True
+            following[1].bound = True
+            return after_and[0]
+    return None
+
+
+def bind_group(st: State, k: int, it: Item) -> None:
+    """ "by <dimension>", "per <grain>", "by <metric>" (a ranking), "by <kind>" (one row per thing of
+    that kind), a list of groupings; the marker is used when it found one. Writes groupings
+    (``add_group``), the items' uses and ``sort_metric``."""
+    if _binds_span(st, k, it):
         return
-    j = k + 1
-    while j < len(st.items):
+    j: int | None = k + 1
+    while j is not None and j < len(st.items):
         nxt = st.items[j]
         if nxt.kind == ItemKind.TIME and nxt.time and nxt.time.grain:
-            it.bound = True
+            it.bound = True  # "by month": the time phrase is the series
             return
         if nxt.kind != ItemKind.TERM or nxt.role:
             return
         if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION):
-            nxt.role = Use.SORT_METRIC
+            nxt.role = Use.SORT_METRIC  # "top 5 accounts by cost"
             st.sort_metric = nxt.named(Kind.METRIC)
             it.bound = True
             return
@@ -226,30 +262,7 @@ def bind_group(st: State, k: int, it: Item) -> None:
             return
         add_group(st, nxt, refs)
         it.bound = True
-        listed = st.items[j + 1] if j + 1 < len(st.items) else None
-        if (  # "by account, region": a list of groupings
-            st.reading.tokens[nxt.end - 1].pause
-            and listed is not None
-            and listed.kind == ItemKind.TERM
-            and not listed.role
-            and listed.has(*GROUPABLE)
-            and not listed.has(Kind.METRIC, *FILTERING)
-        ):
-            j += 1
-            continue
-        following = after(st, j)
-        if following and following[1].kind == ItemKind.MARKER and set(following[1].roles) & {Role.AND}:
-            after_and = after(st, following[0])
-            if (
-                after_and
-                and after_and[1].kind == ItemKind.TERM
-                and after_and[1].has(*GROUPABLE)
-                and not after_and[1].has(Kind.METRIC, *FILTERING)
-            ):
-                following[1].bound = True
-                j = after_and[0]
-                continue
-        return
+        j = _next_listed(st, j, nxt)
 
 
 def rows_of_kind(st: State, marker: Item, it: Item) -> list[DimensionRef] | None:
