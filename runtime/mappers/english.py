@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from models.intent import NUMBER_WORDS as BASIC_NUMBER_WORDS
 from models.units import FAMILY, Family, Unit
+from runtime.mappers.kinds import Direction, Role
 
 
 def _words(text: str) -> frozenset[str]:
@@ -46,8 +47,8 @@ CUMULATIVE_PHRASES: tuple[str, ...] = _phrases(
 )
 
 # Markers: phrase -> role. Matched (longest first) on the words the model's vocabulary left over.
-MARKERS: dict[str, tuple[str, ...]] = {
-    "group": _phrases(
+MARKERS: dict[Role, tuple[str, ...]] = {
+    Role.GROUP: _phrases(
         "by, per, for each, for every, each, every, in each, in every, by each, per each, split by, split "
         "out by, broken down by, broken out by, break down by, breakdown by, grouped by, group by, bucketed "
         "by, across, across each, segmented by, sliced by, by their, per their, by its, split that by, "
@@ -55,7 +56,7 @@ MARKERS: dict[str, tuple[str, ...]] = {
         "break that down by, break it down by, break this down by, break that out by, break it out by, "
         "divide that by, divide it by, also by, as well by, and by"
     ),
-    "neg": _phrases(
+    Role.NEG: _phrases(
         "not, no, non, without, everything but, everything except, all but, anything but, "
         "excluding, exclude, excludes, excluded, except, except for, other than, "
         "apart from, but not, missing, lacking, lack, lacks, isn't, aren't, don't, doesn't, didn't, wasn't, "
@@ -66,57 +67,57 @@ MARKERS: dict[str, tuple[str, ...]] = {
         "omitting, omit, disregarding, disregard, discounting, exclusive of, barring, save for, but "
         "excluding, but without"
     ),
-    "postneg": _phrases("absent, unset, not set, empty, blank, null, is null, are null"),
-    "with": _phrases(
+    Role.POSTNEG: _phrases("absent, unset, not set, empty, blank, null, is null, are null"),
+    Role.WITH: _phrases(
         "with, having, has, have, that have, which have, with a, with an, tagged with, carrying, containing, "
         "that has, which has, carry, carries, bearing, that carry, which carry"
     ),
-    "count": _phrases(
+    Role.COUNT: _phrases(
         "how many, number of, count, count of, total number of, the number of, # of, counts, counting, count "
         "the, tally, tally of, total count of, total count"
     ),
-    "ratio": _phrases(
+    Role.RATIO: _phrases(
         "percentage, percent, pct, %, share, fraction, proportion, ratio, rate, what percentage, what share, "
         "what fraction, what proportion, what percent, how much of, portion"
     ),
-    "list": _phrases(
+    Role.LIST: _phrases(
         "list, listing, show, display, give, find, enumerate, get, return, fetch, identify, what are, which "
         "are, show me, give me, list all, list out, pull, print, lookup, look up, locate, see, view"
     ),
-    "which": _phrases(
+    Role.WHICH: _phrases(
         "which, what, which of the, what are the, which are the, which one of the, name the, which one, what "
         "one"
     ),
-    "change": tuple(CHANGE_WORDS),
-    "cumulative": CUMULATIVE_PHRASES,
-    "compare": _phrases(
+    Role.CHANGE: tuple(CHANGE_WORDS),
+    Role.CUMULATIVE: CUMULATIVE_PHRASES,
+    Role.COMPARE: _phrases(
         "compare, comparing, comparison, vs, versus, against, relative to, side by side, compared to, "
         "compared with, each of, respectively, difference between"
     ),
-    "and": _phrases("and, &, plus, as well as, along with, together with"),
-    "or": _phrases("or, either, and/or"),
-    "instead": _phrases("instead, rather, instead of, rather than, switch to, change to"),
-    "also": _phrases("also, too, as well, additionally, in addition"),
-    "sum": _phrases(
+    Role.AND: _phrases("and, &, plus, as well as, along with, together with"),
+    Role.OR: _phrases("or, either, and/or"),
+    Role.INSTEAD: _phrases("instead, rather, instead of, rather than, switch to, change to"),
+    Role.ALSO: _phrases("also, too, as well, additionally, in addition"),
+    Role.SUM: _phrases(
         "combined, together, altogether, in total, all together, in aggregate, summed, aggregate, total of, "
         "across all, for all, over all"
     ),
-    "only": _phrases(
+    Role.ONLY: _phrases(
         "only, just, solely, exclusively, limit to, restrict to, restricted to, filter to, filtered to, "
         "limited to, narrow to, focus on"
     ),
-    "avg": _phrases("average, avg, mean, typical, median"),
-    "sort": _phrases(
+    Role.AVG: _phrases("average, avg, mean, typical, median"),
+    Role.SORT: _phrases(
         "sorted by, ordered by, order by, sort by, ranked by, rank by, rank, ranking, ranked, sort, sorted, "
         "order, ordered"
     ),
-    "asc": _phrases("ascending, asc, increasing, smallest first, lowest first"),
-    "desc": _phrases("descending, desc, decreasing, largest first, highest first, biggest first"),
-    "all_time": _phrases(
+    Role.ASC: _phrases("ascending, asc, increasing, smallest first, lowest first"),
+    Role.DESC: _phrases("descending, desc, decreasing, largest first, highest first, biggest first"),
+    Role.ALL_TIME: _phrases(
         "all time, ever, all-time, of all time, since the beginning, since inception, any time, anytime, "
         "whole period, entire period, lifetime"
     ),
-    "exists": _phrases(
+    Role.EXISTS: _phrases(
         "exist, exists, existing, there, are there, is there, do we have, we have, do i have, we own, we run"
     ),
 }
@@ -135,7 +136,7 @@ HAVING_WORDS = _words("had have has having with")
 HAVING_BREAKS = _words("and or plus what how which")
 
 # Superlatives: word -> direction; "size" words prefer a size dimension when nothing else is compared.
-SUPERLATIVES: dict[str, str] = {
+SUPERLATIVES: dict[str, Direction] = {
     **dict.fromkeys(
         _words("""
 most highest largest biggest greatest top maximum max costliest priciest heaviest more higher larger
@@ -160,7 +161,7 @@ RATE_SUPERLATIVES = _words("fastest quickest slowest")
 # with the metric decides the direction.
 GENERIC_RANK_WORDS = _words("top first")
 # Superlatives of age: they sort rows by their own date ("the oldest <entity>").
-AGE_WORDS: dict[str, str] = {"oldest": "asc", "earliest": "asc", "newest": "desc", "youngest": "desc"}
+AGE_WORDS: dict[str, Direction] = {"oldest": "asc", "earliest": "asc", "newest": "desc", "youngest": "desc"}
 SUPERLATIVES |= AGE_WORDS
 TRUE_SUPERLATIVES |= frozenset(AGE_WORDS)
 SIZE_WORDS = frozenset({"largest", "biggest", "smallest", "larger", "bigger", "smaller", "heaviest", "size"})
@@ -423,7 +424,7 @@ FOLLOW_UP_STARTS: tuple[str, ...] = _phrases(
 # Words that make a follow-up add to the previous question rather than replace part of it: "by region
 # too" keeps the old grouping, "and by region?" replaces it; a follow-up that starts with one of
 # ADDING_STARTS adds its metrics ("and the average?").
-ALSO_WORDS: tuple[str, ...] = (*MARKERS["also"], "plus", "on top of that", "besides")
+ALSO_WORDS: tuple[str, ...] = (*MARKERS[Role.ALSO], "plus", "on top of that", "besides")
 # Words that point back at an earlier answer ("break that down by region instead", "by account as
 # well"): with no earlier answer and nothing of its own to calculate, such a question is asked back.
 BACK_REFERENCES: tuple[str, ...] = (
@@ -445,7 +446,7 @@ LIST_INSTEAD = "(as a list)"
 # Marker phrases of several words read before the model's phrases, so that a word of the model inside
 # them (a state named like the first word of "running total") does not take them apart.
 EARLY_MARKERS: tuple[str, ...] = tuple(
-    p for role in ("cumulative", "change") for p in MARKERS[role] if " " in p
+    p for role in (Role.CUMULATIVE, Role.CHANGE) for p in MARKERS[role] if " " in p
 )
 
 # Function words the interpretation looks at around a phrase (what a word means depends on them).
@@ -466,4 +467,51 @@ AUXILIARIES = _words("did does do has have had will would can could should")  # 
 TOTAL_WORDS = _words("total combined aggregate overall summed cumulative")  # "their total size"
 MEANS: tuple[tuple[str, ...], ...] = (("average",), ("avg",), ("mean",), ("typical",))  # arithmetic means
 RATE_WORDS = _words("a an per each every")  # "2,000 a day"
+# the adjective of each period ("average daily <metric>": the metric that averages per day)
+RATE_ADJECTIVES = {
+    "day": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+}
 COPULAS = _words("are is was were that which being been currently now still")  # "<nouns> that are <adj>"
+
+# Words the reading and the passes compare single tokens with (kept here so no pass spells English).
+# a model phrase with one of these is read as time first ("<metric> per day")
+TIME_PHRASE_WORDS = _words("""
+day daily week weekly month monthly quarter quarterly year yearly annual date today yesterday trend time
+""")
+YES_WORDS = _words("true yes y 1")  # "<flag>=yes"
+NO_WORDS = _words("false no n 0")
+UNIT_PREPOSITIONS = _words("in into as")  # "in TB", "as a percentage": the unit to show a number in
+COMPARATIVES = _words("than")  # "more than" with no number after it: a comparison not understood
+WHO_WORDS = _words("who")  # "who owns ...": the doer of the verb
+DEFINITE_ARTICLES = _words("the")
+AND_WORDS = _words("and")  # "list <entities> and the <dimension> they are in"
+LIST_JOINERS = _words("and &")  # "with their <column> and <column>"
+OF_WORDS = _words("of for")  # "the <dimension> of ...": a column of the listing
+WHICH_ONE_WORDS = _words("one is was has had")  # "which one ...", "which of those is ...": one winner
+WHICH_ONE_ENDING = "one"  # a which-marker phrase ending in it ("which one") asks for one winner
+PAST_PARTICIPLE_ENDING = "ed"  # "owned by <someone>": a verb of doing, not a grouping
+AVERAGE_PREFIXES = ("averag", "avg")  # "averaging", "avg": a word of averaging the reading did not place
+AVERAGE_WORDS = ("average", "avg")  # in a metric's name or description: the model's averages, as hints
+
+
+def doer_nouns(verb: str) -> tuple[str, ...]:
+    """The nouns for whoever does ``verb`` ("leads" -> "leader"; "owns" -> "owner"; "manages" ->
+    "manager", "managesr" is never a word so the second is empty when it does not apply)."""
+    stem = verb[:-1] if verb.endswith("s") else verb
+    return (f"{stem}er", f"{stem}r" if stem.endswith("e") else "")
+
+
+# Conversation: how a follow-up opens, asking for help, and a follow-up that only changes the limit.
+CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but")
+WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
+HELP_WORDS = _words("help hello hi hey example examples")
+HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
+LIMIT_WORDS = _words("""
+make it change to show give me how what about instead top the first just only now please then ok okay
+let's lets see
+""")  # "make it 10", "show 20 instead": only a new number of rows
+COUNT_HEADS = (("number", "of"), ("count", "of"), ("how", "many"))  # "the number of <a> and of <b>"

@@ -32,12 +32,12 @@ from models.intent import (
     TimeRange,
 )
 from models.units import FAMILY, Unit
-from runtime.mappers.english import ADDING_STARTS, ALSO_WORDS, FOLLOW_UP_STARTS
+from runtime.mappers.english import ADDING_STARTS, ALSO_WORDS, FOLLOW_UP_STARTS, WEAK_FOLLOW_UP_STARTS
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Vocabulary
 
-_STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in ("for", "in", "by", "top", "limit"))
+_STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in WEAK_FOLLOW_UP_STARTS)
 
 
 def _starts(tokens: list[Token], phrases: tuple[str, ...]) -> bool:

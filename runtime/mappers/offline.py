@@ -30,8 +30,14 @@ from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
 from runtime.mappers.count_groups import counted_groups
 from runtime.mappers.english import (
+    AND_WORDS,
     BACK_REFERENCES,
+    CONTINUING_OPENERS,
+    COUNT_HEADS,
+    HELP_PHRASES,
+    HELP_WORDS,
     KNOWN_WORDS,
+    LIMIT_WORDS,
     LIST_INSTEAD,
     NUMBER_WORDS,
     TIME_LEFTOVERS,
@@ -39,6 +45,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, unfit_units
 from runtime.mappers.interpretation import Parts, interpret
+from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses
@@ -49,9 +56,6 @@ from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 logger = logging.getLogger(__name__)
 # Checking names does not depend on the date; a far as-of keeps explicit past dates valid.
 _CHECK_AS_OF = dt.date(2199, 12, 31)
-_CONTINUING = ("and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but")
-_HELP_WORDS = frozenset({"help", "hello", "hi", "hey", "example", "examples"})
-_HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
 
 
 class OfflineMapper:
@@ -157,10 +161,10 @@ class OfflineMapper:
             )
         if not parts.has_domain_words and not parts.metrics and not parts.dimensions:
             lowered = " ".join(t.text for t in tokens)
-            if {t.text for t in tokens} & _HELP_WORDS or any(p in lowered for p in _HELP_PHRASES):
+            if {t.text for t in tokens} & HELP_WORDS or any(p in lowered for p in HELP_PHRASES):
                 return self._clarify(f"ask about {self._topic()}, for example:", self._examples())
             about_time = previous is not None and any(t.text in TIME_LEFTOVERS for t in tokens)
-            if parts.time_range is None and "count" not in parts.markers and not about_time:
+            if parts.time_range is None and Role.COUNT not in parts.markers and not about_time:
                 return Mapping(status="refused", message=self._out_of_scope())
         if parts.problems:
             return self._clarify_parts(parts, as_of)
@@ -202,10 +206,10 @@ class OfflineMapper:
         words = [t.text for t in tokens]
         for i in range(len(words) - 5):
             head = words[i : i + 2]
-            if head not in (["number", "of"], ["count", "of"], ["how", "many"]):
+            if tuple(head) not in COUNT_HEADS:
                 continue
             x = i + 2
-            if words[x + 1] != "and":
+            if words[x + 1] not in AND_WORDS:
                 continue
             j = x + 2
             for again in (["of"], ["the", *head], head, ["of", "the"]):
@@ -243,24 +247,31 @@ class OfflineMapper:
         points back ("break that down by region instead", "by account as well") and names nothing to
         calculate, count or list: a default metric would answer a question nobody asked."""
         words = [t.text for t in tokens]
-        opener = max((len(p.split()) for p in _CONTINUING if words[: len(p.split())] == p.split()), default=0)
-        asks = {"count", "ratio", "list", "which", "avg"}
+        opener = max(
+            (len(p.split()) for p in CONTINUING_OPENERS if words[: len(p.split())] == p.split()), default=0
+        )
+        asks = {Role.COUNT, Role.RATIO, Role.LIST, Role.WHICH, Role.AVG}
         if opener:
             return not any(
-                (it.kind == "term" and any(m.kind == Kind.METRIC for m in it.meanings))
-                or (it.kind == "marker" and asks & set(it.roles))
+                (it.kind == ItemKind.TERM and any(m.kind == Kind.METRIC for m in it.meanings))
+                or (it.kind == ItemKind.MARKER and asks & set(it.roles))
                 for it in reading.items
                 if it.start >= opener
             )
-        timed = {i for it in reading.items if it.kind == "time" for i in range(it.start, it.end)}
+        timed = {i for it in reading.items if it.kind == ItemKind.TIME for i in range(it.start, it.end)}
         said = f" {' '.join(w for i, w in enumerate(words) if i not in timed)} "
         if not any(f" {p} " in said for p in BACK_REFERENCES):
             return False
         items = reading.items
-        grouped = {k + 1 for k, it in enumerate(items[:-1]) if it.kind == "marker" and "group" in it.roles}
+        grouped = {
+            k + 1 for k, it in enumerate(items[:-1]) if it.kind == ItemKind.MARKER and Role.GROUP in it.roles
+        }
         return not any(  # something of its own besides groupings: a metric, a value, a count, a share
-            (it.kind == "term" and (k not in grouped or any(m.kind == Kind.METRIC for m in it.meanings)))
-            or (it.kind == "marker" and (asks - {"list"}) & set(it.roles))
+            (
+                it.kind == ItemKind.TERM
+                and (k not in grouped or any(m.kind == Kind.METRIC for m in it.meanings))
+            )
+            or (it.kind == ItemKind.MARKER and (asks - {Role.LIST}) & set(it.roles))
             for k, it in enumerate(items)
         )
 
@@ -290,7 +301,7 @@ class OfflineMapper:
         and is asked about."""
         out: dict[int, str] = {}
         for it in reading.items:
-            if it.kind != "unknown":
+            if it.kind != ItemKind.UNKNOWN:
                 continue
             token = reading.tokens[it.start]
             known = self._speller.correct(token.text, token.key)
@@ -508,40 +519,12 @@ def _interpret(senses: Senses, vocab: Vocabulary, partial: bool = False) -> Part
 
 # a minus sign (or a dash typed for one) right before a number that is not part of a word, name or date
 _NEGATIVE = re.compile(r"(?<![\w.\-−–])[-−–]\d+(?:\.\d+)?")
-_LIMIT_WORDS = frozenset(
-    [
-        "make",
-        "it",
-        "change",
-        "to",
-        "show",
-        "give",
-        "me",
-        "how",
-        "what",
-        "about",
-        "instead",
-        "top",
-        "the",
-        "first",
-        "just",
-        "only",
-        "now",
-        "please",
-        "then",
-        "ok",
-        "okay",
-        "let's",
-        "lets",
-        "see",
-    ]
-)
 
 
 def _new_limit(tokens: Sequence[Token]) -> int | None:
     """ "make it 10", "show 20 instead", "top 3 then": only a new number of rows, nothing else."""
     numbers = [t.text for t in tokens if t.text.isdigit() or t.text in NUMBER_WORDS]
-    if len(numbers) != 1 or any(t.text not in _LIMIT_WORDS and t.text != numbers[0] for t in tokens):
+    if len(numbers) != 1 or any(t.text not in LIMIT_WORDS and t.text != numbers[0] for t in tokens):
         return None
     n = int(numbers[0]) if numbers[0].isdigit() else NUMBER_WORDS[numbers[0]]
     return n if 1 <= n <= 100_000 else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from compiler.units import factor
 from models.units import FAMILY, Unit
 from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS, unit_kind
+from runtime.mappers.kinds import Direction, QuantityKind
 
 _B = r"(?:^|(?<= ))"
 _E = r"(?= |$)"
@@ -58,7 +59,7 @@ _DESC = {
 class Quantity:
     """``kind``: "compare" (op, value, unit) or "rank" (limit n, direction, or None when not said)."""
 
-    kind: str
+    kind: QuantityKind
     start: int
     end: int
     op: str = ""
@@ -66,7 +67,7 @@ class Quantity:
     unit: str | None = None  # the kind of number, as metric formats say it: currency, gb, percent
     written: Unit | None = None  # the unit as written ("2 TB": TB); the compiler converts from it
     limit: int | None = None
-    direction: str | None = None
+    direction: Direction | None = None
     size: bool = False  # said with a size word ("bigger than", "largest")
 
 
@@ -83,7 +84,7 @@ def _number(
 
 
 def _tidy(v: float) -> float:
-    return int(v) if float(v).is_integer() else round(v, 9)  # type: ignore[return-value]
+    return int(v) if float(v).is_integer() else round(v, 9)
 
 
 def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quantity]:
@@ -114,7 +115,7 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
         if claim(m.start(), m.end()):
             found.append(
                 Quantity(
-                    "compare",
+                    QuantityKind.COMPARE,
                     m.start(),
                     m.end(),
                     "between",
@@ -130,7 +131,7 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
             size = any(w in m[1] for w in ("bigger", "larger", "smaller"))
             found.append(
                 Quantity(
-                    "compare",
+                    QuantityKind.COMPARE,
                     m.start(),
                     m.end(),
                     _OP_OF[m[1]],
@@ -150,14 +151,23 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
         if claim(m.start(), m.end()):
             size = groups[4] in _SIZE_WORDS
             found.append(
-                Quantity("compare", m.start(), m.end(), op, _tidy(value), unit, written=written, size=size)
+                Quantity(
+                    QuantityKind.COMPARE,
+                    m.start(),
+                    m.end(),
+                    op,
+                    _tidy(value),
+                    unit,
+                    written=written,
+                    size=size,
+                )
             )
     top = re.compile(rf"{_B}(?:the )?{_TOP_WORDS} (\d+|{_WORD_NUM}){_E}")
     for m in top.finditer(text):
         if claim(m.start(), m.end()):
             found.append(
                 Quantity(
-                    "rank",
+                    QuantityKind.RANK,
                     m.start(),
                     m.end(),
                     limit=_count(m[2]),
@@ -170,7 +180,7 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
         if claim(m.start(), m.end()):
             found.append(
                 Quantity(
-                    "rank",
+                    QuantityKind.RANK,
                     m.start(),
                     m.end(),
                     limit=_count(m[1]),
@@ -184,19 +194,19 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
     )
     for m in counted.finditer(text):
         if claim(m.start(), m.end()):
-            found.append(Quantity("rank", m.start(), m.end(), limit=_count(m[1])))
+            found.append(Quantity(QuantityKind.RANK, m.start(), m.end(), limit=_count(m[1])))
     single = re.compile(
         rf"{_B}(?:which|what|the|name the|show the|find the) (?:single|sole|one single)(?= [a-z])"
     )
     for m in single.finditer(text):  # "which single <entity>": one row
         if claim(m.start(), m.end()):
-            found.append(Quantity("rank", m.start(), m.end(), limit=1))
+            found.append(Quantity(QuantityKind.RANK, m.start(), m.end(), limit=1))
     limit = re.compile(
         rf"{_B}(?:limit|limited to|limit to|only|just|max|at most) (\d+)(?: rows| results)?{_E}"
     )
     for m in limit.finditer(text):
         if claim(m.start(), m.end()):
-            found.append(Quantity("rank", m.start(), m.end(), limit=_count(m[1])))
+            found.append(Quantity(QuantityKind.RANK, m.start(), m.end(), limit=_count(m[1])))
     found.sort(key=lambda q: q.start)
     return found
 

@@ -13,42 +13,30 @@ from dataclasses import dataclass, field
 
 from models.units import Unit
 from runtime.mappers.english import (
+    COMPARATIVES,
     COPULAS,
     EARLY_MARKERS,
     KNOWN_WORDS,
     MARKERS,
+    NO_WORDS,
     SHOW_UNITS,
     STOPWORDS,
     SUPERLATIVES,
     TIME_LEFTOVERS,
+    TIME_PHRASE_WORDS,
+    UNIT_PREPOSITIONS,
     UNITS,
+    WHO_WORDS,
+    YES_WORDS,
+    doer_nouns,
 )
+from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.quantities import Quantity, find_quantities
 from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
-_TIME_WORDS = frozenset(
-    {
-        "day",
-        "daily",
-        "week",
-        "weekly",
-        "month",
-        "monthly",
-        "quarter",
-        "quarterly",
-        "year",
-        "yearly",
-        "annual",
-        "date",
-        "today",
-        "yesterday",
-        "trend",
-        "time",
-    }
-)
-_MARKER_INDEX: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MARKER_INDEX: dict[tuple[str, ...], tuple[Role, ...]] = {}
 for _role, _phrases in MARKERS.items():
     for _p in _phrases:
         _k = tuple(_p.split())
@@ -57,9 +45,7 @@ _MARKER_LEN = max(len(k) for k in _MARKER_INDEX)
 _EARLY = tuple(sorted((tuple(p.split()) for p in EARLY_MARKERS), key=len, reverse=True))
 _EARLY_FIRST = frozenset(p[0] for p in _EARLY)
 SEPARATORS = frozenset({"=", ":"})
-_YES = frozenset({"true", "yes", "y", "1"})
-_NO = frozenset({"false", "no", "n", "0"})
-_COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS["count"], "total number"))
+_COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS[Role.COUNT], "total number"))
 
 _SHOW_LONGEST = max(len(p.split()) for p in SHOW_UNITS)  # words in the longest unit phrase
 
@@ -68,19 +54,19 @@ _SHOW_LONGEST = max(len(p.split()) for p in SHOW_UNITS)  # words in the longest 
 class Item:
     """One recognised piece of the question, spanning tokens ``start``..``end`` (exclusive)."""
 
-    kind: str  # term | time | quantity | marker | super | unknown
+    kind: ItemKind
     start: int
     end: int
     text: str
     meanings: list[Meaning] = field(default_factory=list)
-    roles: tuple[str, ...] = ()  # marker roles
+    roles: tuple[Role, ...] = ()  # what a marker can do
     time: TimePhrase | None = None
     quantity: Quantity | None = None
-    direction: str | None = None  # superlatives
+    direction: Direction | None = None  # superlatives
     plural: bool = False
     weak: bool = False  # an everyday word that only counts next to its dimension
     default_metric: str | None = None  # a counting phrase the model ties to a metric ("how many")
-    role: str = ""  # decided by the interpretation
+    role: Use = Use.NONE  # decided by the interpretation
     bound: bool = False  # a marker that found what it applies to
 
     def has(self, *kinds: Kind) -> bool:
@@ -88,6 +74,12 @@ class Item:
 
     def first(self, *kinds: Kind) -> Meaning | None:
         return next((m for m in self.meanings if m.kind in kinds), None)
+
+    def named(self, *kinds: Kind) -> str:
+        """The name of the first meaning of one of ``kinds``, for a caller that checked ``has(*kinds)``."""
+        m = self.first(*kinds)
+        assert m is not None, (self.text, kinds)
+        return m.name
 
     def all(self, kind: Kind) -> list[Meaning]:
         return [m for m in self.meanings if m.kind == kind]
@@ -133,7 +125,8 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
                 continue
             n, meanings = vocab.match(tokens, i, free, min_len=min_len)
             if n and (
-                not only_time or any(t.key in _TIME_WORDS or t.text in _TIME_WORDS for t in tokens[i : i + n])
+                not only_time
+                or any(t.key in TIME_PHRASE_WORDS or t.text in TIME_PHRASE_WORDS for t in tokens[i : i + n])
             ):
                 items.append(_term(tokens, i, n, meanings, vocab))
                 claim(i, i + n)
@@ -151,10 +144,12 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         items.append(it)
         claim(it.start, it.end)
     for i in range(len(tokens) - 1):  # "in TB", "in thousands of dollars": the unit to show a number in
-        if tokens[i].text not in ("in", "into", "as") or not free[i]:
+        if tokens[i].text not in UNIT_PREPOSITIONS or not free[i]:
             continue
         if tokens[i + 1].text in UNITS and UNITS[tokens[i + 1].text] == Unit.PERCENT and free[i + 1]:
-            items.append(Item("marker", i, i + 2, words(i, i + 2), roles=("ratio",)))  # "in percent": a share
+            items.append(
+                Item(ItemKind.MARKER, i, i + 2, words(i, i + 2), roles=(Role.RATIO,))
+            )  # "in percent": a share
             claim(i, i + 2)
             continue
         for n in range(_SHOW_LONGEST, 0, -1):
@@ -164,7 +159,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
                 and " ".join(t.text for t in tokens[i + 1 : j]) in SHOW_UNITS
                 and all(free[i:j])
             ):
-                items.append(Item("unit", i, j, words(i, j)))
+                items.append(Item(ItemKind.UNIT, i, j, words(i, j)))
                 claim(i, j)
                 break
     for i in range(len(tokens)):  # "<word> total" phrases (english.EARLY_MARKERS), before model words
@@ -173,16 +168,16 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         for phrase in _EARLY:
             n = len(phrase)
             if tuple(t.text for t in tokens[i : i + n]) == phrase and all(free[i : i + n]):
-                items.append(Item("marker", i, i + n, words(i, i + n), roles=_MARKER_INDEX[phrase]))
+                items.append(Item(ItemKind.MARKER, i, i + n, words(i, i + n), roles=_MARKER_INDEX[phrase]))
                 claim(i, i + n)
     add_terms(2, only_time=True)
     for tp in find_time_phrases(text, as_of, taken):
         s, e = span_of(tp.start, tp.end)
-        items.append(Item("time", s, e, words(s, e), time=tp))
+        items.append(Item(ItemKind.TIME, s, e, words(s, e), time=tp))
         claim(s, e)
     for q in find_quantities(text, taken):
         s, e = span_of(q.start, q.end)
-        items.append(Item("quantity", s, e, words(s, e), quantity=q))
+        items.append(Item(ItemKind.QUANTITY, s, e, words(s, e), quantity=q))
         claim(s, e)
     add_terms(1, only_time=False)
     for it in _predicates(tokens, vocab, free):  # "<nouns> that are <adjective>": "<adjective> <nouns>"
@@ -196,7 +191,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         n = _marker_at(tokens, i, free)
         if n:
             key = tuple(t.text for t in tokens[i : i + n])
-            items.append(Item("marker", i, i + n, words(i, i + n), roles=_MARKER_INDEX[key]))
+            items.append(Item(ItemKind.MARKER, i, i + n, words(i, i + n), roles=_MARKER_INDEX[key]))
             claim(i, i + n)
             i += n
             continue
@@ -204,13 +199,13 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         if tok.text in SEPARATORS:
             pass  # a "key=value" whose key or value the model does not know: the words speak for it
         elif tok.text in SUPERLATIVES:
-            items.append(Item("super", i, i + 1, tok.orig, direction=SUPERLATIVES[tok.text]))
-        elif tok.text in TIME_LEFTOVERS or tok.text == "than":
-            items.append(Item("unknown", i, i + 1, tok.orig))  # a time word or comparison nobody took
+            items.append(Item(ItemKind.SUPER, i, i + 1, tok.orig, direction=SUPERLATIVES[tok.text]))
+        elif tok.text in TIME_LEFTOVERS or tok.text in COMPARATIVES:
+            items.append(Item(ItemKind.UNKNOWN, i, i + 1, tok.orig))  # a time word or comparison nobody took
         elif tok.text in UNITS:
-            items.append(Item("ignored", i, i + 1, tok.orig))  # "in TB": answers keep the model's unit
+            items.append(Item(ItemKind.IGNORED, i, i + 1, tok.orig))  # "in TB": answers keep the model's unit
         elif tok.text not in STOPWORDS and tok.key not in STOPWORDS and tok.key not in vocab.domain_words:
-            items.append(Item("unknown", i, i + 1, tok.orig))
+            items.append(Item(ItemKind.UNKNOWN, i, i + 1, tok.orig))
         claim(i, i + 1)
         i += 1
     items.sort(key=lambda it: it.start)
@@ -220,7 +215,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
 def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: Vocabulary) -> Item:
     span = tokens[i : i + n]
     item = Item(
-        "term",
+        ItemKind.TERM,
         i,
         i + n,
         " ".join(t.orig for t in span),
@@ -231,7 +226,7 @@ def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: V
     count_metrics = [m for m in meanings if m.kind == Kind.METRIC and m.name in vocab.count_metric.values()]
     if (key in _COUNT_PHRASES or phrase_key(" ".join(key)) in _COUNT_PHRASES) and count_metrics:
         # "how many" / "number of" say "count something"; what is counted comes from the words after
-        item.kind, item.roles, item.meanings = "marker", ("count",), []
+        item.kind, item.roles, item.meanings = ItemKind.MARKER, (Role.COUNT,), []
         item.default_metric = count_metrics[0].name
     if n == 1 and span[0].text in SUPERLATIVES:  # "cheapest": a metric and a direction
         item.direction = SUPERLATIVES[span[0].text]
@@ -263,13 +258,13 @@ def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> lis
                 out.append(_spelled(tokens, start, after, tag_keys))
                 _claim(free, start, after)
             continue
-        found = [(m, _value_after(tokens, i + 1, m, vocab, free)) for m in meanings]
-        first = next(((m, v) for m, v in found if v is not None), None)
+        values = [(m, _value_after(tokens, i + 1, m, vocab, free)) for m in meanings]
+        first = next(((m, v) for m, v in values if v is not None), None)
         if first is None:
             continue
-        end = first[1][0]  # type: ignore[index]
+        end = first[1][0]
         # keys of one kind with this value (several inventories' "state=running"): the question decides
-        same = [v[1] for m, v in found if v is not None and m.kind == first[0].kind and v[0] == end]
+        same = [v[1] for m, v in values if v is not None and m.kind == first[0].kind and v[0] == end]
         out.append(_spelled(tokens, start, end, same))
         _claim(free, start, end)
     return out
@@ -280,10 +275,15 @@ def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[
     out: list[Item] = []
     for i in range(len(tokens) - 1):
         verb = tokens[i + 1].text
-        if tokens[i].text != "who" or not free[i] or not free[i + 1] or not verb.isalpha() or len(verb) < 3:
+        if (
+            tokens[i].text not in WHO_WORDS
+            or not free[i]
+            or not free[i + 1]
+            or not verb.isalpha()
+            or len(verb) < 3
+        ):
             continue
-        stem = verb[:-1] if verb.endswith("s") else verb
-        for noun in (f"{stem}er", f"{stem}r" if stem.endswith("e") else ""):
+        for noun in doer_nouns(verb):
             found = vocab.phrases.get((noun,)) if noun else None
             named = [m for m in found or () if m.kind in (Kind.TAG_KEY, Kind.DIMENSION)]
             if named:
@@ -360,7 +360,7 @@ def _name_dimension(tokens: list[Token], i: int, vocab: Vocabulary, free: list[b
 
 
 def _spelled(tokens: list[Token], s: int, e: int, meanings: list[Meaning]) -> Item:
-    return Item("term", s, e, " ".join(t.orig for t in tokens[s:e]), meanings=list(meanings))
+    return Item(ItemKind.TERM, s, e, " ".join(t.orig for t in tokens[s:e]), meanings=list(meanings))
 
 
 def _claim(free: list[bool], s: int, e: int) -> None:
@@ -420,8 +420,8 @@ def _value_after(
         return None
     if key.kind == Kind.BOOLEAN:
         word = tokens[i].text
-        if word in _YES or word in _NO:
-            return i + 1, Meaning(Kind.BOOLEAN, key.name, bool(key.value) == (word in _YES))
+        if word in YES_WORDS or word in NO_WORDS:
+            return i + 1, Meaning(Kind.BOOLEAN, key.name, bool(key.value) == (word in YES_WORDS))
         return None
     n, found = vocab.match(tokens, i, free)
     for m in found:

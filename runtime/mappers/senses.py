@@ -24,6 +24,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
 from models.intent import Intent
+from runtime.mappers.kinds import ItemKind
 from runtime.mappers.reading import Item, Reading
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary, nests_under
 
@@ -41,7 +42,7 @@ class Senses:
 
 def choose_senses(reading: Reading, vocab: Vocabulary, previous: Intent | None = None) -> Senses:
     items = [dataclasses.replace(it, meanings=list(it.meanings)) for it in reading.items]
-    terms = [it for it in items if it.kind == "term" and it.meanings]
+    terms = [it for it in items if it.kind == ItemKind.TERM and it.meanings]
     open_ = [it for it in terms if _competing(it.meanings)]
     if not open_:
         return Senses(reading)
@@ -82,7 +83,7 @@ def best_fit(
     """Of several model names that could stand for something the question leaves unsaid (the size
     dimension of "bigger than 1 TB", the metric of "over 5,000 dollars"), each given with its tables,
     those that fit the question best by steps 1 and 2, in the given order."""
-    terms = [it for it in items if it.kind == "term" and it.meanings]
+    terms = [it for it in items if it.kind == ItemKind.TERM and it.meanings]
     anchors = [] if metrics else _anchors(terms, vocab, None)
     context = [f for f in (_footprint(it.meanings, vocab) for it in terms) if f]
     scores = {n: _score(set(tables), metrics, anchors, context, vocab) for n, tables in candidates.items()}

@@ -323,7 +323,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
 
     @rule(rf"{_IN}(?:last|past|previous|prior|most recent) weekend")
     @rule(r"(?:over|on|during|at) the weekend")
-    def _weekend(m: re.Match[str], as_of: dt.date) -> TimeRange:
+    def _weekend(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         """ "last weekend", "over the weekend": the latest Saturday and Sunday wholly before as-of (on
         a weekend day, the one before: this one is not over)."""
         saturday = as_of - dt.timedelta(days=(as_of.weekday() - 5) % 7 or 7)

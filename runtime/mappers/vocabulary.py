@@ -26,7 +26,7 @@ from models.semantic_model import (
     Table,
 )
 from models.units import Unit
-from runtime.mappers.english import EVERYDAY, STOPWORDS
+from runtime.mappers.english import EVERYDAY, STOPWORDS, unit_kind
 from runtime.mappers.tokens import Token, phrase_key, tokenize
 from semantic.expressions import column_names, parse_expression
 
@@ -327,9 +327,9 @@ class Vocabulary:
             tag_words = {phrase_key(w) for w in (*td.synonyms, _words(tag_name))}
             own = self.dimension_tables.get(tag_name, ())
             joined = {x for t in own for x in (*self.reach.get(t, {}), *self.reached_by.get(t, ()))}
-            for key in td.tag_keys:
-                meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{key}")
-                words = {w for table in joined for w in named.get((phrase_key(key), table), ())}
+            for tag_key in td.tag_keys:
+                meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{tag_key}")
+                words = {w for table in joined for w in named.get((phrase_key(tag_key), table), ())}
                 for w in words:
                     for t in tag_words:
                         self._add_key((*w, *t), meaning)
@@ -444,15 +444,11 @@ class Vocabulary:
                         return str(measure.agg.value)
         return None
 
-    def unit_dimensions(self, unit_kind: str) -> list[str]:
-        """The number dimensions measured in ``unit_kind`` (their name, synonyms or description say so);
-        the one number dimension when none says."""
-        unit = re.compile(rf"\b{re.escape(unit_kind)}\b")
-        out = []
-        for name in self.number_dimensions:
-            d = self.dimensions[name]
-            if unit.search(" ".join((d.name.replace("_", " "), d.description, *d.synonyms)).lower()):
-                out.append(name)
+    def unit_dimensions(self, kind: str) -> list[str]:
+        """The number dimensions whose declared ``unit`` is of the kind ``kind`` (gb: any unit of data;
+        currency: of money), read from the model rather than guessed from their words; the one number
+        dimension when none declares one."""
+        out = [n for n in self.number_dimensions if unit_kind(self.dimensions[n].unit) == kind]
         return out or (self.number_dimensions[:1] if len(self.number_dimensions) == 1 else [])
 
     def all_phrases_for(self, kind: Kind) -> list[str]:

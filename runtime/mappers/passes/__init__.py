@@ -1,0 +1,1 @@
+"""The offline mapper's interpretation passes, by concern; ``interpretation.PASSES`` orders them."""

@@ -1,0 +1,277 @@
+"""Comparisons with a number ("over $500", "at least 300 GB"): a condition on each row or on each
+group, and counting the rows that have an amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from models.intent import Op
+from runtime.mappers.english import (
+    HAVING_BREAKS,
+    HAVING_WORDS,
+)
+from runtime.mappers.kinds import ItemKind, QuantityKind, Role, Use
+from runtime.mappers.passes.queries import (
+    after,
+    before,
+    compared,
+    count_table,
+    is_count,
+    list_instead,
+    metric_for_unit,
+    subject_before,
+    sum_metric_of,
+    tables_of_item,
+    unit_dimension,
+)
+from runtime.mappers.passes.state import FILTERING, State
+from runtime.mappers.quantities import Quantity
+from runtime.mappers.reading import Item
+from runtime.mappers.vocabulary import Kind
+
+
+@dataclass(frozen=True)
+class _Said:
+    """A comparison with a number and what is said around it, read once for every rule."""
+
+    k: int
+    q: Quantity
+    op: Op
+    prev_t: Item | None  # the term right before the number
+    next_t: Item | None  # the term right after it
+    subject: Item | None  # "<subject> with over ...", "<subject> having ..."
+    grouped: bool  # the question groups: "by", or "which" that took a dimension before the number
+    unit_dim: str | None  # the number dimension a size is measured on, when the number is a size
+    metric_next: bool  # a metric of the number's kind, not yet used, right after it ("300 GB of ...")
+
+
+def _said(st: State, k: int, it: Item) -> _Said:
+    q = it.quantity
+    assert q is not None
+    prev, nxt = before(st, k), after(st, k)
+    next_t = nxt[1] if nxt and nxt[1].kind == ItemKind.TERM else None
+    metric_next = next_t is not None and next_t.has(Kind.METRIC) and not next_t.role
+    named = next_t.first(Kind.METRIC) if metric_next and next_t is not None else None
+    if named is not None and st.vocab.metric_format(named.name) != q.unit:
+        metric_next = False
+    return _Said(
+        k=k,
+        q=q,
+        op=Op(q.op),
+        prev_t=prev[1] if prev and prev[1].kind == ItemKind.TERM else None,
+        next_t=next_t,
+        subject=subject_before(st, k),
+        grouped=(
+            bool(st.parts.dimensions)
+            or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in st.items)
+            or any(x.kind == ItemKind.MARKER and Role.WHICH in x.roles and x.bound for x in st.items[:k])
+        ),  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
+        # a size said without a unit ("the biggest", "at least 300 big") is in the model's unit of size
+        unit_dim=unit_dimension(st, q.unit or "gb") if q.unit == "gb" or q.size else None,
+        metric_next=metric_next,
+    )
+
+
+def _on_a_rate(st: State, c: _Said) -> bool:
+    """ "averaging over 2,000 a day": on the metric that averages per period (``bind_rates``)."""
+    if c.k not in st.rates:
+        return False
+    if st.rates[c.k] not in st.implied_metrics:
+        st.implied_metrics.append(st.rates[c.k])
+    st.having.append((st.rates[c.k], c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_a_number_dimension(st: State, c: _Said) -> bool:
+    """ "<number dimension> over 100": each row's own value."""
+    dim = c.prev_t.first(Kind.DIMENSION) if c.prev_t is not None else None
+    if c.prev_t is None or dim is None or dim.name not in st.vocab.number_dimensions:
+        return False
+    c.prev_t.role = Use.COMPARED
+    st.parts.filters.append(compared(st, dim.name, c.op, c.q.value, c.q.written))
+    return True
+
+
+def _on_each_rows_size(st: State, c: _Said) -> bool:
+    """ "<entities> with at least 300 GB (of <metric>)": each row's own size."""
+    s = c.subject
+    if not c.unit_dim or s is None or not s.has(*FILTERING) or s.has(Kind.METRIC):
+        return False
+    if not (c.metric_next or c.next_t is None):
+        return False
+    if c.metric_next and c.next_t is not None:
+        c.next_t.role = Use.COMPARED
+    st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
+    return True
+
+
+def _on_each_groups_size(st: State, c: _Said) -> bool:
+    """ "<groups> with over 300,000 GB": the groups' total size."""
+    s = c.subject
+    total = sum_metric_of(st, c.unit_dim) if c.unit_dim and s is not None else None
+    if (
+        total is None
+        or s is None
+        or not s.has(Kind.DIMENSION, Kind.TAG_KEY)
+        or s.has(Kind.METRIC, Kind.TABLE, *FILTERING)
+        or not s.plural
+    ):
+        return False
+    if c.metric_next and c.next_t is not None:
+        c.next_t.role = Use.COMPARED
+    if total not in st.implied_metrics:
+        st.implied_metrics.append(total)
+    st.having.append((total, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_a_count(st: State, c: _Said) -> bool:
+    """ "with more than 200 <entities>": the count of those rows."""
+    t = c.next_t
+    if t is None or c.q.unit is not None or t.has(Kind.METRIC):
+        return False
+    tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
+    if not tables or not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
+        return False
+    if t.has(Kind.TABLE) and not t.has(*FILTERING):
+        t.role = Use.COUNT_SUBJECT
+    st.having.append((st.vocab.count_metric[tables[0]], c.op, c.q.value, None, None))
+    return True
+
+
+def _on_a_metric(st: State, c: _Said) -> bool:
+    """ "<metric> over 1000", "over $500 of <metric>": the metric, per group; a size metric in a
+    question that does not group compares each row's size instead."""
+    metric_t = (
+        c.prev_t
+        if c.prev_t is not None and c.prev_t.has(Kind.METRIC)
+        else (c.next_t if c.next_t is not None and c.next_t.has(Kind.METRIC) else None)
+    )
+    if metric_t is None:
+        return False
+    metric = metric_t.named(Kind.METRIC)
+    if c.unit_dim and not c.grouped and st.vocab.metric_format(metric) == c.q.unit:
+        metric_t.role = Use.COMPARED
+        st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
+        return True
+    st.having.append((metric, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_a_size(st: State, c: _Said) -> bool:
+    """ "bigger than 1 TB" with nothing else named: each row's size."""
+    if not c.unit_dim or not (c.q.unit == "gb" or c.q.size):
+        return False
+    st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
+    return True
+
+
+def _left_open(st: State, c: _Said) -> bool:
+    """A number whose metric nothing names: the metric its unit fits, chosen when assembling."""
+    st.having.append((None, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+# What a comparison is on; the first rule that applies decides (each returns True when it did).
+COMPARISON_RULES: tuple[Callable[[State, _Said], bool], ...] = (
+    _on_a_rate,
+    _on_a_number_dimension,
+    _on_each_rows_size,
+    _on_each_groups_size,
+    _on_a_count,
+    _on_a_metric,
+    _on_a_size,
+    _left_open,
+)
+
+
+def bind_compare(st: State, k: int, it: Item) -> None:
+    """The first of ``COMPARISON_RULES`` that places the comparison at item ``k``."""
+    said = _said(st, k, it)
+    for rule in COMPARISON_RULES:
+        if rule(st, said):
+            return
+
+
+def count_of_haves(st: State) -> None:
+    """ "how many <entities> had <metric> ...": the metric named after a word of having is what is
+    counted when it is a count itself ("had <n> days with ..."); a count of the entities beside it
+    would be an unrelated number (all of them, whatever the range). When it is an amount, counting
+    the entities that have it is a count of groups, which is asked back.
+
+    Reads the items and ``parts.metrics``; writes ``count_requested``, ``parts.metrics`` or a problem."""
+    p = st.parts
+    counting = next(
+        (
+            it
+            for it in st.items
+            if (it.kind == ItemKind.MARKER and Role.COUNT in it.roles)
+            or (it.kind == ItemKind.TERM and it.role == Use.METRIC and is_count(st, it.first(Kind.METRIC)))
+        ),
+        None,
+    )
+    if counting is None:
+        return
+    subject_end = counting.end
+    if counting.kind == ItemKind.MARKER:
+        subject = next((x for x in st.items if x.kind == ItemKind.TERM and x.start >= counting.end), None)
+        subject_end = subject.end if subject is not None else counting.end
+    for it in st.items:
+        if it.kind != ItemKind.TERM or it.role != Use.METRIC or it.start < subject_end or it is counting:
+            continue
+        between = [t.text for t in st.reading.tokens[subject_end : it.start]]
+        have = max((i for i, w in enumerate(between) if w in HAVING_WORDS), default=None)
+        if have is None or set(between[have + 1 :]) & HAVING_BREAKS:
+            continue
+        metric = it.named(Kind.METRIC)
+        if is_count(st, it.first(Kind.METRIC)):
+            st.count_requested = False
+            if counting.kind == ItemKind.TERM:
+                p.metrics = [m for m in p.metrics if m != counting.named(Kind.METRIC)]
+        else:
+            p.problems.append(
+                f"counting rows by whether they have {metric.replace('_', ' ')} is a count of groups; "
+                "ask for the list instead"
+            )
+            p.suggestions.append(list_instead(st.reading.question))
+        return
+
+
+def bind_comparisons(st: State) -> None:
+    """Each comparison ("over $500", "at least 300 GB") binds to what it compares, after the markers
+    and coordination: whether the question groups ("by", "which <dimension>") decides between a
+    condition on each row and one on each group. Writes ``having`` or a filter."""
+    for k, it in enumerate(st.items):
+        if it.kind == ItemKind.QUANTITY and it.quantity and it.quantity.kind == QuantityKind.COMPARE:
+            bind_compare(st, k, it)
+
+
+def place_having(st: State) -> None:
+    """Each comparison on a metric becomes a condition on it (the metric is asked for too, unless the
+    question only counts rows); one whose metric was left open takes the metric its unit fits.
+    Reads ``having`` and the metrics placed so far; writes metrics and filters."""
+    p = st.parts
+    for metric, op, value, unit, written in st.having:
+        if metric is None:
+            metric = metric_for_unit(st, unit)
+            if metric is None:
+                p.problems.append("a number without saying what it compares (e.g. '<metric> over 100')")
+                continue
+        if metric not in p.metrics and (p.metrics or not count_table(st)):
+            p.metrics.append(metric)
+        p.filters.append(compared(st, metric, op, value, written))
+
+
+def check_counted_conditions(st: State) -> None:
+    """Counting rows by a condition on another metric would need a breakdown the question does not
+    ask for: asked back, with the list suggested. Reads the metrics, filters and dimensions placed."""
+    p = st.parts
+    other_having = [f for f in p.filters if f.field in st.vocab.metrics and f.field != (p.metrics or [""])[0]]
+    counting = st.count_requested or (p.metrics and st.vocab.metric_aggregation(p.metrics[0]) == "count")
+    if counting and other_having and not p.dimensions:
+        p.problems.append(
+            "counting rows by a condition on another metric needs a breakdown; ask for the list instead"
+        )
+        p.suggestions.append(list_instead(st.reading.question))

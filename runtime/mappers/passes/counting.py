@@ -1,0 +1,193 @@
+"""Whether the answer counts rows, and of which table, or lists the rows themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models.intent import DimensionRef, OrderBy
+from runtime.mappers.passes.queries import count_table, unit_dimension
+from runtime.mappers.passes.state import State
+
+
+def _metric_asked(st: State) -> bool:
+    """A metric is asked for and no count: nothing to add."""
+    return bool(st.parts.metrics) and not st.count_requested
+
+
+def _rows_of_which(st: State) -> bool:
+    """ "which accounts are in <value>?": the rows themselves, not a count per row."""
+    p = st.parts
+    if (
+        p.metrics
+        or st.count_requested
+        or st.direction is not None
+        or st.grains
+        or not st.which_refs
+        or p.dimensions != st.which_refs
+        or st.having
+        or count_table(st, prefer=st.which_tables[0]) not in st.which_tables
+    ):
+        return False
+    st.columns.extend(st.which_refs)
+    p.dimensions = []
+    return True
+
+
+def _rows_with_columns(st: State) -> bool:
+    """ "show every <entity> with its <columns>": the rows, not a count per row."""
+    p = st.parts
+    labels = {n for ls in st.vocab.label_dimensions.values() for n in ls}
+    if (
+        p.metrics
+        or st.count_requested
+        or st.direction is not None
+        or st.grains
+        or st.having
+        or not st.columns
+        or not p.dimensions
+        or not all(d.name in labels and d.grain is None for d in p.dimensions)
+    ):
+        return False
+    p.dimensions.extend(c for c in st.columns if c not in p.dimensions)
+    st.columns = []
+    return True
+
+
+def _nothing_to_count(st: State) -> bool:
+    """No count is asked for and nothing needs one (a grouping, a series, a ranking or a range of
+    rows with no metric would)."""
+    p = st.parts
+    return not (
+        st.count_requested
+        or (
+            not p.metrics
+            and (
+                p.dimensions
+                or st.grains
+                or st.sort_count_table
+                or (st.direction and not st.sort_size and not st.sort_age)
+                or (p.time_range and not st.list_requested and not st.time_hint)
+            )
+        )
+    )
+
+
+def _sorted_listing(st: State) -> bool:
+    """ "the 10 largest <entities>", "the 3 newest <entities>": a listing sorted by size or date."""
+    if st.parts.metrics or st.count_requested:
+        return False
+    return bool(st.sort_size and unit_dimension(st, "gb")) or st.sort_age
+
+
+def _follow_up_without_rows(st: State) -> bool:
+    """A possible follow-up that names no rows: the previous question decides."""
+    return (
+        st.partial
+        and not st.count_requested
+        and not st.entity_tables
+        and not st.sort_count_table
+        and not st.qualified_tables
+    )
+
+
+def _the_count(st: State) -> bool:
+    """The count metric: the counting phrase's own table (or the table that reaches every dimension
+    asked about), the table ranked by how many, the phrase's metric, or any count that reaches them."""
+    p = st.parts
+    default_table = next((t for t, m in st.vocab.count_metric.items() if m == st.count_default), None)
+    table = count_table(st, prefer=default_table)
+    metric = st.vocab.count_metric.get(table) if table else None
+    if metric is None and st.sort_count_table:
+        metric = st.vocab.count_metric.get(st.sort_count_table)
+    metric = metric or st.count_default
+    if metric is None and st.vocab.count_metric and not p.metrics:
+        metric = fallback_count(st)
+    if metric is None:
+        if not p.metrics:
+            p.problems.append("what to count")
+        return True
+    if metric not in p.metrics:
+        p.metrics.insert(0, metric)
+    return True
+
+
+# Whether and what to count; the first rule that applies decides (each returns True when it did).
+COUNT_RULES: tuple[Callable[[State], bool], ...] = (
+    _metric_asked,
+    _rows_of_which,
+    _rows_with_columns,
+    _nothing_to_count,
+    _sorted_listing,
+    _follow_up_without_rows,
+    _the_count,
+)
+
+
+def pick_count(st: State) -> None:
+    """Whether the answer counts rows, and with which count metric (``COUNT_RULES``): the counting
+    phrase's own, the named table's, or one that reaches every dimension and filter asked about; for
+    "which <entities> are in <value>" and "every <entity> with its <columns>", the rows themselves
+    instead. Reads the ranking, counting, listing and time fields and the parts placed so far; writes
+    ``parts.metrics`` (the count first) or moves ``which_refs`` and ``columns`` between the groupings
+    and the columns."""
+    for rule in COUNT_RULES:
+        if rule(st):
+            return
+
+
+def fallback_count(st: State) -> str | None:
+    from compiler import catalog_for
+    from models.errors import UserError
+
+    catalog = catalog_for(st.vocab.model)
+    names = [d.name for d in st.parts.dimensions] + [f.field for f in st.parts.filters]
+    for table, metric in st.vocab.count_metric.items():
+        try:
+            for n in names:
+                catalog.resolve_dimension(n, catalog.tables[table], "dimensions")
+        except UserError:
+            continue
+        return metric
+    return None
+
+
+def pick_listing(st: State) -> None:
+    """With no metric, the rows themselves: the table's label dimensions, the groupings and columns
+    said, sorted by size or by date when asked ("the 10 largest <entities>", "the oldest <entity>").
+    Reads the counting, ranking and time fields; writes ``parts.listing``, ``parts.dimensions``,
+    ``parts.order_by`` and ``parts.limit``."""
+    p = st.parts
+    if p.metrics:
+        p.listing = False
+        return
+    if st.partial and not st.entity_tables and not st.qualified_tables:
+        return
+    table = count_table(st)
+    if table is None:
+        if p.dimensions:
+            p.listing = True
+        return
+    labels = st.vocab.label_dimensions.get(table, ())
+    if not labels:
+        return
+    p.listing = True
+    dims = [DimensionRef(name=n) for n in labels]
+    for d in (*p.dimensions, *st.columns):
+        if d not in dims:
+            dims.append(d)
+    if st.sort_size and (unit_dim := unit_dimension(st, "gb")):
+        dims.append(DimensionRef(name=unit_dim))
+        p.order_by.append(OrderBy(field=unit_dim, direction=st.direction or "desc"))
+    elif st.sort_age:
+        own = st.vocab.table_time_dimensions.get(table, [])
+        when = st.time_hint if st.time_hint in own else (own[0] if len(own) == 1 else None)
+        if when is None:
+            p.problems.append("oldest or newest by which date" + (f" ({', '.join(own)})" if own else ""))
+            p.suggestions.extend(own)
+        else:
+            if not any(d.name == when for d in dims):
+                dims.append(DimensionRef(name=when))
+            p.order_by.append(OrderBy(field=when, direction=st.direction or "asc"))
+            if st.limit is None and st.singular_target:
+                p.limit = 1
+    p.dimensions = dims

@@ -1,0 +1,329 @@
+"""Conditions and metrics from the terms' uses: gathered by field, then merged into the intent's
+filters (several values of one field: ``IN`` and, unless summed, one row each).
+"""
+
+from __future__ import annotations
+
+from models.intent import DimensionRef, Filter, Op
+from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.passes.state import FILTERING, State
+from runtime.mappers.reading import Item
+from runtime.mappers.senses import best_fit
+from runtime.mappers.vocabulary import Kind, Meaning
+
+
+def filter_from(st: State, m: Meaning, negated: bool) -> Filter | None:
+    if m.kind == Kind.BOOLEAN:
+        return Filter(field=m.name, op=Op.EQ, value=(not m.value) if negated else bool(m.value))
+    if m.kind == Kind.VALUE:
+        return Filter(field=m.name, op=Op.NE if negated else Op.EQ, value=str(m.value))
+    if m.kind == Kind.TAG_KEY:
+        return Filter(field=m.name, op=Op.IS_NULL if negated else Op.IS_NOT_NULL)
+    return None
+
+
+def boolean_for_untagged(st: State) -> str | None:
+    found = [
+        name
+        for name, d in st.vocab.dimensions.items()
+        if d.type == "boolean" and any("tag" in s for s in (*d.synonyms, d.name))
+    ]
+    if len(found) > 1:
+        found = best_fit({n: st.vocab.tables_of(n) for n in found}, st.items, st.vocab)
+    return found[0] if len(found) == 1 else None
+
+
+def add_segment(st: State, name: str, negated: bool) -> None:
+    if not negated:
+        if name not in st.parts.segments:
+            st.parts.segments.append(name)
+        return
+    seg = next(s for s in st.vocab.model.segments if s.name == name)
+    if len(seg.filters) != 1:
+        st.parts.problems.append(f"cannot exclude '{name}', which combines several conditions")
+        return
+    f = seg.filters[0]
+    flipped = {
+        Op.EQ: Op.NE,
+        Op.NE: Op.EQ,
+        Op.IN: Op.NOT_IN,
+        Op.NOT_IN: Op.IN,
+        Op.IS_NULL: Op.IS_NOT_NULL,
+        Op.IS_NOT_NULL: Op.IS_NULL,
+    }.get(f.op)
+    if flipped is None:
+        st.parts.problems.append(f"cannot exclude '{name}'")
+        return
+    if isinstance(f.value, bool) and f.op == Op.EQ:
+        st.parts.filters.append(Filter(field=f.field, op=Op.EQ, value=not f.value))
+    else:
+        st.parts.filters.append(Filter(field=f.field, op=flipped, value=f.value))
+
+
+def merge_filters(st: State, by_field: dict[str, list[Filter]]) -> None:
+    p = st.parts
+    compare = bool(Role.COMPARE in p.markers)
+    summed = bool(p.markers & {Role.SUM, Role.OR})
+    for name, fs in by_field.items():
+        pos = list(dict.fromkeys(f.value for f in fs if f.op == Op.EQ))
+        neg = list(dict.fromkeys(f.value for f in fs if f.op == Op.NE))
+        other = [f for f in fs if f.op not in (Op.EQ, Op.NE)]
+        if fs and isinstance(fs[0].value, bool):
+            if len({f.value for f in fs}) > 1:  # "encrypted vs unencrypted": side by side
+                if not any(d.name == name for d in p.dimensions):
+                    p.dimensions.append(DimensionRef(name=name))
+                continue
+            p.filters.append(fs[0])
+            continue
+        if len(pos) == 1:
+            p.filters.append(Filter(field=name, op=Op.EQ, value=pos[0]))
+        elif len(pos) > 1:
+            p.filters.append(Filter(field=name, op=Op.IN, value=tuple(pos)))  # type: ignore[arg-type]
+            if (compare or not summed) and not any(d.name == name for d in p.dimensions):
+                p.dimensions.append(DimensionRef(name=name))
+        if len(neg) == 1:
+            p.filters.append(Filter(field=name, op=Op.NE, value=neg[0]))
+        elif len(neg) > 1:
+            p.filters.append(Filter(field=name, op=Op.NOT_IN, value=tuple(neg)))  # type: ignore[arg-type]
+        for f in other:
+            if f not in p.filters:
+                p.filters.append(f)
+
+
+def segment_side_by_side(st: State) -> None:
+    """ "unattached volumes vs in-use volumes": a segment that keeps some values of a dimension and
+    a value of it said beside the segment, with a word of comparing, are one row each; grouped by
+    that dimension, the compiler puts both values in one condition instead of an empty answer.
+
+    Reads ``parts.segments``, ``parts.filters`` and ``parts.markers``; writes ``parts.dimensions``."""
+    p = st.parts
+    if Role.COMPARE not in p.markers or not p.segments:
+        return
+    kept = {
+        f.field: f.value if isinstance(f.value, tuple) else (f.value,)
+        for seg in st.vocab.model.segments
+        if seg.name in p.segments
+        for f in seg.filters
+        if f.op in (Op.EQ, Op.IN)
+    }
+    for f in p.filters:
+        if f.field not in kept or f.op not in (Op.EQ, Op.IN) or any(d.name == f.field for d in p.dimensions):
+            continue
+        said = f.value if isinstance(f.value, tuple) else (f.value,)
+        if not set(said) & set(kept[f.field]):
+            p.dimensions.append(DimensionRef(name=f.field))
+
+
+def absorb_metrics(st: State) -> None:
+    """ "<derived metric words> <value> <base metric>": the derived metric is built from the base one, so
+    the base one is part of it, not a second metric.
+
+    Reads ``parts.metrics``, where each metric was said and ``coordinated``; writes ``parts.metrics``."""
+    from compiler import catalog_for
+
+    p = st.parts
+    if len(p.metrics) < 2:
+        return
+    catalog = catalog_for(st.vocab.model)
+    spans: dict[str, Item] = {}
+    for it in st.items:
+        if it.role == Use.METRIC:
+            spans.setdefault(it.named(Kind.METRIC), it)
+    keep = []
+    coordinated = {name for name, _ in st.coordinated}
+    for name in p.metrics:
+        absorbed = False
+        if name in coordinated:
+            keep.append(name)
+            continue
+        for other in p.metrics:
+            if other == name or name not in catalog.metric_dependencies(catalog.metric(other))[1:]:
+                continue
+            a, b = spans.get(other), spans.get(name)
+            if (
+                a
+                and b
+                and not any(
+                    x.kind == ItemKind.MARKER and set(x.roles) & {Role.AND, Role.OR, Role.COMPARE}
+                    for x in st.items
+                    if min(a.start, b.start) < x.start < max(a.start, b.start)
+                )
+            ):
+                absorbed = True
+        if not absorbed:
+            keep.append(name)
+    p.metrics = keep
+
+
+def undo_degenerate_groups(st: State) -> None:
+    """ "instances of each type": grouping by a dimension the question fixes to one value gives one
+    row; the word meant another dimension it names, when exactly one other does."""
+    p = st.parts
+    fixed = {f.field for f in p.filters if f.op == Op.EQ}
+    for i, d in enumerate(p.dimensions):
+        if d.grain is not None or d.name not in fixed:
+            continue
+        said = next(
+            (
+                it
+                for it in st.items
+                if it.kind == ItemKind.TERM
+                and it.role
+                and any(m.name == d.name for m in it.all(Kind.DIMENSION))
+            ),
+            None,
+        )
+        if said is None:
+            continue
+        words = {t.key for t in st.reading.tokens[said.start : said.end]}
+        others = [
+            name
+            for name, dim in st.vocab.dimensions.items()
+            if name != d.name
+            and name not in fixed
+            and words & {w for phrase in (name.replace("_", " "), *dim.synonyms) for w in phrase.split()}
+        ]
+        if len(others) == 1:
+            p.dimensions[i] = DimensionRef(name=others[0])
+
+
+def two_kinds_joined(st: State) -> None:
+    """ "<kind>s and <other kind>s" naming values of two different dimensions ("lambdas and
+    dynamodb tables") means either kind, which no single filter says; both at once would be a
+    plausible wrong number (usually zero), so ask.
+
+    Reads the "and" markers and their neighbours; writes problems and suggestions."""
+    for k, it in enumerate(st.items[1:-1], start=1):
+        if it.kind != ItemKind.MARKER or Role.AND not in it.roles:
+            continue
+        a, b = st.items[k - 1], st.items[k + 1]
+        if a.kind != ItemKind.TERM or b.kind != ItemKind.TERM or a.end != it.start or b.start != it.end:
+            continue
+        va, vb = a.first(Kind.VALUE), b.first(Kind.VALUE)
+        if not (va and vb and a.plural and b.plural) or va.name == vb.name:
+            continue
+        if a.has(Kind.BOOLEAN, Kind.METRIC) or b.has(Kind.BOOLEAN, Kind.METRIC):
+            continue
+        st.parts.problems.append(
+            f"'{a.text}' ({va.name.replace('_', ' ')}) and '{b.text}' ({vb.name.replace('_', ' ')}) are "
+            "values of different things; ask for each, or for a breakdown"
+        )
+        st.parts.suggestions.extend((f"{a.text} count", f"{b.text} count"))
+
+
+def split_counts(st: State, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]) -> None:
+    """ "how many are encrypted and how many are public": one count per yes/no word, each the
+    model's metric that counts those rows, not one count of the rows that are both."""
+    asked = [x for x in st.items if x.kind == ItemKind.MARKER and Role.COUNT in x.roles]
+    flags = sorted(
+        (said_at.get(f, 0), name)
+        for name, fs in by_field.items()
+        for f in fs
+        if f.value is True and f.op == Op.EQ and name in st.vocab.count_of_boolean
+    )
+    if len(asked) < 2 or len(flags) < 2 or len(flags) != len(asked):
+        return
+    for _, name in flags:
+        by_field.pop(name, None)
+        metric = st.vocab.count_of_boolean[name]
+        if metric not in st.parts.metrics:
+            st.parts.metrics.append(metric)
+    st.count_requested = False
+
+
+def collect_conditions(st: State) -> None:
+    """The terms' uses become parts: metrics in the order said, segments, and conditions gathered by
+    field (``by_field``, with where each was said in ``said_at``) to be merged later; a yes/no word the
+    model has a ratio of, in a question about that ratio, is recorded in ``ratio_booleans`` instead."""
+    p = st.parts
+    named_metrics = [
+        it.named(Kind.METRIC)
+        for it in st.items
+        if it.kind == ItemKind.TERM and it.role in (Use.METRIC, Use.SORT_METRIC)
+    ]
+    for it in st.items:
+        if it.kind != ItemKind.TERM:
+            continue
+        if it.role in (Use.METRIC, Use.SORT_METRIC):
+            for metric in it.all(Kind.METRIC)[:1]:
+                if metric.name not in p.metrics:
+                    p.metrics.append(metric.name)
+        elif it.role in (Use.FILTER, Use.NEGATED, Use.HAS_TAG) or (
+            it.role == Use.NONE and it.has(*FILTERING)
+        ):
+            negated = it.role == Use.NEGATED
+            if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
+                add_segment(st, it.named(Kind.SEGMENT), negated)
+                st.segment_at.setdefault(it.named(Kind.SEGMENT), it.start)
+                continue
+            m = it.first(Kind.VALUE, Kind.BOOLEAN, Kind.TAG_KEY)
+            if m is None and it.has(Kind.TAG_DIMENSION) and negated:
+                no_tags = boolean_for_untagged(st)
+                if no_tags:
+                    st.by_field.setdefault(no_tags, []).append(Filter(field=no_tags, op=Op.EQ, value=True))
+                continue
+            if m is None:
+                continue
+            ratios = st.vocab.ratio_of_boolean.get(m.name, []) if m.kind == Kind.BOOLEAN else []
+            if ratios and (
+                set(ratios) & set(named_metrics)
+                or (
+                    st.ratio_requested
+                    and (not m.value) == negated  # the complement is a share of the count, below
+                    and all(st.vocab.metric_aggregation(n) == "count" for n in named_metrics)
+                )
+            ):  # "the encryption rate", "what percentage are encrypted": the model's own ratio
+                if (not m.value) != negated:
+                    names = ", ".join(st.vocab.ratio_of_boolean[m.name])
+                    p.problems.append(
+                        f"the model has {names} (the share where {m.name} is true), not "
+                        f"its complement; ask for that and subtract from 100%"
+                    )
+                    p.suggestions.extend(r.replace("_", " ") for r in st.vocab.ratio_of_boolean[m.name])
+                st.ratio_booleans.append(m.name)
+                continue
+            f = filter_from(st, m, negated)
+            if f is not None:
+                st.by_field.setdefault(f.field, []).append(f)
+                st.said_at.setdefault(f, it.start)
+        elif it.role == Use.SEGMENT:
+            add_segment(st, it.named(Kind.SEGMENT), False)
+            st.segment_at.setdefault(it.named(Kind.SEGMENT), it.start)
+
+
+def add_implied_metrics(st: State) -> None:
+    """Metrics named inside other phrases ("the 5 cheapest") follow the ones named outright.
+
+    Reads ``implied_metrics``; writes ``parts.metrics``."""
+    for name in st.implied_metrics:
+        if name not in st.parts.metrics:
+            st.parts.metrics.append(name)
+
+
+def order_coordinated(st: State) -> None:
+    """ "total and average daily <noun>": each coordinated metric goes before the one it was said
+    with, in the order they were said.
+
+    Reads ``coordinated``; writes ``parts.metrics``."""
+    metrics = st.parts.metrics
+    for name, anchor in st.coordinated:
+        if name in metrics and anchor in metrics and metrics.index(name) > metrics.index(anchor):
+            metrics.remove(name)
+        if name not in metrics:
+            metrics.insert(metrics.index(anchor) if anchor in metrics else len(metrics), name)
+
+
+def split_flag_counts(st: State) -> None:
+    """``split_counts`` on the conditions gathered so far.
+
+    Reads ``by_field``, ``said_at`` and the count markers; writes ``parts.metrics``, takes those
+    conditions out of ``by_field`` and clears ``count_requested``."""
+    split_counts(st, st.by_field, st.said_at)
+
+
+def place_filters(st: State) -> None:
+    """The gathered conditions (the share's part taken out) become the intent's filters.
+
+    Reads ``by_field`` and ``parts.markers``; writes ``parts.filters`` (and ``parts.dimensions`` for
+    values side by side)."""
+    merge_filters(st, st.by_field)

@@ -1,0 +1,300 @@
+"""Questions the passes ask of the reading, the model and the state so far (neighbours, tables,
+units, the table a count is about), and the small writers several passes share (``add_group``,
+``compared``). Every pass module may import these; they import no pass.
+"""
+
+from __future__ import annotations
+
+from models.intent import DimensionRef, Filter, Grain, Op
+from models.units import Unit
+from runtime.mappers.english import (
+    DAY_WORDS,
+    LIST_INSTEAD,
+    MARKERS,
+    MEANS,
+    RATE_ADJECTIVES,
+)
+from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.passes.state import FILTERING, PLAIN_UNITS, State
+from runtime.mappers.reading import Item
+from runtime.mappers.senses import best_fit
+from runtime.mappers.vocabulary import Kind, Meaning
+
+
+def after(st: State, k: int, skip: tuple[Role, ...] = ()) -> tuple[int, Item] | None:
+    """The item after index ``k`` (and its index), passing over markers with one of the ``skip`` roles."""
+    j = k + 1
+    while j < len(st.items):
+        it = st.items[j]
+        if it.kind == ItemKind.MARKER and set(it.roles) & set(skip):
+            j += 1
+            continue
+        return j, it
+    return None
+
+
+def before(st: State, k: int) -> tuple[int, Item] | None:
+    """The item right before index ``k`` (and its index)."""
+    return (k - 1, st.items[k - 1]) if k > 0 else None
+
+
+def subject_before(st: State, k: int) -> Item | None:
+    """The term a comparison is about: "<subject> with over ...", "<subject> having ..."."""
+    j = k - 1
+    while j >= 0 and st.items[j].kind == ItemKind.MARKER and set(st.items[j].roles) <= {Role.WITH}:
+        j -= 1
+    if j == k - 1 or j < 0 or st.items[j].kind != ItemKind.TERM:
+        return None
+    return st.items[j]
+
+
+def sum_metric_of(st: State, dim: str) -> str | None:
+    """The metric that sums a number dimension (the one that shares its average)."""
+    avg = st.vocab.average_of.get(dim)
+    if avg is None:
+        return None
+    for name, a in st.vocab.average_of.items():
+        if a == avg and name != dim and name in st.vocab.metrics:
+            return name
+    return None
+
+
+def tables_of_item(st: State, it: Item) -> list[str]:
+    out: list[str] = []
+    for m in it.meanings:
+        if m.kind == Kind.TABLE:
+            out.append(m.name)
+        elif m.kind in (Kind.VALUE, Kind.BOOLEAN, Kind.DIMENSION, Kind.TAG_KEY):
+            out.extend(st.vocab.tables_of(m.name))
+    return list(dict.fromkeys(out))
+
+
+def tables_of_meaning(st: State, m: Meaning) -> list[str]:
+    if m.kind == Kind.SEGMENT:
+        seg = next(s for s in st.vocab.model.segments if s.name == m.name)
+        return [t for f in seg.filters for t in st.vocab.tables_of(f.field)]
+    return st.vocab.tables_of(m.name)
+
+
+def adjacent_value_of(st: State, k: int, it: Item) -> bool:
+    """A dimension word next to one of its values only names what the value is ("the <v> <dim>")."""
+    dims = {m.name for m in it.meanings if m.kind in (Kind.DIMENSION, Kind.TAG_KEY)}
+    tables = {m.name for m in it.meanings if m.kind == Kind.TABLE}
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(st.items):
+            other = st.items[j]
+            if other.kind != ItemKind.TERM or abs(other.start - it.start) > 4:
+                continue
+            for m in other.meanings:
+                if m.kind == Kind.VALUE and m.name in dims:
+                    return True
+                if j == k - 1 and m.kind in FILTERING and set(tables_of_meaning(st, m)) & tables:
+                    return True  # "<value> <entities>": the entities that have the value
+    return False
+
+
+def weak_value_ok(st: State, k: int, it: Item) -> bool:
+    if not it.weak:
+        return True
+    dims = {m.name for m in it.meanings if m.kind == Kind.VALUE}
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(st.items):
+            other = st.items[j]
+            if other.kind == ItemKind.TERM and any(
+                m.kind == Kind.DIMENSION and m.name in dims for m in other.meanings
+            ):
+                return True
+    return False
+
+
+def rate_metric(st: State, grain: Grain) -> str | None:
+    """The metric whose words are "average" + the grain's adjective ("average daily")."""
+    adjective = RATE_ADJECTIVES.get(grain.value)
+    if adjective is None:
+        return None
+    for mean in MEANS:
+        for key in ((*mean, adjective), (adjective, *mean)):
+            found = st.vocab.phrases.get(key) or []
+            metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+            if metric:
+                return metric
+    return None
+
+
+def group_target(st: State, it: Item) -> list[DimensionRef] | None:
+    """The dimensions an item names when grouped by: a dimension, a tag key, a time dimension, or
+    a table (its identifying and naming dimensions)."""
+    m = it.first(Kind.TAG_KEY, Kind.DIMENSION, Kind.TIME_DIMENSION, Kind.TAG_DIMENSION)
+    if m is not None and m.kind == Kind.DIMENSION and it.has(Kind.TABLE):
+        table = it.named(Kind.TABLE)
+        labels = st.vocab.label_dimensions.get(table, ())
+        if m.name in labels:
+            return [DimensionRef(name=n) for n in labels]
+    if m is not None:
+        return [DimensionRef(name=m.name)]
+    t = it.first(Kind.TABLE)
+    if t is not None and st.vocab.label_dimensions.get(t.name):
+        return [DimensionRef(name=n) for n in st.vocab.label_dimensions[t.name]]
+    return None
+
+
+def entity_target(st: State, it: Item) -> list[DimensionRef] | None:
+    """For "which <value words> ...": values name rows of a table, grouped by that table's labels."""
+    target = group_target(st, it)
+    if target is not None:
+        return target
+    for m in it.meanings:
+        if m.kind in (Kind.VALUE, Kind.BOOLEAN):
+            tables = st.vocab.tables_of(m.name)
+            if len(tables) == 1 and st.vocab.label_dimensions.get(tables[0]):
+                return [DimensionRef(name=n) for n in st.vocab.label_dimensions[tables[0]]]
+    return None
+
+
+def add_group(st: State, it: Item, refs: list[DimensionRef], role: Use = Use.GROUP) -> None:
+    it.role = role
+    for ref in refs:
+        if ref.name.partition(":")[0] in st.vocab.tag_dimensions and ":" not in ref.name:
+            keys = st.vocab.tag_dimensions[ref.name].tag_keys
+            st.parts.problems.append(f"which {ref.name} key? (e.g. {', '.join(keys[:4])})")
+            st.parts.suggestions.extend(f"by {k} {ref.name}" for k in keys[:4])
+            continue
+        if ref.name in st.vocab.time_dimension_tables and ref.grain is None:
+            st.time_hint = st.time_hint or ref.name
+            st.grains.append(Grain.DAY if it.text.lower() in DAY_WORDS else None)
+            continue
+        if ref not in st.parts.dimensions:
+            st.parts.dimensions.append(ref)
+
+
+def compared(st: State, field: str, op: Op, value: object, written: Unit | None) -> Filter:
+    """A comparison of ``field`` with a number as written: its unit goes on the filter when it is not
+    the one the model declares for the field ("over 1 TB" on a GB column: 1, TB), so the compiler
+    converts it. A field without a declared unit takes the number as it is, unless the unit said
+    is of another kind than the field's numbers, which only a declared unit could convert."""
+    declared = st.vocab.field_unit(field)
+    if written is None or declared == written:
+        f = Filter(field=field, op=op, value=value)  # type: ignore[arg-type]
+        if written is not None:
+            st.unit_said[id(f)] = written  # said in the model's unit: kept if the metric is converted
+        return f
+    if declared is None and written in PLAIN_UNITS:
+        return Filter(field=field, op=op, value=value)  # type: ignore[arg-type]
+    return Filter(field=field, op=op, value=value, unit=written)  # type: ignore[arg-type]
+
+
+def asks_for_other_metric(st: State) -> bool:
+    """Some metric other than counting rows is asked for, so a plural table word is a grouping."""
+    named = any(it.kind == ItemKind.TERM and it.has(Kind.METRIC) for it in st.items)
+    return named or any(m is not None for m, *_ in st.having)
+
+
+def metric_for_unit(st: State, unit: str | None) -> str | None:
+    fmt = unit or "number"
+    for m in st.parts.metrics:
+        if st.vocab.metric_format(m) == fmt:
+            return m
+    if unit is None and len(st.parts.metrics) == 1:
+        return st.parts.metrics[0]
+    table = count_table(st) if unit is None else None
+    if table in st.vocab.count_metric:
+        return st.vocab.count_metric[table]
+    return metric_in_unit(st, fmt)
+
+
+def metric_in_unit(st: State, fmt: str) -> str | None:
+    """The simple metric an amount in a unit means: of several in that format, those that add up
+    (a total, not an average), then the one the rest of the question fits; None when two still do."""
+    found = [m.name for m in st.vocab.model.metrics if m.format == fmt and m.type == "simple"]
+    totals = [n for n in found if st.vocab.metric_aggregation(n) in ("sum", "count")] or found
+    if len(totals) > 1:
+        tables = {n: st.vocab.metric_tables.get(n, ()) for n in totals}
+        totals = best_fit(tables, st.items, st.vocab, metrics=True)
+    return totals[0] if len(totals) == 1 else None
+
+
+def unit_dimension(st: State, unit_kind: str) -> str | None:
+    """The number dimension measured in ``unit_kind``; of several (one per inventory), the one the
+    rest of the question fits; None when two still do."""
+    names = st.vocab.unit_dimensions(unit_kind)
+    if len(names) > 1:
+        names = best_fit({n: st.vocab.tables_of(n) for n in names}, st.items, st.vocab)
+    return names[0] if len(names) == 1 else None
+
+
+def count_table(st: State, prefer: str | None = None) -> str | None:
+    """The table whose rows a count or listing is about: named tables first, then the table the
+    model ties to the counting phrase (a synonym of a count metric), then the tables of the values and
+    yes/no words used; one that reaches every dimension asked about wins."""
+    candidates = table_candidates(st, prefer)
+    for t in candidates:
+        if reaches_all(st, t):
+            return t
+    return candidates[0] if candidates else None
+
+
+def reaches_all(st: State, table: str) -> bool:
+    from compiler import catalog_for
+    from models.errors import UserError
+
+    catalog = catalog_for(st.vocab.model)
+    names = [d.name for d in st.parts.dimensions] + [
+        f.field for f in st.parts.filters if f.field not in st.vocab.metrics
+    ]
+    try:
+        for n in names:
+            catalog.resolve_dimension(n, catalog.tables[table], "dimensions")
+    except UserError:
+        return False
+    return True
+
+
+def table_candidates(st: State, prefer: str | None = None) -> list[str]:
+    out: list[str] = []
+    explicit = [t for t in (*st.entity_tables, *(t for t in st.count_tables if t in st.entity_tables))]
+    if st.sort_count_table:
+        explicit.append(st.sort_count_table)
+    for t in explicit:
+        if t in st.vocab.count_metric or t in st.vocab.label_dimensions:
+            out.append(t)
+    if prefer:
+        out.append(prefer)
+    out.extend(t for t in st.count_tables if t in st.vocab.count_metric)
+    seen: list[str] = []
+    shared: list[str] = []  # tables of dimensions that several tables share
+    for it in st.items:
+        if it.kind == ItemKind.TERM and it.role in (
+            Use.FILTER,
+            Use.NEGATED,
+            Use.NONE,
+            Use.RANKED_VALUE,
+            Use.QUALIFIER,
+            Use.SEGMENT,
+        ):
+            m = it.first(Kind.SEGMENT, Kind.VALUE, Kind.BOOLEAN)
+            if m is not None:
+                tables = tables_of_meaning(st, m)
+                (seen if len(set(tables)) == 1 else shared).extend(tables)
+    seen.extend(shared)
+    if st.time_hint:
+        seen.extend(st.vocab.tables_of(st.time_hint))  # "what was created last week?"
+    out.extend(t for t in seen if t in st.vocab.count_metric)
+    out.extend(t for t in st.qualified_tables if t in st.vocab.count_metric or t in st.vocab.label_dimensions)
+    return list(dict.fromkeys(out))
+
+
+def is_count(st: State, m: Meaning | None) -> bool:
+    return m is not None and st.vocab.metric_aggregation(m.name) in ("count", "count_distinct")
+
+
+def list_instead(question: str) -> str:
+    """The question asked for the rows instead of their count: its first count phrase ("how many")
+    left out and a list asked for once, however often it was suggested before."""
+    text = " ".join(question.replace(LIST_INSTEAD, " ").split()).strip(" ?")
+    lowered = f" {text.lower()} "
+    for phrase in sorted(MARKERS[Role.COUNT], key=len, reverse=True):
+        at = lowered.find(f" {phrase} ")
+        if at >= 0:
+            text = (text[:at] + text[at + len(phrase) :]).strip()
+            break
+    return f"{' '.join(text.split())} {LIST_INSTEAD}"

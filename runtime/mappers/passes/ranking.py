@@ -1,0 +1,290 @@
+"""Ranks and superlatives ("top 5", "cheapest", "the most <entities>") and the order they give."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from models.intent import OrderBy
+from runtime.mappers.english import (
+    AGE_WORDS,
+    GENERIC_RANK_WORDS,
+    SIZE_WORDS,
+    TRUE_SUPERLATIVES,
+    WHICH_FILLERS,
+    WHICH_ONE_ENDING,
+    WHICH_ONE_WORDS,
+)
+from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.passes.queries import (
+    add_group,
+    after,
+    before,
+    entity_target,
+    tables_of_item,
+    unit_dimension,
+)
+from runtime.mappers.passes.state import FILTERING, State
+from runtime.mappers.reading import Item
+from runtime.mappers.vocabulary import Kind
+
+
+def size_sort_listing(st: State) -> None:
+    """Rows sorted by their size ("the biggest <entities> by <size metric>"), not a ranked total.
+
+    Reads ``sort_size``, ``sort_metric``, the groupings and the terms' uses; writes the sorted-by term's
+    use (``SIZE_SORT``) and clears ``sort_metric``."""
+    if not (st.sort_size and st.sort_metric and not st.parts.dimensions and not st.count_requested):
+        return
+    if st.vocab.metric_format(st.sort_metric) != "gb" or not unit_dimension(st, "gb"):
+        return
+    if any(it.kind == ItemKind.TERM and it.role == Use.METRIC for it in st.items):
+        return
+    for it in st.items:
+        if it.role == Use.SORT_METRIC:
+            it.role = Use.SIZE_SORT
+    st.sort_metric = None
+
+
+def bind_rank(st: State, k: int, it: Item) -> None:
+    q = it.quantity
+    assert q is not None
+    st.limit = q.limit
+    generic = bool({t.text for t in st.reading.tokens[it.start : it.end]} & GENERIC_RANK_WORDS)
+    if q.direction and not (generic and st.direction_said):  # "top 5 cheapest <entities>": asc
+        st.direction = q.direction
+        st.direction_said = True
+        st.generic_rank = generic
+    if q.size:
+        st.sort_size = True
+    if any(t.text in AGE_WORDS for t in st.reading.tokens[it.start : it.end]):
+        st.sort_age = True
+    metric = metric_in_words(st, it)
+    if metric is not None and st.sort_metric is None:
+        # "the 5 cheapest <entities>": the ranking word names the metric it ranks by
+        st.sort_metric = metric
+        st.implied_metrics.append(metric)
+        st.sort_size = False
+    j = k + 1
+    while j < len(st.items):
+        nxt = st.items[j]
+        if nxt.kind == ItemKind.SUPER:
+            st.direction = nxt.direction
+            st.direction_said = True
+            nxt.bound = True
+            j += 1
+            continue
+        if nxt.kind != ItemKind.TERM or nxt.role:
+            break
+        if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION):
+            nxt.role = Use.SORT_METRIC
+            st.sort_metric = nxt.named(Kind.METRIC)
+            j += 1
+            continue
+        refs = entity_target(st, nxt)
+        if refs is not None:
+            add_group(st, nxt, refs, role=Use.RANKED if not nxt.has(*FILTERING) else Use.RANKED_VALUE)
+            if nxt.role == Use.RANKED_VALUE:
+                nxt.role = Use.NONE  # its value still filters
+        break
+    it.bound = True
+
+
+def metric_in_words(st: State, it: Item) -> str | None:
+    """The metric a word inside a number phrase stands for ("cheapest" in "the 5 cheapest")."""
+    for tok in st.reading.tokens[it.start : it.end]:
+        found = st.vocab.phrases.get((tok.key,)) or st.vocab.phrases.get((tok.text,)) or []
+        metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
+        if metric is not None:
+            return metric
+    return None
+
+
+def _note_superlative(st: State, k: int, it: Item) -> None:
+    """The direction a superlative says, unless one was said already ("top 10 <entities> by lowest
+    <metric>": the superlative said with the metric wins over "top"), and what kind it is."""
+    following = after(st, k, skip=(Role.AVG,))
+    ranks_metric = (
+        following is not None and following[1].kind == ItemKind.TERM and following[1].has(Kind.METRIC)
+    )
+    word = it.text.lower()
+    if not st.direction_said or (
+        st.generic_rank and ranks_metric and word in TRUE_SUPERLATIVES
+    ):  # "the 3 accounts with the lowest spend"; "top 10 <entities> by lowest <metric>": lowest first
+        st.direction = it.direction
+        st.direction_said = True
+        st.generic_rank = False
+    if word in TRUE_SUPERLATIVES:
+        st.superlative = True
+    if word in SIZE_WORDS:
+        st.sort_size = True
+    if word in AGE_WORDS:
+        st.sort_age = True
+
+
+@dataclass(frozen=True)
+class _Around:
+    """A superlative's neighbours: the unused term right after it (and its index), the item before."""
+
+    next_k: int
+    next_t: Item | None
+    prev_t: Item | None
+
+
+def _ranks_next_metric(st: State, a: _Around) -> bool:
+    """ "the highest <metric>": ranked by that metric."""
+    if a.next_t is None or not a.next_t.has(Kind.METRIC):
+        return False
+    a.next_t.role = Use.SORT_METRIC
+    st.sort_metric = a.next_t.named(Kind.METRIC)
+    st.sort_size = False
+    return True
+
+
+def _sorts_by_age(st: State, a: _Around) -> bool:
+    """ "the oldest <entities>": rows sorted by their date (``pick_listing``)."""
+    if a.next_t is None or not st.sort_age:
+        return False
+    st.singular_target = st.singular_target or not a.next_t.plural
+    return True
+
+
+def _sorts_by_size(st: State, a: _Around) -> bool:
+    """ "the biggest <entities>": rows sorted by their size, not by how many."""
+    return a.next_t is not None and st.sort_size and unit_dimension(st, "gb") is not None
+
+
+def _ranks_metric_after_value(st: State, a: _Around) -> bool:
+    """ "the most <value> <metric>": the value filters, the metric ranks."""
+    t = a.next_t
+    then = st.items[a.next_k + 1] if t is not None and a.next_k + 1 < len(st.items) else None
+    if (
+        t is None
+        or then is None
+        or then.kind != ItemKind.TERM
+        or then.start != t.end
+        or then.role
+        or not then.has(Kind.METRIC)
+        or not t.has(Kind.VALUE, Kind.BOOLEAN)
+        or t.has(Kind.TABLE)
+    ):
+        return False
+    then.role = Use.SORT_METRIC
+    st.sort_metric = then.named(Kind.METRIC)
+    st.sort_size = False
+    return True
+
+
+def _ranks_by_count(st: State, a: _Around) -> bool:
+    """ "the most <entities>", "the most <value> ...": ranked by how many; but "spends the most on
+    <value>" ranks by the metric said before."""
+    t = a.next_t
+    if t is None:
+        return False
+    tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
+    metric_before = a.prev_t is not None and a.prev_t.has(Kind.METRIC)
+    if not tables or not (t.has(Kind.TABLE) or (t.has(Kind.VALUE, Kind.BOOLEAN) and not metric_before)):
+        return False
+    st.sort_count_table = tables[0]
+    st.sort_size = False
+    if t.has(Kind.TABLE) and not t.has(*FILTERING):
+        t.role = Use.COUNT_SUBJECT
+    return True
+
+
+def _ranks_metric_before(st: State, a: _Around) -> bool:
+    """ "<metric> ... the most": ranked by the metric said before, if any."""
+    if a.prev_t is not None and a.prev_t.has(Kind.METRIC):
+        st.sort_metric = st.sort_metric or a.prev_t.named(Kind.METRIC)
+        a.prev_t.role = a.prev_t.role or Use.SORT_METRIC
+        st.sort_size = False
+    return True
+
+
+# What a superlative ranks by; the first rule that applies decides (each returns True when it did).
+SUPERLATIVE_RULES: tuple[Callable[[State, _Around], bool], ...] = (
+    _ranks_next_metric,
+    _sorts_by_age,
+    _sorts_by_size,
+    _ranks_metric_after_value,
+    _ranks_by_count,
+    _ranks_metric_before,
+)
+
+
+def bind_super(st: State, k: int, it: Item) -> None:
+    """A superlative sets the ranking's direction (``_note_superlative``), then the first of
+    ``SUPERLATIVE_RULES`` decides what it ranks by; it is always used."""
+    _note_superlative(st, k, it)
+    nxt, prev = after(st, k), before(st, k)
+    around = _Around(
+        next_k=nxt[0] if nxt else k,
+        next_t=nxt[1] if nxt and nxt[1].kind == ItemKind.TERM and not nxt[1].role else None,
+        prev_t=prev[1] if prev and prev[1].kind == ItemKind.TERM else None,
+    )
+    for rule in SUPERLATIVE_RULES:
+        if rule(st, around):
+            break
+    it.bound = True
+
+
+def which_one(st: State) -> bool:
+    """ "which of those is ...", "which one has ...": a single winner is asked for."""
+    for it in st.items:
+        if it.kind == ItemKind.MARKER and Role.WHICH in it.roles:
+            following = [t.text for t in st.reading.tokens[it.end : it.end + 4]]
+            following = [w for w in following if w not in WHICH_FILLERS][:1]
+            if (following and following[0] in WHICH_ONE_WORDS) or it.text.lower().endswith(WHICH_ONE_ENDING):
+                return True
+    return False
+
+
+def rank_suggestions(st: State, metric: str) -> list[str]:
+    tables = st.vocab.metric_tables.get(metric, ())
+    out = []
+    for name, d in st.vocab.dimensions.items():
+        if d.enum and any(t in tables for t in st.vocab.dimension_tables.get(name, [])):
+            out.append(f"top 5 {(d.synonyms or (name.replace('_', ' '),))[0]} by {metric.replace('_', ' ')}")
+    return out[:4]
+
+
+def place_order(st: State) -> None:
+    """The ranking: an order and a limit on the groupings, by the metric ranked by (or the count of the
+    table "the most <entities>" names, or the first metric); one total ranked is asked back ("the most
+    of what?"). Reads the ranking fields and the parts; writes ``parts.rank``, ``parts.sort_metric``,
+    ``parts.order_by`` and ``parts.limit``, and may add the metric."""
+    p = st.parts
+    wants_order = st.direction is not None or st.limit is not None
+    if not wants_order:
+        return
+    singular = st.singular_target or which_one(st)
+    p.rank = (st.direction or "desc", st.limit or (1 if singular and st.superlative else None))
+    p.sort_metric = st.sort_metric
+    if p.listing and not p.metrics:
+        if st.limit:
+            p.limit = st.limit
+        return
+    field_name = st.sort_metric
+    if field_name is None and st.sort_count_table in st.vocab.count_metric:
+        field_name = st.vocab.count_metric[st.sort_count_table]
+    if field_name is None and p.metrics:
+        field_name = p.metrics[0]
+    if field_name is None:
+        return
+    if field_name not in p.metrics:
+        p.metrics.append(field_name)
+    grouped = [d for d in p.dimensions if d.grain is None]
+    if not grouped and not p.listing:
+        if st.superlative and not st.partial and not any(d.grain for d in p.dimensions):
+            # "what costs the most?": the most of what? ranking one total answers nothing
+            p.problems.append(
+                f"the {'highest' if (st.direction or 'desc') == 'desc' else 'lowest'} "
+                f"{field_name.replace('_', ' ')} of what?"
+            )
+            p.suggestions.extend(rank_suggestions(st, field_name))
+        return  # one number: nothing to rank
+    p.order_by.insert(0, OrderBy(field=field_name, direction=st.direction or "desc"))
+    if st.limit is not None:
+        p.limit = st.limit
+    elif st.singular_target or any(it.role in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items):
+        p.limit = 1
