@@ -491,6 +491,7 @@ DEFINITE_ARTICLES = _words("the")
 AND_WORDS = _words("and")  # "list <entities> and the <dimension> they are in"
 LIST_JOINERS = _words("and &")  # "with their <column> and <column>"
 OF_WORDS = _words("of for")  # "the <dimension> of ...": a column of the listing
+INVERTING_WORDS = _words("of")  # "the owner of the account": the model's "account owner" inverted
 WHICH_ONE_WORDS = _words("one is was has had")  # "which one ...", "which of those is ...": one winner
 WHICH_ONE_ENDING = "one"  # a which-marker phrase ending in it ("which one") asks for one winner
 PAST_PARTICIPLE_ENDING = "ed"  # "owned by <someone>": a verb of doing, not a grouping

@@ -15,7 +15,10 @@ from models.units import Unit
 from runtime.mappers.english import (
     COMPARATIVES,
     COPULAS,
+    DETERMINERS,
+    EACH_WORDS,
     EARLY_MARKERS,
+    INVERTING_WORDS,
     KNOWN_WORDS,
     MARKERS,
     NO_WORDS,
@@ -209,7 +212,39 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         claim(i, i + 1)
         i += 1
     items.sort(key=lambda it: it.start)
+    _read_inverted(items, tokens, vocab)
     return Reading(question, tokens, items, as_of)
+
+
+_SKIPPED_AFTER_OF = DETERMINERS | EACH_WORDS | {"a", "an", "this", "that"}
+_NAMES_BETWEEN = 2  # "the owner of the <account name> account": values said between the two words
+
+
+def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) -> None:
+    """ "the owner of the <name> account" says the model's phrase "account owner" the other way round:
+    the first term takes that phrase's meanings (alone it may name something else: a tag "owner").
+    The second term stays what it is (the accounts, or the one the values between name)."""
+    for k, it in enumerate(items):
+        if it.kind != ItemKind.TERM or it.end >= len(tokens) or tokens[it.end].text not in INVERTING_WORDS:
+            continue
+        j, named = it.end + 1, 0
+        own = tuple(t.key for t in tokens[it.start : it.end])
+        for later in items[k + 1 :]:
+            while j < later.start and tokens[j].text in _SKIPPED_AFTER_OF:
+                j += 1
+            if later.start == j and all(t.text in _SKIPPED_AFTER_OF for t in tokens[later.start : later.end]):
+                j = later.end  # "each": a word to skip that is also a marker
+                continue
+            if later.start != j or later.kind != ItemKind.TERM:
+                break
+            inverted = vocab.phrases.get(tuple(t.key for t in tokens[later.start : later.end]) + own)
+            if inverted:
+                it.meanings = list(inverted)
+                break
+            named += 1  # a value between them ("the <name> account"): look one further
+            if named > _NAMES_BETWEEN or not later.has(Kind.VALUE):
+                break
+            j = later.end
 
 
 def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: Vocabulary) -> Item:
