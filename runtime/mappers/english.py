@@ -54,7 +54,8 @@ MARKERS: dict[Role, tuple[str, ...]] = {
         "by, across, across each, segmented by, sliced by, by their, per their, by its, split that by, "
         "split it by, split this by, split them by, split that out by, split it out by, split this out by, "
         "break that down by, break it down by, break this down by, break that out by, break it out by, "
-        "divide that by, divide it by, also by, as well by, and by"
+        "divide that by, divide it by, group it by, group that by, group this by, group them by, also by, "
+        "as well by, and by"
     ),
     Role.NEG: _phrases(
         "not, no, non, without, everything but, everything except, all but, anything but, "
@@ -491,6 +492,7 @@ DEFINITE_ARTICLES = _words("the")
 AND_WORDS = _words("and")  # "list <entities> and the <dimension> they are in"
 LIST_JOINERS = _words("and &")  # "with their <column> and <column>"
 OF_WORDS = _words("of for")  # "the <dimension> of ...": a column of the listing
+BREAKDOWN_NOUNS = _words("breakdown breakdowns split distribution")  # "<dimension> breakdown": grouped by it
 INVERTING_WORDS = _words("of")  # "the owner of the account": the model's "account owner" inverted
 WHICH_ONE_WORDS = _words("one is was has had")  # "which one ...", "which of those is ...": one winner
 WHICH_ONE_ENDING = "one"  # a which-marker phrase ending in it ("which one") asks for one winner

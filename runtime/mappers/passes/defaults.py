@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from runtime.mappers.english import (
     AND_WORDS,
+    BREAKDOWN_NOUNS,
     COLUMN_WORDS,
     COVERING_PREPOSITIONS,
     DEFINITE_ARTICLES,
@@ -95,20 +96,23 @@ def _weak_ranked(st: State, k: int, it: Item) -> bool:
 
 
 def _dimension(st: State, k: int, it: Item) -> bool:
-    """A dimension's words: a column of a listing ("with their region"), a grouping when plural or
-    after "each" ("<dimension>s with ..."), or ranked groups when the question ranks ("the <entity>
-    with the highest <metric>"); not when it only says what a number covers ("of all accounts")."""
+    """A dimension's words: a column of a listing ("with their region"), a grouping when plural,
+    after "each" or before "breakdown" ("<dimension>s with ...", "a <dimension> breakdown of ..."), or
+    ranked groups when the question ranks ("the <entity> with the highest <metric>"); not when it
+    only says what a number covers ("of all accounts")."""
     if not it.has(Kind.DIMENSION, Kind.TAG_KEY) or it.weak:
         return False
     refs = group_target(st, it)
     prev_tok = st.reading.token_before(it)
     after_each = prev_tok is not None and prev_tok.text in EACH_WORDS
+    next_tok = st.reading.tokens[it.end] if it.end < len(st.reading.tokens) else None
+    breakdown = next_tok is not None and next_tok.text in BREAKDOWN_NOUNS  # "a service breakdown of ..."
     of_something = after_preposition_word(st, it)
     if refs and is_column(st, it):
         it.role = Use.COLUMN
         st.columns.extend(r for r in refs if r not in st.columns)
         return True
-    plural_group = refs and (it.plural or after_each) and not of_something
+    plural_group = refs and (it.plural or after_each or breakdown) and not of_something
     entity_rows = (
         asks_for_other_metric(st) and not st.parts.dimensions and (st.having or st.list_requested)
     )  # "<entities> that spent over ...", "show <entities> and ..."
