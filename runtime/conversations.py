@@ -101,7 +101,10 @@ class ConversationStore(AppStore):
                 "WITH c AS (INSERT INTO {s}.conversations AS c (id, owner, expires_at, last_intent) "
                 "VALUES (%(id)s, %(owner)s, now() + %(ttl)s, %(intent)s) ON CONFLICT (id) DO UPDATE SET "
                 "expires_at = EXCLUDED.expires_at, "
-                "last_intent = coalesce(EXCLUDED.last_intent, c.last_intent) "
+                # a question asked back or declined leaves nothing to follow: "break that down by region"
+                # after it must not break down the answer before it (an error keeps the last answer)
+                "last_intent = CASE WHEN %(status)s IN ('clarify', 'refused') THEN NULL "
+                "ELSE coalesce(EXCLUDED.last_intent, c.last_intent) END "
                 "WHERE c.owner = EXCLUDED.owner RETURNING id), "
                 "t AS (INSERT INTO {s}.turns (conversation_id, n, question, status, answer, request_id) "
                 "SELECT c.id, coalesce((SELECT max(n) FROM {s}.turns WHERE conversation_id = c.id), 0) + 1, "

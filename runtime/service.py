@@ -210,8 +210,10 @@ class Service:
         return self.prepare_intent(mapping.intent, question, timings, scope, mapping)
 
     def conversation(self, questions: list[str]) -> Iterator[Answer]:
-        """Questions in order, each follow-up seeing the last answered intent. A database failure is
-        that question's ``error`` (the message says what failed) and the next question still runs."""
+        """Questions in order, each follow-up seeing the last answered intent, or nothing after a
+        question asked back or declined (what a follow-up to it means is unknown: the answer before
+        it would be a guess). A database failure is that question's ``error`` (the message says what
+        failed), and the next question still runs on the last answer."""
         previous: Intent | None = None
         for q in questions:
             try:
@@ -220,6 +222,8 @@ class Service:
                 answer = Answer(question=q, status="error", message=str(e))
             if answer.status == "answered":
                 previous = answer.intent
+            elif answer.status in ("clarify", "refused"):
+                previous = None
             yield answer
 
 

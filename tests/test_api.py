@@ -141,6 +141,26 @@ def test_a_follow_up_works_in_another_container(served: str) -> None:
     assert [t["answer"] for t in history["turns"]] == [a["answer"] for a in expected]
 
 
+def test_after_a_question_asked_back_a_follow_up_has_nothing_to_follow(served: str) -> None:
+    """The answer before a clarify is not what "that" means: the follow-up is asked back, as the CLI's
+    conversation does, and a question in full afterwards starts again."""
+    def ask(question: str, cid: str | None, rid: str) -> dict[str, Any]:
+        body = {"question": question, "as_of": str(AS_OF)} | ({"conversation_id": cid} if cid else {})
+        status, answer, _ = call(as_request(V2, "POST", "/v1/chat", body), rid)
+        assert status == 200, answer
+        return answer
+
+    first = ask("cost by service last month", None, "req-1")
+    cid = first["conversation_id"]
+    asked_back = ask("how many buckets are stale", cid, "req-2")
+    follow_up = ask("break that down by region instead", cid, "req-3")
+    expected = _cli_answer(served, "cost by service last month", "how many buckets are stale",
+                           "break that down by region instead")
+    assert [a["status"] for a in (first, asked_back, follow_up)] == ["answered", "clarify", "clarify"]
+    assert [_comparable(a) for a in (first, asked_back, follow_up)] == [_comparable(a) for a in expected]
+    assert follow_up["message"] == "that continues an earlier question I do not have; ask it in full"
+
+
 def _turns(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute("SELECT count(*) FROM crq_app.turns").fetchone()[0]  # type: ignore[index]
