@@ -218,6 +218,7 @@ class Container:
 
         minutes = float(os.environ.get("CRQ_VALUES_MAX_AGE_MINUTES") or 60)
         cache = ValueCache(self.app or self.writer or self.reader, dt.timedelta(minutes=minutes))
+        cache.sharing(self.conversations)  # one login as the API role for both, not two
         try:
             try:
                 if (values := cache.fresh(self.model)) is not None:
