@@ -1,6 +1,6 @@
 """What a cold container pays for its first question, and nothing more: one login as the API role for
-both the shared known-values cache and the conversations, and no validators built for the routes a
-chat never takes."""
+both the shared known-values cache and the conversations, no validators built for the routes a chat
+never takes, and under SnapStart the answer template compiled before the snapshot."""
 
 from __future__ import annotations
 
@@ -126,3 +126,12 @@ def test_a_container_that_only_answers_questions_builds_no_other_routes_validato
         "Conversation": False, "Health": False, "JobError": False, "JobStatus": False, "QueryRequest": False,
         "Turn": False,
     }  # fmt: skip
+
+
+def test_before_a_snapstart_snapshot_the_answer_template_is_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime import answer
+
+    monkeypatch.delenv("CRQ_ACCESS_FILE", raising=False)
+    answer._template.cache_clear()
+    api.before_snapshot()
+    assert answer._template.cache_info().currsize == 1
