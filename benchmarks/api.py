@@ -160,8 +160,8 @@ def cold_start(url: str, trees: list[Path], runs: int = 5) -> dict[Path, dict[st
         their max age); restored: the first request in a process where ``before_snapshot`` (what
         SnapStart snapshots) already ran, which is what a container restored from a snapshot still
         does (the restore itself is AWS's and not measured here).
-    The kinds and the trees alternate within each round, so a machine busy with other work slows all
-    of them alike.
+    The kinds and the trees alternate within each round, the trees' order flipping every round, so a
+    machine busy with other work, or a database whose caches the previous process warmed, favours none.
 
     Bytecode: Lambda runs the layers' precompiled .pyc (deploy/layers/build.py), so the processes read
     theirs from a private PYTHONPYCACHEPREFIX, filled by one untimed run of each kind first; the
@@ -205,9 +205,9 @@ def cold_start(url: str, trees: list[Path], runs: int = 5) -> dict[Path, dict[st
         for tree in trees:  # the cache mirrors absolute paths (the tree's .venv may be in it: kept)
             for package in CRQ_PACKAGES:
                 shutil.rmtree(libs_only / tree.relative_to(tree.anchor) / package, ignore_errors=True)
-        for _ in range(runs):
+        for run_ in range(runs):
             for kind in _KINDS:
-                for tree in trees:
+                for tree in trees if run_ % 2 == 0 else trees[::-1]:  # neither always goes first
                     out[tree][kind].append(once(tree, kind))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
