@@ -17,7 +17,7 @@ MAX_BODY_BYTES = 64 * 1024
 _LAZY = ConfigDict(defer_build=True)
 """For the bodies of the routes other than POST /v1/chat: their validators are built when first used
 (or for the OpenAPI document), not at import, so a container that only answers questions, as most
-do, never pays for them (~0.4 ms each; the chat route's own bodies are built on import as before)."""
+do, never pays for them (~0.3 ms each; the chat route's own bodies are built on import as before)."""
 
 
 class _Request(BaseModel):

@@ -1,8 +1,9 @@
 """The chat API's own state in PostgreSQL (schema ``crq_app``, written as the ``crq_api`` role).
 
 Conversations and jobs each keep one connection as the API role, opened on first use (one per Lambda
-container or worker thread), creating their tables on the way: the role can touch schema ``crq_app``
-and nothing else, so nothing here can read or change the inventory.
+container or worker thread), creating their tables on the way (the API's shared known-values cache
+uses the conversations' one): the role can touch schema ``crq_app`` and nothing else, so nothing here
+can read or change the inventory.
 """
 
 from __future__ import annotations
