@@ -7,11 +7,12 @@ Uses the embedded PostgreSQL under $CRQ_HOME/bench-api (the seed-42 sample at sc
 views built; loaded once and reused). In one run:
   * cold start, each in a fresh process (medians of --cold-runs): import of the handler module +
     model load, and the same plus the first POST /v1/chat (connections, mapper build, query); beside
-    them, in the same rounds, the library floor: a process importing only pydantic, psycopg, sqlglot
-    and Powertools' event handler with its OpenAPI params module, so crq's own part is a difference of
-    two measured figures. Modules load from compiled bytecode, as the Lambda layers ship them
-    (deploy/layers/build.py), kept in a private cache so nothing is written into the tree; the import
-    is also timed from source, what a checkout without bytecode (PYTHONDONTWRITEBYTECODE) pays.
+    them, in the same rounds, the library floor (a process importing only pydantic, psycopg, sqlglot
+    and Powertools' event handler with its OpenAPI params module) and all the handler's libraries
+    (every third-party module its import brings in), so crq's own part is a difference of two
+    measured figures; wall clock and CPU time. Modules load from compiled bytecode, as the Lambda
+    layers ship them (deploy/layers/build.py), kept in a private cache so nothing is written into the
+    tree; the import is also timed from source, what a checkout without bytecode pays.
     With --against, another tree (e.g. `git worktree add /tmp/base <commit>`) is measured in the same
     rounds, alternating, with this process's interpreter; --cold-only stops after the cold start;
   * warm POST /v1/chat through the handler in this process: p50/p95 for questions a view answers and for
