@@ -1,15 +1,16 @@
 """The chat API's own state in PostgreSQL (schema ``crq_app``, written as the ``crq_api`` role).
 
 Conversations and jobs each keep one connection as the API role, opened on first use (one per Lambda
-container or worker thread), creating their tables on the way: the role can touch schema ``crq_app``
-and nothing else, so nothing here can read or change the inventory.
+container or worker thread), creating their tables on the way (the API's shared known-values cache
+uses the conversations' one): the role can touch schema ``crq_app`` and nothing else, so nothing here
+can read or change the inventory.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 from psycopg import sql
@@ -31,7 +32,8 @@ def app_sql(statement: str) -> sql.Composed:
 
 class AppStore:
     """One autocommit connection as the API role; ``ddl`` runs once per connection, then ``purge``
-    (expired rows go when a container starts: cheap, each table has an index on its expiry)."""
+    (expired rows go when a container starts: cheap, each table has an index on its expiry).
+    ``sharing(other)`` makes a store use another's connection instead of logging in again."""
 
     ddl: Sequence[sql.Composed] = ()
     purge: sql.Composed | None = None
@@ -40,19 +42,29 @@ class AppStore:
     def __init__(self, url: str | UrlSource):
         self._source: UrlSource = url if callable(url) else (lambda _refresh: url)
         self._conn: psycopg.Connection[Any] | None = None
+        self._owner: AppStore | None = None
+
+    def sharing(self, owner: AppStore) -> Self:
+        """Run on ``owner``'s connection (opened by it when needed; this store's ``ddl`` and ``purge``
+        then run on it once), and leave closing it to ``owner``: a login is the dearest part of a
+        first request (connect, TLS, authentication, crq's role check), and the known-values cache
+        and the conversations are written as the same role on the same server."""
+        self._owner = owner
+        return self
 
     def connection(self) -> psycopg.Connection[Any]:
         if self._conn is not None and (self._conn.closed or self._conn.broken):
             self._conn = None
         if self._conn is None:
-            conn = login(self._source, APP_ROLE)
+            conn = self._owner.connection() if self._owner else login(self._source, APP_ROLE)
             try:
                 for statement in self.ddl:
                     conn.execute(statement)
                 if self.purge is not None:
                     conn.execute(self.purge, self.purge_params())
             except psycopg.Error as e:
-                conn.close()
+                if self._owner is None:
+                    conn.close()
                 raise DatabaseError(f"cannot prepare {self.what}: {first_line(e)}") from None
             self._conn = conn
         return self._conn
@@ -81,5 +93,6 @@ class AppStore:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        if self._conn is not None:
+        if self._conn is not None and self._owner is None:
             self._conn.close()
+        self._conn = None

@@ -218,6 +218,7 @@ class Container:
 
         minutes = float(os.environ.get("CRQ_VALUES_MAX_AGE_MINUTES") or 60)
         cache = ValueCache(self.app or self.writer or self.reader, dt.timedelta(minutes=minutes))
+        cache.sharing(self.conversations)  # one login as the API role for both, not two
         try:
             try:
                 if (values := cache.fresh(self.model)) is not None:
@@ -859,18 +860,20 @@ def before_snapshot() -> None:
     """Lambda SnapStart (deploy/terraform: ``snap_start``): what every new container would repeat is
     done once, when a version is published, and restored from the snapshot: the modules the first
     request imports (the mappers, boto3, the secrets provider), the model loaded and validated, the
-    access policy read. Nothing that must be fresh after a restore: no secret, no connection, no AWS
-    client (its credentials expire), no random state (the LLM's backoff jitter is seeded per mapper,
-    built after the restore)."""
+    access policy read, the answer template compiled. Nothing that must be fresh after a restore: no
+    secret, no connection, no AWS client (its credentials expire), no random state (the LLM's backoff
+    jitter is seeded per mapper, built after the restore)."""
     import boto3  # noqa: F401
     from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: F401
 
     from runtime import known_values  # noqa: F401
+    from runtime.answer import load_templates
     from runtime.aws import secrets  # noqa: F401
     from runtime.mappers import factory  # noqa: F401
     from semantic import load_model
 
     _policy(os.environ.get("CRQ_ACCESS_FILE"), load_model(os.environ.get("CRQ_MODEL") or None))
+    load_templates()
 
 
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
