@@ -271,7 +271,7 @@ def test_by_a_kind_of_row_is_one_row_each(cpu_mapper: OfflineMapper) -> None:
         # an everyday word that is a value, before a noun: the value is named, and the question
         # with the value said with its dimension is offered
         (
-            "cost of the data team's accounts",
+            "cost of the data group's accounts",
             ["'data'", "business unit"],
             "cost of the data business unit accounts",
         ),
