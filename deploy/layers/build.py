@@ -311,7 +311,8 @@ def precompile_models(site: Path) -> list[Path]:
     artefact matches the code that loads it on Lambda: runtime/model_artefact.py). Run by this
     interpreter, which must have crq's dependencies (the project's environment has them)."""
     made = []
-    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
+    # a fixed hash seed: sets pickle in one order, so the same sources give the same bytes
+    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     for model in sorted((site / "semantic" / "models").glob("*.yaml")):
         command = [sys.executable, "-m", "runtime.model_artefact", str(model)]
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=site)
