@@ -53,6 +53,7 @@ KEEP = 16  # the CLI's cache keeps the artefacts of the models used last
 _KEY_FILE = ".key"
 _MAX_HEADER = 4096
 _ROOT = Path(__file__).resolve().parent.parent
+CODE_STAMP = _ROOT / "runtime" / "code_version.txt"  # only in a built layer, never in a work tree
 # the code whose classes the payload holds or whose rules made it: a change in any file is another crq
 _CODE = ("models", "semantic", "compiler", "runtime/mappers")
 # what the payload may name: crq's model and vocabulary classes, and dates a verified query may hold
@@ -88,7 +89,16 @@ class Loaded:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """A digest of crq's code that shapes an artefact (``_CODE``'s Python files, by path and content)
-    and of the libraries whose objects or parsing it holds. Computed once per process (~3 ms)."""
+    and of the libraries whose objects or parsing it holds. Computed once per process (3-10 ms, more
+    than reading a small model), except where the build stamped it beside the code (``CODE_STAMP``,
+    written into the Lambda app layer by deploy/layers/build.py, whose files do not change after)."""
+    try:
+        return CODE_STAMP.read_text().strip()
+    except FileNotFoundError:
+        return _hash_code()
+
+
+def _hash_code() -> str:
     import pydantic
     import pydantic_core
     import sqlglot
@@ -345,13 +355,18 @@ def _load_for_container(path: Path, data: bytes, warn: Callable[[str], None]) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m runtime.model_artefact MODEL [OUT]``: what `crq build` does, for the layer builder
-    (which runs without the CLI's packages)."""
+    """``python -m runtime.model_artefact [--stamp] MODEL...``: each model's artefact beside it, as
+    `crq build` writes it, for the layer builder (the layer has no CLI); ``--stamp`` then writes
+    ``CODE_STAMP``, so that the layer's containers need not hash the code at each cold start."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    target, _ = build_artefact(args[0], args[1] if len(args) > 1 else None)
-    print(target)
+    for model in (a for a in args if a != "--stamp"):
+        target, _ = build_artefact(model)
+        print(target)
+    if "--stamp" in args:
+        CODE_STAMP.write_text(_hash_code() + "\n")
+        print(CODE_STAMP)
 
 
 if __name__ == "__main__":

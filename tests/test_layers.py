@@ -135,6 +135,7 @@ def test_the_app_layer_holds_crq_and_its_package_data_and_nothing_else(layers: d
     # each shipped model precompiled beside its YAML (runtime/model_artefact.py), and nothing else added
     artefacts = {n.removesuffix(".yaml") + ".crqm" for n in expected if n.startswith("python/semantic/models/")}
     assert {n for n in names if n.endswith(".crqm")} == artefacts
+    assert "python/runtime/code_version.txt" in names  # what the artefacts were built by
     with zipfile.ZipFile(layers["lib"]) as z:
         assert not names & set(z.namelist())  # neither layer shadows a file of the other
 

@@ -308,17 +308,16 @@ def build_lib(arch: str, python_version: str, out: Path, work: Path, python: str
 
 def precompile_models(site: Path) -> list[Path]:
     """Each model YAML the layer ships, precompiled beside it by the layer's own crq code (so the
-    artefact matches the code that loads it on Lambda: runtime/model_artefact.py). Run by this
-    interpreter, which must have crq's dependencies (the project's environment has them)."""
-    made = []
+    artefact matches the code that loads it on Lambda: runtime/model_artefact.py), and the digest of
+    that code stamped beside it (runtime/code_version.txt: a cold start reads it instead of hashing
+    the code). Run by this interpreter, which must have crq's dependencies (the project's has)."""
+    models = sorted((site / "semantic" / "models").glob("*.yaml"))
     # a fixed hash seed: sets pickle in one order, so the same sources give the same bytes
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-    for model in sorted((site / "semantic" / "models").glob("*.yaml")):
-        command = [sys.executable, "-m", "runtime.model_artefact", str(model)]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=site)
-        _check(result, f"precompiling {model.relative_to(site)}")
-        made.append(model.with_suffix(".crqm"))
-    return made
+    command = [sys.executable, "-m", "runtime.model_artefact", "--stamp", *map(str, models)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=site)
+    _check(result, "precompiling the models")
+    return [model.with_suffix(".crqm") for model in models]
 
 
 def build_app(out: Path, work: Path, python: str | None) -> int:
