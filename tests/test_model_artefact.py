@@ -253,3 +253,22 @@ def test_each_mapper_adds_its_own_values_to_the_models_words_without_changing_th
     assert m.status == "answered" and m.intent is not None
     assert [(f.field, f.value) for f in m.intent.filters] == [("account_name", "zz-only-mine")]
     assert other.map("cost of account zz-only-mine last month", as_of=AS_OF).intent != m.intent
+
+
+def test_parsing_types_every_scalar_as_pyyaml_does() -> None:
+    """The parser skips resolving plain words (semantic/source_map.py): every other scalar is still
+    typed as PyYAML's safe loader types it (but a plain '=', crq's string where PyYAML fails)."""
+    import yaml
+
+    from semantic.source_map import parse_yaml
+
+    scalars = ["word", "Words with spaces", "yes", "No", "on", "OFF", "y", "n", "true", "False", "~", "null",
+               "", "0", "-1", "+3", "0x1F", "0o17", "1_000", ".5", "-.inf", ".NaN", "1e3", "2026-06-17",
+               "2026-06-17 10:00:00", "'quoted'", '"yes"', "'0'", "!!str 12", "tag:x", "<not merge",
+               "&anchorless", "*", "Tuesday", "Null", "NULL", "~x", "ytd", "offline", "trueish"]  # fmt: skip
+    text = "values:\n" + "".join(f"  - {s}\n" if s else "  -\n" for s in scalars if s not in ("&anchorless", "*"))
+    text += "keys:\n  yes: 1\n  1: one\n  2026-01-01: day\n  word: 2\n"
+    expected = yaml.safe_load(text)
+    got, _ = parse_yaml(text, "x.yaml")
+    assert got == expected
+    assert [type(v) for v in got["values"]] == [type(v) for v in expected["values"]]  # type: ignore[index]
