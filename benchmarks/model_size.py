@@ -494,8 +494,13 @@ _COLD_START = """
 import json, sys, time
 start = time.perf_counter()
 import runtime.aws.api as api
+from runtime.mappers.offline import OfflineMapper  # what the first request imports, model or not
+import semantic.loader
+try:
+    import runtime.model_artefact
+except ImportError:
+    pass
 imported = time.perf_counter()
-from runtime.mappers.offline import OfflineMapper
 if hasattr(api, "_model"):
     model = api._model()  # as Container.from_env loads it: the artefact beside CRQ_MODEL when it matches
 else:
@@ -508,37 +513,42 @@ print(json.dumps({"imports_ms": (imported - start) * 1000, "model_ms": (ready - 
 
 
 def cold_start(n: int, runs: int, folder: Path) -> dict[str, Any]:
-    """Wall time of a fresh interpreter until the handler's module is imported and the model and its
-    offline mapper are ready, from the YAML and from the artefact beside it (median of ``runs``)."""
+    """Wall time of a fresh interpreter until the handler's module and what its first request imports
+    are imported and the model and its offline mapper are ready, from the YAML and from the artefact
+    beside it, the two alternating (median of ``runs`` each); and the model's part of it."""
     text = scaled_model_text(n)
     model = _fresh_model(text)
     values_file = folder / f"values_x{n}.json"
     values_file.write_text(json.dumps(_values(model)))
+    paths: dict[str, Path] = {}
     out: dict[str, Any] = {}
     for how in ("yaml", "artefact"):
         here = folder / f"{how}_x{n}"
         here.mkdir()
-        path = here / "model.yaml"
-        path.write_text(text)
-        if how == "artefact":
-            try:
-                from runtime import model_artefact
-            except ImportError:
-                out.update({f"cold_{how}_ms": "-", f"cold_{how}_model_ms": "-"})
-                continue
-            model_artefact.build_artefact(path)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRQ_")} | {"CRQ_MODEL": str(path)}
-        walls, model_ms = [], []
-        for _ in range(runs):
+        paths[how] = here / "model.yaml"
+        paths[how].write_text(text)
+    try:
+        from runtime import model_artefact
+    except ImportError:
+        out.update({"cold_artefact_ms": "-", "cold_artefact_model_ms": "-"})
+        del paths["artefact"]
+    else:
+        model_artefact.build_artefact(paths["artefact"])
+    walls: dict[str, list[float]] = {how: [] for how in paths}
+    model_ms: dict[str, list[float]] = {how: [] for how in paths}
+    for _ in range(runs):
+        for how, path in paths.items():
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CRQ_")} | {"CRQ_MODEL": str(path)}
             start = time.perf_counter()
             p = subprocess.run([sys.executable, "-c", _COLD_START, str(path), str(values_file)],
                                capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)  # fmt: skip
-            walls.append((time.perf_counter() - start) * 1000)
+            walls[how].append((time.perf_counter() - start) * 1000)
             if p.returncode:
                 raise SystemExit(f"cold start failed at size {n} ({how}):\n{p.stderr[-2000:]}")
-            model_ms.append(json.loads(p.stdout.strip().splitlines()[-1])["model_ms"])
-        out[f"cold_{how}_ms"] = statistics.median(walls)
-        out[f"cold_{how}_model_ms"] = statistics.median(model_ms)
+            model_ms[how].append(json.loads(p.stdout.strip().splitlines()[-1])["model_ms"])
+    for how in paths:
+        out[f"cold_{how}_ms"] = statistics.median(walls[how])
+        out[f"cold_{how}_model_ms"] = statistics.median(model_ms[how])
     return out
 
 
@@ -595,6 +605,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-ask", action="store_true", help="skip `crq ask` (needs the sample database)")
     parser.add_argument("--cold-sizes", default="1,10", help="sizes of the cold starts ('' for none)")
+    parser.add_argument("--cold-runs", type=int, default=7, help="fresh processes per size and way")
     parser.add_argument("--write-model", metavar="PATH", help="only write the model of --size to PATH")
     parser.add_argument("--size", type=int, default=30)
     parser.add_argument("--copies-first", action="store_true", help="declare the copies before the shipped")
@@ -608,7 +619,7 @@ def main() -> None:
     by_size = {r["size"]: r for r in rows}
     with tempfile.TemporaryDirectory() as folder:
         for n in cold_sizes:
-            by_size.setdefault(n, {"size": n}).update(cold_start(n, args.runs, Path(folder)))
+            by_size.setdefault(n, {"size": n}).update(cold_start(n, args.cold_runs, Path(folder)))
         if not args.no_ask:
             url = _database()
             for r in rows:
@@ -637,7 +648,7 @@ def main() -> None:
         if isinstance(last[key], float):
             print(f"{key}: {last['size']}x / {first['size']}x = {last[key] / first[key]:.1f}")
     if cold_sizes:
-        print(f"\ncold start, fresh process (imports, model, offline mapper), ms, median of {args.runs}")
+        print(f"\ncold start, fresh process (imports, model, offline mapper), ms, median of {args.cold_runs}")
         print(f"{'':40}" + "".join(f"{str(n) + 'x':>16}" for n in cold_sizes))
         for how in ("yaml", "artefact"):
             print(f"{'from the ' + how + ', wall':40}" + "".join(

@@ -107,7 +107,7 @@ def test_start_up_grows_linearly_with_the_model() -> None:
 def test_the_benchmark_prints_its_figures_and_summary_line() -> None:
     p = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "model_size.py"), "--sizes", "1,3", "--runs", "1", "--no-ask",
-         "--cold-sizes", "1"],
+         "--cold-sizes", "1", "--cold-runs", "1"],
         capture_output=True,
         text=True,
         timeout=300,
