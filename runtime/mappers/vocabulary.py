@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from compiler import catalog_for
@@ -66,6 +67,9 @@ _PRIORITY = {
     Kind.TABLE: 8,
 }
 _DESCRIPTION_WORDS = 6  # a description this short reads like a phrase a user could type
+# A model's phrases repeat (a synonym under each table that has the dimension, a word under each tag
+# key): each text is split once (more than half the calls at 30x are repeats). Bounded: values too.
+_key = lru_cache(maxsize=1 << 15)(phrase_key)
 
 
 @dataclass
@@ -154,11 +158,11 @@ class Vocabulary:
             fields = (t for f in s.filters for t in v.tables_of(f.field))
             v.segment_tables[s.name] = tuple(dict.fromkeys(fields))
         for q in model.verified_queries:
-            v.verified[phrase_key(q.question)] = q.intent
+            v.verified[_key(q.question)] = q.intent
         # words of the model's description and of its longer phrases ("internet" in "open to the
         # internet"): said on their own they belong to the domain, so they are not unknown
         v._add_inner_words(v.phrases, {})
-        v.domain_words = (frozenset(phrase_key(model.description)) | set(v.inner_words)) - STOPWORDS
+        v.domain_words = (frozenset(_key(model.description)) | set(v.inner_words)) - STOPWORDS
         v.max_len = max((len(k) for k in v.phrases), default=1)
         for meanings in v.phrases.values():
             meanings.sort(key=lambda m: _PRIORITY[m.kind])
@@ -181,7 +185,7 @@ class Vocabulary:
         for name, extra in values.items():
             v._add_known_values(name, extra, added)
         v._add_inner_words(added, {})
-        v.domain_words = (frozenset(phrase_key(v.model.description)) | set(v.inner_words)) - STOPWORDS
+        v.domain_words = (frozenset(_key(v.model.description)) | set(v.inner_words)) - STOPWORDS
         v.max_len = max((v.max_len, *map(len, added)))
         return v
 
@@ -201,7 +205,7 @@ class Vocabulary:
                         names.update(m.name for m in meanings)
 
     def _add(self, text: str, meaning: Meaning) -> None:
-        self._add_key(phrase_key(text), meaning)
+        self._add_key(_key(text), meaning)
 
     def _add_key(self, key: tuple[str, ...], meaning: Meaning) -> None:
         if not key:
@@ -280,7 +284,7 @@ class Vocabulary:
                 continue
             # values found in the data never take a phrase the model already gives a meaning
             # (a tag value spelled like an environment or a table synonym stays the model's word)
-            key = phrase_key(text)
+            key = _key(text)
             if key and key not in self.phrases:
                 self.phrases[key] = added[key] = [Meaning(Kind.VALUE, name, text)]
             if text not in known:
@@ -290,9 +294,9 @@ class Vocabulary:
         """The dimensions that identify and name a row: primary key dims plus the one named like the table."""
         by_column = {d.column: d.name for d in t.dimensions if d.column}
         out = [by_column[c] for c in t.primary_key if c in by_column]
-        table_words = {phrase_key(w) for w in (*t.synonyms, _words(t.name))}
+        table_words = {_key(w) for w in (*t.synonyms, _words(t.name))}
         for d in t.dimensions:
-            named_like_table = table_words & {phrase_key(s) for s in d.synonyms}
+            named_like_table = table_words & {_key(s) for s in d.synonyms}
             if d.type == DimensionType.STRING and not d.tags and d.name not in out and named_like_table:
                 out.append(d.name)
                 break
@@ -362,17 +366,17 @@ class Vocabulary:
         dimensions; phrases are put together from the keys of their words (a key never spans a space)."""
         named: dict[tuple[tuple[str, ...], str], set[tuple[str, ...]]] = {}  # (word, table) -> dim words
         for d in self.dimensions.values():
-            words = {phrase_key(w) for w in (_words(d.name), *d.synonyms)}
+            words = {_key(w) for w in (_words(d.name), *d.synonyms)}
             for table in self.dimension_tables.get(d.name, ()):
                 for key in words:
                     named.setdefault((key, table), set()).update(words)
         for tag_name, td in self.tag_dimensions.items():
-            tag_words = {phrase_key(w) for w in (*td.synonyms, _words(tag_name))}
+            tag_words = {_key(w) for w in (*td.synonyms, _words(tag_name))}
             own = self.dimension_tables.get(tag_name, ())
             joined = {x for t in own for x in (*self.reach.get(t, {}), *self.reached_by.get(t, ()))}
             for key in td.tag_keys:
                 meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{key}")
-                words = {w for table in joined for w in named.get((phrase_key(key), table), ())}
+                words = {w for table in joined for w in named.get((_key(key), table), ())}
                 for w in words:
                     for t in tag_words:
                         self._add_key((*w, *t), meaning)
