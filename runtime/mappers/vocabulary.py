@@ -54,6 +54,11 @@ class Meaning:
     name: str
     value: str | bool | None = None
 
+    def __reduce__(self) -> tuple[type[Meaning], tuple[Kind, str, str | bool | None]]:
+        """Unpickled through ``__init__``: a precompiled model holds thousands of meanings, and the
+        dataclass's own ``__setstate__`` for slots is four times slower."""
+        return (Meaning, (self.kind, self.name, self.value))
+
 
 _PRIORITY = {
     Kind.METRIC: 0,
