@@ -266,9 +266,44 @@ def test_parsing_types_every_scalar_as_pyyaml_does() -> None:
                "", "0", "-1", "+3", "0x1F", "0o17", "1_000", ".5", "-.inf", ".NaN", "1e3", "2026-06-17",
                "2026-06-17 10:00:00", "'quoted'", '"yes"', "'0'", "!!str 12", "tag:x", "<not merge",
                "&anchorless", "*", "Tuesday", "Null", "NULL", "~x", "ytd", "offline", "trueish"]  # fmt: skip
-    text = "values:\n" + "".join(f"  - {s}\n" if s else "  -\n" for s in scalars if s not in ("&anchorless", "*"))
+    text = "values:\n" + "".join(
+        f"  - {s}\n" if s else "  -\n" for s in scalars if s not in ("&anchorless", "*")
+    )
     text += "keys:\n  yes: 1\n  1: one\n  2026-01-01: day\n  word: 2\n"
     expected = yaml.safe_load(text)
     got, _ = parse_yaml(text, "x.yaml")
     assert got == expected
     assert [type(v) for v in got["values"]] == [type(v) for v in expected["values"]]  # type: ignore[index]
+
+
+def test_the_cli_reads_the_model_from_its_cache_on_the_next_run(tmp_path: Path) -> None:
+    """End to end: `crq prompt` writes the cache, and the next run uses what the cache holds (here a
+    description only the cached model has, signed with the CRQ_HOME's key, stands for it)."""
+    import os
+
+    home, path = tmp_path / "home", tmp_path / "model.yaml"
+    path.write_bytes(DEFAULT_MODEL.read_bytes())
+    env = {**os.environ, "CRQ_HOME": str(home)}
+
+    def prompt() -> str:
+        p = subprocess.run([CRQ, "prompt", "--show", "--model", str(path)], capture_output=True, text=True,
+                           env=env, timeout=120)  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    assert "resource_count (count): Number of resources." in prompt()
+    (cached,) = (home / "models").glob("*.crqm")
+    key = artefact._cache_key(home / "models")
+    model, _ = artefact.parse_artefact(cached.read_bytes(), path.read_bytes(), key)
+    metrics = tuple(
+        m.model_copy(update={"description": "Only in the cache."}) if m.name == "resource_count" else m
+        for m in model.metrics
+    )
+    marked = model.model_copy(update={"metrics": metrics})
+    cached.write_bytes(
+        artefact.artefact_bytes(marked, base_vocabulary(marked), path.read_bytes(), str(path), key)
+    )
+    assert "resource_count (count): Only in the cache." in prompt()
+    path.write_bytes(path.read_bytes() + b"\n# edited\n")  # another YAML: read again, not the cache
+    assert "resource_count (count): Number of resources." in prompt()
+    assert len(list((home / "models").glob("*.crqm"))) == 2
