@@ -1,6 +1,6 @@
 """Start-up and prompt size as the semantic model grows: the shipped model, and 3x, 10x and 30x copies.
 
-    .venv/bin/python benchmarks/model_size.py [--sizes 1,3,10,30] [--runs 3] [--no-ask]
+    .venv/bin/python benchmarks/model_size.py [--sizes 1,3,10,30] [--runs 3] [--cold-sizes 1,10] [--no-ask]
     .venv/bin/python benchmarks/model_size.py --write-model PATH [--size 30] [--copies-first]
 
 A variant of size N is the shipped model plus N-1 copies of its three tables, one per (fictional)
@@ -16,14 +16,23 @@ importing this one into pytest would change the examples of every property test.
 Per size, measured in this process (median of a few runs; build and load start cold each time):
   * mapper build: ``OfflineMapper(model, values)``, which builds the vocabulary and the catalog;
   * load + validate: ``check_model_text`` on the YAML text (parse, schema, every rule);
+  * the precompiled artefact (``runtime/model_artefact.py``, when the tree has it): its size, reading
+    it (digest, unpickling: the model and the mapper's words), and reading it then building the
+    mapper with the values (what remains of load + validate + mapper build);
   * first compile: one compile on a fresh model (its catalog, the views it considers, the SQL);
   * the LLM prompt's fixed tokens and the reply schema's enum values (OpenAI's strict mode allows
     1,000), from the public builders in ``runtime/mappers/llm_prompt.py`` and ``llm_schema.py`` for
     the whole model; when those offer a per-question subset, the same figures for one question;
   * `crq ask`, one question, wall time of a fresh process (sample database, embedded PostgreSQL under
-    $CRQ_HOME/bench-size, seed 42, scale 1, loaded once and reused); skipped with --no-ask.
-Last line:
+    $CRQ_HOME/bench-size, seed 42, scale 1, loaded once and reused), each process with a CRQ_HOME of
+    its size: the first run with nothing cached (no model artefact, no shared known values), then the
+    median of the next ones (what an analyst waits from the second question on); skipped with --no-ask.
+Per size of --cold-sizes, a cold start in a fresh process (median of --runs): the interpreter, the
+API handler's imports (``runtime.aws.api``), the model loaded as the container loads it, and the
+offline mapper built with the values: from the YAML, and from the artefact beside it.
+Last line (the artefact figures after issue 16's keys, '-' where the tree has no artefact):
     size30_mapper_build_ms= size30_load_ms= size30_prompt_tokens= size30_enum_values= size30_ask_s=
+    size30_ask_first_s= size30_artefact_load_ms= size10_cold_start_yaml_ms= size10_cold_start_artefact_ms=
 """
 
 from __future__ import annotations
@@ -350,14 +359,24 @@ def _verified_templates(shipped: list[dict[str, Any]]) -> list[tuple[str, dict[s
 
 def _median_ms(fn: Any, runs: int) -> float:
     """Each run starts after a full collection, as a cold start would: the garbage of the sizes
-    measured before must not be scanned on this one's clock."""
+    measured before must not be scanned on this one's clock; and without the phrase keys an earlier
+    run left in the vocabulary's cache (a process builds each model's words once)."""
     times = []
     for _ in range(runs):
+        _clear_caches()
         gc.collect()
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+def _clear_caches() -> None:
+    from runtime.mappers import vocabulary
+
+    keys = getattr(vocabulary, "_key", None)  # trees before it have no cache
+    if keys is not None:
+        keys.cache_clear()
 
 
 def _values(model: Any) -> dict[str, list[str]]:
@@ -448,9 +467,99 @@ def measure(n: int, runs: int) -> dict[str, Any]:
         "yaml_kb": len(text.encode()) / 1024,
         "mapper_build_ms": build_ms,
         "load_ms": load_ms,
+        **_artefact_figures(text, values, runs),
         "first_compile_ms": compile_ms,
         **_prompt_figures(model, values),
     }
+
+
+def _artefact_figures(text: str, values: dict[str, list[str]], runs: int) -> dict[str, Any]:
+    """The precompiled model's size, reading it, and reading it then building the mapper; '-' for a
+    tree without ``runtime/model_artefact.py``."""
+    try:
+        from runtime import model_artefact
+    except ImportError:
+        return {"artefact_kb": "-", "artefact_load_ms": "-", "artefact_ready_ms": "-"}
+    from runtime.mappers.offline import OfflineMapper
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.yaml"
+        path.write_text(text)
+        target, _ = model_artefact.build_artefact(path)
+        data = path.read_bytes()
+
+        def read() -> Any:
+            model, base = model_artefact.read_artefact(target, data)
+            model_artefact.remember_base(model, base)  # type: ignore[attr-defined]  # as the loaders do
+            return model
+
+        return {
+            "artefact_kb": target.stat().st_size / 1024,
+            "artefact_load_ms": _median_ms(read, runs),
+            "artefact_ready_ms": _median_ms(lambda: OfflineMapper(read(), values, as_of=AS_OF), runs),
+        }
+
+
+_COLD_START = """
+import json, sys, time
+start = time.perf_counter()
+import runtime.aws.api as api
+from runtime.mappers.offline import OfflineMapper  # what the first request imports, model or not
+import semantic.loader
+try:
+    import runtime.model_artefact
+except ImportError:
+    pass
+imported = time.perf_counter()
+if hasattr(api, "_model"):
+    model = api._model()  # as Container.from_env loads it: the artefact beside CRQ_MODEL when it matches
+else:
+    from semantic import load_model
+    model = load_model(sys.argv[1])
+OfflineMapper(model, json.loads(open(sys.argv[2]).read()))
+ready = time.perf_counter()
+print(json.dumps({"imports_ms": (imported - start) * 1000, "model_ms": (ready - imported) * 1000}))
+"""
+
+
+def cold_start(n: int, runs: int, folder: Path) -> dict[str, Any]:
+    """Wall time of a fresh interpreter until the handler's module and what its first request imports
+    are imported and the model and its offline mapper are ready, from the YAML and from the artefact
+    beside it, the two alternating (median of ``runs`` each); and the model's part of it."""
+    text = scaled_model_text(n)
+    model = _fresh_model(text)
+    values_file = folder / f"values_x{n}.json"
+    values_file.write_text(json.dumps(_values(model)))
+    paths: dict[str, Path] = {}
+    out: dict[str, Any] = {}
+    for how in ("yaml", "artefact"):
+        here = folder / f"{how}_x{n}"
+        here.mkdir()
+        paths[how] = here / "model.yaml"
+        paths[how].write_text(text)
+    try:
+        from runtime import model_artefact
+    except ImportError:
+        out.update({"cold_artefact_ms": "-", "cold_artefact_model_ms": "-"})
+        del paths["artefact"]
+    else:
+        model_artefact.build_artefact(paths["artefact"])
+    walls: dict[str, list[float]] = {how: [] for how in paths}
+    model_ms: dict[str, list[float]] = {how: [] for how in paths}
+    for _ in range(runs):
+        for how, path in paths.items():
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CRQ_")} | {"CRQ_MODEL": str(path)}
+            start = time.perf_counter()
+            p = subprocess.run([sys.executable, "-c", _COLD_START, str(path), str(values_file)],
+                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)  # fmt: skip
+            walls[how].append((time.perf_counter() - start) * 1000)
+            if p.returncode:
+                raise SystemExit(f"cold start failed at size {n} ({how}):\n{p.stderr[-2000:]}")
+            model_ms[how].append(json.loads(p.stdout.strip().splitlines()[-1])["model_ms"])
+    for how in paths:
+        out[f"cold_{how}_ms"] = statistics.median(walls[how])
+        out[f"cold_{how}_model_ms"] = statistics.median(model_ms[how])
+    return out
 
 
 def _database() -> str:
@@ -472,15 +581,23 @@ def _database() -> str:
     return url
 
 
-def ask_seconds(n: int, url: str, folder: Path, runs: int) -> float:
+def ask_seconds(n: int, url: str, folder: Path, runs: int) -> tuple[float, float]:
+    """(the first run, nothing cached; the median of the next ``runs``): each size has a CRQ_HOME of
+    its own (the CLI's model cache starts empty) and the shared known values are dropped first."""
+    import psycopg
+
     path = folder / f"model_x{n}.yaml"
     path.write_text(scaled_model_text(n))
     crq = str(Path(sys.executable).parent / "crq")
     cmd = [crq, "ask", "--model", str(path), "--database-url", url, "--as-of", AS_OF.isoformat(), "--json",
            ASK_QUESTION]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRQ_LLM")} | {"CRQ_MAPPER": "offline"}
+    home = folder / f"home_x{n}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRQ_LLM")}
+    env |= {"CRQ_MAPPER": "offline", "CRQ_HOME": str(home)}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS crq_app.known_values")
     times = []
-    for _ in range(runs):
+    for _ in range(runs + 1):
         start = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
         times.append(time.perf_counter() - start)
@@ -489,7 +606,7 @@ def ask_seconds(n: int, url: str, folder: Path, runs: int) -> float:
     answer = json.loads(p.stdout.strip().splitlines()[-1])
     if answer.get("status") != "answered":
         print(f"  (size {n}: '{ASK_QUESTION}' -> {answer.get('status')}: {answer.get('message')})")
-    return statistics.median(times)
+    return times[0], statistics.median(times[1:])
 
 
 def main() -> None:
@@ -497,6 +614,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,3,10,30")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-ask", action="store_true", help="skip `crq ask` (needs the sample database)")
+    parser.add_argument("--cold-sizes", default="1,10", help="sizes of the cold starts ('' for none)")
+    parser.add_argument("--cold-runs", type=int, default=7, help="fresh processes per size and way")
     parser.add_argument("--write-model", metavar="PATH", help="only write the model of --size to PATH")
     parser.add_argument("--size", type=int, default=30)
     parser.add_argument("--copies-first", action="store_true", help="declare the copies before the shipped")
@@ -505,36 +624,63 @@ def main() -> None:
         Path(args.write_model).write_text(scaled_model_text(args.size, copies_first=args.copies_first))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
+    cold_sizes = [int(s) for s in args.cold_sizes.split(",") if s.strip()]
     rows = [measure(n, args.runs) for n in sizes]
-    if not args.no_ask:
-        url = _database()
-        with tempfile.TemporaryDirectory() as folder:
+    by_size = {r["size"]: r for r in rows}
+    with tempfile.TemporaryDirectory() as folder:
+        for n in cold_sizes:
+            by_size.setdefault(n, {"size": n}).update(cold_start(n, args.cold_runs, Path(folder)))
+        if not args.no_ask:
+            url = _database()
             for r in rows:
-                r["ask_s"] = ask_seconds(r["size"], url, Path(folder), args.runs)
+                r["ask_first_s"], r["ask_s"] = ask_seconds(r["size"], url, Path(folder), args.runs)
     figures = [
         ("tables / dimensions / metrics", lambda r: f"{r['tables']} / {r['dimensions']} / {r['metrics']}"),
         ("YAML, kB", lambda r: f"{r['yaml_kb']:.0f}"),
         ("offline mapper build, ms", lambda r: f"{r['mapper_build_ms']:.1f}"),
         ("load + validate, ms", lambda r: f"{r['load_ms']:.1f}"),
+        ("artefact, kB", lambda r: _num(r["artefact_kb"], ".0f")),
+        ("load from artefact, ms", lambda r: _num(r["artefact_load_ms"], ".1f")),
+        ("artefact + mapper build, ms", lambda r: _num(r["artefact_ready_ms"], ".1f")),
         ("first compile (catalog + compile), ms", lambda r: f"{r['first_compile_ms']:.2f}"),
         ("LLM prompt, fixed tokens (estimate)", lambda r: f"{r['prompt_tokens']:,}"),
         ("reply schema enum values", lambda r: f"{r['enum_values']:,}"),
         ("  per question: prompt tokens", lambda r: str(r["question_prompt_tokens"])),
         ("  per question: enum values", lambda r: str(r["question_enum_values"])),
-        ("crq ask, one question, wall s", lambda r: f"{r['ask_s']:.2f}" if "ask_s" in r else "-"),
+        ("crq ask, first run (no caches), wall s", lambda r: _num(r.get("ask_first_s", "-"), ".2f")),
+        ("crq ask, one question, wall s", lambda r: _num(r.get("ask_s", "-"), ".2f")),
     ]
     print(f"{'figure':40}" + "".join(f"{str(r['size']) + 'x':>16}" for r in rows))
     for label, cell in figures:
         print(f"{label:40}" + "".join(f"{cell(r):>16}" for r in rows))
     first, last = rows[0], rows[-1]
-    for key in ("mapper_build_ms", "load_ms", "first_compile_ms"):
-        print(f"{key}: {last['size']}x / {first['size']}x = {last[key] / first[key]:.1f}")
-    ask = f"{last['ask_s']:.2f}" if "ask_s" in last else "-"
+    for key in ("mapper_build_ms", "load_ms", "first_compile_ms", "artefact_load_ms", "artefact_ready_ms"):
+        if isinstance(last[key], float):
+            print(f"{key}: {last['size']}x / {first['size']}x = {last[key] / first[key]:.1f}")
+    if cold_sizes:
+        print(f"\ncold start, fresh process (imports, model, offline mapper), ms, median of {args.cold_runs}")
+        print(f"{'':40}" + "".join(f"{str(n) + 'x':>16}" for n in cold_sizes))
+        for how in ("yaml", "artefact"):
+            print(f"{'from the ' + how + ', wall':40}" + "".join(
+                f"{_num(by_size[n][f'cold_{how}_ms'], '.0f'):>16}" for n in cold_sizes))
+            print(f"{'  of which model + mapper':40}" + "".join(
+                f"{_num(by_size[n][f'cold_{how}_model_ms'], '.0f'):>16}" for n in cold_sizes))
+    cold = by_size.get(cold_sizes[-1], {}) if cold_sizes else {}
+    c = cold_sizes[-1] if cold_sizes else last["size"]
+    z = last["size"]
     print(
-        f"size{last['size']}_mapper_build_ms={last['mapper_build_ms']:.0f} size{last['size']}_load_ms="
-        f"{last['load_ms']:.0f} size{last['size']}_prompt_tokens={last['prompt_tokens']} "
-        f"size{last['size']}_enum_values={last['enum_values']} size{last['size']}_ask_s={ask}"
+        f"size{z}_mapper_build_ms={last['mapper_build_ms']:.0f} size{z}_load_ms={last['load_ms']:.0f} "
+        f"size{z}_prompt_tokens={last['prompt_tokens']} size{z}_enum_values={last['enum_values']} "
+        f"size{z}_ask_s={_num(last.get('ask_s', '-'), '.2f')} "
+        f"size{z}_ask_first_s={_num(last.get('ask_first_s', '-'), '.2f')} "
+        f"size{z}_artefact_load_ms={_num(last['artefact_load_ms'], '.0f')} "
+        f"size{c}_cold_start_yaml_ms={_num(cold.get('cold_yaml_ms', '-'), '.0f')} "
+        f"size{c}_cold_start_artefact_ms={_num(cold.get('cold_artefact_ms', '-'), '.0f')}"
     )
+
+
+def _num(value: Any, spec: str) -> str:
+    return format(value, spec) if isinstance(value, float | int) else str(value)
 
 
 if __name__ == "__main__":

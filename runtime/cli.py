@@ -44,6 +44,7 @@ from runtime.service import Service
 
 if TYPE_CHECKING:  # imported where used, so that each command loads only what it needs
     from runtime.aws.api import Container
+    from runtime.database import Database
     from runtime.materialized_views import ViewManager, ViewStatus
     from semantic.source_map import SourceMap
 
@@ -182,9 +183,12 @@ def _as_of(text: str | None) -> dt.date | None:
 
 
 def _model(path: Path | None) -> SemanticModel:
-    from semantic import load_model
+    """The model, from its precompiled artefact in $CRQ_HOME/models when this crq made one from the
+    same YAML (runtime/model_artefact.py), else parsed and validated, and the artefact written."""
+    from runtime.database import crq_home
+    from runtime.model_artefact import load_cached
 
-    return load_model(path)
+    return load_cached(path, crq_home()).model
 
 
 def _service(
@@ -200,14 +204,26 @@ def _service(
     from runtime.database import database_url as resolve_url
 
     model = _model(model_path)
-    db = Database(resolve_url(database_url), row_cap=row_cap, timeout_ms=round(timeout * 1000))
+    url = resolve_url(database_url)
+    db = Database(url, row_cap=row_cap, timeout_ms=round(timeout * 1000))
     day = _as_of(as_of) or dt.datetime.now(dt.UTC).date()
     if not with_mapper:  # intents given as flags or JSON: nothing to read in words
         return Service(model, db, None, as_of=day, use_views=use_views)
-    from runtime.known_values import known_values
     from runtime.service import build_service
 
-    return build_service(model, db, values=known_values(model, db), as_of=day, use_views=use_views)
+    return build_service(model, db, values=_known_values(model, db, url), as_of=day, use_views=use_views)
+
+
+def _known_values(model: SemanticModel, db: Database, url: str) -> dict[str, list[str]]:
+    """The values the chat API shares (``crq_app.known_values``) when this login can use the app
+    schema (the embedded database can), else read from the tables."""
+    from runtime.known_values import ValueCache, max_age_from_env, shared_known_values
+
+    cache = ValueCache(url, max_age_from_env())
+    try:
+        return shared_known_values(model, db, cache, warn=lambda what, error: None)
+    finally:
+        cache.close()
 
 
 # --- ask ---------------------------------------------------------------------------------------------
@@ -581,13 +597,14 @@ def test_cmd(
     """Check the model's verified queries, each three ways: its intent compiles and runs; `crq ask`
     reads the question as that intent (the same mapper ask uses); and the offline mapper alone, without
     the verified queries, reads it the same (so rewordings work). A FAIL lists expected against got."""
+    from runtime.database import database_url as resolve_url
     from runtime.evaluation import check_verified_queries
-    from runtime.known_values import known_values
     from runtime.mappers.offline import OfflineMapper
 
-    service = _service(path, database_url, as_of, True)
+    url = resolve_url(database_url)
+    service = _service(path, url, as_of, True)
     unaided = service.model.model_copy(update={"verified_queries": ()})  # no verbatim answers
-    mapper = OfflineMapper(unaided, known_values(service.model, service.database), as_of=service.as_of)
+    mapper = OfflineMapper(unaided, _known_values(service.model, service.database, url), as_of=service.as_of)
     verdicts = list(check_verified_queries(service, mapper))
     for v in verdicts:
         out.print(_text(f"{'ok  ' if v.passed else 'FAIL'} {v.question} | {v.why}"))
@@ -645,6 +662,25 @@ def validate(
                 "`crq validate --database-url URL` checks them against the database"
             )
         )
+
+
+@app.command()
+def build(
+    path: Annotated[Path | None, typer.Argument(help="model YAML (default: shipped)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="where to write it (default: next to the YAML, .crqm)")
+    ] = None,
+) -> None:
+    """Validate a model and write its precompiled artefact (the validated model and the offline
+    mapper's words), which the chat API loads instead of the YAML: ship MODEL.crqm beside MODEL.yaml
+    (the Lambda app layer does for the shipped model). It is used only while the YAML and crq are the
+    ones it was built from; the CLI keeps its own in $CRQ_HOME/models, without this command."""
+    from runtime.model_artefact import build_artefact
+    from semantic import DEFAULT_MODEL
+
+    target, header = build_artefact(path or DEFAULT_MODEL, output)
+    size = target.stat().st_size / 1024
+    out.print(_text(f"{target}: {size:,.0f} kB, from {path or DEFAULT_MODEL} (crq {header.code[:12]})"))
 
 
 def _source_map(path: Path) -> SourceMap:

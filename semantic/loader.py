@@ -54,17 +54,28 @@ def _check(text: str, file: str) -> tuple[SemanticModel | None, list[Issue]]:
 def check_model(path: str | Path) -> tuple[SemanticModel | None, list[Issue]]:
     path = Path(path)
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_MODEL_BYTES + 1)  # /dev/zero must not be read until memory runs out
+        data = read_model_bytes(path)
     except OSError as e:
         return None, [Issue("E000", f"cannot read the model: {e.strerror}", str(path), 0, 0)]
+    return check_model_bytes(data, str(path))
+
+
+def read_model_bytes(path: str | Path) -> bytes:
+    """The model file's bytes, at most MAX_MODEL_BYTES + 1 of them (a larger file is refused when
+    checked); raises OSError. For callers that key something on the exact bytes they check."""
+    with Path(path).open("rb") as f:
+        return f.read(MAX_MODEL_BYTES + 1)  # /dev/zero must not be read until memory runs out
+
+
+def check_model_bytes(data: bytes, file: str) -> tuple[SemanticModel | None, list[Issue]]:
+    """``check_model_text`` of a file's bytes: UTF-8 or an issue that says where it is not."""
     if len(data) > MAX_MODEL_BYTES:
-        return None, [_too_large(str(path))]
+        return None, [_too_large(file)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:  # the bytes before the first bad one decode, so the column is exact
-        return None, [_not_utf8(str(path), data[: e.start].decode("utf-8"), f"byte 0x{data[e.start]:02x}")]
-    return check_model_text(text, str(path))
+        return None, [_not_utf8(file, data[: e.start].decode("utf-8"), f"byte 0x{data[e.start]:02x}")]
+    return check_model_text(text, file)
 
 
 def load_model(path: str | Path | None = None) -> SemanticModel:
@@ -74,7 +85,11 @@ def load_model(path: str | Path | None = None) -> SemanticModel:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str) -> SemanticModel:
-    model, issues = check_model(path)
+    return valid_model(*check_model(path))
+
+
+def valid_model(model: SemanticModel | None, issues: list[Issue]) -> SemanticModel:
+    """The model of a check, or ModelValidationError listing every error (warnings pass)."""
     errors = [i for i in issues if i.level == "error"]
     if errors or model is None:
         raise ModelValidationError(errors)

@@ -89,6 +89,11 @@ class ModelFileError(Exception):
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
+# The first characters of a plain scalar that the safe loader may read as other than a string (a
+# number, a bool, null, a date, merge, value): most scalars of a model are words and skip resolving
+# (a third of parsing). Only while the loader resolves by first character alone, as PyYAML's does.
+_MAYBE_TYPED = frozenset(k for k in _Loader.yaml_implicit_resolvers if k)
+_WORDS_ARE_STRINGS = not _Loader.yaml_path_resolvers and None not in _Loader.yaml_implicit_resolvers
 
 
 def parse_yaml(text: str, file: str) -> tuple[object, SourceMap]:
@@ -207,6 +212,10 @@ def _scalar(
 ) -> object:
     """The scalar's value, typed as PyYAML's safe loader types it, and plain Python errors located."""
     tag = event.tag
+    if tag is None and _WORDS_ARE_STRINGS:
+        value: str = event.value
+        if not event.implicit[0] or (value and value[0] not in _MAYBE_TYPED):  # quoted, or a word
+            return value
     if tag is None or tag == "!":
         # Resolver.resolve is unannotated in PyYAML's stubs
         tag = loader.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]

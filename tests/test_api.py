@@ -656,8 +656,8 @@ def refuse(*args, **kwargs):
 socket.socket.connect = refuse  # no database, no Secrets Manager, no AWS client before the snapshot
 before = set(sys.modules)
 api.before_snapshot()
-from semantic.loader import _load_cached
-print(json.dumps({"models": _load_cached.cache_info().currsize, "policies": len(api._policies),
+from runtime.model_artefact import _LOADED  # the model as the container loads it (runtime/model_artefact.py)
+print(json.dumps({"models": len(_LOADED), "policies": len(api._policies),
                   "imported": sorted(m for m in set(sys.modules) - before if m.split(".")[0] in
                                      ("boto3", "runtime") and m.count(".") < 3)}))
 """

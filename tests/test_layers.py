@@ -55,8 +55,9 @@ with open(events_file) as f:
 for module in lazy:
     importlib.import_module(module)
 files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items()) if "." not in n}
+loaded = [[v.origin, str(v.artefact)] for v in sys.modules["runtime.model_artefact"]._LOADED.values()]
 with open(out_file, "w") as f:
-    json.dump({"results": results, "files": files, "path": sys.path}, f)
+    json.dump({"results": results, "files": files, "path": sys.path, "model": loaded}, f)
 """
 
 
@@ -131,6 +132,10 @@ def test_the_app_layer_holds_crq_and_its_package_data_and_nothing_else(layers: d
     assert "python/semantic/models/cloud_inventory.yaml" in expected
     assert "python/runtime/aws/examples.json" in expected
     assert expected <= names
+    # each shipped model precompiled beside its YAML (runtime/model_artefact.py), and nothing else added
+    artefacts = {n.removesuffix(".yaml") + ".crqm" for n in expected if n.startswith("python/semantic/models/")}
+    assert {n for n in names if n.endswith(".crqm")} == artefacts
+    assert "python/runtime/code_version.txt" in names  # what the artefacts were built by
     with zipfile.ZipFile(layers["lib"]) as z:
         assert not names & set(z.namelist())  # neither layer shadows a file of the other
 
@@ -169,6 +174,8 @@ def test_the_handler_answers_from_the_layers_alone_as_it_does_in_process(
         k: v for k, v in expected.items() if k not in volatile}
     got, expected = (json.loads(r[1]["body"]) for r in (isolated["results"], in_process))
     assert got == expected and got["version"] == VERSION  # the app layer's metadata is there
+    # the model came from the app layer's artefact, which the layer's own code accepted
+    assert isolated["model"] == [["artefact", f"{opt}/semantic/models/cloud_inventory.crqm"]]
     _assert_only_layers_and_the_lambda_runtime(isolated, opt, lambda_runtime)
 
 

@@ -106,7 +106,8 @@ def test_start_up_grows_linearly_with_the_model() -> None:
 
 def test_the_benchmark_prints_its_figures_and_summary_line() -> None:
     p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "model_size.py"), "--sizes", "1,3", "--runs", "1", "--no-ask"],
+        [sys.executable, str(ROOT / "benchmarks" / "model_size.py"), "--sizes", "1,3", "--runs", "1", "--no-ask",
+         "--cold-sizes", "1", "--cold-runs", "1"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -118,4 +119,7 @@ def test_the_benchmark_prints_its_figures_and_summary_line() -> None:
     assert any(line.startswith("reply schema enum values") for line in lines)
     keys = [part.split("=")[0] for part in lines[-1].split()]
     assert keys == ["size3_mapper_build_ms", "size3_load_ms", "size3_prompt_tokens", "size3_enum_values",
-                    "size3_ask_s"]
+                    "size3_ask_s", "size3_ask_first_s", "size3_artefact_load_ms", "size1_cold_start_yaml_ms",
+                    "size1_cold_start_artefact_ms"]
+    assert any(line.startswith("load from artefact, ms") for line in lines)
+    assert all(part.split("=")[1] != "-" for part in lines[-1].split() if "artefact" in part or "cold" in part)

@@ -6,14 +6,17 @@
   the test extras), pinned by constraints.txt, as binary wheels for Lambda's Python runtime on that
   architecture, less what the layer must not or need not carry (``EXCLUDED``, ``LAMBDA_PROVIDED``).
 * ``crq-app-layer.zip``: crq's own packages (models, semantic, compiler, runtime) with their package
-  data, from the wheel that ``pip install .`` would install, so pyproject's package-data decides.
+  data, from the wheel that ``pip install .`` would install, so pyproject's package-data decides, and
+  each shipped model's precompiled artefact beside its YAML (``semantic/models/*.crqm``, made by the
+  layer's own code: ``runtime/model_artefact.py``), which the handler loads instead of the YAML.
 
 Both use the ``python/`` layout: Lambda unpacks layers into /opt, and /opt/python is on sys.path.
 ``--arch host`` builds the lib layer for the interpreter running this script (its platform and Python
 version), for tests. Modules are compiled to bytecode by an interpreter of the target version when
 there is one (``compile_bytecode``). Wheels are kept in a wheelhouse (``$CRQ_LAYERS_CACHE/wheels``,
 default ~/.cache/crq-layers/wheels): a build whose wheels are all there needs no network. Zips are
-reproducible (sorted entries, fixed timestamps). Only the standard library and pip are used.
+reproducible (sorted entries, fixed timestamps). Only the standard library and pip are used, and crq
+itself (with its dependencies, as in the project's environment) to precompile the models.
 """
 
 from __future__ import annotations
@@ -303,11 +306,28 @@ def build_lib(arch: str, python_version: str, out: Path, work: Path, python: str
     return write_zip(site.parent, out / f"crq-lib-layer-{arch}.zip")
 
 
+def precompile_models(site: Path) -> list[Path]:
+    """Each model YAML the layer ships, precompiled beside it by the layer's own crq code (so the
+    artefact matches the code that loads it on Lambda: runtime/model_artefact.py), and the digest of
+    that code stamped beside it (runtime/code_version.txt: a cold start reads it instead of hashing
+    the code). Run by this interpreter, which must have crq's dependencies (the project's has)."""
+    models = sorted((site / "semantic" / "models").glob("*.yaml"))
+    # a fixed hash seed: sets pickle in one order, so the same sources give the same bytes
+    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    command = [sys.executable, "-m", "runtime.model_artefact", "--stamp", *map(str, models)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=site)
+    _check(result, "precompiling the models")
+    return [model.with_suffix(".crqm") for model in models]
+
+
 def build_app(out: Path, work: Path, python: str | None) -> int:
     wheel = build_app_wheel(work / "app-build")
     site = work / "app" / "python"
     with zipfile.ZipFile(wheel) as z:
         z.extractall(site)
+    for artefact in precompile_models(site):
+        size = artefact.stat().st_size / 1024
+        print(f"  precompiled {artefact.relative_to(site).as_posix()} ({size:,.0f} kB)")
     if python:
         compile_bytecode(site, python)
     return write_zip(site.parent, out / "crq-app-layer.zip")

@@ -130,11 +130,10 @@ class Container:
     @classmethod
     def from_env(cls) -> Container:
         from runtime.aws.secrets import secrets_from_env
-        from semantic import load_model
 
         secrets = secrets_from_env()
         reader, writer = secrets.database_urls()
-        model = load_model(os.environ.get("CRQ_MODEL") or None)
+        model = _model()
         policy = _policy(os.environ.get("CRQ_ACCESS_FILE"), model)
         queue, results = None, None
         if queue_url := os.environ.get("CRQ_JOBS_QUEUE_URL"):
@@ -214,24 +213,14 @@ class Container:
     def known_values(self) -> dict[str, list[str]]:
         """Read once per container from ``crq_app.known_values``, which the containers share, so a
         cold start does not scan the tables; from the data when that row is missing or too old."""
-        from runtime.known_values import ValueCache, known_values
+        from runtime.known_values import ValueCache, max_age_from_env, shared_known_values
 
-        minutes = float(os.environ.get("CRQ_VALUES_MAX_AGE_MINUTES") or 60)
-        cache = ValueCache(self.app or self.writer or self.reader, dt.timedelta(minutes=minutes))
+        cache = ValueCache(self.app or self.writer or self.reader, max_age_from_env())
         cache.sharing(self.conversations)  # one login as the API role for both, not two
         try:
-            try:
-                if (values := cache.fresh(self.model)) is not None:
-                    return values
-            except DatabaseError as e:  # no app store (a read-only login): each container reads its own
-                logger.warning("known-values cache unavailable", extra={"error": str(e)})
-                return known_values(self.model, self.database)
-            values = known_values(self.model, self.database)
-            try:
-                cache.store(self.model, values)
-            except DatabaseError as e:
-                logger.warning("known-values cache not written", extra={"error": str(e)})
-            return values
+            return shared_known_values(
+                self.model, self.database, cache, lambda what, e: logger.warning(what, extra={"error": e})
+            )
         finally:
             cache.close()
 
@@ -286,6 +275,15 @@ def _policy(path: str | None, model: SemanticModel) -> AccessPolicy | None:
     if (path, id(model)) not in _policies:
         _policies[path, id(model)] = load_policy(path, model)
     return _policies[path, id(model)]
+
+
+def _model() -> SemanticModel:
+    """CRQ_MODEL (default: the shipped model), from its precompiled artefact when one beside it
+    matches (runtime/model_artefact.py; the app layer ships one), else from the YAML, with a warning
+    saying why the artefact was refused."""
+    from runtime.model_artefact import load_for_container
+
+    return load_for_container(os.environ.get("CRQ_MODEL") or None, warn=logger.warning).model
 
 
 def _usage_path() -> PathType | None:
@@ -870,9 +868,8 @@ def before_snapshot() -> None:
     from runtime.answer import load_templates
     from runtime.aws import secrets  # noqa: F401
     from runtime.mappers import factory  # noqa: F401
-    from semantic import load_model
 
-    _policy(os.environ.get("CRQ_ACCESS_FILE"), load_model(os.environ.get("CRQ_MODEL") or None))
+    _policy(os.environ.get("CRQ_ACCESS_FILE"), _model())
     load_templates()
 
 

@@ -7,11 +7,13 @@ values found in the data), so teaching it a word means editing YAML, never Pytho
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from compiler import catalog_for
@@ -52,6 +54,11 @@ class Meaning:
     name: str
     value: str | bool | None = None
 
+    def __reduce__(self) -> tuple[type[Meaning], tuple[Kind, str, str | bool | None]]:
+        """Unpickled through ``__init__``: a precompiled model holds thousands of meanings, and the
+        dataclass's own ``__setstate__`` for slots is four times slower."""
+        return (Meaning, (self.kind, self.name, self.value))
+
 
 _PRIORITY = {
     Kind.METRIC: 0,
@@ -65,6 +72,9 @@ _PRIORITY = {
     Kind.TABLE: 8,
 }
 _DESCRIPTION_WORDS = 6  # a description this short reads like a phrase a user could type
+# A model's phrases repeat (a synonym under each table that has the dimension, a word under each tag
+# key): each text is split once (more than half the calls at 30x are repeats). Bounded: values too.
+_key = lru_cache(maxsize=1 << 15)(phrase_key)
 
 
 @dataclass
@@ -98,13 +108,21 @@ class Vocabulary:
     reach: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> tables it joins to-one: hops
     reached_by: dict[str, set[str]] = field(default_factory=dict)  # table -> tables that reach it
     segment_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)  # segment -> its fields' tables
+    source_model: SemanticModel | None = None  # the model as given (``model`` is in canonical order)
 
     # --- building ---------------------------------------------------------------------------------
 
     @classmethod
     def build(cls, model: SemanticModel, values: Mapping[str, Sequence[str]] | None = None) -> Vocabulary:
-        """``model`` is read in an order of its own (``canonical_order``), so no reading depends on
-        which table, dimension or metric the analyst happened to declare first."""
+        """The model's words (``base_vocabulary``, once per model object) and the values found in the
+        data (``with_values``, once per mapper: each access scope has its own)."""
+        return base_vocabulary(model).with_values(values or {})
+
+    @classmethod
+    def _build_base(cls, model: SemanticModel) -> Vocabulary:
+        """Everything that does not depend on the data's values. ``model`` is read in an order of its
+        own (``canonical_order``), so no reading depends on which table, dimension or metric the
+        analyst happened to declare first."""
         model = canonical_order(model)
         v = cls(model)
         catalog = catalog_for(model)
@@ -144,25 +162,55 @@ class Vocabulary:
             v._add_all(s.synonyms, Meaning(Kind.SEGMENT, s.name))
             fields = (t for f in s.filters for t in v.tables_of(f.field))
             v.segment_tables[s.name] = tuple(dict.fromkeys(fields))
-        for name, extra in (values or {}).items():
-            v._add_known_values(name, extra)
         for q in model.verified_queries:
-            v.verified[phrase_key(q.question)] = q.intent
+            v.verified[_key(q.question)] = q.intent
         # words of the model's description and of its longer phrases ("internet" in "open to the
         # internet"): said on their own they belong to the domain, so they are not unknown
-        for key, meanings in v.phrases.items():
-            if len(key) > 1:
-                for w in key:
-                    if w.isalpha() and len(w) > 3:
-                        v.inner_words.setdefault(w, set()).update(m.name for m in meanings)
-        v.domain_words = (frozenset(phrase_key(model.description)) | set(v.inner_words)) - STOPWORDS
+        v._add_inner_words(v.phrases, {})
+        v.domain_words = (frozenset(_key(model.description)) | set(v.inner_words)) - STOPWORDS
         v.max_len = max((len(k) for k in v.phrases), default=1)
         for meanings in v.phrases.values():
             meanings.sort(key=lambda m: _PRIORITY[m.kind])
         return v
 
+    def with_values(self, values: Mapping[str, Sequence[str]]) -> Vocabulary:
+        """This vocabulary and the values found in the data; ``self`` is left as it was (a base is
+        shared by every mapper of its model). A value only ever adds a phrase the model does not
+        have, with that one meaning, so the words and the order of meanings of the model's own
+        phrases stay as they were, and the result equals a build that read the values in turn."""
+        if not values:
+            return self
+        v = dataclasses.replace(
+            self,
+            phrases=dict(self.phrases),
+            known_values={k: list(vs) for k, vs in self.known_values.items()},
+            inner_words=dict(self.inner_words),
+        )
+        added: dict[tuple[str, ...], list[Meaning]] = {}
+        for name, extra in values.items():
+            v._add_known_values(name, extra, added)
+        v._add_inner_words(added, {})
+        v.domain_words = (frozenset(_key(v.model.description)) | set(v.inner_words)) - STOPWORDS
+        v.max_len = max((v.max_len, *map(len, added)))
+        return v
+
+    def _add_inner_words(
+        self, phrases: Mapping[tuple[str, ...], list[Meaning]], copied: dict[str, set[str]]
+    ) -> None:
+        """Words inside the model's longer phrases (``inner_words``); a set shared with a base
+        vocabulary is copied before it changes (``copied``: the ones already copied)."""
+        for key, meanings in phrases.items():
+            if len(key) > 1:
+                for w in key:
+                    if w.isalpha() and len(w) > 3:
+                        names = copied.get(w)
+                        if names is None:
+                            names = copied[w] = set(self.inner_words.get(w, ()))
+                            self.inner_words[w] = names
+                        names.update(m.name for m in meanings)
+
     def _add(self, text: str, meaning: Meaning) -> None:
-        self._add_key(phrase_key(text), meaning)
+        self._add_key(_key(text), meaning)
 
     def _add_key(self, key: tuple[str, ...], meaning: Meaning) -> None:
         if not key:
@@ -227,7 +275,10 @@ class Vocabulary:
             target = no if value.strip().lower() in ("false", "no", "0") else yes
             self._add_all(synonyms, target)
 
-    def _add_known_values(self, name: str, extra: Sequence[str]) -> None:
+    def _add_known_values(
+        self, name: str, extra: Sequence[str], added: dict[tuple[str, ...], list[Meaning]]
+    ) -> None:
+        """``added``: the phrases the values made, each new (so no list of the base changes)."""
         base = name.partition(":")[0]
         if base not in self.dimensions and base not in self.tag_dimensions:
             return
@@ -238,8 +289,9 @@ class Vocabulary:
                 continue
             # values found in the data never take a phrase the model already gives a meaning
             # (a tag value spelled like an environment or a table synonym stays the model's word)
-            if phrase_key(text) not in self.phrases:
-                self._add(text, Meaning(Kind.VALUE, name, text))
+            key = _key(text)
+            if key and key not in self.phrases:
+                self.phrases[key] = added[key] = [Meaning(Kind.VALUE, name, text)]
             if text not in known:
                 known.append(text)
 
@@ -247,9 +299,9 @@ class Vocabulary:
         """The dimensions that identify and name a row: primary key dims plus the one named like the table."""
         by_column = {d.column: d.name for d in t.dimensions if d.column}
         out = [by_column[c] for c in t.primary_key if c in by_column]
-        table_words = {phrase_key(w) for w in (*t.synonyms, _words(t.name))}
+        table_words = {_key(w) for w in (*t.synonyms, _words(t.name))}
         for d in t.dimensions:
-            named_like_table = table_words & {phrase_key(s) for s in d.synonyms}
+            named_like_table = table_words & {_key(s) for s in d.synonyms}
             if d.type == DimensionType.STRING and not d.tags and d.name not in out and named_like_table:
                 out.append(d.name)
                 break
@@ -319,17 +371,17 @@ class Vocabulary:
         dimensions; phrases are put together from the keys of their words (a key never spans a space)."""
         named: dict[tuple[tuple[str, ...], str], set[tuple[str, ...]]] = {}  # (word, table) -> dim words
         for d in self.dimensions.values():
-            words = {phrase_key(w) for w in (_words(d.name), *d.synonyms)}
+            words = {_key(w) for w in (_words(d.name), *d.synonyms)}
             for table in self.dimension_tables.get(d.name, ()):
                 for key in words:
                     named.setdefault((key, table), set()).update(words)
         for tag_name, td in self.tag_dimensions.items():
-            tag_words = {phrase_key(w) for w in (*td.synonyms, _words(tag_name))}
+            tag_words = {_key(w) for w in (*td.synonyms, _words(tag_name))}
             own = self.dimension_tables.get(tag_name, ())
             joined = {x for t in own for x in (*self.reach.get(t, {}), *self.reached_by.get(t, ()))}
             for tag_key in td.tag_keys:
                 meaning = Meaning(Kind.TAG_KEY, f"{tag_name}:{tag_key}")
-                words = {w for table in joined for w in named.get((phrase_key(tag_key), table), ())}
+                words = {w for table in joined for w in named.get((_key(tag_key), table), ())}
                 for w in words:
                     for t in tag_words:
                         self._add_key((*w, *t), meaning)
@@ -455,6 +507,32 @@ class Vocabulary:
         return sorted({" ".join(k) for k, ms in self.phrases.items() if any(m.kind == kind for m in ms)})
 
 
+_BASES: dict[int, Vocabulary] = {}
+
+
+def base_vocabulary(model: SemanticModel) -> Vocabulary:
+    """The words of ``model`` without the data's values, built once per model object: every mapper
+    of the model (one per access scope and day in the API) adds its values to the same base. A base
+    read from a precompiled model (``runtime/model_artefact.py``) is handed in by ``remember_base``.
+
+    Keyed by identity like ``compiler.catalog_for`` (a model is not hashable); each entry keeps its
+    model alive through ``source_model``, and processes load a handful of models at most."""
+    v = _BASES.get(id(model))
+    if v is None or v.source_model is not model:
+        v = Vocabulary._build_base(model)
+        v.source_model = model
+        remember_base(model, v)
+    return v
+
+
+def remember_base(model: SemanticModel, vocabulary: Vocabulary) -> None:
+    """Use ``vocabulary`` (built by ``base_vocabulary`` for an equal model) as ``model``'s base."""
+    if len(_BASES) > 16:
+        _BASES.clear()
+    vocabulary.source_model = model
+    _BASES[id(model)] = vocabulary
+
+
 def _words(name: str) -> str:
     return name.replace("_", " ")
 
@@ -537,4 +615,13 @@ def _parents(value: str) -> set[str]:
     return {value[: m.start()] for m in _NOT_LOWER_ALNUM.finditer(value)}
 
 
-__all__ = ["Kind", "Meaning", "Vocabulary", "canonical_order", "nests_under", "tokenize"]
+__all__ = [
+    "Kind",
+    "Meaning",
+    "Vocabulary",
+    "base_vocabulary",
+    "canonical_order",
+    "nests_under",
+    "remember_base",
+    "tokenize",
+]
