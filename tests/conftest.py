@@ -24,6 +24,19 @@ AS_OF = dt.date(2026, 6, 17)
 SAMPLE = {"seed": 42, "scale": 1.0, "as_of": AS_OF, "days": 180}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def crq_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A CRQ_HOME of the session's own (tests that need another set theirs), so the CLI's caches (the
+    precompiled models, usage logs) never land in the home of whoever runs the suite."""
+    old = os.environ.get("CRQ_HOME")
+    os.environ["CRQ_HOME"] = str(tmp_path_factory.mktemp("crq-home"))
+    yield
+    if old is None:
+        os.environ.pop("CRQ_HOME", None)
+    else:
+        os.environ["CRQ_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An administrator's URL; crq logs in as its reader and owner roles from it, as it does with the

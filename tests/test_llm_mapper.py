@@ -487,8 +487,11 @@ def test_a_retry_after_longer_than_allowed_gives_up(
 
 
 def test_timeout_retries_then_falls_back_to_offline(
-    model: SemanticModel, fake: FakeOpenAI, usage: UsageLog
+    model: SemanticModel, fake: FakeOpenAI, usage: UsageLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the HTTP client's own timeout must fire first: on a busy machine the waiting side's grace (a
+    # quarter second) can run out before the call's thread is scheduled, and that is a "deadline"
+    monkeypatch.setattr("runtime.mappers.llm._GRACE", 5.0)
     fake.slow(1.0)
     fake.slow(1.0)
     fallback = StubMapper(OFFLINE_ANSWER)

@@ -12,7 +12,7 @@ is decided by the question, never by which was declared first in the YAML:
 3. of what is left, the nearest to the metric (fewest joins, as the compiler resolves names);
 4. values that nest ("a" and "a:b", the value under it) name the same rows: the outer one;
 5. if two meanings of one kind still remain, the question is ambiguous: the mapper asks back,
-   naming them.
+   naming them (a dimension and a tag key count as one kind: both are something to group by).
 
 Only phrases with two meanings of one kind are narrowed; every other phrase keeps its meanings
 for the interpretation to choose a role from.
@@ -94,11 +94,16 @@ def best_fit(
 # --- what competes --------------------------------------------------------------------------------
 
 
+# Kinds that compete as one: a word that is both a dimension's synonym and a tag key ("env") names
+# two things to group or filter by, whichever kind the YAML (or the data) made each
+_COMPETES_AS = {Kind.TAG_KEY: Kind.DIMENSION}
+
+
 def _competing(meanings: Sequence[Meaning]) -> dict[Kind, list[Meaning]]:
     """The kinds in which a phrase names two or more different things (one meaning per name)."""
     by_kind: dict[Kind, dict[str, Meaning]] = {}
     for m in meanings:
-        by_kind.setdefault(m.kind, {}).setdefault(m.name, m)
+        by_kind.setdefault(_COMPETES_AS.get(m.kind, m.kind), {}).setdefault(m.name, m)
     return {k: list(ms.values()) for k, ms in by_kind.items() if len(ms) > 1}
 
 
