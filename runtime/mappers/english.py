@@ -510,6 +510,12 @@ def doer_nouns(verb: str) -> tuple[str, ...]:
 
 # Conversation: how a follow-up opens, asking for help, and a follow-up that only changes the limit.
 CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but")
+# Words for the rows of the last answer ("how many of those are encrypted", "what did they cost"): a
+# question with one builds on it, even when it names a metric of its own. The demonstratives always
+# point back; the pronouns only with nothing before them in the question they could stand for ("how
+# many resources ... and what they cost" is about its own resources).
+POINTING_BACK = _words("those these")
+PRONOUNS_BACK = _words("they them")
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
 HELP_WORDS = _words("help hello hi hey example examples")
 HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")

@@ -32,8 +32,17 @@ from models.intent import (
     TimeRange,
 )
 from models.units import FAMILY, Unit
-from runtime.mappers.english import ADDING_STARTS, ALSO_WORDS, FOLLOW_UP_STARTS, WEAK_FOLLOW_UP_STARTS
+from runtime.mappers.english import (
+    ADDING_STARTS,
+    ALSO_WORDS,
+    FOLLOW_UP_STARTS,
+    POINTING_BACK,
+    PRONOUNS_BACK,
+    WEAK_FOLLOW_UP_STARTS,
+)
 from runtime.mappers.interpretation import Parts
+from runtime.mappers.kinds import ItemKind
+from runtime.mappers.reading import Reading
 from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Vocabulary
 
@@ -45,10 +54,23 @@ def _starts(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
     return any(words[: len(p.split())] == p.split() for p in phrases)
 
 
-def looks_like_follow_up(tokens: list[Token], parts: Parts) -> bool:
-    """Strong openers ("what about", "now", "and") always continue; otherwise a question that asks for
-    nothing of its own (no metric, nothing to count or list) continues the conversation."""
-    if _starts(tokens, _STRONG):
+def points_back(reading: Reading) -> bool:
+    """The question speaks of the last answer's rows: "how many of those ...", "what did they cost"
+    (a "they" with no noun before it in the question to stand for)."""
+    first_term = min(
+        (it.start for it in reading.items if it.kind == ItemKind.TERM), default=len(reading.tokens)
+    )
+    return any(
+        t.text in POINTING_BACK or (t.text in PRONOUNS_BACK and i < first_term)
+        for i, t in enumerate(reading.tokens)
+    )
+
+
+def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) -> bool:
+    """Strong openers ("what about", "now", "and") and words that point back at the last answer's rows
+    (``points_back``) always continue; otherwise a question that asks for nothing of its own (no
+    metric, nothing to count or list) continues the conversation."""
+    if _starts(tokens, _STRONG) or points_back(reading):
         return True
     return not parts.metrics and not parts.listing
 
@@ -100,6 +122,8 @@ def merge_follow_up(
                 dims.append(d)
     if not prev.metrics and parts.listing and not parts.metrics:
         dims = list(prev.dimensions)
+    if not prev.metrics and parts.metrics and not new_dims:
+        dims = []  # "how many of those ...": the rows listed before, counted; their columns are no groups
 
     for g in parts.pending_grains:
         series = _series_dimension(prev, metrics, vocab)

@@ -43,7 +43,7 @@ from runtime.mappers.english import (
     TIME_LEFTOVERS,
     VERB_MONTHS,
 )
-from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, unfit_units
+from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, points_back, unfit_units
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Reading, read_question
@@ -136,7 +136,7 @@ class OfflineMapper:
                 return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, partial=True)
-            if looks_like_follow_up(tokens, parts) and self._usable(parts):
+            if looks_like_follow_up(tokens, parts, reading) and self._usable(parts):
                 if parts.problems:
                     return self._clarify_parts(parts, as_of)
                 if unfit := unfit_units(previous, parts, self.vocab):
@@ -258,6 +258,8 @@ class OfflineMapper:
                 for it in reading.items
                 if it.start >= opener
             )
+        if points_back(reading):  # "how many of those ...": whose rows?
+            return True
         timed = {i for it in reading.items if it.kind == ItemKind.TIME for i in range(it.start, it.end)}
         said = f" {' '.join(w for i, w in enumerate(words) if i not in timed)} "
         if not any(f" {p} " in said for p in BACK_REFERENCES):
