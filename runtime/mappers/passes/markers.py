@@ -438,12 +438,27 @@ def bind_with(st: State, k: int, it: Item) -> None:
 
 
 def bind_sort(st: State, k: int, it: Item) -> None:
-    """ "sorted by <metric>": the metric ranked by, largest first unless said otherwise."""
+    """ "sorted by <metric>": the metric ranked by, largest first unless said otherwise; "rank
+    <entities> by <metric>" / "by how many ...": the entities ranked by what follows their "by"."""
     nxt = after(st, k, skip=(Role.GROUP,))
     if nxt and nxt[1].kind == ItemKind.TERM and nxt[1].has(Kind.METRIC):
         nxt[1].role = Use.SORT_METRIC
         st.sort_metric = nxt[1].named(Kind.METRIC)
         st.direction = st.direction or "desc"
+        it.bound = True
+        return
+    by = after(st, nxt[0]) if nxt and nxt[1].kind == ItemKind.TERM else None
+    if by is None or by[1].kind != ItemKind.MARKER or Role.GROUP not in by[1].roles:
+        return  # nothing said to rank by: left unbound, so the reading says it was not understood
+    what = after(st, by[0])
+    if what and what[1].kind == ItemKind.TERM and what[1].has(Kind.METRIC):
+        what[1].role = Use.SORT_METRIC
+        st.sort_metric = what[1].named(Kind.METRIC)
+    elif not (what and what[1].kind == ItemKind.MARKER and Role.COUNT in what[1].roles):
+        return
+    by[1].bound = True  # "rank X by": a ranking, not a grouping by what follows
+    st.direction = st.direction or "desc"
+    st.superlative = True
     it.bound = True
 
 

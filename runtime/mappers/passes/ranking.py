@@ -261,6 +261,11 @@ def place_order(st: State) -> None:
     p.rank = (st.direction or "desc", st.limit or (1 if singular and st.superlative else None))
     p.sort_metric = st.sort_metric
     if p.listing and not p.metrics:
+        if st.superlative and not p.order_by and not st.partial:
+            # "the biggest resource" with nothing to rank rows by: every row, unranked, is no answer
+            said = next((x.text for x in st.items if x.kind == ItemKind.SUPER), "the most")
+            p.problems.append(f"'{said}' by what? the rows listed here have nothing to rank them by")
+            return
         if st.limit:
             p.limit = st.limit
         return
