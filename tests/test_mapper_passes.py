@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -547,24 +546,3 @@ def test_every_marker_role_binds_or_is_plain() -> None:
     assert set(MARKER_BINDERS) & PLAIN_ROLES == {Role.INSTEAD}  # a flag for follow-ups, and plain
     assert {Role(k) for k in MARKERS} == set(Role)
     assert set(ITEM_BINDERS) == {ItemKind.TIME, ItemKind.QUANTITY, ItemKind.SUPER, ItemKind.MARKER}
-
-
-def test_passes_name_nothing_from_the_sample_model() -> None:
-    """As ``test_offline_mapper.test_python_names_nothing_from_the_sample_model`` for the files in
-    ``runtime/mappers/`` itself: the passes below it must not mention the sample model's names either
-    (vocabulary lives in YAML)."""
-    model = load_model()
-    names = (
-        {m.name for m in model.metrics}
-        | {t.name for t in model.tables}
-        | {d.name for t in model.tables for d in (*t.dimensions, *t.time_dimensions)}
-        | {v for t in model.tables for d in t.dimensions for v in d.enum}
-    )
-    names -= {"tag"}  # also the English word "tag" ("owner tag"), used generically for tag dimensions
-    folder = Path(__file__).parent.parent / "runtime" / "mappers" / "passes"
-    files = sorted(folder.glob("*.py"))
-    assert len(files) > 10
-    for path in files:
-        text = path.read_text()
-        for name in names:
-            assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)
