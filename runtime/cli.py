@@ -1019,6 +1019,13 @@ def serve(
     container = api.Container(the_model, resolve_url(database_url), policy=policy)
     container.job_settings = JobSettings.from_env()
     container.database.execute("SELECT 1", {})  # fail now, not on the first request
+    if missing := _missing_tables(the_model, container.database):  # say so now, not as a 503 per question
+        err.print(
+            _text(
+                f"warning: the database has no {', '.join(missing)}: every question will fail until the "
+                "inventory is there (`crq sample load` loads the sample)"
+            )
+        )
     attach_jobs(container, aws_endpoint)
     api.use_container(container)
     if open_to_all:
@@ -1031,6 +1038,13 @@ def serve(
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def _missing_tables(model: SemanticModel, database: Database) -> list[str]:
+    """The model's tables the database does not have, as ``schema.table``."""
+    names = [f"{t.schema_name or model.schema_name or 'public'}.{t.physical}" for t in model.tables]
+    found = database.columns(sorted({n.split(".", 1)[0] for n in names}))
+    return [n for n in names if n not in found]
 
 
 def _jobs_container(database_url: str | None, model: Path | None, aws_endpoint: str | None) -> Container:

@@ -187,3 +187,38 @@ def test_prompt_reports_the_fixed_prompt_size_and_shows_it() -> None:
     assert "tokens fixed per call (estimate" in size
     shown = crq("prompt", "--show", check=True)
     assert "avg_daily_cost" in shown.stdout and "tokens fixed per call" in shown.stderr
+
+
+def test_serve_says_at_once_when_the_database_has_no_inventory(pg_url: str, sample_url: str) -> None:
+    """A developer who starts `crq serve` on a database without the model's tables is told so, and
+    how to load the sample, before the first question fails; on the sample's database, nothing."""
+    import os
+
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS crq_no_inventory")
+        admin.execute("CREATE DATABASE crq_no_inventory")
+    empty = psycopg.conninfo.make_conninfo(pg_url, dbname="crq_no_inventory")
+
+    def first_lines(url: str) -> list[str]:
+        env = {**os.environ, "CRQ_AUTH": "none"}
+        process = subprocess.Popen([CRQ, "serve", "--port", "0", "--database-url", url], env=env,
+                                   stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        try:
+            assert process.stderr is not None
+            while not lines or "crq API on" not in lines[-1]:
+                line = process.stderr.readline()
+                assert line or process.poll() is None, ("crq serve stopped", lines)
+                lines.append(line.rstrip())
+        finally:
+            process.terminate()
+            process.wait(10)
+        return [line for line in lines if line.startswith("warning: the database")]
+
+    assert first_lines(empty) == [
+        "warning: the database has no inventory.accounts, inventory.resources, inventory.resource_costs: "
+        "every question will fail until the inventory is there (`crq sample load` loads the sample)"
+    ]
+    assert first_lines(sample_url) == []
