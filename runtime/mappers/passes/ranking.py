@@ -276,9 +276,16 @@ def place_order(st: State) -> None:
         field_name = p.metrics[0]
     if field_name is None:
         return
+    grouped = [d for d in p.dimensions if d.grain is None]
+    names = {d.name for d in grouped}
+    own = [t for t, m in st.vocab.count_metric.items() if m == field_name]
+    if any(set(st.vocab.label_dimensions.get(t, ("",))) <= names for t in own):
+        # "top 5 buckets": each row counted by its own count is 1; any five would be "the top five"
+        p.problems.append(f"the top {'ones' if st.limit is None else st.limit} by what? each row counts once")
+        p.suggestions.extend(rank_suggestions(st, field_name))
+        return
     if field_name not in p.metrics:
         p.metrics.append(field_name)
-    grouped = [d for d in p.dimensions if d.grain is None]
     if not grouped and not p.listing:
         if st.superlative and not st.partial and not any(d.grain for d in p.dimensions):
             # "what costs the most?": the most of what? ranking one total answers nothing
