@@ -1042,7 +1042,9 @@ def serve(
 
 def _missing_tables(model: SemanticModel, database: Database) -> list[str]:
     """The model's tables the database does not have, as ``schema.table``."""
-    names = [f"{t.schema_name or model.schema_name or 'public'}.{t.physical}" for t in model.tables]
+    from semantic.rules.database_columns import qualified_name
+
+    names = [qualified_name(model, t) for t in model.tables]
     found = database.columns(sorted({n.split(".", 1)[0] for n in names}))
     return [n for n in names if n not in found]
 
