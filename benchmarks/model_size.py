@@ -276,6 +276,8 @@ def _dimension(
         }
     if d.get("sample_values"):
         d2["sample_values"] = [f"{p}-{v}" for v in d["sample_values"]]
+    if d.get("untagged"):
+        d2["untagged"] = dims[d["untagged"]]
     return d2
 
 

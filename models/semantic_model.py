@@ -65,6 +65,11 @@ class Dimension(Described):
     )
     groups: dict[str, ValueGroup] = Field(default_factory=dict)
     tag_keys: tuple[str, ...] = Field(default=(), description="known keys of a tags dimension")
+    untagged: str | None = Field(
+        default=None,
+        description="tags dimensions: the boolean dimension of the same table that is true when a row "
+        "has no tags at all, which 'not tagged' and 'without tags' filter by",
+    )
     unit: Unit | None = Field(
         default=None, description="number dimensions: the unit of the values, so '1 TB' filters right"
     )

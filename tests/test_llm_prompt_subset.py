@@ -112,6 +112,8 @@ def provider_copy(base: dict[str, Any], p: str) -> dict[str, Any]:
                     g["values"] = [own[d["name"]][v] for v in g["values"]]
             if d.get("sample_values"):
                 d["sample_values"] = [f"{p}-{v}" for v in d["sample_values"]]
+            if d.get("untagged"):
+                d["untagged"] = f"{p}_{d['untagged']}"
             d["name"] = f"{p}_{d['name']}"
         tables.append(t2)
     metrics = []

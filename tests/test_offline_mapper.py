@@ -418,3 +418,74 @@ def test_the_reading_gives_the_hand_written_answer(
     want = normalize(run_read_only(conn, reference), ordered=False)
     assert want and all(v not in (None, 0) for row in want for v in row[-1:]), "the reference proves nothing"
     assert got == want, describe_difference(got, want) + f"\n{query.sql}\n{query.params}"
+
+
+def test_an_average_not_understood_offers_the_models_averages_from_its_fields() -> None:
+    """ "average temperature": the averages offered are the metrics the model declares as averages (a
+    measure aggregated by avg, or "average"/"avg" in the metric's name or synonyms), never ones whose
+    description merely says "average" (issue 14, item 4: no guesses from YAML prose)."""
+    from pathlib import Path
+
+    from semantic.loader import check_model_text
+
+    shipped = load_model()
+    m = ask(OfflineMapper(shipped, VALUES), "average temperature by region")
+    assert (m.status, m.suggestions) == ("clarify", ("avg daily cost", "avg storage gb", "cost per resource"))
+
+    text = (Path(__file__).parent.parent / "semantic/models/cloud_inventory.yaml").read_text()
+    for old, new in (
+        ("Number of cloud accounts.", "Not an average, the number of cloud accounts."),  # prose only
+        ("- name: avg_storage_gb\n    measure:", "- name: storage_per_resource\n    measure:"),  # avg measure
+        ("synonyms: [average storage, average size, mean storage]", "synonyms: [storage each]"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    model, issues = check_model_text(text)
+    assert model is not None and not [i for i in issues if i.severity == "error"], issues
+    m = ask(OfflineMapper(model, VALUES), "average temperature by region")
+    assert (m.status, m.suggestions) == (
+        "clarify",
+        ("avg daily cost", "cost per resource", "storage per resource"),
+    )
+
+
+def test_not_tagged_filters_by_the_flag_the_model_declares() -> None:
+    """ "instances with no label": the tags dimension's ``untagged`` names the flag to filter by (issue
+    14, item 4: an explicit field, not "tag" found in a boolean's synonyms). Without the field, the
+    same words are not read as that filter; renamed, the filter follows the declaration."""
+    from pathlib import Path
+
+    from semantic.loader import check_model_text
+
+    question = "how many instances have no label"
+    instances = F("resource_type", "ec2:instance")
+    m = ask(OfflineMapper(load_model(), VALUES), question)
+    assert m.status == "answered" and m.intent is not None, m
+    assert dump(m.intent) == {
+        "metrics": ["resource_count"],
+        "filters": [instances, F("is_untagged", True)],
+    }
+
+    shipped = (Path(__file__).parent.parent / "semantic/models/cloud_inventory.yaml").read_text()
+
+    def mapped(text: str) -> Mapping:
+        model, issues = check_model_text(text)
+        assert model is not None and not [i for i in issues if i.severity == "error"], issues
+        return ask(OfflineMapper(model, VALUES), question)
+
+    undeclared = mapped(shipped.replace("        untagged: is_untagged\n", "", 1))
+    assert (undeclared.status, undeclared.message, undeclared.suggestions) == (
+        "clarify",
+        "I am not sure what you mean: which rows have no 'label' (the model does not say; name a key)",
+        ("without owner label", "without team label", "without cost-center label"),
+    )
+
+    renamed = shipped.replace("name: is_untagged", "name: bare", 1).replace(
+        "untagged: is_untagged", "untagged: bare", 1
+    )
+    renamed = renamed.replace("{field: is_untagged,", "{field: bare,")
+    m = mapped(renamed)
+    assert m.intent is not None and dump(m.intent) == {
+        "metrics": ["resource_count"],
+        "filters": [instances, F("bare", True)],
+    }, m

@@ -236,6 +236,22 @@ SHIPPED_CASES: list[tuple[str, int, str, str, str]] = [
         "x.yaml:119:9: error E117: tables[resources].dimensions[is_public].enum: a boolean dimension cannot "
         "have an enum; remove enum, or make the dimension type: string",
     ),
+    (
+        "untagged-not-a-boolean",
+        134,
+        "env]",
+        "env]\n        untagged: is_untaged",
+        "x.yaml:135:9: error E118: tables[resources].dimensions[tag].untagged: untagged 'is_untaged' is not "
+        "a boolean dimension of table 'resources'; did you mean 'is_untagged'?",
+    ),
+    (
+        "untagged-on-a-plain-dimension",
+        119,
+        "synonyms:",
+        "untagged: is_untagged\n        synonyms:",
+        "x.yaml:119:9: error E118: tables[resources].dimensions[is_public].untagged: untagged only applies "
+        "to a tags dimension; remove untagged or set tags: <jsonb column>",
+    ),
     # --- expressions ---
     (
         "unknown-function",

@@ -498,7 +498,7 @@ WHICH_ONE_WORDS = _words("one is was has had")  # "which one ...", "which of tho
 WHICH_ONE_ENDING = "one"  # a which-marker phrase ending in it ("which one") asks for one winner
 PAST_PARTICIPLE_ENDING = "ed"  # "owned by <someone>": a verb of doing, not a grouping
 AVERAGE_PREFIXES = ("averag", "avg")  # "averaging", "avg": a word of averaging the reading did not place
-AVERAGE_WORDS = ("average", "avg")  # in a metric's name or description: the model's averages, as hints
+AVERAGE_WORDS = ("average", "avg")  # a word of a metric's name or synonyms: the model's averages, as hints
 
 
 def doer_nouns(verb: str) -> tuple[str, ...]:

@@ -19,6 +19,8 @@ E115  table_structure     tag_keys on a dimension that is not a tags dimension
 E116  table_structure     group value, value_synonyms key or sample value outside the enum; repeated
                           enum value
 E117  table_structure     enum on a boolean or number dimension
+E118  table_structure     untagged on a dimension that is not a tags dimension, or naming no boolean
+                          dimension of the same table
 E120  expressions         an expression (dimension, time dimension, measure expr/filter, derived
                           metric) is rejected by parse_expression, or aggregates
 E121  expressions         agg sum/avg/min/max/count_distinct without expr

@@ -1,4 +1,4 @@
-"""E110-E117: the shape of each table, its primary key and its dimensions.
+"""E110-E118: the shape of each table, its primary key and its dimensions.
 
 The schema accepts each field on its own; these checks catch combinations that the compiler and the
 mappers would otherwise misread: a dimension with two sources, a group listing a value the enum does not
@@ -98,6 +98,38 @@ def _sources(dim: Dimension, base: Path, source: SourceMap) -> Iterator[Issue]:
         )
 
 
+def _untagged(dim: Dimension, table: Table, base: Path, source: SourceMap) -> Iterator[Issue]:
+    """``untagged`` names the flag "not tagged" filters by: a boolean of the same table, on a tags
+    dimension (anywhere else nothing would read it, and a wrong flag would filter the wrong rows)."""
+    if dim.untagged is None:
+        return
+    at = (*base, "untagged")
+    if not dim.tags:
+        yield make_issue(
+            "E118",
+            source,
+            at,
+            "untagged only applies to a tags dimension; remove untagged or set tags: <jsonb column>",
+        )
+        return
+    booleans = [d.name for d in table.dimensions if d.type == DimensionType.BOOLEAN]
+    if dim.untagged not in booleans:
+        fix = (
+            suggest(dim.untagged, booleans, "boolean dimensions")
+            if booleans
+            else (
+                f"table '{table.name}' has no boolean dimension; add one (e.g. expr: "
+                f"\"{dim.tags} = '{{}}'::jsonb\", type: boolean) or remove untagged"
+            )
+        )
+        yield make_issue(
+            "E118",
+            source,
+            at,
+            f"untagged '{dim.untagged}' is not a boolean dimension of table '{table.name}'; {fix}",
+        )
+
+
 def _values(dim: Dimension, base: Path, source: SourceMap) -> Iterator[Issue]:
     if dim.enum and dim.type in (DimensionType.BOOLEAN, DimensionType.NUMBER):
         yield make_issue(
@@ -150,6 +182,7 @@ def table_structure(model: SemanticModel, source: SourceMap) -> Iterator[Issue]:
             path = (*base, "dimensions", di)
             yield from _sources(dim, path, source)
             yield from _values(dim, path, source)
+            yield from _untagged(dim, table, path, source)
         for di, tdim in enumerate(table.time_dimensions):
             path = (*base, "time_dimensions", di)
             present = [k for k in ("column", "expr") if getattr(tdim, k)]

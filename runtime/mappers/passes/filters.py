@@ -22,12 +22,19 @@ def filter_from(st: State, m: Meaning, negated: bool) -> Filter | None:
     return None
 
 
-def boolean_for_untagged(st: State) -> str | None:
-    found = [
-        name
-        for name, d in st.vocab.dimensions.items()
-        if d.type == "boolean" and any("tag" in s for s in (*d.synonyms, d.name))
-    ]
+def boolean_for_untagged(st: State, it: Item) -> str | None:
+    """The flag "not tagged" filters by: the ``untagged`` boolean the model declares on the tags
+    dimension ``it`` names (several tables' tags: the one the rest of the question fits); None when the
+    model declares none, and the negation is then left unread."""
+    names = {m.name for m in it.all(Kind.TAG_DIMENSION)}
+    found = list(
+        dict.fromkeys(
+            d.untagged
+            for t in st.vocab.model.tables
+            for d in t.dimensions
+            if d.name in names and d.untagged is not None
+        )
+    )
     if len(found) > 1:
         found = best_fit({n: st.vocab.tables_of(n) for n in found}, st.items, st.vocab)
     return found[0] if len(found) == 1 else None
@@ -258,9 +265,17 @@ def collect_conditions(st: State) -> None:
                 continue
             m = it.first(Kind.VALUE, Kind.BOOLEAN, Kind.TAG_KEY)
             if m is None and it.has(Kind.TAG_DIMENSION) and negated:
-                no_tags = boolean_for_untagged(st)
+                no_tags = boolean_for_untagged(st, it)
                 if no_tags:
                     st.by_field.setdefault(no_tags, []).append(Filter(field=no_tags, op=Op.EQ, value=True))
+                else:  # never the rows with and without tags alike, called the untagged ones
+                    keys = [
+                        k
+                        for m in it.all(Kind.TAG_DIMENSION)
+                        for k in st.vocab.tag_dimensions[m.name].tag_keys
+                    ]
+                    p.problems.append(f"which rows have no '{it.text}' (the model does not say; name a key)")
+                    p.suggestions.extend(f"without {k} {it.text}" for k in keys[:3])
                 continue
             if m is None:
                 continue

@@ -65,11 +65,19 @@ def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
     noted as ignored."""
     items = reading.items
 
-    def averages() -> list[str]:  # the model's averages, offered when an average was not understood
+    def averages() -> list[str]:
+        """The model's averages, offered when an average was not understood: metrics whose measure
+        aggregates by ``avg``, or that the model's own words (name, synonyms) call an average. Never
+        its prose: a description is written for people and may say "average" of anything."""
         return [
             m.name.replace("_", " ")
             for m in vocab.model.metrics
-            if any(w in " ".join((m.name, m.description, *m.synonyms)).lower() for w in AVERAGE_WORDS)
+            if vocab.metric_aggregation(m.name) == "avg"
+            or any(
+                w in words.lower().split()
+                for words in (m.name.replace("_", " "), *m.synonyms)
+                for w in AVERAGE_WORDS
+            )
         ]
 
     for k, it in enumerate(items):
