@@ -86,6 +86,18 @@ def test_ignored_words_make_the_answer_incomplete(mapper: OfflineMapper) -> None
         ("xegion", None),  # a wrong first letter
         ("region", None),  # already known
         ("us3", None),  # not a word
+        ("weks", "weeks"),  # as close to "week": one word and its plural, read in the typo's number
+        ("wek", None),  # too short for a typo, and a vowel: no abbreviation
+        ("stagess", None),  # "stage" and "states" differ as words, not in number
+        ("rgn", "region"),  # an abbreviation: the consonants of one known word, in order
+        ("acct", "account"),  # a vowel first, then consonants; the last is the word's last
+        ("accts", None),  # "accounts" is no known word here (the caller also tries the singular)
+        ("mnth", "month"),  # "monthly" ends in another consonant
+        ("cnt", "count"),
+        ("amt", None),  # a vowel first: three letters are too few
+        ("end", None),  # a vowel after the first letter: an English word, not an abbreviation
+        ("stg", None),  # "storage" and "staging": two words it could shorten
+        ("rg", None),  # too short to abbreviate anything
     ],
 )
 def test_speller(word: str, known: str | None) -> None:
@@ -102,9 +114,21 @@ def test_speller(word: str, known: str | None) -> None:
             "state",
             "stage",
             "reservation",
+            "week",
+            "weeks",
+            "states",
+            "encrypted",
+            "storage",
+            "staging",
         ]
     )
     assert speller.correct(word) == known
+
+
+def test_an_abbreviation_is_read_from_the_singular_too() -> None:
+    """The model's words are singular: "accts" is read through its singular "acct" (the mapper puts
+    the plural ending back)."""
+    assert Speller(["account"]).correct("accts", "acct") == "account"
 
 
 def test_longer_words_may_carry_more_edits() -> None:

@@ -440,6 +440,11 @@ BACK_REFERENCES: tuple[str, ...] = (
     *ALSO_WORDS,
 )
 ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")
+# A follow-up that starts with one of these, or says one of ALSO_WORDS, widens a condition on values
+# ("add dev too" after "prod vs staging ...": prod, staging and dev); "and dev?" alone replaces it.
+WIDENING_STARTS: tuple[str, ...] = _phrases(
+    "add, throw in"
+)  # not "including": alone, "cost including dev" is no filter
 
 # How a clarify suggests asking for the rows instead of counting them.
 LIST_INSTEAD = "(as a list)"
@@ -519,6 +524,10 @@ PRONOUNS_BACK = _words("they them")
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
 HELP_WORDS = _words("help hello hi hey example examples")
 HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
+# "how are we doing on spend?", "how's storage looking": a judgement asked of a total, asked back
+JUDGEMENT_OPENERS = _words("how how's hows")
+JUDGEMENT_WORDS = _words("doing going looking faring shaping")
+JUDGEMENT_FIGURES = ("by month", "last month", "this month")  # what is offered instead, for a dated metric
 LIMIT_WORDS = _words("""
 make it change to show give me how what about instead top the first just only now please then ok okay
 let's lets see

@@ -39,6 +39,7 @@ from runtime.mappers.english import (
     POINTING_BACK,
     PRONOUNS_BACK,
     WEAK_FOLLOW_UP_STARTS,
+    WIDENING_STARTS,
 )
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind
@@ -134,6 +135,8 @@ def merge_follow_up(
     new_filters = list(parts.filters)
     segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
     prev_filters, prev_segments = _expand_touched_segments(prev, parts, vocab, segments_by_field)
+    if also or _starts(tokens, WIDENING_STARTS):
+        new_filters, dims = _widened(prev_filters, new_filters, dims)
     kept: list[Filter] = []
     for old in prev_filters:
         related = vocab.related.get(old.field, set())
@@ -234,6 +237,31 @@ def merge_follow_up(
         count_groups=count_groups,
         previous=prev,
     )
+
+
+def _widened(
+    prev_filters: Sequence[Filter], new_filters: list[Filter], dims: list[DimensionRef]
+) -> tuple[list[Filter], list[DimensionRef]]:
+    """ "add dev too": a value said with "also"/"too"/"add" joins the values the previous question
+    kept to, instead of replacing them, and the answer shows each value's rows side by side, as
+    "prod and dev spend ..." does (the values then are one more grouping)."""
+    values = {Op.EQ: lambda v: [v], Op.IN: list}
+    old = {f.field: f for f in prev_filters if f.op in values}
+    out: list[Filter] = []
+    for f in new_filters:
+        before = old.get(f.field)
+        if (
+            before is None
+            or f.op not in values
+            or not all(isinstance(v, str) for v in (*values[before.op](before.value), *values[f.op](f.value)))
+        ):
+            out.append(f)
+            continue
+        joined = list(dict.fromkeys([*values[before.op](before.value), *values[f.op](f.value)]))
+        out.append(Filter(field=f.field, op=Op.IN, value=tuple(joined)) if len(joined) > 1 else f)
+        if len(joined) > 1 and all(d.name != f.field for d in dims):
+            dims = [*dims, DimensionRef(name=f.field)]
+    return out, dims
 
 
 def _expand_touched_segments(

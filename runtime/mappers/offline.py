@@ -36,6 +36,9 @@ from runtime.mappers.english import (
     COUNT_HEADS,
     HELP_PHRASES,
     HELP_WORDS,
+    JUDGEMENT_FIGURES,
+    JUDGEMENT_OPENERS,
+    JUDGEMENT_WORDS,
     KNOWN_WORDS,
     LIMIT_WORDS,
     LIST_INSTEAD,
@@ -114,6 +117,9 @@ class OfflineMapper:
         if verified is not None:
             return Mapping(status="answered", intent=verified, message=interpreted_as(verified))
 
+        if previous is not None:
+            text = _elided_unit(text, previous)
+            tokens = tokenize(text)
         distributed, split_fields = self._distributed(text, tokens)
         split_counts = distributed != text
         text = distributed
@@ -168,6 +174,18 @@ class OfflineMapper:
                 return Mapping(status="refused", message=self._out_of_scope())
         if parts.problems:
             return self._clarify_parts(parts, as_of)
+        if self._judgement(tokens, parts):
+            dated = [
+                m
+                for m in parts.metrics
+                if any(self.vocab.default_time.get(t) for t in self.vocab.metric_tables[m])
+            ]
+            return self._clarify(
+                f"'{reading.question.strip().rstrip('?')}' asks how things stand, not for one number; "
+                "which figure tells you?",
+                tuple(f"{m.replace('_', ' ')} {when}" for m in dated[:1] for when in JUDGEMENT_FIGURES)
+                or self._examples(),
+            )
         if not parts.metrics and not parts.dimensions:
             return self._clarify(
                 "what should I calculate? name a metric or something to list", self._examples()
@@ -186,6 +204,17 @@ class OfflineMapper:
             units=tuple(MetricUnit(metric=m, unit=u) for m, u in parts.units.items()),
         )
         return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+
+    @staticmethod
+    def _judgement(tokens: Sequence[Token], parts: Parts) -> bool:
+        """ "how are we doing on spend?": a question for a judgement that names no period, grouping or
+        comparison would get the all-time total, a number that judges nothing; it is asked back."""
+        return (
+            bool(tokens)
+            and tokens[0].text in JUDGEMENT_OPENERS
+            and any(t.text in JUDGEMENT_WORDS for t in tokens)
+            and not (parts.dimensions or parts.time_range or parts.compare or parts.all_time)
+        )
 
     def _counted_groups(self, question: str, as_of: dt.date) -> Mapping | None:
         """ "how many accounts have more than 200 resources": the groups the rest of the question lists,
@@ -520,6 +549,24 @@ def _interpret(senses: Senses, vocab: Vocabulary, partial: bool = False) -> Part
 
 
 # a minus sign (or a dash typed for one) right before a number that is not part of a word, name or date
+# "last 30" with no unit after it (a unit word, or "full" and one)
+_UNITLESS_LAST = re.compile(
+    r"\b(?:last|past|previous)\s+\d{1,3}\b(?!\s*(?:full\s+|whole\s+|calendar\s+)?"
+    r"(?:day|week|month|quarter|year|d|w|m|q|y)s?\b)",
+    re.IGNORECASE,
+)
+
+
+def _elided_unit(text: str, previous: Intent) -> str:
+    """ "now last 30" after "the last 7 days": the follow-up counts in the unit the previous range
+    counted in (said again, so the answer reads "the last 30 days"); without such a range, or after
+    a ranking, unchanged."""
+    tr = previous.time_range
+    if tr is None or tr.unit is None or tr.kind not in ("trailing", "previous") or previous.limit:
+        return text  # after a ranking, "the last 10" may be its bottom ten
+    return _UNITLESS_LAST.sub(lambda m: f"{m[0]} {tr.unit.value}s", text)  # type: ignore[union-attr]
+
+
 _NEGATIVE = re.compile(r"(?<![\w.\-−–])[-−–]\d+(?:\.\d+)?")
 
 

@@ -225,10 +225,17 @@ def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) ->
     the first term takes that phrase's meanings (alone it may name something else: a tag "owner").
     The second term stays what it is (the accounts, or the one the values between name)."""
     for k, it in enumerate(items):
-        if it.kind != ItemKind.TERM or it.end >= len(tokens) or tokens[it.end].text not in INVERTING_WORDS:
+        if it.kind != ItemKind.TERM or it.end >= len(tokens):
             continue
-        j, named = it.end + 1, 0
-        own = tuple(t.key for t in tokens[it.start : it.end])
+        doer = _doer(items[k - 1], it, tokens, vocab) if k else None
+        own: tuple[str, ...]
+        if doer:  # "who owns the <name> account": its owner, said with a verb
+            j, named, own = it.end, 0, (doer,)
+        elif tokens[it.end].text in INVERTING_WORDS:
+            j, named = it.end + 1, 0
+            own = tuple(t.key for t in tokens[it.start : it.end])
+        else:
+            continue
         for later in items[k + 1 :]:
             while j < later.start and tokens[j].text in _SKIPPED_AFTER_OF:
                 j += 1
@@ -245,6 +252,15 @@ def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) ->
             if named > _NAMES_BETWEEN or not later.has(Kind.VALUE):
                 break
             j = later.end
+
+
+def _doer(before: Item, it: Item, tokens: list[Token], vocab: Vocabulary) -> str | None:
+    """The noun of the verb a "who" asks about ("who owns": "owner"), when ``it`` is that verb."""
+    if before.kind != ItemKind.MARKER or before.end != it.start or it.end - it.start != 1:
+        return None
+    if tokens[before.start].text not in WHO_WORDS:
+        return None
+    return next((n for n in doer_nouns(tokens[it.start].text) if n and (n,) in vocab.phrases), None)
 
 
 def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: Vocabulary) -> Item:
@@ -306,7 +322,8 @@ def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> lis
 
 
 def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
-    """ "who <verb>s": the dimension or tag key named by the doer of the verb ("leads" -> "leader")."""
+    """ "who <verb>s": which of the dimension or tag key named by the doer of the verb ("leads" ->
+    "leader"): a "which" marker and the term it asks about."""
     out: list[Item] = []
     for i in range(len(tokens) - 1):
         verb = tokens[i + 1].text
@@ -321,8 +338,9 @@ def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[
         for noun in doer_nouns(verb):
             found = vocab.phrases.get((noun,)) if noun else None
             named = [m for m in found or () if m.kind in (Kind.TAG_KEY, Kind.DIMENSION)]
-            if named:
-                out.append(_spelled(tokens, i, i + 2, named))
+            if named:  # "who" asks which of them, as "which owners" does
+                out.append(Item(ItemKind.MARKER, i, i + 1, tokens[i].orig, roles=(Role.WHICH,)))
+                out.append(_spelled(tokens, i + 1, i + 2, named))
                 break
     return out
 

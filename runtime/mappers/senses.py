@@ -11,7 +11,9 @@ is decided by the question, never by which was declared first in the YAML:
    instances" are, which belong to the accounts);
 3. of what is left, the nearest to the metric (fewest joins, as the compiler resolves names);
 4. values that nest ("a" and "a:b", the value under it) name the same rows: the outer one;
-5. if two meanings of one kind still remain, the question is ambiguous: the mapper asks back,
+5. a word that is a dimension's declared synonym and also a tag key ("env"): the dimension, which the
+   analyst declared it to mean (the tag is "env tag");
+6. if two meanings of one kind still remain, the question is ambiguous: the mapper asks back,
    naming them (a dimension and a tag key count as one kind: both are something to group by).
 
 Only phrases with two meanings of one kind are narrowed; every other phrase keeps its meanings
@@ -65,6 +67,7 @@ def choose_senses(reading: Reading, vocab: Vocabulary, previous: Intent | None =
     for it in open_:
         it.meanings = _nearest(it.meanings, anchors, vocab)
         it.meanings = _outermost(it.meanings, vocab)
+        it.meanings = _declared(it.meanings)
         for names in _competing(it.meanings).values():
             shown = [_describe(m) for m in sorted(names, key=_sort_key)]
             more = f" or {len(shown) - _SHOWN} more" if len(shown) > _SHOWN else ""
@@ -214,6 +217,16 @@ def _outermost(meanings: list[Meaning], vocab: Vocabulary) -> list[Meaning]:
         if o.name in vocab.related.get(m.name, ()) and nests_under(str(m.value), str(o.value))
     }
     return [m for m in meanings if m not in inner]
+
+
+def _declared(meanings: list[Meaning]) -> list[Meaning]:
+    """A word that is one dimension's declared synonym and also a tag key ("env"): the dimension
+    (step 5). The analyst wrote down what the word means; a tag key is a name found in the data, and
+    stays reachable as "env tag"."""
+    dims = [m for m in meanings if m.kind == Kind.DIMENSION]
+    if len({m.name for m in dims}) != 1 or not any(m.kind == Kind.TAG_KEY for m in meanings):
+        return meanings
+    return [m for m in meanings if m.kind != Kind.TAG_KEY]
 
 
 def _describe(m: Meaning) -> str:

@@ -13,7 +13,16 @@ words the mapper reads (time words, markers). A word is read as another only whe
 * they start with the same letter (or with the first two letters swapped): people rarely miss the
   first letter, and without it "acount" would be as close to "count" as to "account";
 * no other known word is as close: candidates are ranked by those edits, then by letters missing
-  or extra (``Indel``, where a wrong letter counts two), and a tie on both is no reading at all.
+  or extra (``Indel``, where a wrong letter counts two), and a tie on both is no reading at all,
+  unless the two are one word and its plural ("weks": week, weeks), read in the typo's number.
+
+An unknown word of ``_ABBREVIATED`` letters with no such typo may be an abbreviation of exactly one
+known word (again counting a word and its plural as one, read as the singular): a word of consonants
+after its first letter, those of the known word in order, from the same first letter to the same
+last consonant (acct for account, rgn for region). Only consonants,
+because an English word the model does not know (end, cap) would otherwise be read as a model
+word with those letters (encrypted, capacity); a vowel-first word needs four letters (amt is
+too little to go on). A word that abbreviates two known words alike is no reading.
 
 The answer says which words it read as which ("I read '<typo>' as '<word>'"), so nothing is
 answered on a guess the user cannot see.
@@ -26,6 +35,8 @@ from collections.abc import Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel, Levenshtein
 
+from runtime.mappers.tokens import singular
+
 MIN_LENGTH = 4
 _SHORT = 6  # shorter words may not carry a wrong letter
 _LONG = 8  # from this length on, two edits are allowed
@@ -36,6 +47,25 @@ def max_edits(word: str) -> int:
     if len(word) < MIN_LENGTH:
         return 0
     return 1 if len(word) < _LONG else 2
+
+
+_ABBREVIATED = range(3, 6)  # lengths of a word that may abbreviate a longer one
+_VOWELS = frozenset("aeiouy")
+
+
+def _skeleton(word: str) -> str:
+    """The first letter and the consonants after it: what an abbreviation keeps ("account": "accnt")."""
+    return word[:1] + "".join(ch for ch in word[1:] if ch not in _VOWELS)
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    if len(word) < len(short) + 2 or short[0] != word[0]:
+        return False
+    inner, full = _skeleton(short), _skeleton(word)
+    if inner != short or inner[-1] != full[-1]:
+        return False
+    rest = iter(full)
+    return all(ch in rest for ch in inner)  # in order, each after the one before
 
 
 def _same_start(word: str, candidate: str) -> bool:
@@ -64,7 +94,7 @@ class Speller:
                 return known.pop()
         budget = max_edits(word)
         if not budget:
-            return None
+            return self._abbreviation(word, *forms)
         best: dict[str, tuple[int, int]] = {}
         for form in dict.fromkeys((word, *(f.lower() for f in forms if f))):
             for cand, edits, _ in process.extract(
@@ -77,11 +107,26 @@ class Speller:
                 rank = (int(edits), int(indel))
                 best[cand] = min(best.get(cand, rank), rank)
         if not best:
-            return None
+            return self._abbreviation(word, *forms)
         ranked = sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
-        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        tied = [cand for cand, rank in ranked if rank == ranked[0][1]]
+        if len({singular(c) for c in tied}) > 1:
             return None  # two known words are as close: asking beats guessing
-        return ranked[0][0]
+        if len(tied) > 1:  # one word and its plural ("weks": week, weeks): the number the typo has
+            plural = singular(word) != word
+            return next((c for c in tied if (singular(c) != c) == plural), tied[0])
+        return tied[0]
+
+    def _abbreviation(self, word: str, *forms: str) -> str | None:
+        """The one known word (a word and its plural count as one) that ``word``, or its singular
+        among ``forms``, abbreviates; the caller puts a plural ending back, as for a typo."""
+        for form in dict.fromkeys((word, *(f.lower() for f in forms if f))):
+            if len(form) not in _ABBREVIATED or (form[0] in _VOWELS and len(form) < 4):
+                continue
+            found = [c for c in self._candidates if _abbreviates(form, c)]
+            if len({singular(c) for c in found}) == 1:
+                return min(found, key=len)
+        return None
 
 
 __all__ = ["MIN_LENGTH", "Speller", "max_edits"]

@@ -195,6 +195,18 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
             return None
         return _between(first, last)
 
+    @rule(
+        rf"(?:(?:between|from) )?(?:the )?({_DAY}) {_TO} (?:the )?({_DAY}) of (?:the )?"
+        r"(this|current|last|previous|past) month"
+    )
+    def _days_of_named_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "from the 10th to the 20th of last month": days of the month said by its place."""
+        start, _ = resolve_time_range(TimeRange(kind=_PERIOD_UNITS[m[3]], unit=Grain.MONTH), as_of)  # type: ignore[arg-type]
+        try:
+            return _between(*(start.replace(day=int(re.sub(r"\D", "", d))) for d in (m[1], m[2])))
+        except ValueError:
+            return None
+
     part = "|".join(sorted((*_PART_FROM_START, *_PART_FROM_END), key=len, reverse=True))
     period = (
         rf"(?:({_MON})(?: (?:of )?({_YEAR}))?|(this|current|last|previous|past) (month|quarter|year)"
