@@ -68,7 +68,7 @@ def _plain(name: str, value: Any) -> Any:
 def changed_state(st: State) -> dict[str, Any]:
     """Every working field of ``st`` that differs from a fresh state of the same question."""
     fresh = State.start(reading(st.reading.question), st.vocab)
-    skip = {"reading", "vocab", "parts"}
+    skip = {"reading", "vocab", "parts", "uses", "bound"}  # the items' uses: ``uses(st)``
     return {
         f.name: _plain(f.name, getattr(st, f.name))
         for f in dataclasses.fields(State)
@@ -89,7 +89,7 @@ def changed_parts(st: State) -> dict[str, Any]:
 
 def uses(st: State) -> list[tuple[str, str, bool]]:
     """Each item: its words, what a pass decided it is for, and whether a marker found its target."""
-    return [(it.text, it.role.value, it.bound) for it in st.items]
+    return [(it.text, st.use_of(it).value, st.is_bound(it)) for it in st.items]
 
 
 def eq(field: str, value: object) -> Filter:
@@ -492,8 +492,8 @@ def test_rate_average_rewrites_the_metric() -> None:
     """ "per day on average": the metric term now means the metric that averages per day."""
     st = state_after("what are we paying for lambda per day on average this month", "bind_rate_averages")
     paying = next(it for it in st.items if it.text == "paying")
-    assert (paying.meanings, paying.role) == ([Meaning(Kind.METRIC, "avg_daily_cost")], Use.METRIC)
-    assert [(it.text, it.kind, it.bound) for it in st.items if it.bound] == [
+    assert (paying.meanings, st.use_of(paying)) == ([Meaning(Kind.METRIC, "avg_daily_cost")], Use.METRIC)
+    assert [(it.text, it.kind, st.is_bound(it)) for it in st.items if st.is_bound(it)] == [
         ("per day", ItemKind.MARKER, True),
         ("average", ItemKind.MARKER, True),
     ]

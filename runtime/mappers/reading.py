@@ -33,7 +33,7 @@ from runtime.mappers.english import (
     YES_WORDS,
     doer_nouns,
 )
-from runtime.mappers.kinds import Direction, ItemKind, Role, Use
+from runtime.mappers.kinds import Direction, ItemKind, Role
 from runtime.mappers.quantities import Quantity, find_quantities
 from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
@@ -69,8 +69,6 @@ class Item:
     plural: bool = False
     weak: bool = False  # an everyday word that only counts next to its dimension
     default_metric: str | None = None  # a counting phrase the model ties to a metric ("how many")
-    role: Use = Use.NONE  # decided by the interpretation
-    bound: bool = False  # a marker that found what it applies to
 
     def has(self, *kinds: Kind) -> bool:
         return any(m.kind in kinds for m in self.meanings)

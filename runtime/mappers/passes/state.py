@@ -1,12 +1,23 @@
 """What the interpretation's passes share: the ``Parts`` they produce and the ``State`` they work on.
 
 Every pass is a function ``(State) -> None`` listed in ``interpretation.PASSES``. A pass reads what the
-earlier passes decided and writes its own fields; the docstring of each says which. They mutate one
-state rather than return a new one because they also mark the reading's items (``Item.role``,
-``Item.bound``) that later passes look at by position, and because a question runs ~40 passes in well
-under a millisecond budget: copying ~40 fields per pass would cost more than the reading itself. The
-state belongs to one ``interpret`` call, which works on a copy of the reading, so nothing outside
-sees it change.
+earlier passes decided and writes its own fields; the docstring of each says which.
+
+The reading (``reading.Reading`` and its ``Item``s) is immutable: it says what the question's words
+are, and nothing a pass decides is written into it. What the interpretation decides about an item
+lives here, keyed by the item's first token (``Item.start``, unique within a reading, and unchanged
+when an item is rewritten): its use in ``uses`` (``use_of``/``set_use``) and, for a marker, symbol
+or unit, whether it found what it applies to in ``bound`` (``is_bound``/``bind``). Keying by position
+keeps "the item after this one" a look-up in the reading, and a dict and a set cost less than
+copying items. The few passes that change what a word *is* (``words.read_totals``, ``bind_rates``
+and ``bind_rate_averages`` give a term the metric that sums or averages; ``bind_rates``,
+``markers.bind_average`` and ``markers.bind_count`` turn a word they used up into a marker) build a
+new reading with that one item replaced (``rewrite``) and assign it to ``reading``; all of them run
+while binding, and a pass that loops over items while one may be rewritten reads ``items[k]`` afresh.
+The passes mutate this one state rather than return a new one because a question runs ~40 passes in
+well under a millisecond: copying ~45 fields per pass would cost more than the reading itself. The
+state belongs to one ``interpret`` call; the reading it was given is never changed, so the mapper can
+interpret one reading twice (as a follow-up, then as a new question).
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from dataclasses import dataclass, field
 
 from models.intent import Compare, DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
 from models.units import Unit
-from runtime.mappers.kinds import Direction, ItemKind, Role
+from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.reading import Item, Reading
 from runtime.mappers.time_phrases import TimePhrase
 from runtime.mappers.vocabulary import Kind, Vocabulary
@@ -72,10 +83,14 @@ class State:
     grouped by the concern that writes them; ``parts`` is the result."""
 
     # --- inputs ---------------------------------------------------------------------------------
-    reading: Reading  # a copy: passes mark its items (role, bound, and a few rewrite their meanings)
+    reading: Reading  # replaced, never changed, by the passes that rewrite an item (``rewrite``)
     vocab: Vocabulary
     partial: bool = False  # a possible follow-up: do not fill in a default metric or listing
     parts: Parts = field(default_factory=Parts)
+
+    # --- what each item is for (every binding pass; keyed by ``Item.start``) -----------------------
+    uses: dict[int, Use] = field(default_factory=dict)  # a term's use; absent: ``Use.NONE``
+    bound: set[int] = field(default_factory=set)  # markers, symbols and units that found their target
 
     # --- ranking (ranking.py, markers.py: sort/asc/desc; words.py: directions) ---------------------
     sort_metric: str | None = None  # the metric ranked by
@@ -132,6 +147,23 @@ class State:
     @property
     def items(self) -> list[Item]:
         return self.reading.items
+
+    def use_of(self, it: Item) -> Use:
+        """What a pass decided ``it`` is for (``Use.NONE``, falsy, until one does)."""
+        return self.uses.get(it.start, Use.NONE)
+
+    def set_use(self, it: Item, use: Use) -> None:
+        self.uses[it.start] = use
+
+    def is_bound(self, it: Item) -> bool:
+        """Whether the marker (symbol, unit) ``it`` found what it applies to."""
+        return it.start in self.bound
+
+    def bind(self, it: Item, bound: bool = True) -> None:
+        if bound:
+            self.bound.add(it.start)
+        else:
+            self.bound.discard(it.start)
 
     @classmethod
     def start(cls, reading: Reading, vocab: Vocabulary, partial: bool = False) -> State:

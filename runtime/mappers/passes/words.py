@@ -72,11 +72,13 @@ def bind_rates(st: State) -> None:
         metric = rate_metric(st, tp.grain)
         if metric is None or (q.unit and st.vocab.metric_format(metric) != q.unit):
             continue
-        nxt.kind, nxt.bound = ItemKind.MARKER, True
+        nxt.kind = ItemKind.MARKER
+        st.bind(nxt)
         st.rates[k] = metric
         for x in st.items:
             if x.kind == ItemKind.UNKNOWN and x.text.lower().startswith(AVERAGE_PREFIXES):
-                x.kind, x.bound = ItemKind.MARKER, True
+                x.kind = ItemKind.MARKER
+                st.bind(x)
 
 
 def bind_rate_average(st: State, k: int, it: Item) -> None:
@@ -93,15 +95,16 @@ def bind_rate_average(st: State, k: int, it: Item) -> None:
         if first not in RATE_WORDS and first != RATE_ADJECTIVES.get(tp.grain.value):
             continue
         metric = rate_metric(st, tp.grain)
-        named = [x for x in st.items if x.kind == ItemKind.TERM and not x.role and x.has(Kind.METRIC)]
+        named = [x for x in st.items if x.kind == ItemKind.TERM and not st.use_of(x) and x.has(Kind.METRIC)]
         fmt = st.vocab.metric_format(metric) if metric else None
         same = [x for x in named if any(st.vocab.metric_format(m.name) == fmt for m in x.all(Kind.METRIC))]
         if metric is None or len(same) != 1:
             continue
         same[0].meanings = [Meaning(Kind.METRIC, metric)]
-        same[0].role = Use.METRIC
-        per.kind, per.bound = ItemKind.MARKER, True
-        it.bound = True
+        st.set_use(same[0], Use.METRIC)
+        per.kind = ItemKind.MARKER
+        st.bind(per)
+        st.bind(it)
         return
 
 
