@@ -104,8 +104,7 @@ def bind_average(st: State, k: int, it: Item) -> None:
             return
         metric = average_named(st, words, nxt)
         if metric is not None:
-            nxt.meanings = [Meaning(Kind.METRIC, metric)]
-            st.set_use(nxt, Use.METRIC)
+            st.set_use(st.rewrite(nxt, meanings=(Meaning(Kind.METRIC, metric),)), Use.METRIC)
             st.bind(it)
             return
         if nxt.has(Kind.METRIC) or not nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TABLE):
@@ -118,8 +117,7 @@ def bind_average(st: State, k: int, it: Item) -> None:
         st.implied_metrics.append(st.vocab.average_of[size_dim])
         st.bind(it)
         for x in said:
-            x.kind = ItemKind.MARKER
-            st.bind(x)
+            st.bind(st.rewrite(x, kind=ItemKind.MARKER))
 
 
 def average_named(st: State, words: tuple[str, ...], it: Item) -> str | None:
@@ -382,8 +380,7 @@ def bind_count(st: State, k: int, it: Item) -> bool:
             st.parts.metrics.append(metric)
             if st.vocab.field_unit(metric) not in (None, written):
                 st.parts.units[metric] = written  # "how many TB of <storage>": shown in TB
-            nxt[1].kind = ItemKind.MARKER  # the unit chose the metric
-            st.bind(nxt[1])
+            st.bind(st.rewrite(nxt[1], kind=ItemKind.MARKER))  # the unit chose the metric
             st.bind(it)
             return True
     st.count_requested = True

@@ -23,14 +23,14 @@ interpret one reading twice (as a follow-up, then as a new question).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models.intent import Compare, DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
 from models.units import Unit
 from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.reading import Item, Reading
 from runtime.mappers.time_phrases import TimePhrase
-from runtime.mappers.vocabulary import Kind, Vocabulary
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 GRAIN_NAMES = frozenset(g.value for g in Grain)  # "day", "week", ...: periods, never a date of its own
 GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kind.TAG_DIMENSION)
@@ -145,7 +145,7 @@ class State:
     part: dict[str, list[Filter]] = field(default_factory=dict)  # the share's part, by field
 
     @property
-    def items(self) -> list[Item]:
+    def items(self) -> tuple[Item, ...]:
         return self.reading.items
 
     def use_of(self, it: Item) -> Use:
@@ -164,6 +164,22 @@ class State:
             self.bound.add(it.start)
         else:
             self.bound.discard(it.start)
+
+    def rewrite(
+        self, it: Item, *, kind: ItemKind | None = None, meanings: tuple[Meaning, ...] | None = None
+    ) -> Item:
+        """A new reading with ``it`` replaced by a copy of another ``kind`` or with other ``meanings``;
+        its position, use and whether it is bound stay. Returns the copy (``it`` is now stale)."""
+        items = self.reading.items
+        k = next(j for j, x in enumerate(items) if x.start == it.start)
+        old = items[k]
+        new = replace(
+            old,
+            kind=old.kind if kind is None else kind,
+            meanings=old.meanings if meanings is None else meanings,
+        )
+        self.reading = replace(self.reading, items=(*items[:k], new, *items[k + 1 :]))
+        return new
 
     @classmethod
     def start(cls, reading: Reading, vocab: Vocabulary, partial: bool = False) -> State:

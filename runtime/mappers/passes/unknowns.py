@@ -4,6 +4,8 @@ in the note otherwise, so no word is dropped without a trace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runtime.mappers.english import (
     AVERAGE_WORDS,
     COMPARATIVES,
@@ -162,7 +164,7 @@ def collect_unknowns(st: State) -> None:
             parts.ignored.append(it.text)
 
 
-def valued(items: list[Item], vocab: Vocabulary, most: int = 4) -> str:
+def valued(items: Sequence[Item], vocab: Vocabulary, most: int = 4) -> str:
     """The dimensions with known values that the question's metrics reach, as the likely meanings of
     a value it does not know ("region, service, ...")."""
     tables = {
