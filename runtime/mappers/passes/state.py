@@ -4,20 +4,24 @@ Every pass is a function ``(State) -> None`` listed in ``interpretation.PASSES``
 earlier passes decided and writes its own fields; the docstring of each says which.
 
 The reading (``reading.Reading`` and its ``Item``s) is immutable: it says what the question's words
-are, and nothing a pass decides is written into it. What the interpretation decides about an item
-lives here, keyed by the item's first token (``Item.start``, unique within a reading, and unchanged
-when an item is rewritten): its use in ``uses`` (``use_of``/``set_use``) and, for a marker, symbol
-or unit, whether it found what it applies to in ``bound`` (``is_bound``/``bind``). Keying by position
-keeps "the item after this one" a look-up in the reading, and a dict and a set cost less than
-copying items. The few passes that change what a word *is* (``words.read_totals``, ``bind_rates``
-and ``bind_rate_averages`` give a term the metric that sums or averages; ``bind_rates``,
-``markers.bind_average`` and ``markers.bind_count`` turn a word they used up into a marker) build a
-new reading with that one item replaced (``rewrite``) and assign it to ``reading``; all of them run
-while binding, and a pass that loops over items while one may be rewritten reads ``items[k]`` afresh.
+are, and nothing a pass decides is written into it. Where the decisions live instead:
+
+- an item's use (``uses``: ``use_of``/``set_use``) and whether a marker, symbol or unit found what it
+  applies to (``bound``: ``is_bound``/``bind``) are here, keyed by the item's first token
+  (``Item.start``: unique within a reading, and kept when an item is rewritten). Many passes decide
+  and read them for most items, so a dict and a set are the cheapest place, and never stale.
+- what a word *is* (its meanings, its kind) stays on the item, where every reader looks
+  (``it.has(...)``, ``it.kind``). The few passes that change it build a new reading with that one
+  item replaced (``rewrite``) and assign it to ``reading``: ``words.read_totals``, ``bind_rates`` and
+  ``bind_rate_averages`` (a term that names the metric summing or averaging it) and ``bind_rates``,
+  ``markers.bind_average`` and ``markers.bind_count`` (a word used up, now a bound marker). All run
+  while binding; ``binding.bind_items``, whose binders may rewrite a later item, reads ``items[k]``
+  afresh, and no pass keeps an item across a rewrite of it.
+
 The passes mutate this one state rather than return a new one because a question runs ~40 passes in
 well under a millisecond: copying ~45 fields per pass would cost more than the reading itself. The
-state belongs to one ``interpret`` call; the reading it was given is never changed, so the mapper can
-interpret one reading twice (as a follow-up, then as a new question).
+state belongs to one ``interpret`` call; the reading it was given never changes, so the mapper
+interprets one reading twice (as a follow-up, then as a new question) without copying it.
 """
 
 from __future__ import annotations
