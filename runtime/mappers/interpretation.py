@@ -6,13 +6,12 @@ filters, a table is what is counted or listed), then the parts are assembled. Wh
 placed is recorded, so the mapper can ask instead of guessing.
 
 The passes live in ``runtime/mappers/passes/`` by concern and share one ``State`` (see
-``passes/state.py`` for its fields and why passes mutate it). ``PASSES`` is the whole interpretation,
+``passes/state.py`` for its fields, where the decisions about each item live, and why passes
+mutate it). ``PASSES`` is the whole interpretation,
 like sqlglot's optimizer ``RULES``: ``interpret`` runs exactly that tuple, in that order.
 """
 
 from __future__ import annotations
-
-import copy
 
 from runtime.mappers.passes.binding import bind_items
 from runtime.mappers.passes.comparisons import (
@@ -140,10 +139,10 @@ PASSES: tuple[Pass, ...] = (*BINDING, *ASSEMBLY, *NOTES)
 
 
 def interpret(reading: Reading, vocab: Vocabulary, partial: bool = False) -> Parts:
-    """Read ``reading`` into parts by running ``PASSES``. The passes mark items as they bind them,
-    so they work on a copy: the mapper reads the same question twice (as a follow-up, then as a new
-    question)."""
-    state = State.start(copy.deepcopy(reading), vocab, partial)
+    """Read ``reading`` into parts by running ``PASSES``. The reading is immutable and what the passes
+    decide lives in the state, so the mapper can interpret one reading twice (as a follow-up, then as
+    a new question) without copying it."""
+    state = State.start(reading, vocab, partial)
     for step in PASSES:
         step(state)
     return state.parts

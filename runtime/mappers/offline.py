@@ -129,7 +129,7 @@ class OfflineMapper:
         if corrected:
             as_read, read_as = _corrected(text, reading.tokens, corrected)
             reading = read_question(as_read, self.vocab, as_of)
-            tokens = reading.tokens
+            tokens = list(reading.tokens)
         if previous is not None and previous.limit is not None:
             limit = _new_limit(tokens)
             words = {t.text for t in tokens}

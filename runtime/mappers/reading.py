@@ -9,7 +9,8 @@ interpretation look at neighbours ("by" + dimension, "not" + value, "top 5" + en
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from models.units import Unit
 from runtime.mappers.english import (
@@ -33,7 +34,7 @@ from runtime.mappers.english import (
     YES_WORDS,
     doer_nouns,
 )
-from runtime.mappers.kinds import Direction, ItemKind, Role, Use
+from runtime.mappers.kinds import Direction, ItemKind, Role
 from runtime.mappers.quantities import Quantity, find_quantities
 from runtime.mappers.time_phrases import TimePhrase, find_time_phrases
 from runtime.mappers.tokens import Token, joined, phrase_key, tokenize
@@ -53,15 +54,16 @@ _COUNT_PHRASES = frozenset(tuple(p.split()) for p in (*MARKERS[Role.COUNT], "tot
 _SHOW_LONGEST = max(len(p.split()) for p in SHOW_UNITS)  # words in the longest unit phrase
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Item:
-    """One recognised piece of the question, spanning tokens ``start``..``end`` (exclusive)."""
+    """One recognised piece of the question, spanning tokens ``start``..``end`` (exclusive). Immutable:
+    what the interpretation decides about it is kept in its state (``passes/state.py``)."""
 
     kind: ItemKind
-    start: int
+    start: int  # unique within a reading: items never share a token, and none is empty
     end: int
     text: str
-    meanings: list[Meaning] = field(default_factory=list)
+    meanings: tuple[Meaning, ...] = ()
     roles: tuple[Role, ...] = ()  # what a marker can do
     time: TimePhrase | None = None
     quantity: Quantity | None = None
@@ -69,8 +71,6 @@ class Item:
     plural: bool = False
     weak: bool = False  # an everyday word that only counts next to its dimension
     default_metric: str | None = None  # a counting phrase the model ties to a metric ("how many")
-    role: Use = Use.NONE  # decided by the interpretation
-    bound: bool = False  # a marker that found what it applies to
 
     def has(self, *kinds: Kind) -> bool:
         return any(m.kind in kinds for m in self.meanings)
@@ -88,11 +88,14 @@ class Item:
         return [m for m in self.meanings if m.kind == kind]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reading:
+    """The question's tokens and the pieces recognised in them, left to right; built once by
+    ``read_question`` (``senses.choose_senses`` builds a narrowed copy), never changed after."""
+
     question: str
-    tokens: list[Token]
-    items: list[Item]
+    tokens: tuple[Token, ...]
+    items: tuple[Item, ...]
     as_of: dt.date | None = None  # the day relative phrases are read against (a range said as a filter)
 
     def token_before(self, item: Item) -> Token | None:
@@ -213,7 +216,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         i += 1
     items.sort(key=lambda it: it.start)
     _read_inverted(items, tokens, vocab)
-    return Reading(question, tokens, items, as_of)
+    return Reading(question, tuple(tokens), tuple(items), as_of)
 
 
 _SKIPPED_AFTER_OF = DETERMINERS | EACH_WORDS | {"a", "an", "this", "that"}
@@ -222,8 +225,9 @@ _NAMES_BETWEEN = 2  # "the owner of the <account name> account": values said bet
 
 def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) -> None:
     """ "the owner of the <name> account" says the model's phrase "account owner" the other way round:
-    the first term takes that phrase's meanings (alone it may name something else: a tag "owner").
-    The second term stays what it is (the accounts, or the one the values between name)."""
+    the first term takes that phrase's meanings (alone it may name something else: a tag "owner"):
+    it is replaced in ``items`` by a copy with those meanings. The second term stays what it is (the
+    accounts, or the one the values between name)."""
     for k, it in enumerate(items):
         if it.kind != ItemKind.TERM or it.end >= len(tokens):
             continue
@@ -246,7 +250,7 @@ def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) ->
                 break
             inverted = vocab.phrases.get(tuple(t.key for t in tokens[later.start : later.end]) + own)
             if inverted:
-                it.meanings = list(inverted)
+                items[k] = replace(it, meanings=tuple(inverted))
                 break
             named += 1  # a value between them ("the <name> account"): look one further
             if named > _NAMES_BETWEEN or not later.has(Kind.VALUE):
@@ -263,26 +267,31 @@ def _doer(before: Item, it: Item, tokens: list[Token], vocab: Vocabulary) -> str
     return next((n for n in doer_nouns(tokens[it.start].text) if n and (n,) in vocab.phrases), None)
 
 
-def _term(tokens: list[Token], i: int, n: int, meanings: list[Meaning], vocab: Vocabulary) -> Item:
+def _term(tokens: list[Token], i: int, n: int, meanings: Sequence[Meaning], vocab: Vocabulary) -> Item:
     span = tokens[i : i + n]
-    item = Item(
-        ItemKind.TERM,
-        i,
-        i + n,
-        " ".join(t.orig for t in span),
-        meanings=list(meanings),
-        plural=span[-1].text != span[-1].key,
-    )
+    text = " ".join(t.orig for t in span)
+    plural = span[-1].text != span[-1].key
+    # "cheapest": a metric and a direction
+    direction = SUPERLATIVES[span[0].text] if n == 1 and span[0].text in SUPERLATIVES else None
+    weak = vocab.is_everyday(span) and not any(t.orig.isupper() and len(t.orig) > 1 for t in span)
     key = tuple(t.text for t in span)
     count_metrics = [m for m in meanings if m.kind == Kind.METRIC and m.name in vocab.count_metric.values()]
     if (key in _COUNT_PHRASES or phrase_key(" ".join(key)) in _COUNT_PHRASES) and count_metrics:
         # "how many" / "number of" say "count something"; what is counted comes from the words after
-        item.kind, item.roles, item.meanings = ItemKind.MARKER, (Role.COUNT,), []
-        item.default_metric = count_metrics[0].name
-    if n == 1 and span[0].text in SUPERLATIVES:  # "cheapest": a metric and a direction
-        item.direction = SUPERLATIVES[span[0].text]
-    item.weak = vocab.is_everyday(span) and not any(t.orig.isupper() and len(t.orig) > 1 for t in span)
-    return item
+        return Item(
+            ItemKind.MARKER,
+            i,
+            i + n,
+            text,
+            roles=(Role.COUNT,),
+            direction=direction,
+            plural=plural,
+            weak=weak,
+            default_metric=count_metrics[0].name,
+        )
+    return Item(
+        ItemKind.TERM, i, i + n, text, meanings=tuple(meanings), direction=direction, plural=plural, weak=weak
+    )
 
 
 def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
@@ -412,8 +421,8 @@ def _name_dimension(tokens: list[Token], i: int, vocab: Vocabulary, free: list[b
     return None
 
 
-def _spelled(tokens: list[Token], s: int, e: int, meanings: list[Meaning]) -> Item:
-    return Item(ItemKind.TERM, s, e, " ".join(t.orig for t in tokens[s:e]), meanings=list(meanings))
+def _spelled(tokens: list[Token], s: int, e: int, meanings: Sequence[Meaning]) -> Item:
+    return Item(ItemKind.TERM, s, e, " ".join(t.orig for t in tokens[s:e]), meanings=tuple(meanings))
 
 
 def _claim(free: list[bool], s: int, e: int) -> None:

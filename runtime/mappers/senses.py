@@ -43,37 +43,41 @@ class Senses:
 
 
 def choose_senses(reading: Reading, vocab: Vocabulary, previous: Intent | None = None) -> Senses:
-    items = [dataclasses.replace(it, meanings=list(it.meanings)) for it in reading.items]
-    terms = [it for it in items if it.kind == ItemKind.TERM and it.meanings]
-    open_ = [it for it in terms if _competing(it.meanings)]
+    """The reading with each ambiguous phrase's meanings narrowed: a new reading, whose items are
+    copies of the narrowed ones (``reading`` itself is immutable and left as it is)."""
+    items = list(reading.items)
+    terms = [k for k, it in enumerate(items) if it.kind == ItemKind.TERM and it.meanings]
+    open_ = [k for k in terms if _competing(items[k].meanings)]
     if not open_:
         return Senses(reading)
-    anchors = _anchors(terms, vocab, previous)
-    settled = [it for it in terms if it not in open_]
-    context = [_footprint(it.meanings, vocab) for it in settled]
+    anchors = _anchors([items[k] for k in terms], vocab, previous)
+    context = [_footprint(items[k].meanings, vocab) for k in terms if k not in open_]
     if previous is not None:
         context.extend(_previous_footprints(previous, vocab))
     progress = True
     while progress and open_:  # a phrase settled by the others settles the ones that depend on it
         progress = False
-        for it in list(open_):
-            it.meanings = _narrowed(it.meanings, anchors, context, vocab)
+        for k in list(open_):
+            items[k] = it = _with(items[k], _narrowed(items[k].meanings, anchors, context, vocab))
             if not _competing(it.meanings):
-                open_.remove(it)
+                open_.remove(k)
                 context.append(_footprint(it.meanings, vocab))
                 progress = True
     problems: list[str] = []
     suggestions: list[str] = []
-    for it in open_:
-        it.meanings = _nearest(it.meanings, anchors, vocab)
-        it.meanings = _outermost(it.meanings, vocab)
-        it.meanings = _declared(it.meanings)
+    for k in open_:
+        narrowed = _declared(_outermost(_nearest(items[k].meanings, anchors, vocab), vocab))
+        items[k] = it = _with(items[k], narrowed)
         for names in _competing(it.meanings).values():
             shown = [_describe(m) for m in sorted(names, key=_sort_key)]
             more = f" or {len(shown) - _SHOWN} more" if len(shown) > _SHOWN else ""
             problems.append(f"'{it.text}' can mean {' or '.join(shown[:_SHOWN])}{more}; which one?")
             suggestions.extend(shown[:_SHOWN])
-    return Senses(dataclasses.replace(reading, items=items), tuple(problems), tuple(suggestions))
+    return Senses(dataclasses.replace(reading, items=tuple(items)), tuple(problems), tuple(suggestions))
+
+
+def _with(it: Item, meanings: Sequence[Meaning]) -> Item:
+    return dataclasses.replace(it, meanings=tuple(meanings))
 
 
 def best_fit(
@@ -181,7 +185,7 @@ def _score(
 
 
 def _narrowed(
-    meanings: list[Meaning], anchors: Sequence[str], context: Sequence[set[str]], vocab: Vocabulary
+    meanings: Sequence[Meaning], anchors: Sequence[str], context: Sequence[set[str]], vocab: Vocabulary
 ) -> list[Meaning]:
     """The meanings that fit the question best (steps 1 and 2); all of them when none fits better."""
     scores = [_score(_tables(m, vocab), m.kind == Kind.METRIC, anchors, context, vocab) for m in meanings]
@@ -189,7 +193,7 @@ def _narrowed(
     return [m for m, s in zip(meanings, scores, strict=True) if s == top]
 
 
-def _nearest(meanings: list[Meaning], anchors: Sequence[str], vocab: Vocabulary) -> list[Meaning]:
+def _nearest(meanings: Sequence[Meaning], anchors: Sequence[str], vocab: Vocabulary) -> Sequence[Meaning]:
     """Within each kind, the meanings fewest joins away from the metrics (step 3)."""
     if not anchors:
         return meanings
@@ -207,7 +211,7 @@ def _nearest(meanings: list[Meaning], anchors: Sequence[str], vocab: Vocabulary)
     return out
 
 
-def _outermost(meanings: list[Meaning], vocab: Vocabulary) -> list[Meaning]:
+def _outermost(meanings: Sequence[Meaning], vocab: Vocabulary) -> list[Meaning]:
     """Values of related dimensions, one nested in the other ("a" and "a:b"): the outer one (step 4)."""
     values = [m for m in meanings if m.kind == Kind.VALUE and isinstance(m.value, str)]
     inner = {
@@ -219,7 +223,7 @@ def _outermost(meanings: list[Meaning], vocab: Vocabulary) -> list[Meaning]:
     return [m for m in meanings if m not in inner]
 
 
-def _declared(meanings: list[Meaning]) -> list[Meaning]:
+def _declared(meanings: Sequence[Meaning]) -> Sequence[Meaning]:
     """A word that is one dimension's declared synonym and also a tag key ("env"): the dimension
     (step 5). The analyst wrote down what the word means; a tag key is a name found in the data, and
     stays reachable as "env tag"."""

@@ -29,8 +29,10 @@ ITEM_BINDERS: dict[ItemKind, Binder] = {
 def bind_items(st: State) -> None:
     """Left to right, so that a marker sees what earlier ones decided ("top 5 cheapest": the rank's
     direction, then the superlative's). Reads the items; writes the ranking, counting, grouping,
-    share and time fields and the items' roles."""
-    for k, it in enumerate(st.items):
+    share and time fields and the items' uses. A binder may rewrite a later item (``State.rewrite``),
+    so each item is read afresh."""
+    for k in range(len(st.items)):
+        it = st.items[k]
         binder = ITEM_BINDERS.get(it.kind)
         if binder is not None:
             binder(st, k, it)

@@ -52,7 +52,7 @@ def _said(st: State, k: int, it: Item) -> _Said:
     assert q is not None
     prev, nxt = before(st, k), after(st, k)
     next_t = nxt[1] if nxt and nxt[1].kind == ItemKind.TERM else None
-    metric_next = next_t is not None and next_t.has(Kind.METRIC) and not next_t.role
+    metric_next = next_t is not None and next_t.has(Kind.METRIC) and not st.use_of(next_t)
     named = next_t.first(Kind.METRIC) if metric_next and next_t is not None else None
     if named is not None and st.vocab.metric_format(named.name) != q.unit:
         metric_next = False
@@ -66,7 +66,9 @@ def _said(st: State, k: int, it: Item) -> _Said:
         grouped=(
             bool(st.parts.dimensions)
             or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in st.items)
-            or any(x.kind == ItemKind.MARKER and Role.WHICH in x.roles and x.bound for x in st.items[:k])
+            or any(
+                x.kind == ItemKind.MARKER and Role.WHICH in x.roles and st.is_bound(x) for x in st.items[:k]
+            )
         ),  # "which <entities> have ...": grouped only when "which" took a dimension, not a value
         # a size said without a unit ("the biggest", "at least 300 big") is in the model's unit of size
         unit_dim=unit_dimension(st, q.unit or "gb") if q.unit == "gb" or q.size else None,
@@ -89,7 +91,7 @@ def _on_a_number_dimension(st: State, c: _Said) -> bool:
     dim = c.prev_t.first(Kind.DIMENSION) if c.prev_t is not None else None
     if c.prev_t is None or dim is None or dim.name not in st.vocab.number_dimensions:
         return False
-    c.prev_t.role = Use.COMPARED
+    st.set_use(c.prev_t, Use.COMPARED)
     st.parts.filters.append(compared(st, dim.name, c.op, c.q.value, c.q.written))
     return True
 
@@ -102,7 +104,7 @@ def _on_each_rows_size(st: State, c: _Said) -> bool:
     if not (c.metric_next or c.next_t is None):
         return False
     if c.metric_next and c.next_t is not None:
-        c.next_t.role = Use.COMPARED
+        st.set_use(c.next_t, Use.COMPARED)
     st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
     return True
 
@@ -120,7 +122,7 @@ def _on_each_groups_size(st: State, c: _Said) -> bool:
     ):
         return False
     if c.metric_next and c.next_t is not None:
-        c.next_t.role = Use.COMPARED
+        st.set_use(c.next_t, Use.COMPARED)
     if total not in st.implied_metrics:
         st.implied_metrics.append(total)
     st.having.append((total, c.op, c.q.value, c.q.unit, c.q.written))
@@ -136,7 +138,7 @@ def _on_a_count(st: State, c: _Said) -> bool:
     if not tables or not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
         return False
     if t.has(Kind.TABLE) and not t.has(*FILTERING):
-        t.role = Use.COUNT_SUBJECT
+        st.set_use(t, Use.COUNT_SUBJECT)
     st.having.append((st.vocab.count_metric[tables[0]], c.op, c.q.value, None, None))
     return True
 
@@ -153,7 +155,7 @@ def _on_a_metric(st: State, c: _Said) -> bool:
         return False
     metric = metric_t.named(Kind.METRIC)
     if c.unit_dim and not c.grouped and st.vocab.metric_format(metric) == c.q.unit:
-        metric_t.role = Use.COMPARED
+        st.set_use(metric_t, Use.COMPARED)
         st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
         return True
     st.having.append((metric, c.op, c.q.value, c.q.unit, c.q.written))
@@ -208,7 +210,11 @@ def count_of_haves(st: State) -> None:
             it
             for it in st.items
             if (it.kind == ItemKind.MARKER and Role.COUNT in it.roles)
-            or (it.kind == ItemKind.TERM and it.role == Use.METRIC and is_count(st, it.first(Kind.METRIC)))
+            or (
+                it.kind == ItemKind.TERM
+                and st.use_of(it) == Use.METRIC
+                and is_count(st, it.first(Kind.METRIC))
+            )
         ),
         None,
     )
@@ -219,7 +225,12 @@ def count_of_haves(st: State) -> None:
         subject = next((x for x in st.items if x.kind == ItemKind.TERM and x.start >= counting.end), None)
         subject_end = subject.end if subject is not None else counting.end
     for it in st.items:
-        if it.kind != ItemKind.TERM or it.role != Use.METRIC or it.start < subject_end or it is counting:
+        if (
+            it.kind != ItemKind.TERM
+            or st.use_of(it) != Use.METRIC
+            or it.start < subject_end
+            or it is counting
+        ):
             continue
         between = [t.text for t in st.reading.tokens[subject_end : it.start]]
         have = max((i for i, w in enumerate(between) if w in HAVING_WORDS), default=None)

@@ -35,7 +35,7 @@ def _metric(st: State, k: int, it: Item) -> bool:
     """A metric's words ask for that metric."""
     if not it.has(Kind.METRIC):
         return False
-    it.role = Use.METRIC
+    st.set_use(it, Use.METRIC)
     return True
 
 
@@ -43,7 +43,7 @@ def _segment(st: State, k: int, it: Item) -> bool:
     """A segment's words (not also a value) select the segment's rows."""
     if not it.has(Kind.SEGMENT) or it.has(Kind.VALUE):
         return False
-    it.role = Use.SEGMENT
+    st.set_use(it, Use.SEGMENT)
     return True
 
 
@@ -55,10 +55,10 @@ def _value(st: State, k: int, it: Item) -> bool:
         return False
     ok = weak_value_ok(st, k, it)
     if not ok and not it.has(Kind.DIMENSION, Kind.TABLE):
-        it.role = Use.IGNORED_WEAK
+        st.set_use(it, Use.IGNORED_WEAK)
         return True
     if not it.weak or ok:
-        it.role = Use.FILTER
+        st.set_use(it, Use.FILTER)
         return True
     return False
 
@@ -68,7 +68,7 @@ def _qualifier(st: State, k: int, it: Item) -> bool:
     word so qualified is what is counted ("how many <value> <entities>") or where ("in <value> ...")."""
     if not it.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY) or not adjacent_value_of(st, k, it):
         return False
-    it.role = Use.QUALIFIER
+    st.set_use(it, Use.QUALIFIER)
     if it.has(Kind.TABLE):
         target = st.qualified_tables if after_preposition(st, k) else st.entity_tables
         target.extend(x.name for x in it.all(Kind.TABLE))
@@ -79,7 +79,7 @@ def _time_hint(st: State, k: int, it: Item) -> bool:
     """A date's words ("created") say which date a range or series is on."""
     if not it.has(Kind.TIME_DIMENSION) or it.has(Kind.DIMENSION):
         return False
-    it.role = Use.TIME_HINT
+    st.set_use(it, Use.TIME_HINT)
     st.time_hint = st.time_hint or it.named(Kind.TIME_DIMENSION)
     return True
 
@@ -109,7 +109,7 @@ def _dimension(st: State, k: int, it: Item) -> bool:
     breakdown = next_tok is not None and next_tok.text in BREAKDOWN_NOUNS  # "a service breakdown of ..."
     of_something = after_preposition_word(st, it)
     if refs and is_column(st, it):
-        it.role = Use.COLUMN
+        st.set_use(it, Use.COLUMN)
         st.columns.extend(r for r in refs if r not in st.columns)
         return True
     plural_group = refs and (it.plural or after_each or breakdown) and not of_something
@@ -129,7 +129,7 @@ def _entity(st: State, k: int, it: Item) -> bool:
     """A table's words name the rows counted or listed."""
     if not it.has(Kind.TABLE):
         return False
-    it.role = Use.ENTITY
+    st.set_use(it, Use.ENTITY)
     st.entity_tables.extend(x.name for x in it.all(Kind.TABLE))
     return True
 
@@ -137,7 +137,7 @@ def _entity(st: State, k: int, it: Item) -> bool:
 def _unplaced(st: State, k: int, it: Item) -> bool:
     """Nothing in the question uses the words: an everyday word is left for ``weak_word``, anything
     else is named in the note (``unknowns``)."""
-    it.role = Use.IGNORED_WEAK if it.has(Kind.DIMENSION, Kind.TAG_KEY) and it.weak else Use.UNPLACED
+    st.set_use(it, Use.IGNORED_WEAK if it.has(Kind.DIMENSION, Kind.TAG_KEY) and it.weak else Use.UNPLACED)
     return True
 
 
@@ -184,7 +184,7 @@ def is_column(st: State, it: Item) -> bool:
     ):
         return True  # "list <entities> and the <dimension> they are in"
     if before is not None and before.text in LIST_JOINERS:  # "with their <column> and <column>"
-        return any(x.role == Use.COLUMN and x.end == it.start - 1 for x in st.items)
+        return any(st.use_of(x) == Use.COLUMN and x.end == it.start - 1 for x in st.items)
     return (
         before is not None
         and before.text in DEFINITE_ARTICLES
@@ -222,7 +222,7 @@ def after_preposition(st: State, k: int) -> bool:
 def default_roles(st: State) -> None:
     """Every term no marker, rank or comparison took gets its default use (a metric is asked for, a
     value filters, a table is what is counted or listed). Reads the ranking, counting and having
-    fields the binders wrote; writes ``Item.role``, groupings, entity tables and the time hint."""
+    fields the binders wrote; writes the terms' uses, groupings, entity tables and the time hint."""
     for k, it in enumerate(st.items):
-        if it.kind == ItemKind.TERM and not it.role:
+        if it.kind == ItemKind.TERM and not st.use_of(it):
             default_role(st, k, it)

@@ -134,7 +134,7 @@ def absorb_metrics(st: State) -> None:
     catalog = catalog_for(st.vocab.model)
     spans: dict[str, Item] = {}
     for it in st.items:
-        if it.role == Use.METRIC:
+        if st.use_of(it) == Use.METRIC:
             spans.setdefault(it.named(Kind.METRIC), it)
     keep = []
     coordinated = {name for name, _ in st.coordinated}
@@ -175,7 +175,7 @@ def undo_degenerate_groups(st: State) -> None:
                 it
                 for it in st.items
                 if it.kind == ItemKind.TERM
-                and it.role
+                and st.use_of(it)
                 and any(m.name == d.name for m in it.all(Kind.DIMENSION))
             ),
             None,
@@ -246,19 +246,19 @@ def collect_conditions(st: State) -> None:
     named_metrics = [
         it.named(Kind.METRIC)
         for it in st.items
-        if it.kind == ItemKind.TERM and it.role in (Use.METRIC, Use.SORT_METRIC)
+        if it.kind == ItemKind.TERM and st.use_of(it) in (Use.METRIC, Use.SORT_METRIC)
     ]
     for it in st.items:
         if it.kind != ItemKind.TERM:
             continue
-        if it.role in (Use.METRIC, Use.SORT_METRIC):
+        if st.use_of(it) in (Use.METRIC, Use.SORT_METRIC):
             for metric in it.all(Kind.METRIC)[:1]:
                 if metric.name not in p.metrics:
                     p.metrics.append(metric.name)
-        elif it.role in (Use.FILTER, Use.NEGATED, Use.HAS_TAG) or (
-            it.role == Use.NONE and it.has(*FILTERING)
+        elif st.use_of(it) in (Use.FILTER, Use.NEGATED, Use.HAS_TAG) or (
+            st.use_of(it) == Use.NONE and it.has(*FILTERING)
         ):
-            negated = it.role == Use.NEGATED
+            negated = st.use_of(it) == Use.NEGATED
             if it.has(Kind.SEGMENT) and not it.has(Kind.VALUE):
                 add_segment(st, it.named(Kind.SEGMENT), negated)
                 st.segment_at.setdefault(it.named(Kind.SEGMENT), it.start)
@@ -301,7 +301,7 @@ def collect_conditions(st: State) -> None:
             if f is not None:
                 st.by_field.setdefault(f.field, []).append(f)
                 st.said_at.setdefault(f, it.start)
-        elif it.role == Use.SEGMENT:
+        elif st.use_of(it) == Use.SEGMENT:
             add_segment(st, it.named(Kind.SEGMENT), False)
             st.segment_at.setdefault(it.named(Kind.SEGMENT), it.start)
 

@@ -64,9 +64,9 @@ def bind_coordination(st: State) -> None:
             if metric is not None:
                 st.coordinated.append((metric, anchor))
                 if word_item is not None:
-                    word_item.bound = True
+                    st.bind(word_item)
                     if value_word:  # "public and encrypted counts": a count each, not a condition
-                        word_item.role = Use.METRIC_WORD
+                        st.set_use(word_item, Use.METRIC_WORD)
                 break
 
 
@@ -93,20 +93,19 @@ def bind_average(st: State, k: int, it: Item) -> None:
     if words not in MEANS:
         return  # a median is not an average
     if k + 1 in st.rates:  # "average over 2,000 a day": the rate's metric
-        it.bound = True
+        st.bind(it)
         return
-    if it.bound:  # bound to a rate before ("<metric> per day on average")
+    if st.is_bound(it):  # bound to a rate before ("<metric> per day on average")
         return
     j = k + 1
     while j < len(st.items):
         nxt = st.items[j]
-        if nxt.kind != ItemKind.TERM or nxt.role:
+        if nxt.kind != ItemKind.TERM or st.use_of(nxt):
             return
         metric = average_named(st, words, nxt)
         if metric is not None:
-            nxt.meanings = [Meaning(Kind.METRIC, metric)]
-            nxt.role = Use.METRIC
-            it.bound = True
+            st.set_use(st.rewrite(nxt, meanings=(Meaning(Kind.METRIC, metric),)), Use.METRIC)
+            st.bind(it)
             return
         if nxt.has(Kind.METRIC) or not nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TABLE):
             return
@@ -116,9 +115,9 @@ def bind_average(st: State, k: int, it: Item) -> None:
     said = [x for x in st.items if x.kind == ItemKind.UNKNOWN and x.text.lower() in SIZE_QUESTION]
     if size_dim in st.vocab.average_of and said:
         st.implied_metrics.append(st.vocab.average_of[size_dim])
-        it.bound = True
+        st.bind(it)
         for x in said:
-            x.kind, x.bound = ItemKind.MARKER, True
+            st.bind(st.rewrite(x, kind=ItemKind.MARKER))
 
 
 def average_named(st: State, words: tuple[str, ...], it: Item) -> str | None:
@@ -143,34 +142,34 @@ def bind_negation(st: State, k: int, it: Item, postfix_only: bool = False) -> No
         if nxt.kind == ItemKind.MARKER and set(nxt.roles) & {Role.AND, Role.OR, Role.WITH, Role.EXISTS}:
             j += 1
             continue
-        if nxt.kind != ItemKind.TERM or nxt.role:
+        if nxt.kind != ItemKind.TERM or st.use_of(nxt):
             break
         if nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TAG_KEY) and not (
             nxt.has(Kind.DIMENSION) and not nxt.has(Kind.VALUE)
         ):
-            nxt.role = Use.NEGATED
+            st.set_use(nxt, Use.NEGATED)
             negated_any = True
             j += 1
             continue
         if nxt.has(Kind.DIMENSION, Kind.TABLE) and not nxt.has(Kind.METRIC) and adjacent_value_of(st, j, nxt):
-            nxt.role = Use.QUALIFIER
+            st.set_use(nxt, Use.QUALIFIER)
             j += 1
             continue
         if nxt.has(Kind.TAG_DIMENSION) and not negated_any:
-            nxt.role = Use.NEGATED
+            st.set_use(nxt, Use.NEGATED)
             negated_any = True
         break
     if not negated_any and it.text.lower() in POSTFIX_NEGATIONS and k > 0:
         prev = st.items[k - 1]  # "where the owner tag is missing"
         if (
             prev.kind == ItemKind.TERM
-            and not prev.role
+            and not st.use_of(prev)
             and prev.has(Kind.TAG_KEY)
             and it.start - prev.end <= 2
         ):
-            prev.role = Use.NEGATED
+            st.set_use(prev, Use.NEGATED)
             negated_any = True
-    it.bound = negated_any
+    st.bind(it, negated_any)
 
 
 def _binds_span(st: State, k: int, it: Item) -> bool:
@@ -182,11 +181,11 @@ def _binds_span(st: State, k: int, it: Item) -> bool:
     if (
         scope
         and scope[1].kind == ItemKind.TERM
-        and not scope[1].role
+        and not st.use_of(scope[1])
         and not scope[1].has(*FILTERING, Kind.METRIC)
     ):
-        scope[1].role = Use.SCOPE
-    it.bound = True
+        st.set_use(scope[1], Use.SCOPE)
+    st.bind(it)
     return True
 
 
@@ -198,7 +197,7 @@ def _next_listed(st: State, j: int, grouped: Item) -> int | None:
         st.reading.tokens[grouped.end - 1].pause
         and listed is not None
         and listed.kind == ItemKind.TERM
-        and not listed.role
+        and not st.use_of(listed)
         and listed.has(*GROUPABLE)
         and not listed.has(Kind.METRIC, *FILTERING)
     ):
@@ -212,7 +211,7 @@ def _next_listed(st: State, j: int, grouped: Item) -> int | None:
             and after_and[1].has(*GROUPABLE)
             and not after_and[1].has(Kind.METRIC, *FILTERING)
         ):
-            following[1].bound = True
+            st.bind(following[1])
             return after_and[0]
     return None
 
@@ -227,14 +226,14 @@ def bind_group(st: State, k: int, it: Item) -> None:
     while j is not None and j < len(st.items):
         nxt = st.items[j]
         if nxt.kind == ItemKind.TIME and nxt.time and nxt.time.grain:
-            it.bound = True  # "by month": the time phrase is the series
+            st.bind(it)  # "by month": the time phrase is the series
             return
-        if nxt.kind != ItemKind.TERM or nxt.role:
+        if nxt.kind != ItemKind.TERM or st.use_of(nxt):
             return
         if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION):
-            nxt.role = Use.SORT_METRIC  # "top 5 accounts by cost"
+            st.set_use(nxt, Use.SORT_METRIC)  # "top 5 accounts by cost"
             st.sort_metric = nxt.named(Kind.METRIC)
-            it.bound = True
+            st.bind(it)
             return
         if nxt.has(*FILTERING) and not nxt.has(Kind.TAG_KEY):
             entity = st.items[j + 1] if j + 1 < len(st.items) else None
@@ -242,7 +241,7 @@ def bind_group(st: State, k: int, it: Item) -> None:
                 entity is not None
                 and entity.kind == ItemKind.TERM
                 and entity.start == nxt.end
-                and not entity.role
+                and not st.use_of(entity)
                 and entity.has(Kind.TABLE)
                 and not entity.has(*FILTERING, Kind.METRIC)
             ):
@@ -251,8 +250,8 @@ def bind_group(st: State, k: int, it: Item) -> None:
             refs = rows_of_kind(st, it, nxt)
             if refs:  # "cost by <kind>", "of each <kind>": one row per <kind>, of that kind only
                 add_group(st, nxt, refs, role=Use.RANKED_VALUE)
-                nxt.role = Use.NONE  # its value still filters
-                it.bound = True
+                st.set_use(nxt, Use.NONE)  # its value still filters
+                st.bind(it)
             return  # "owned by alice": a value, not a grouping
         if qualifies_dimension(st, j, nxt):  # "per account environment": the account's environment
             j += 1
@@ -261,7 +260,7 @@ def bind_group(st: State, k: int, it: Item) -> None:
         if refs is None:
             return
         add_group(st, nxt, refs)
-        it.bound = True
+        st.bind(it)
         j = _next_listed(st, j, nxt)
 
 
@@ -305,7 +304,7 @@ def qualifies_dimension(st: State, j: int, it: Item) -> bool:
     if (
         nxt is None
         or nxt.kind != ItemKind.TERM
-        or nxt.role
+        or st.use_of(nxt)
         or nxt.start != it.end
         or st.reading.tokens[it.end - 1].pause
         or not it.has(Kind.TABLE)
@@ -318,7 +317,7 @@ def qualifies_dimension(st: State, j: int, it: Item) -> bool:
     own = [m for m in nxt.all(Kind.DIMENSION) if tables & set(st.vocab.dimension_tables.get(m.name, ()))]
     if not own:
         return False
-    it.role = Use.QUALIFIER
+    st.set_use(it, Use.QUALIFIER)
     return True
 
 
@@ -338,20 +337,20 @@ def bind_which(st: State, k: int, it: Item) -> None:
         before in AND_WORDS
         and listed
         and target.kind == ItemKind.TERM
-        and not target.role
+        and not st.use_of(target)
         and not asks_for_other_metric(st)
         and not st.count_requested
         and st.direction is None
     ):
         refs = group_target(st, target)
         if refs:  # "list <entities> and which <dimension> each is in": a column of the list
-            target.role = Use.COLUMN
+            st.set_use(target, Use.COLUMN)
             st.columns.extend(r for r in refs if r not in st.columns)
-            it.bound = True
+            st.bind(it)
             return
     if target.kind == ItemKind.QUANTITY and target.quantity and target.quantity.kind == QuantityKind.RANK:
         return  # "which 10 <entities>": the rank binds
-    if target.kind != ItemKind.TERM or target.role or target.has(Kind.METRIC):
+    if target.kind != ItemKind.TERM or st.use_of(target) or target.has(Kind.METRIC):
         return
     if target.has(*FILTERING) and not target.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY):
         return  # "which <value words> are <yes/no word>": a listing
@@ -366,7 +365,7 @@ def bind_which(st: State, k: int, it: Item) -> None:
         st.which_refs.extend(refs)
         st.which_tables.extend(t for r in refs for t in st.vocab.tables_of(r.name))
     st.singular_target = st.singular_target or not target.plural
-    it.bound = True
+    st.bind(it)
 
 
 def bind_count(st: State, k: int, it: Item) -> bool:
@@ -381,8 +380,8 @@ def bind_count(st: State, k: int, it: Item) -> bool:
             st.parts.metrics.append(metric)
             if st.vocab.field_unit(metric) not in (None, written):
                 st.parts.units[metric] = written  # "how many TB of <storage>": shown in TB
-            nxt[1].kind, nxt[1].bound = ItemKind.MARKER, True  # the unit chose the metric
-            it.bound = True
+            st.bind(st.rewrite(nxt[1], kind=ItemKind.MARKER))  # the unit chose the metric
+            st.bind(it)
             return True
     st.count_requested = True
     st.count_default = st.count_default or it.default_metric
@@ -400,13 +399,13 @@ def bind_count(st: State, k: int, it: Item) -> bool:
             for t, m in st.vocab.count_metric.items()
             if t in st.vocab.tables_of(name)
         )
-        nxt[1].role = Use.UNPLACED
+        st.set_use(nxt[1], Use.UNPLACED)
     if nxt and nxt[1].kind == ItemKind.TERM:
         st.count_tables.extend(tables_of_item(st, nxt[1]))
-        if nxt[1].has(Kind.TABLE) and not nxt[1].has(Kind.METRIC, *FILTERING) and not nxt[1].role:
-            nxt[1].role = Use.COUNT_SUBJECT
+        if nxt[1].has(Kind.TABLE) and not nxt[1].has(Kind.METRIC, *FILTERING) and not st.use_of(nxt[1]):
+            st.set_use(nxt[1], Use.COUNT_SUBJECT)
             st.entity_tables.extend(x.name for x in nxt[1].all(Kind.TABLE))
-    it.bound = True
+    st.bind(it)
     return False
 
 
@@ -414,7 +413,7 @@ def bind_ratio(st: State, k: int, it: Item) -> None:
     """ "percentage", "share": a share or the model's ratio is asked for (decided when assembling)."""
     st.ratio_requested = True
     st.ratio_at = k if st.ratio_at is None else st.ratio_at
-    it.bound = True
+    st.bind(it)
 
 
 def bind_postfix_negation(st: State, k: int, it: Item) -> None:
@@ -428,13 +427,13 @@ def bind_with(st: State, k: int, it: Item) -> None:
     if (
         nxt
         and nxt[1].kind == ItemKind.TERM
-        and not nxt[1].role
+        and not st.use_of(nxt[1])
         and nxt[1].has(Kind.TAG_KEY)
         and not nxt[1].has(Kind.VALUE, Kind.DIMENSION)
         and not adjacent_value_of(st, nxt[0], nxt[1])
     ):
-        nxt[1].role = Use.HAS_TAG
-    it.bound = True
+        st.set_use(nxt[1], Use.HAS_TAG)
+    st.bind(it)
 
 
 def bind_sort(st: State, k: int, it: Item) -> None:
@@ -442,31 +441,31 @@ def bind_sort(st: State, k: int, it: Item) -> None:
     <entities> by <metric>" / "by how many ...": the entities ranked by what follows their "by"."""
     nxt = after(st, k, skip=(Role.GROUP,))
     if nxt and nxt[1].kind == ItemKind.TERM and nxt[1].has(Kind.METRIC):
-        nxt[1].role = Use.SORT_METRIC
+        st.set_use(nxt[1], Use.SORT_METRIC)
         st.sort_metric = nxt[1].named(Kind.METRIC)
         st.direction = st.direction or "desc"
-        it.bound = True
+        st.bind(it)
         return
     by = after(st, nxt[0]) if nxt and nxt[1].kind == ItemKind.TERM else None
     if by is None or by[1].kind != ItemKind.MARKER or Role.GROUP not in by[1].roles:
         return  # nothing said to rank by: left unbound, so the reading says it was not understood
     what = after(st, by[0])
     if what and what[1].kind == ItemKind.TERM and what[1].has(Kind.METRIC):
-        what[1].role = Use.SORT_METRIC
+        st.set_use(what[1], Use.SORT_METRIC)
         st.sort_metric = what[1].named(Kind.METRIC)
     elif not (what and what[1].kind == ItemKind.MARKER and Role.COUNT in what[1].roles):
         return
-    by[1].bound = True  # "rank X by": a ranking, not a grouping by what follows
+    st.bind(by[1])  # "rank X by": a ranking, not a grouping by what follows
     st.direction = st.direction or "desc"
     st.superlative = True
-    it.bound = True
+    st.bind(it)
 
 
 def bind_direction(st: State, k: int, it: Item) -> None:
     """ "ascending", "largest first": the direction, said outright (ascending wins when both are)."""
     st.direction = "asc" if Role.ASC in it.roles else "desc"
     st.direction_said = True
-    it.bound = True
+    st.bind(it)
 
 
 def bind_instead(st: State, k: int, it: Item) -> None:
@@ -516,7 +515,7 @@ def bind_marker(st: State, k: int, it: Item) -> None:
         if role in it.roles and binder(st, k, it):
             return
     if it.roles and set(it.roles) <= PLAIN_ROLES:
-        it.bound = True
+        st.bind(it)
         if Role.ALL_TIME in it.roles:
             st.parts.all_time = True
         if Role.LIST in it.roles:

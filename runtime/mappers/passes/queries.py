@@ -152,7 +152,7 @@ def entity_target(st: State, it: Item) -> list[DimensionRef] | None:
 
 
 def add_group(st: State, it: Item, refs: list[DimensionRef], role: Use = Use.GROUP) -> None:
-    it.role = role
+    st.set_use(it, role)
     for ref in refs:
         if ref.name.partition(":")[0] in st.vocab.tag_dimensions and ":" not in ref.name:
             keys = st.vocab.tag_dimensions[ref.name].tag_keys
@@ -263,7 +263,7 @@ def table_candidates(st: State, prefer: str | None = None) -> list[str]:
     seen: list[str] = []
     shared: list[str] = []  # tables of dimensions that several tables share
     for it in st.items:
-        if it.kind == ItemKind.TERM and it.role in (
+        if it.kind == ItemKind.TERM and st.use_of(it) in (
             Use.FILTER,
             Use.NEGATED,
             Use.NONE,

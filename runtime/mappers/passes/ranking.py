@@ -38,11 +38,11 @@ def size_sort_listing(st: State) -> None:
         return
     if st.vocab.metric_format(st.sort_metric) != "gb" or not unit_dimension(st, "gb"):
         return
-    if any(it.kind == ItemKind.TERM and it.role == Use.METRIC for it in st.items):
+    if any(it.kind == ItemKind.TERM and st.use_of(it) == Use.METRIC for it in st.items):
         return
     for it in st.items:
-        if it.role == Use.SORT_METRIC:
-            it.role = Use.SIZE_SORT
+        if st.use_of(it) == Use.SORT_METRIC:
+            st.set_use(it, Use.SIZE_SORT)
     st.sort_metric = None
 
 
@@ -71,23 +71,23 @@ def bind_rank(st: State, k: int, it: Item) -> None:
         if nxt.kind == ItemKind.SUPER:
             st.direction = nxt.direction
             st.direction_said = True
-            nxt.bound = True
+            st.bind(nxt)
             j += 1
             continue
-        if nxt.kind != ItemKind.TERM or nxt.role:
+        if nxt.kind != ItemKind.TERM or st.use_of(nxt):
             break
         if nxt.has(Kind.METRIC) and not nxt.has(Kind.DIMENSION):
-            nxt.role = Use.SORT_METRIC
+            st.set_use(nxt, Use.SORT_METRIC)
             st.sort_metric = nxt.named(Kind.METRIC)
             j += 1
             continue
         refs = entity_target(st, nxt)
         if refs is not None:
             add_group(st, nxt, refs, role=Use.RANKED if not nxt.has(*FILTERING) else Use.RANKED_VALUE)
-            if nxt.role == Use.RANKED_VALUE:
-                nxt.role = Use.NONE  # its value still filters
+            if st.use_of(nxt) == Use.RANKED_VALUE:
+                st.set_use(nxt, Use.NONE)  # its value still filters
         break
-    it.bound = True
+    st.bind(it)
 
 
 def metric_in_words(st: State, it: Item) -> str | None:
@@ -135,7 +135,7 @@ def _ranks_next_metric(st: State, a: _Around) -> bool:
     """ "the highest <metric>": ranked by that metric."""
     if a.next_t is None or not a.next_t.has(Kind.METRIC):
         return False
-    a.next_t.role = Use.SORT_METRIC
+    st.set_use(a.next_t, Use.SORT_METRIC)
     st.sort_metric = a.next_t.named(Kind.METRIC)
     st.sort_size = False
     return True
@@ -163,13 +163,13 @@ def _ranks_metric_after_value(st: State, a: _Around) -> bool:
         or then is None
         or then.kind != ItemKind.TERM
         or then.start != t.end
-        or then.role
+        or st.use_of(then)
         or not then.has(Kind.METRIC)
         or not t.has(Kind.VALUE, Kind.BOOLEAN)
         or t.has(Kind.TABLE)
     ):
         return False
-    then.role = Use.SORT_METRIC
+    st.set_use(then, Use.SORT_METRIC)
     st.sort_metric = then.named(Kind.METRIC)
     st.sort_size = False
     return True
@@ -188,7 +188,7 @@ def _ranks_by_count(st: State, a: _Around) -> bool:
     st.sort_count_table = tables[0]
     st.sort_size = False
     if t.has(Kind.TABLE) and not t.has(*FILTERING):
-        t.role = Use.COUNT_SUBJECT
+        st.set_use(t, Use.COUNT_SUBJECT)
     return True
 
 
@@ -196,7 +196,7 @@ def _ranks_metric_before(st: State, a: _Around) -> bool:
     """ "<metric> ... the most": ranked by the metric said before, if any."""
     if a.prev_t is not None and a.prev_t.has(Kind.METRIC):
         st.sort_metric = st.sort_metric or a.prev_t.named(Kind.METRIC)
-        a.prev_t.role = a.prev_t.role or Use.SORT_METRIC
+        st.set_use(a.prev_t, st.use_of(a.prev_t) or Use.SORT_METRIC)
         st.sort_size = False
     return True
 
@@ -219,13 +219,13 @@ def bind_super(st: State, k: int, it: Item) -> None:
     nxt, prev = after(st, k), before(st, k)
     around = _Around(
         next_k=nxt[0] if nxt else k,
-        next_t=nxt[1] if nxt and nxt[1].kind == ItemKind.TERM and not nxt[1].role else None,
+        next_t=nxt[1] if nxt and nxt[1].kind == ItemKind.TERM and not st.use_of(nxt[1]) else None,
         prev_t=prev[1] if prev and prev[1].kind == ItemKind.TERM else None,
     )
     for rule in SUPERLATIVE_RULES:
         if rule(st, around):
             break
-    it.bound = True
+    st.bind(it)
 
 
 def which_one(st: State) -> bool:
@@ -298,5 +298,7 @@ def place_order(st: State) -> None:
     p.order_by.insert(0, OrderBy(field=field_name, direction=st.direction or "desc"))
     if st.limit is not None:
         p.limit = st.limit
-    elif st.singular_target or any(it.role in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items):
+    elif st.singular_target or any(
+        st.use_of(it) in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items
+    ):
         p.limit = 1

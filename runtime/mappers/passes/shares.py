@@ -32,7 +32,7 @@ def split_part(
         it.start
         for it in st.items
         if it.kind == ItemKind.TERM
-        and (it.role in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
+        and (st.use_of(it) in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
     ]
     # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
     # percentage": the first metric or entity named

@@ -1,25 +1,40 @@
 """What the interpretation's passes share: the ``Parts`` they produce and the ``State`` they work on.
 
 Every pass is a function ``(State) -> None`` listed in ``interpretation.PASSES``. A pass reads what the
-earlier passes decided and writes its own fields; the docstring of each says which. They mutate one
-state rather than return a new one because they also mark the reading's items (``Item.role``,
-``Item.bound``) that later passes look at by position, and because a question runs ~40 passes in well
-under a millisecond budget: copying ~40 fields per pass would cost more than the reading itself. The
-state belongs to one ``interpret`` call, which works on a copy of the reading, so nothing outside
-sees it change.
+earlier passes decided and writes its own fields; the docstring of each says which.
+
+The reading (``reading.Reading`` and its ``Item``s) is immutable: it says what the question's words
+are, and nothing a pass decides is written into it. Where the decisions live instead:
+
+- an item's use (``uses``: ``use_of``/``set_use``) and whether a marker, symbol or unit found what it
+  applies to (``bound``: ``is_bound``/``bind``) are here, keyed by the item's first token
+  (``Item.start``: unique within a reading, and kept when an item is rewritten). Many passes decide
+  and read them for most items, so a dict and a set are the cheapest place, and never stale.
+- what a word *is* (its meanings, its kind) stays on the item, where every reader looks
+  (``it.has(...)``, ``it.kind``). The few passes that change it build a new reading with that one
+  item replaced (``rewrite``) and assign it to ``reading``: ``words.read_totals``, ``bind_rates`` and
+  ``bind_rate_averages`` (a term that names the metric summing or averaging it) and ``bind_rates``,
+  ``markers.bind_average`` and ``markers.bind_count`` (a word used up, now a bound marker). All run
+  while binding; ``binding.bind_items``, whose binders may rewrite a later item, reads ``items[k]``
+  afresh, and no pass keeps an item across a rewrite of it.
+
+The passes mutate this one state rather than return a new one because a question runs ~40 passes in
+well under a millisecond: copying ~45 fields per pass would cost more than the reading itself. The
+state belongs to one ``interpret`` call; the reading it was given never changes, so the mapper
+interprets one reading twice (as a follow-up, then as a new question) without copying it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models.intent import Compare, DimensionRef, Filter, Grain, Op, OrderBy, TimeRange
 from models.units import Unit
-from runtime.mappers.kinds import Direction, ItemKind, Role
+from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.reading import Item, Reading
 from runtime.mappers.time_phrases import TimePhrase
-from runtime.mappers.vocabulary import Kind, Vocabulary
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 GRAIN_NAMES = frozenset(g.value for g in Grain)  # "day", "week", ...: periods, never a date of its own
 GROUPABLE = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TIME_DIMENSION, Kind.TABLE, Kind.TAG_DIMENSION)
@@ -72,10 +87,14 @@ class State:
     grouped by the concern that writes them; ``parts`` is the result."""
 
     # --- inputs ---------------------------------------------------------------------------------
-    reading: Reading  # a copy: passes mark its items (role, bound, and a few rewrite their meanings)
+    reading: Reading  # replaced, never changed, by the passes that rewrite an item (``rewrite``)
     vocab: Vocabulary
     partial: bool = False  # a possible follow-up: do not fill in a default metric or listing
     parts: Parts = field(default_factory=Parts)
+
+    # --- what each item is for (every binding pass; keyed by ``Item.start``) -----------------------
+    uses: dict[int, Use] = field(default_factory=dict)  # a term's use; absent: ``Use.NONE``
+    bound: set[int] = field(default_factory=set)  # markers, symbols and units that found their target
 
     # --- ranking (ranking.py, markers.py: sort/asc/desc; words.py: directions) ---------------------
     sort_metric: str | None = None  # the metric ranked by
@@ -130,8 +149,41 @@ class State:
     part: dict[str, list[Filter]] = field(default_factory=dict)  # the share's part, by field
 
     @property
-    def items(self) -> list[Item]:
+    def items(self) -> tuple[Item, ...]:
         return self.reading.items
+
+    def use_of(self, it: Item) -> Use:
+        """What a pass decided ``it`` is for (``Use.NONE``, falsy, until one does)."""
+        return self.uses.get(it.start, Use.NONE)
+
+    def set_use(self, it: Item, use: Use) -> None:
+        self.uses[it.start] = use
+
+    def is_bound(self, it: Item) -> bool:
+        """Whether the marker (symbol, unit) ``it`` found what it applies to."""
+        return it.start in self.bound
+
+    def bind(self, it: Item, bound: bool = True) -> None:
+        if bound:
+            self.bound.add(it.start)
+        else:
+            self.bound.discard(it.start)
+
+    def rewrite(
+        self, it: Item, *, kind: ItemKind | None = None, meanings: tuple[Meaning, ...] | None = None
+    ) -> Item:
+        """A new reading with ``it`` replaced by a copy of another ``kind`` or with other ``meanings``;
+        its position, use and whether it is bound stay. Returns the copy (``it`` is now stale)."""
+        items = self.reading.items
+        k = next(j for j, x in enumerate(items) if x.start == it.start)
+        old = items[k]
+        new = replace(
+            old,
+            kind=old.kind if kind is None else kind,
+            meanings=old.meanings if meanings is None else meanings,
+        )
+        self.reading = replace(self.reading, items=(*items[:k], new, *items[k + 1 :]))
+        return new
 
     @classmethod
     def start(cls, reading: Reading, vocab: Vocabulary, partial: bool = False) -> State:

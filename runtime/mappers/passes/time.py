@@ -75,7 +75,8 @@ def date_said_before(st: State, k: int) -> str | None:
         return None
     if singular(prev.text.lower()) in GRAIN_NAMES:  # "the same days last month": a period, not a date
         return None
-    prev.role, prev.bound = Use.DATED, True
+    st.set_use(prev, Use.DATED)
+    st.bind(prev)
     return prev.named(Kind.TIME_DIMENSION)
 
 
@@ -111,13 +112,13 @@ def unused_date_words(st: State) -> None:
         return
     rows = (Kind.TABLE, Kind.VALUE, Kind.BOOLEAN)
     for k, it in enumerate(st.items):
-        if it.kind != ItemKind.TERM or it.role != Use.TIME_HINT:
+        if it.kind != ItemKind.TERM or st.use_of(it) != Use.TIME_HINT:
             continue
         nxt = st.items[k + 1] if k + 1 < len(st.items) else None
         prev = st.items[k - 1] if k > 0 else None
         before_rows = nxt is not None and nxt.kind == ItemKind.TERM and nxt.start == it.end and nxt.has(*rows)
         then = st.items[k + 2] if before_rows and k + 2 < len(st.items) else None
-        if then is not None and nxt is not None and then.start == nxt.end and then.role == Use.METRIC:
+        if then is not None and nxt is not None and then.start == nxt.end and st.use_of(then) == Use.METRIC:
             before_rows = False  # "provisioned database storage": the word goes with the amount
         last = nxt is None and all(t.text in STOPWORDS for t in st.reading.tokens[it.end :])
         after_rows = last and prev is not None and prev.kind == ItemKind.TERM and prev.has(*rows)
@@ -152,7 +153,9 @@ def read_change(st: State) -> None:
         it.kind == ItemKind.SUPER and it.text.lower() in RATE_SUPERLATIVES for it in st.items
     )  # "in percent", "grew fastest": relative to where it started
     st.ratio_requested = False  # "change in percent": the percent change, not a share
-    named = any(it.kind == ItemKind.TERM and it.role in (Use.METRIC, Use.SORT_METRIC) for it in st.items)
+    named = any(
+        it.kind == ItemKind.TERM and st.use_of(it) in (Use.METRIC, Use.SORT_METRIC) for it in st.items
+    )
     if not named and not st.count_requested and not st.implied_metrics and not st.partial:
         # "which accounts grew the most": what changes between periods is an amount on dated rows;
         # when the model has exactly one, that is it

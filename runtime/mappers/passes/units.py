@@ -24,7 +24,7 @@ def place_units(st: State) -> None:
         unit = SHOW_UNITS[" ".join(t.text for t in st.reading.tokens[it.start + 1 : it.end])]
         declared = {m: st.vocab.field_unit(m) for m in p.metrics}
         fit = [m for m, u in declared.items() if u is not None and FAMILY[u] == FAMILY[unit]]
-        it.bound = True
+        st.bind(it)
         if not p.metrics and st.partial:  # "and in TB?": the previous question's metrics
             p.pending_units.append((it.text, unit))
             continue

@@ -4,6 +4,8 @@ in the note otherwise, so no word is dropped without a trace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runtime.mappers.english import (
     AVERAGE_WORDS,
     COMPARATIVES,
@@ -14,15 +16,16 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.state import Parts, State
-from runtime.mappers.reading import SEPARATORS, Item, Reading
+from runtime.mappers.reading import SEPARATORS, Item
 from runtime.mappers.tokens import phrase_key, singular
 from runtime.mappers.vocabulary import Kind, Vocabulary
 
 
-def unaccounted(reading: Reading, parts: Parts, vocab: Vocabulary) -> list[str]:
+def unaccounted(st: State) -> list[str]:
     """Words the reading neither used, nor knows as filler, nor already asked about or noted: every
     word of a question must do one of these, so a word that slipped through every pass is named in
     the note (the reading is then incomplete) rather than dropped without a trace."""
+    reading, parts, vocab = st.reading, st.parts, st.vocab
     noted = {w.lower() for w in parts.ignored} | {
         w.lower() for problem in parts.problems for w in problem.split("'")[1::2]
     }
@@ -30,9 +33,9 @@ def unaccounted(reading: Reading, parts: Parts, vocab: Vocabulary) -> list[str]:
     for it in reading.items:
         dropped = (
             it.kind == ItemKind.TERM
-            and it.role in (Use.UNPLACED, Use.IGNORED_WEAK)
+            and st.use_of(it) in (Use.UNPLACED, Use.IGNORED_WEAK)
             and not names_a_shown_dimension(it, parts)
-        ) or (it.kind in (ItemKind.MARKER, ItemKind.SUPER) and not it.bound)
+        ) or (it.kind in (ItemKind.MARKER, ItemKind.SUPER) and not st.is_bound(it))
         if not dropped and it.kind not in (ItemKind.UNKNOWN, ItemKind.IGNORED):
             used.update(range(it.start, it.end))
 
@@ -60,9 +63,10 @@ def unaccounted(reading: Reading, parts: Parts, vocab: Vocabulary) -> list[str]:
     return out
 
 
-def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
+def collect_unknowns(st: State) -> None:
     """Unknown words in a position that usually restricts the answer make the mapper ask; others are
     noted as ignored."""
+    reading, parts, vocab = st.reading, st.parts, st.vocab
     items = reading.items
 
     def averages() -> list[str]:
@@ -98,7 +102,7 @@ def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
                 nxt is not None
                 and nxt.start == it.end
                 and nxt.kind == ItemKind.TERM
-                and nxt.role
+                and st.use_of(nxt)
                 in (
                     Use.METRIC,
                     Use.ENTITY,
@@ -132,14 +136,16 @@ def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
             else:
                 parts.ignored.append(it.text)
         elif (
-            it.kind == ItemKind.TERM and it.role in (Use.UNPLACED,) and not names_a_shown_dimension(it, parts)
+            it.kind == ItemKind.TERM
+            and st.use_of(it) in (Use.UNPLACED,)
+            and not names_a_shown_dimension(it, parts)
         ):
             parts.ignored.append(it.text)
-        elif it.kind == ItemKind.TERM and it.role == Use.IGNORED_WEAK:
-            weak_word(reading, it, parts, vocab)
+        elif it.kind == ItemKind.TERM and st.use_of(it) == Use.IGNORED_WEAK:
+            weak_word(st, it)
         elif (
             it.kind == ItemKind.MARKER
-            and not it.bound
+            and not st.is_bound(it)
             and set(it.roles)
             & {
                 Role.AVG,
@@ -160,11 +166,13 @@ def collect_unknowns(reading: Reading, parts: Parts, vocab: Vocabulary) -> None:
                 parts.problems.append(f"what '{it.text}' applies to")
             elif set(it.roles) & {Role.GROUP} and it.text.lower() not in PLAIN_GROUP_WORDS:
                 parts.ignored.append(it.text)
-        elif it.kind == ItemKind.IGNORED or (it.kind in (ItemKind.UNIT, ItemKind.SUPER) and not it.bound):
+        elif it.kind == ItemKind.IGNORED or (
+            it.kind in (ItemKind.UNIT, ItemKind.SUPER) and not st.is_bound(it)
+        ):
             parts.ignored.append(it.text)
 
 
-def valued(items: list[Item], vocab: Vocabulary, most: int = 4) -> str:
+def valued(items: Sequence[Item], vocab: Vocabulary, most: int = 4) -> str:
     """The dimensions with known values that the question's metrics reach, as the likely meanings of
     a value it does not know ("region, service, ...")."""
     tables = {
@@ -222,11 +230,12 @@ def names_a_shown_dimension(it: Item, parts: Parts) -> bool:
     return any(m.kind in (Kind.DIMENSION, Kind.TAG_KEY) and m.name in shown for m in it.meanings)
 
 
-def weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> None:
+def weak_word(st: State, it: Item) -> None:
     """An everyday word that is also a model value and was not said next to its dimension's name.
     Right before another word that is not filler it may well be that value ("the <value> team's
     accounts": a value of some unit dimension), so ask, naming the value; otherwise it is English
     filler (a stop word) or, when it is not, a word left out that the note names."""
+    reading, parts, vocab = st.reading, st.parts, st.vocab
     if names_a_shown_dimension(it, parts):
         return
     tokens = reading.tokens
@@ -253,7 +262,9 @@ def weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> No
         )
         after = next((x for x in reading.items if x.start == it.end), None)
         unread = (
-            after is None or after.kind == ItemKind.UNKNOWN or after.role in (Use.UNPLACED, Use.IGNORED_WEAK)
+            after is None
+            or after.kind == ItemKind.UNKNOWN
+            or st.use_of(after) in (Use.UNPLACED, Use.IGNORED_WEAK)
         )
         rest = tokens[it.end + 1 :] if unread else tokens[it.end :]  # "data team": "data business unit"
         words = [t.orig for t in tokens[: it.start]] + [f"{shown} {said}"] + [t.orig for t in rest]
@@ -264,9 +275,9 @@ def weak_word(reading: Reading, it: Item, parts: Parts, vocab: Vocabulary) -> No
 
 def ask_about_unknowns(st: State) -> None:
     """Unknown words where they usually restrict the answer become problems, others are noted."""
-    collect_unknowns(st.reading, st.parts, st.vocab)
+    collect_unknowns(st)
 
 
 def name_unaccounted(st: State) -> None:
     """Last: every word no pass used, knew as filler or already named goes into ``parts.ignored``."""
-    st.parts.ignored.extend(unaccounted(st.reading, st.parts, st.vocab))
+    st.parts.ignored.extend(unaccounted(st))

@@ -24,15 +24,15 @@ def read_totals(st: State) -> None:
     also names a text dimension means the number dimension whose synonyms use it, summed), and a
     number dimension in a question about a percentage ("what percentage of our storage (GB)").
 
-    Reads the items and the model's number dimensions; rewrites those terms' meanings, before any binder
-    looks at them."""
+    Reads the items and the model's number dimensions; rewrites those terms' meanings (a new reading,
+    ``State.rewrite``), before any binder looks at them."""
     shares = any(x.kind == ItemKind.MARKER and Role.RATIO in x.roles for x in st.items)
     for it in st.items:
         number = [m for m in it.meanings if m.kind == Kind.DIMENSION and m.name in st.vocab.number_dimensions]
         if shares and it.kind == ItemKind.TERM and number and len(number) == len(it.meanings):
             metric = sum_metric_of(st, number[0].name)  # "what percentage of our storage (GB) ..."
             if metric is not None:
-                it.meanings = [Meaning(Kind.METRIC, metric)]
+                st.rewrite(it, meanings=(Meaning(Kind.METRIC, metric),))
                 continue
         before = st.reading.token_before(it)
         if it.kind != ItemKind.TERM or before is None or before.text not in TOTAL_WORDS:
@@ -50,7 +50,7 @@ def read_totals(st: State) -> None:
                 totals[name] = metric
         fits = best_fit({n: st.vocab.tables_of(n) for n in totals}, st.items, st.vocab)
         if len(fits) == 1:
-            it.meanings = [Meaning(Kind.METRIC, totals[fits[0]])]
+            st.rewrite(it, meanings=(Meaning(Kind.METRIC, totals[fits[0]]),))
 
 
 def bind_rates(st: State) -> None:
@@ -58,9 +58,11 @@ def bind_rates(st: State) -> None:
     "average" + "daily"), not on each day's total.
 
     Reads each comparison followed by a per-period phrase; writes ``rates`` and makes that phrase (and a
-    word of averaging) a bound marker, so take_time does not read it as a series."""
-    for k, it in enumerate(st.items[:-1]):
-        q, nxt = it.quantity, st.items[k + 1]
+    word of averaging) a bound marker (a new reading, ``State.rewrite``), so take_time does not read it
+    as a series."""
+    for k in range(len(st.items) - 1):
+        it, nxt = st.items[k], st.items[k + 1]
+        q = it.quantity
         if it.kind != ItemKind.QUANTITY or q is None or q.kind != QuantityKind.COMPARE:
             continue
         if nxt.kind != ItemKind.TIME or not nxt.time:
@@ -72,11 +74,11 @@ def bind_rates(st: State) -> None:
         metric = rate_metric(st, tp.grain)
         if metric is None or (q.unit and st.vocab.metric_format(metric) != q.unit):
             continue
-        nxt.kind, nxt.bound = ItemKind.MARKER, True
+        st.bind(st.rewrite(nxt, kind=ItemKind.MARKER))
         st.rates[k] = metric
         for x in st.items:
             if x.kind == ItemKind.UNKNOWN and x.text.lower().startswith(AVERAGE_PREFIXES):
-                x.kind, x.bound = ItemKind.MARKER, True
+                st.bind(st.rewrite(x, kind=ItemKind.MARKER))
 
 
 def bind_rate_average(st: State, k: int, it: Item) -> None:
@@ -93,15 +95,14 @@ def bind_rate_average(st: State, k: int, it: Item) -> None:
         if first not in RATE_WORDS and first != RATE_ADJECTIVES.get(tp.grain.value):
             continue
         metric = rate_metric(st, tp.grain)
-        named = [x for x in st.items if x.kind == ItemKind.TERM and not x.role and x.has(Kind.METRIC)]
+        named = [x for x in st.items if x.kind == ItemKind.TERM and not st.use_of(x) and x.has(Kind.METRIC)]
         fmt = st.vocab.metric_format(metric) if metric else None
         same = [x for x in named if any(st.vocab.metric_format(m.name) == fmt for m in x.all(Kind.METRIC))]
         if metric is None or len(same) != 1:
             continue
-        same[0].meanings = [Meaning(Kind.METRIC, metric)]
-        same[0].role = Use.METRIC
-        per.kind, per.bound = ItemKind.MARKER, True
-        it.bound = True
+        st.set_use(st.rewrite(same[0], meanings=(Meaning(Kind.METRIC, metric),)), Use.METRIC)
+        st.bind(st.rewrite(per, kind=ItemKind.MARKER))
+        st.bind(it)
         return
 
 
@@ -128,7 +129,8 @@ def read_directions(st: State) -> None:
 def bind_rate_averages(st: State) -> None:
     """ "<metric> per day on average": each "average" marker next to a per-period phrase; reads the
     items, rewrites the metric term it finds and marks both bound (``bind_average`` then skips it)."""
-    for k, it in enumerate(st.items):
+    for k in range(len(st.items)):
+        it = st.items[k]
         if it.kind == ItemKind.MARKER and Role.AVG in it.roles:
             words = tuple(t.key for t in st.reading.tokens[it.start : it.end])
             if words in MEANS:
