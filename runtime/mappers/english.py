@@ -295,7 +295,8 @@ across within during over under up down out off by per with without via through 
 till while since ago before after among and or but nor not no if else whatever anything something
 everything nothing one ones thing things currently existing exist exists present there's theres 've 'll
 'd s do does doing we're i'm you're they're that's there're here's who's how's where's use used using
-uses run runs own owned owns have having keep kept our whole company companies org's estate fleet
+uses run runs own owned owns have having keep kept hold holds held holding
+operate operates operated operating our whole company companies org's estate fleet
 footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
 originate originates originated sitting sit sits restrict restricted narrow narrowed period timeframe
@@ -503,6 +504,9 @@ WHICH_ONE_WORDS = _words("one is was has had")  # "which one ...", "which of tho
 WHICH_ONE_ENDING = "one"  # a which-marker phrase ending in it ("which one") asks for one winner
 PAST_PARTICIPLE_ENDING = "ed"  # "owned by <someone>": a verb of doing, not a grouping
 AVERAGE_PREFIXES = ("averag", "avg")  # "averaging", "avg": a word of averaging the reading did not place
+# "<amount> per <period>" said with one of these is an average ("average cost per day", "daily spend
+# per day" is no English); without one it may be each period's amount, and is asked back
+AVERAGING_WORDS = _words("average averages averaged avg mean daily weekly monthly typical typically")
 AVERAGE_WORDS = ("average", "avg")  # a word of a metric's name or synonyms: the model's averages, as hints
 
 
@@ -522,6 +526,8 @@ CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "n
 POINTING_BACK = _words("those these")
 PRONOUNS_BACK = _words("they them")
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
+# "only the ones above 250 TB", "those over $1,000" after a grouping: the groups, not each row
+GROUPS_BACK = _words("ones those")
 HELP_WORDS = _words("help hello hi hey example examples")
 HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
 # "how are we doing on spend?", "how's storage looking": a judgement asked of a total, asked back

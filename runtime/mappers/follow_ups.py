@@ -57,12 +57,16 @@ def _starts(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
 
 def points_back(reading: Reading) -> bool:
     """The question speaks of the last answer's rows: "how many of those ...", "what did they cost"
-    (a "they" with no noun before it in the question to stand for)."""
+    (a "they" with no noun before it in the question to stand for); not "those" compared with a
+    number after the question's own nouns ("..., only those above $1,000")."""
     first_term = min(
         (it.start for it in reading.items if it.kind == ItemKind.TERM), default=len(reading.tokens)
     )
+    # "cost by service, only those above $1,000": the groups just named, compared with a number
+    compared_at = {it.start for it in reading.items if it.kind == ItemKind.QUANTITY}
     return any(
-        t.text in POINTING_BACK or (t.text in PRONOUNS_BACK and i < first_term)
+        (t.text in POINTING_BACK and not (i > first_term and compared_at & {i + 1, i + 2, i + 3}))
+        or (t.text in PRONOUNS_BACK and i < first_term)
         for i, t in enumerate(reading.tokens)
     )
 
@@ -167,7 +171,7 @@ def merge_follow_up(
     if time_range is not None and not time_range.dimension and not dated and parts.time_range is None:
         time_range = None  # the new metric's table has no date, so the old range cannot apply
     if parts.before_previous is not None and time_range is not None and as_of is not None:
-        time_range = _period_before(time_range, parts.before_previous, as_of)
+        time_range = _period_before(time_range, parts.before_previous, as_of, parts.before_n)
     elif parts.period_before and time_range is not None and as_of is not None:
         time_range = _one_before(time_range, as_of)
     if parts.time_range is not None:
@@ -308,23 +312,26 @@ def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
 __all__ = ["looks_like_follow_up", "merge_follow_up"]
 
 
-def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date) -> TimeRange:
-    """ "the <unit> before that": the calendar <unit> just before the previous range starts; relative
-    when the previous range was ("yesterday" -> the day before yesterday), dates otherwise."""
+def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date, n: int = 1) -> TimeRange:
+    """ "the <unit> before that", "the <n> <units> before that": that many calendar <unit>s just
+    before the previous range starts; relative when the previous range was ("yesterday" -> the day
+    before yesterday, "the last 3 months" -> the 3 months before them), dates otherwise ("the last 30
+    days" -> the 30 days before them)."""
     if tr.unit == unit and tr.kind == "previous":
-        return tr.model_copy(update={"n": 1, "skip": tr.skip + tr.n})
+        return tr.model_copy(update={"n": n, "skip": tr.skip + tr.n})
     if tr.unit == unit and tr.kind == "current":
-        return TimeRange(kind="previous", unit=unit, dimension=tr.dimension)
+        return TimeRange(kind="previous", unit=unit, n=n, dimension=tr.dimension)
     try:
         start, _ = resolve_time_range(tr, as_of)
     except ValueError:
         return tr
     end = start - dt.timedelta(days=1)
+    months = MONTHS_IN.get(unit, 0)
     if tr.kind == "trailing":  # "the last 7 days" -> "the week before that": the 7 days before them
-        months = MONTHS_IN.get(unit, 0)
-        first = months_earlier(start, months) if months else shift(start, unit, -1)
+        first = months_earlier(start, months * n) if months else shift(start, unit, -n)
     else:
         first = period_start(end, unit)
+        first = months_earlier(first, months * (n - 1)) if months else shift(first, unit, 1 - n)
     return TimeRange(kind="between", start=first, end=end, dimension=tr.dimension)
 
 

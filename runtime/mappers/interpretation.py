@@ -39,6 +39,7 @@ from runtime.mappers.passes.ranking import place_order, size_sort_listing
 from runtime.mappers.passes.shares import pick_model_ratio, place_share, split_share
 from runtime.mappers.passes.state import Parts, Pass, State
 from runtime.mappers.passes.time import (
+    each_or_average,
     place_change,
     place_grains,
     place_time_dimension,
@@ -100,6 +101,7 @@ BINDING: tuple[Pass, ...] = (
 # - pick_count before place_share: a share of a count needs the counted metric.
 # - check_counted_conditions, undo_degenerate_groups before pick_listing: a listing is chosen only
 #   when no metric remains, with the groupings final.
+# - place_grains before each_or_average: "cost per day by day" is grouped by the period, no question.
 # - pick_listing before place_grains and place_order: a listing sorts rows, a series needs a metric's
 #   date; place_order before place_time_dimension and place_change (it adds the sorted-by metric,
 #   whose date the range applies to, and place_change flips the order a fall asks for).
@@ -124,6 +126,7 @@ ASSEMBLY: tuple[Pass, ...] = (
     undo_degenerate_groups,
     pick_listing,
     place_grains,
+    each_or_average,
     place_order,
     place_time_dimension,
     place_change,
@@ -138,11 +141,14 @@ NOTES: tuple[Pass, ...] = (ask_about_unknowns, name_unaccounted)
 PASSES: tuple[Pass, ...] = (*BINDING, *ASSEMBLY, *NOTES)
 
 
-def interpret(reading: Reading, vocab: Vocabulary, partial: bool = False) -> Parts:
+def interpret(
+    reading: Reading, vocab: Vocabulary, partial: bool = False, filtered_before: frozenset[str] = frozenset()
+) -> Parts:
     """Read ``reading`` into parts by running ``PASSES``. The reading is immutable and what the passes
     decide lives in the state, so the mapper can interpret one reading twice (as a follow-up, then as
-    a new question) without copying it."""
-    state = State.start(reading, vocab, partial)
+    a new question) without copying it. ``filtered_before``: the fields the question a follow-up
+    follows filtered by."""
+    state = State.start(reading, vocab, partial, filtered_before)
     for step in PASSES:
         step(state)
     return state.parts

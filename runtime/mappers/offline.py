@@ -141,7 +141,7 @@ class OfflineMapper:
                 intent = previous.model_copy(update={"limit": limit, "previous": last})
                 return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None:
-            parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, partial=True)
+            parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, previous)
             if looks_like_follow_up(tokens, parts, reading) and self._usable(parts):
                 if parts.problems:
                     return self._clarify_parts(parts, as_of)
@@ -540,15 +540,17 @@ def _starts_in(text: str, tokens: Sequence[Token]) -> list[int] | None:
     return out
 
 
-def _interpret(senses: Senses, vocab: Vocabulary, partial: bool = False) -> Parts:
-    """The question's parts, with a phrase left ambiguous by the rest of the question asked about."""
-    parts = interpret(senses.reading, vocab, partial=partial)
+def _interpret(senses: Senses, vocab: Vocabulary, previous: Intent | None = None) -> Parts:
+    """The question's parts, with a phrase left ambiguous by the rest of the question asked about;
+    read as a follow-up of ``previous`` when given."""
+    partial = previous is not None
+    filtered = frozenset(f.field for f in previous.filters) if previous is not None else frozenset()
+    parts = interpret(senses.reading, vocab, partial=partial, filtered_before=filtered)
     parts.problems[:0] = senses.problems
     parts.suggestions[:0] = senses.suggestions
     return parts
 
 
-# a minus sign (or a dash typed for one) right before a number that is not part of a word, name or date
 # "last 30" with no unit after it (a unit word, or "full" and one)
 _UNITLESS_LAST = re.compile(
     r"\b(?:last|past|previous)\s+\d{1,3}\b(?!\s*(?:full\s+|whole\s+|calendar\s+)?"
@@ -567,6 +569,7 @@ def _elided_unit(text: str, previous: Intent) -> str:
     return _UNITLESS_LAST.sub(lambda m: f"{m[0]} {tr.unit.value}s", text)  # type: ignore[union-attr]
 
 
+# a minus sign (or a dash typed for one) right before a number that is not part of a word, name or date
 _NEGATIVE = re.compile(r"(?<![\w.\-−–])[-−–]\d+(?:\.\d+)?")
 
 

@@ -69,7 +69,11 @@ def _abbreviates(short: str, word: str) -> bool:
 
 
 def _same_start(word: str, candidate: str) -> bool:
-    return word[0] == candidate[0] or (len(word) > 1 and word[1] + word[0] == candidate[:2])
+    """The same first letter, or the first two swapped ("ergion"): a swap keeps the length ("part" is
+    not "apart" with its first letters swapped, but with one missing)."""
+    return word[0] == candidate[0] or (
+        len(word) == len(candidate) and len(word) > 1 and word[1] + word[0] == candidate[:2]
+    )
 
 
 class Speller:
@@ -102,7 +106,7 @@ class Speller:
             ):
                 indel = Indel.distance(form, cand)
                 wrong_letter = indel == 2 and Levenshtein.distance(form, cand) == 1
-                if not _same_start(word, cand) or (wrong_letter and len(form) < _SHORT):
+                if not _same_start(form, cand) or (wrong_letter and len(form) < _SHORT):
                     continue
                 rank = (int(edits), int(indel))
                 best[cand] = min(best.get(cand, rank), rank)

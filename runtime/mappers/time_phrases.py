@@ -91,6 +91,7 @@ class TimePhrase:
     auto_grain: bool = False  # "trend", "over time": a series at a grain that suits the range
     all_time: bool = False
     before_previous: Grain | None = None  # "the day before that": one <unit> before the previous range
+    before_n: int = 1  # "the 30 days before that": how many of them
     period_before: bool = False  # "the one before that": the previous range's own period, one earlier
     periods: tuple[TimeRange, TimeRange] | None = None  # "from March to April": each named period
     to_date: bool = False  # "month to date", "ytd": a period up to today
@@ -521,6 +522,13 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
             r"(?:(?:and|what about|how about|for|on|in) )?(?:the )?(day|week|month|quarter|year) "
             r"(?:before(?: (?:that|then|it))?|prior to (?:that|then|it))",
             lambda m: TimePhrase(m.start(), m.end(), before_previous=_UNIT[m[1]]),
+        )
+    )
+    out.append(
+        (  # "the 30 days before that", "the 2 weeks prior": that many <units> just before the previous range
+            rf"(?:(?:and|what about|how about|for|on|in) )?(?:the )?({_NUM}) (day|week|month|quarter|year)s "
+            r"(?:before (?:that|then|it)|prior to (?:that|then|it)|prior)",
+            lambda m: TimePhrase(m.start(), m.end(), before_previous=_UNIT[m[2]], before_n=_num(m[1])),
         )
     )
     out.append(

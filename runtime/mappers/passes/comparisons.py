@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from models.intent import Op
 from runtime.mappers.english import (
+    GROUPS_BACK,
     HAVING_BREAKS,
     HAVING_WORDS,
 )
@@ -83,6 +84,19 @@ def _on_a_rate(st: State, c: _Said) -> bool:
     if st.rates[c.k] not in st.implied_metrics:
         st.implied_metrics.append(st.rates[c.k])
     st.having.append((st.rates[c.k], c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
+def _on_the_groups(st: State, c: _Said) -> bool:
+    """ "<metric> per <dimension>, only the ones above 250 TB": "the ones" are the groups the question
+    made, so the number is on their total (the metric its unit fits), never on each row's size."""
+    if not c.grouped or c.metric_next:
+        return False
+    it = st.items[c.k]
+    said = {t.text for t in st.reading.tokens[max(0, it.start - 3) : it.start]}
+    if not said & GROUPS_BACK:
+        return False
+    st.having.append((None, c.op, c.q.value, c.q.unit, c.q.written))
     return True
 
 
@@ -179,6 +193,7 @@ def _left_open(st: State, c: _Said) -> bool:
 # What a comparison is on; the first rule that applies decides (each returns True when it did).
 COMPARISON_RULES: tuple[Callable[[State, _Said], bool], ...] = (
     _on_a_rate,
+    _on_the_groups,
     _on_a_number_dimension,
     _on_each_rows_size,
     _on_each_groups_size,

@@ -94,9 +94,14 @@ def adjacent_value_of(st: State, k: int, it: Item) -> bool:
 
 
 def weak_value_ok(st: State, k: int, it: Item) -> bool:
+    """An everyday word that is a value counts as the value next to its dimension's name, or in a
+    follow-up of a question that filtered by that dimension ("and for data?" after "... the payments
+    business unit": the business unit data)."""
     if not it.weak:
         return True
     dims = {m.name for m in it.meanings if m.kind == Kind.VALUE}
+    if dims & st.filtered_before:
+        return True
     for j in (k - 1, k + 1):
         if 0 <= j < len(st.items):
             other = st.items[j]

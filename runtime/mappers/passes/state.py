@@ -69,6 +69,7 @@ class Parts:
     sort_metric: str | None = None
     share_part: list[Filter] | None = None  # metrics as percentages (see Intent.share)
     before_previous: Grain | None = None  # a follow-up's "the <unit> before that"
+    before_n: int = 1  # "the 30 days before that": how many <units>
     period_before: bool = False  # a follow-up's "the one before that": the previous range's period
     compare: Compare | None = None  # "how did ... change": each metric against an earlier period
     cumulative: bool = False  # "running total": each metric also added up along the series
@@ -90,6 +91,7 @@ class State:
     reading: Reading  # replaced, never changed, by the passes that rewrite an item (``rewrite``)
     vocab: Vocabulary
     partial: bool = False  # a possible follow-up: do not fill in a default metric or listing
+    filtered_before: frozenset[str] = frozenset()  # a follow-up: the fields the last question filtered by
     parts: Parts = field(default_factory=Parts)
 
     # --- what each item is for (every binding pass; keyed by ``Item.start``) -----------------------
@@ -186,7 +188,13 @@ class State:
         return new
 
     @classmethod
-    def start(cls, reading: Reading, vocab: Vocabulary, partial: bool = False) -> State:
+    def start(
+        cls,
+        reading: Reading,
+        vocab: Vocabulary,
+        partial: bool = False,
+        filtered_before: frozenset[str] = frozenset(),
+    ) -> State:
         """A state for ``reading``, with the words that ask for a change found up front: which time
         phrase is "now" and which "then" depends on them from the first time phrase on."""
         items = reading.items
@@ -196,9 +204,26 @@ class State:
             if it.kind == ItemKind.MARKER
             and Role.COMPARE in it.roles
             and a_range(items[k - 1])
-            and (a_range(items[k + 1]) or the_one_before(items[k + 1]))
+            and (
+                a_range(items[k + 1])
+                or the_one_before(items[k + 1])
+                or _just_before(items[k + 1], items[k - 1])
+            )
         ]  # "<metric> in April vs March", "in May vs the month before": now and then
-        return cls(reading, vocab, partial, changes=changes)
+        opening = (
+            items[0]
+            if items and items[0].kind == ItemKind.MARKER and Role.COMPARE in items[0].roles
+            else None
+        )
+        ranges = [it for it in items if a_range(it)]
+        if (
+            opening is not None
+            and len(ranges) == 1
+            and not changes
+            and any(it.start > ranges[0].start and _just_before(it, ranges[0]) for it in items)
+        ):
+            changes.append(opening)  # "compare last week's cost with the week before"
+        return cls(reading, vocab, partial, filtered_before=filtered_before, changes=changes)
 
 
 Pass = Callable[[State], None]
@@ -212,8 +237,37 @@ def a_range(it: Item) -> bool:
     return it.kind == ItemKind.TIME and it.time is not None and it.time.time_range is not None
 
 
+_NAMED_PERIODS = {"month": Grain.MONTH, "quarter": Grain.QUARTER, "year": Grain.YEAR}
+
+
+def period_unit(tr: TimeRange | None) -> Grain | None:
+    """The unit a range is one of ("last week": a week; "in May": a month), or None."""
+    return None if tr is None else tr.unit or _NAMED_PERIODS.get(tr.kind)
+
+
+def _just_before(it: Item, now: Item) -> bool:
+    """ "the week before" said after "last week": the period of the same unit just before it."""
+    unit = period_unit(now.time.time_range if now.time is not None else None)
+    return (
+        it.kind == ItemKind.TIME
+        and it.time is not None
+        and unit is not None
+        and it.time.before_previous == unit
+    )
+
+
 def the_one_before(it: Item) -> bool:
     return it.kind == ItemKind.TIME and it.time is not None and it.time.period_before
 
 
-__all__ = ["FILTERING", "GRAIN_NAMES", "GROUPABLE", "PLAIN_UNITS", "Binder", "Parts", "Pass", "State"]
+__all__ = [
+    "FILTERING",
+    "GRAIN_NAMES",
+    "GROUPABLE",
+    "PLAIN_UNITS",
+    "Binder",
+    "Parts",
+    "Pass",
+    "State",
+    "period_unit",
+]

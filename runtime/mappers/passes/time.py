@@ -5,13 +5,14 @@ from __future__ import annotations
 from compiler.time_range import resolve_time_range
 from models.intent import MIN_DATE, Compare, DimensionRef, Filter, Grain, Op, TimeRange
 from runtime.mappers.english import (
+    AVERAGING_WORDS,
     CHANGE_WORDS,
     RATE_SUPERLATIVES,
     STOPWORDS,
 )
 from runtime.mappers.kinds import Direction, ItemKind, Role, Use
 from runtime.mappers.passes.queries import count_table
-from runtime.mappers.passes.state import GRAIN_NAMES, State
+from runtime.mappers.passes.state import GRAIN_NAMES, State, period_unit
 from runtime.mappers.reading import Item
 from runtime.mappers.time_phrases import TimePhrase
 from runtime.mappers.tokens import singular
@@ -38,7 +39,9 @@ def take_time(st: State, k: int, it: Item) -> None:
     elif tp.all_time:
         st.parts.all_time = True
     elif tp.before_previous is not None:
-        st.parts.before_previous = tp.before_previous
+        if not (st.changes and period_unit(st.parts.time_range) == tp.before_previous):
+            st.parts.before_previous = tp.before_previous  # (in a change: then, just before now)
+            st.parts.before_n = tp.before_n
     elif tp.period_before and not any(c.end == it.start for c in st.changes):
         st.parts.period_before = True  # (after "vs" it is the period a change is measured from)
 
@@ -195,10 +198,10 @@ def read_change(st: State) -> None:
             st.compare_to = None
     elif len(ranges) == 1:
         k, tp = ranges[0]
-        before = st.items[k - 1] if k > 0 else None
+        before = st.items[k - 1] if k > 0 else None  # (not the opening "compare ...": a verb, no "vs")
         tr = tp.time_range
         assert tr is not None
-        if before is not None and before.kind == ItemKind.MARKER and Role.COMPARE in before.roles:
+        if before is not None and before.kind == ItemKind.MARKER and Role.COMPARE in before.roles and k > 1:
             if tr.kind == "previous" and tr.n == 1 and not tr.skip and tr.unit is not None:
                 p.time_range = TimeRange(kind="current", unit=tr.unit)  # "vs last quarter": so far
             else:  # "change vs March": against it, but now is which period?
@@ -330,3 +333,30 @@ def just_before(then: TimeRange | None, now: TimeRange | None) -> bool:
         return False
     unit = {"month": Grain.MONTH, "quarter": Grain.QUARTER, "year": Grain.YEAR}.get(now.kind, now.unit)
     return unit == then.unit
+
+
+def each_or_average(st: State) -> None:
+    """ "the cost per day in the first two weeks of June": a metric named "<amount> per <period>"
+    with no word of averaging is the average per period or each period's amount, and both are
+    numbers a reader would take for the answer; asked back, offering both. Said with "average",
+    "avg", "mean" or "daily", or grouped by the period, it is the average (what the model declares).
+
+    Reads the metric terms and ``parts.dimensions``; writes ``parts.problems`` and suggestions."""
+    p = st.parts
+    if any(d.grain is not None for d in p.dimensions):
+        return
+    tokens = st.reading.tokens
+    for it in st.items:
+        if it.kind != ItemKind.TERM or st.use_of(it) not in (Use.METRIC, Use.SORT_METRIC):
+            continue
+        words = [t.text for t in tokens[max(0, it.start - 2) : it.end]]
+        said = [t.text for t in tokens[it.start : it.end]]
+        if "per" not in said[:-1] or said[said.index("per") + 1] not in GRAIN_NAMES:
+            continue
+        if set(words) & AVERAGING_WORDS:
+            continue
+        amount = " ".join(t.orig for t in tokens[it.start : it.start + said.index("per")])
+        grain = said[said.index("per") + 1]
+        p.problems.append(f"'{it.text}': the average per {grain}, or the {amount} of each {grain}?")
+        p.suggestions.extend((f"average {it.text}", f"{amount} by {grain}"))
+        return
