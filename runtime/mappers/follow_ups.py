@@ -247,8 +247,8 @@ def _widened(
     prev_filters: Sequence[Filter], new_filters: list[Filter], dims: list[DimensionRef]
 ) -> tuple[list[Filter], list[DimensionRef]]:
     """ "add dev too": a value said with "also"/"too"/"add" joins the values the previous question
-    kept to, instead of replacing them, and the answer shows each value's rows side by side, as
-    "prod and dev spend ..." does (the values then are one more grouping)."""
+    kept to, instead of replacing them, and each value's rows are shown side by side, as "prod and
+    dev spend by service" shows them."""
     values = {Op.EQ: lambda v: [v], Op.IN: list}
     old = {f.field: f for f in prev_filters if f.op in values}
     out: list[Filter] = []
@@ -263,7 +263,7 @@ def _widened(
             continue
         joined = list(dict.fromkeys([*values[before.op](before.value), *values[f.op](f.value)]))
         out.append(Filter(field=f.field, op=Op.IN, value=tuple(joined)) if len(joined) > 1 else f)
-        if len(joined) > 1 and all(d.name != f.field for d in dims):
+        if len(joined) > 1 and all(d.name != f.field for d in dims):  # each value a row
             dims = [*dims, DimensionRef(name=f.field)]
     return out, dims
 

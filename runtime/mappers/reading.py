@@ -130,6 +130,8 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
                 i += 1
                 continue
             n, meanings = vocab.match(tokens, i, free, min_len=min_len)
+            if n > 1 and not only_time:
+                n, meanings = _right_headed(tokens, i, n, meanings, vocab, free, min_len)
             if n and (
                 not only_time
                 or any(t.key in TIME_PHRASE_WORDS or t.text in TIME_PHRASE_WORDS for t in tokens[i : i + n])
@@ -256,6 +258,30 @@ def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) ->
             if named > _NAMES_BETWEEN or not later.has(Kind.VALUE):
                 break
             j = later.end
+
+
+def _right_headed(
+    tokens: Sequence[Token],
+    i: int,
+    n: int,
+    meanings: list[Meaning],
+    vocab: Vocabulary,
+    free: list[bool],
+    min_len: int,
+) -> tuple[int, list[Meaning]]:
+    """The longest phrase at ``i`` (``n`` words), or one word shorter when its last word starts a
+    longer phrase that reaches as far as the rest would: "<value> instance types" is the value and
+    "instance types" (a compound noun, its head last), not "<value> instance" and "types"."""
+    shorter, found = vocab.match(tokens, i, free[: i + n - 1] + [False] * (len(free) - i - n + 1), min_len)
+    if shorter != n - 1:
+        return n, meanings
+    tail, _ = vocab.match(tokens, i + n - 1, free, min_len)
+    if tail < 2:
+        return n, meanings
+    after, _ = vocab.match(tokens, i + n, free, min_len) if i + n < len(tokens) else (0, [])
+    if i + n - 1 + tail < i + n + after or after == 0:
+        return n, meanings  # the greedy reading covers more, or nothing follows it
+    return shorter, found
 
 
 def _doer(before: Item, it: Item, tokens: list[Token], vocab: Vocabulary) -> str | None:

@@ -72,6 +72,11 @@ def merge_filters(st: State, by_field: dict[str, list[Filter]]) -> None:
     compare = bool(Role.COMPARE in p.markers)
     summed = bool(p.markers & {Role.SUM, Role.OR})
     for name, fs in by_field.items():
+        # "dev and sandbox accounts: resource count by service": values that describe the rows named
+        # after them, with another grouping asked for, only say which rows count (summed); "cost of
+        # ec2 and s3 by region", alone, or compared, each value is a row
+        grouped = bool(st.grains) or any(d.name != name for d in p.dimensions)
+        grouped = grouped and _describe_rows(st, fs)
         pos = list(dict.fromkeys(f.value for f in fs if f.op == Op.EQ))
         neg = list(dict.fromkeys(f.value for f in fs if f.op == Op.NE))
         other = [f for f in fs if f.op not in (Op.EQ, Op.NE)]
@@ -86,7 +91,8 @@ def merge_filters(st: State, by_field: dict[str, list[Filter]]) -> None:
             p.filters.append(Filter(field=name, op=Op.EQ, value=pos[0]))
         elif len(pos) > 1:
             p.filters.append(Filter(field=name, op=Op.IN, value=tuple(pos)))  # type: ignore[arg-type]
-            if (compare or not summed) and not any(d.name == name for d in p.dimensions):
+            side_by_side = compare or not (summed or grouped)
+            if side_by_side and not any(d.name == name for d in p.dimensions):
                 p.dimensions.append(DimensionRef(name=name))
         if len(neg) == 1:
             p.filters.append(Filter(field=name, op=Op.NE, value=neg[0]))
@@ -95,6 +101,16 @@ def merge_filters(st: State, by_field: dict[str, list[Filter]]) -> None:
         for f in other:
             if f not in p.filters:
                 p.filters.append(f)
+
+
+def _describe_rows(st: State, fs: list[Filter]) -> bool:
+    """The last of these values is said right before a word for rows ("dev and sandbox accounts")."""
+    last = max((st.said_at.get(f, -1) for f in fs), default=-1)
+    k = next((k for k, it in enumerate(st.items) if it.start == last), None)
+    if k is None or k + 1 >= len(st.items):
+        return False
+    nxt = st.items[k + 1]
+    return nxt.kind == ItemKind.TERM and nxt.start == st.items[k].end and nxt.has(Kind.TABLE)
 
 
 def segment_side_by_side(st: State) -> None:
