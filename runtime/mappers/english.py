@@ -294,8 +294,8 @@ results answer answers table hey hi hello thanks thank ok okay yes sure again sa
 across within during over under up down out off by per with without via through thru throughout until
 till while since ago before after among and or but nor not no if else whatever anything something
 everything nothing one ones thing things currently existing exist exists present there's theres 've 'll
-'d s do does doing we're i'm you're they're that's there're here's who's how's where's use used using
-uses run runs own owned owns have having keep kept hold holds held holding
+'d s r ur u do does doing we're i'm you're they're that's there're here's who's how's where's use used using
+uses run runs own owned owns have having keep kept hold holds held holding provide provides
 operate operates operated operating our whole company companies org's estate fleet
 footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
@@ -322,6 +322,10 @@ remove stop start restart create update modify set attach detach encrypt decrypt
 move migrate launch provision scale resize upgrade downgrade enable disable turn shut assign reassign
 patch cleanup cancel pause resume spin rotate revoke allocate deallocate
 """)
+# Imperatives that change something when they say where to ("add an owner tag to every bucket"); alone
+# they are a follow-up's ("add dev too")
+MUTATING_WITH_TARGET = _words("add put apply append")
+TARGET_WORDS = _words("to onto into")
 POLITE_PREFIXES = _words("""
 please can could would will you u kindly go ahead and let's lets i we want to need wanna like help me us
 just now then ok okay also
@@ -409,6 +413,22 @@ daily weekly monthly quarterly yearly annual week month quarter year days weeks 
 last past previous this current since between trend over time big large huge small tiny sized
 """)
 
+# Short ways to write a time unit, read as the unit only right after a word that counts or places
+# periods ("last mo", "3 wks", "per yr"): alone, "mo" or "yr" could be anything
+TIME_UNIT_SHORTHANDS = {
+    "mo": "month",
+    "mos": "months",
+    "mth": "month",
+    "mths": "months",
+    "wk": "week",
+    "wks": "weeks",
+    "yr": "year",
+    "yrs": "years",
+    "qtr": "quarter",
+    "qtrs": "quarters",
+}
+TIME_UNIT_LEADS = _words("last this past previous next per a each every by the")
+
 # A month name that is also a verb: never a known word of its own ("mary" must not read as it), but
 # its doubled-letter typo ("mayy") can only mean the month.
 VERB_MONTHS = frozenset({"may"})
@@ -440,6 +460,8 @@ BACK_REFERENCES: tuple[str, ...] = (
     "too",
     *ALSO_WORDS,
 )
+# "and the same days in May?": the previous range's days, moved into the period said
+SAME_SPAN_PHRASES: tuple[str, ...] = _phrases("same days, same dates, same period, same stretch, same window")
 ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")
 # A follow-up that starts with one of these, or says one of ALSO_WORDS, widens a condition on values
 # ("add dev too" after "prod vs staging ...": prod, staging and dev); "and dev?" alone replaces it.
@@ -525,6 +547,8 @@ CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "n
 # many resources ... and what they cost" is about its own resources).
 POINTING_BACK = _words("those these")
 PRONOUNS_BACK = _words("they them")
+WHICH_ROWS = _words("which")  # "which ones are sandbox?" after a count: the rows it counted
+ONES = _words("ones")  # "the expensive ones": rows named before, in the question or the last answer
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
 # "only the ones above 250 TB", "those over $1,000" after a grouping: the groups, not each row
 GROUPS_BACK = _words("ones those")

@@ -36,16 +36,19 @@ from runtime.mappers.english import (
     ADDING_STARTS,
     ALSO_WORDS,
     FOLLOW_UP_STARTS,
+    ONES,
     POINTING_BACK,
     PRONOUNS_BACK,
+    SAME_SPAN_PHRASES,
     WEAK_FOLLOW_UP_STARTS,
+    WHICH_ROWS,
     WIDENING_STARTS,
 )
 from runtime.mappers.interpretation import Parts
-from runtime.mappers.kinds import ItemKind
+from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Reading
 from runtime.mappers.tokens import Token
-from runtime.mappers.vocabulary import Vocabulary
+from runtime.mappers.vocabulary import Kind, Vocabulary
 
 _STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in WEAK_FOLLOW_UP_STARTS)
 
@@ -64,9 +67,12 @@ def points_back(reading: Reading) -> bool:
     )
     # "cost by service, only those above $1,000": the groups just named, compared with a number
     compared_at = {it.start for it in reading.items if it.kind == ItemKind.QUANTITY}
+    naming_rows = (Kind.TABLE, Kind.VALUE, Kind.DIMENSION, Kind.TAG_KEY, Kind.SEGMENT)
+    rows_at = [it.start for it in reading.items if it.kind == ItemKind.TERM and it.has(*naming_rows)]
     return any(
         (t.text in POINTING_BACK and not (i > first_term and compared_at & {i + 1, i + 2, i + 3}))
         or (t.text in PRONOUNS_BACK and i < first_term)
+        or (t.text in ONES and not any(at < i for at in rows_at))  # "the expensive ones": of what?
         for i, t in enumerate(reading.tokens)
     )
 
@@ -129,6 +135,9 @@ def merge_follow_up(
         dims = list(prev.dimensions)
     if not prev.metrics and parts.metrics and not new_dims:
         dims = []  # "how many of those ...": the rows listed before, counted; their columns are no groups
+    counted = _counted_rows(prev, vocab)
+    if counted and asks_for_rows(tokens, parts) and not parts.metrics and not new_dims:
+        metrics, dims = [], counted  # "list them", "which ones are sandbox?" after a count: those rows
 
     for g in parts.pending_grains:
         series = _series_dimension(prev, metrics, vocab)
@@ -176,6 +185,8 @@ def merge_follow_up(
         time_range = _one_before(time_range, as_of)
     if parts.time_range is not None:
         time_range = parts.time_range
+        if any(f" {p} " in text for p in SAME_SPAN_PHRASES) and prev.time_range is not None and as_of:
+            time_range = _same_days(prev.time_range, time_range, as_of)
         if prev.time_range is not None and prev.time_range.dimension and not time_range.dimension:
             time_range = time_range.model_copy(update={"dimension": prev.time_range.dimension})
     elif parts.all_time:
@@ -241,6 +252,24 @@ def merge_follow_up(
         count_groups=count_groups,
         previous=prev,
     )
+
+
+def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:
+    """ "list them", "show those", "which ones are sandbox?", "which are in prod?": the rows, said
+    with a word for them or with "which" ("what about <value>?" is no such question)."""
+    words = {t.text for t in tokens}
+    return bool(
+        (Role.LIST in parts.markers or words & WHICH_ROWS)
+        and words & (POINTING_BACK | PRONOUNS_BACK | ONES | WHICH_ROWS)
+    )
+
+
+def _counted_rows(prev: Intent, vocab: Vocabulary) -> list[DimensionRef]:
+    """The columns that name the rows a previous count counted (one count, no groups), else none."""
+    if len(prev.metrics) != 1 or prev.dimensions or prev.order_by:
+        return []
+    table = next((t for t, m in vocab.count_metric.items() if m == prev.metrics[0]), None)
+    return [DimensionRef(name=n) for n in vocab.label_dimensions.get(table, ())] if table else []
 
 
 def _widened(
@@ -310,6 +339,24 @@ def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
 
 
 __all__ = ["looks_like_follow_up", "merge_follow_up"]
+
+
+def _same_days(before: TimeRange, period: TimeRange, as_of: dt.date) -> TimeRange:
+    """ "the first ten days of April", then "the same days in May": the days of the month the previous
+    range covered, in the month said (cut at its end); the period itself when the previous range was
+    not days of one month."""
+    try:
+        start, end = resolve_time_range(before, as_of)
+        first, last = resolve_time_range(period, as_of)
+    except ValueError:
+        return period
+    if (start.year, start.month) != (end.year, end.month) or (first.year, first.month) != (
+        last.year,
+        last.month,
+    ):
+        return period
+    a, b = first.replace(day=min(start.day, last.day)), first.replace(day=min(end.day, last.day))
+    return TimeRange(kind="between", start=a, end=b, dimension=period.dimension or before.dimension)
 
 
 def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date, n: int = 1) -> TimeRange:

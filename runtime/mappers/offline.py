@@ -44,9 +44,17 @@ from runtime.mappers.english import (
     LIST_INSTEAD,
     NUMBER_WORDS,
     TIME_LEFTOVERS,
+    TIME_UNIT_LEADS,
+    TIME_UNIT_SHORTHANDS,
     VERB_MONTHS,
 )
-from runtime.mappers.follow_ups import looks_like_follow_up, merge_follow_up, points_back, unfit_units
+from runtime.mappers.follow_ups import (
+    asks_for_rows,
+    looks_like_follow_up,
+    merge_follow_up,
+    points_back,
+    unfit_units,
+)
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Reading, read_question
@@ -142,7 +150,9 @@ class OfflineMapper:
                 return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, previous)
-            if looks_like_follow_up(tokens, parts, reading) and self._usable(parts):
+            if looks_like_follow_up(tokens, parts, reading) and (
+                self._usable(parts) or asks_for_rows(tokens, parts)
+            ):
                 if parts.problems:
                     return self._clarify_parts(parts, as_of)
                 if unfit := unfit_units(previous, parts, self.vocab):
@@ -335,6 +345,11 @@ class OfflineMapper:
             if it.kind != ItemKind.UNKNOWN:
                 continue
             token = reading.tokens[it.start]
+            before = reading.tokens[it.start - 1].text if it.start else ""
+            unit = TIME_UNIT_SHORTHANDS.get(token.text)
+            if unit and (before in TIME_UNIT_LEADS or before.isdigit() or before in NUMBER_WORDS):
+                out[it.start] = unit  # "last mo", "3 wks": the unit
+                continue
             known = self._speller.correct(token.text, token.key)
             if known is None or not self._whole_is_known(reading.tokens, it.start, known):
                 continue

@@ -15,9 +15,11 @@ from runtime.mappers.english import (
     MESSAGE_WORDS,
     MUTATING_ANYWHERE,
     MUTATING_IMPERATIVE,
+    MUTATING_WITH_TARGET,
     POLITE_PREFIXES,
     SCHEMA_PHRASES,
     SCHEMA_WORDS,
+    TARGET_WORDS,
     WRITING_VERBS,
 )
 from runtime.mappers.tokens import Token
@@ -42,6 +44,8 @@ def refusal_reason(question: str, tokens: list[Token]) -> str | None:
     if len(head) > 1 and head[0] == "make" and head[1] not in ("it", "that", "this", "them", "a", "me"):
         return "refused: crq only reads data; it cannot change anything"
     if head and head[0] in MUTATING_IMPERATIVE:
+        return f"refused: crq only reads data; it cannot {head[0]} anything"
+    if head and head[0] in MUTATING_WITH_TARGET and TARGET_WORDS & set(words[words.index(head[0]) :]):
         return f"refused: crq only reads data; it cannot {head[0]} anything"
     # "email"/"mail" are verbs only first ("email the owners ..."); later they are nouns ("owner email")
     verbs = [w for i, w in enumerate(head[:3]) if w in WRITING_VERBS and not (i and w in MESSAGE_WORDS)]

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from models.intent import DimensionRef, OrderBy
+from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.passes.queries import count_table, unit_dimension
 from runtime.mappers.passes.state import State
+
+# markers that ask for the rows themselves (or about them): a noun phrase said with one is no bare one
+_ASKING = frozenset({Role.LIST, Role.WHICH, Role.COUNT, Role.SORT})
 
 
 def _metric_asked(st: State) -> bool:
@@ -51,6 +55,32 @@ def _rows_with_columns(st: State) -> bool:
     p.dimensions.extend(c for c in st.columns if c not in p.dimensions)
     st.columns = []
     return True
+
+
+def _bare_rows(st: State) -> bool:
+    """ "public buckets in production", "ec2 instances running in us-west-2": rows named with no word
+    asking to list, show or say which of them, nor to rank, group or sort them, are counted; the
+    count is the answer people who type a bare noun phrase expect, and "list them" follows up."""
+    p = st.parts
+    if (
+        p.metrics
+        or p.dimensions
+        or st.partial
+        or st.count_requested
+        or st.list_requested
+        or st.which_refs
+        or st.columns
+        or st.grains
+        or st.direction is not None
+        or st.sort_size
+        or st.sort_age
+        or st.limit is not None
+        or st.having
+        or (not p.filters and not p.segments and not st.by_field)
+        or any(it.kind == ItemKind.MARKER and set(it.roles) & _ASKING for it in st.items)
+    ):
+        return False
+    return _the_count(st)
 
 
 def _nothing_to_count(st: State) -> bool:
@@ -116,6 +146,7 @@ COUNT_RULES: tuple[Callable[[State], bool], ...] = (
     _metric_asked,
     _rows_of_which,
     _rows_with_columns,
+    _bare_rows,
     _nothing_to_count,
     _sorted_listing,
     _follow_up_without_rows,
