@@ -513,3 +513,17 @@ def test_not_tagged_filters_by_the_flag_the_model_declares() -> None:
         "metrics": ["resource_count"],
         "filters": [instances, F("bare", True)],
     }, m
+
+
+def test_a_tag_value_said_after_its_tag_is_the_tags_even_when_a_dimension_has_it_too() -> None:
+    """ "env tag dev": "dev" is a value of the env tag in the data and of the environment dimension;
+    said right after the tag's key and tag word, it is the tag's."""
+    values = {**VALUES, "tag:env": ["dev", "prod", "sandbox", "staging"]}
+    m = ask(
+        OfflineMapper(load_model(), values), "how many resources have env tag dev but live in prod accounts"
+    )
+    assert m.status == "answered" and m.intent is not None, m
+    assert dump(m.intent) == {
+        "metrics": ["resource_count"],
+        "filters": [F("tag:env", "dev"), F("environment", "prod")],
+    }

@@ -83,7 +83,8 @@ MARKERS: dict[Role, tuple[str, ...]] = {
     ),
     Role.LIST: _phrases(
         "list, listing, show, display, give, find, enumerate, get, return, fetch, identify, what are, which "
-        "are, show me, give me, list all, list out, pull, print, lookup, look up, locate, see, view"
+        "are, show me, give me, list all, list out, pull, print, lookup, look up, locate, see, view, "
+        "search for, look for"
     ),
     Role.WHICH: _phrases(
         "which, what, which of the, what are the, which are the, which one of the, name the, which one, what "
@@ -309,7 +310,11 @@ live lives living reside resides residing tied trend trends trended trending add
 # <dimension>") or in capitals, so that "show me the data" or "give us" does not become a filter.
 EVERYDAY = STOPWORDS | _words("""
 us it new name type kind size state status count general default main one ones other misc unknown none
+platform
 """)
+# An everyday word that is a value counts after a preposition ("resources in data"), except these,
+# which are pronouns there ("what it cost for us"); "in the us" is the value
+PRONOUN_VALUES = _words("us it")
 
 # Verbs that change things: a read-only query tool refuses them.
 MUTATING_ANYWHERE = _words("""
@@ -385,6 +390,15 @@ INJECTION_MARKERS: tuple[str, ...] = (
 )
 
 # Negations that follow what they negate: "where the owner tag is missing".
+# After the question's first word, a sign that the word is a verb ("search for ..."), not a value
+VERB_OPENER_FOLLOWERS = _words("for")
+# A word glued before a value that negates it ("non-ec2"): never part of a name
+NEGATING_PREFIXES = _words("non")
+# "prod and everything else": the other values, which a filter cannot name; asked back
+OTHERS_PHRASES: tuple[str, ...] = _phrases(
+    "everything else, anything else, all the rest, the rest, all others, all the others, the others, "
+    "all other"
+)
 POSTFIX_NEGATIONS = frozenset(
     {"missing", "absent", "unset", "not set", "empty", "blank", "lacking", "null", "is null", "are null"}
 )

@@ -25,6 +25,9 @@ from runtime.mappers.passes.defaults import default_roles
 from runtime.mappers.passes.filters import (
     absorb_metrics,
     add_implied_metrics,
+    ask_contradictions,
+    ask_having_none,
+    ask_metric_of_metric,
     collect_conditions,
     order_coordinated,
     place_filters,
@@ -35,7 +38,7 @@ from runtime.mappers.passes.filters import (
 )
 from runtime.mappers.passes.markers import bind_coordination
 from runtime.mappers.passes.queries import list_instead
-from runtime.mappers.passes.ranking import place_order, size_sort_listing
+from runtime.mappers.passes.ranking import ask_ranking_within_groups, place_order, size_sort_listing
 from runtime.mappers.passes.shares import pick_model_ratio, place_share, split_share
 from runtime.mappers.passes.state import Parts, Pass, State
 from runtime.mappers.passes.time import (
@@ -94,7 +97,8 @@ BINDING: tuple[Pass, ...] = (
 # - split_flag_counts before split_share and place_filters: one count per yes/no word takes those
 #   conditions out of ``by_field``; split_share then moves the share's part out of it, and only
 #   what is left is merged into filters.
-# - place_filters before segment_side_by_side and undo_degenerate_groups (they read the filters).
+# - place_filters before ask_contradictions, segment_side_by_side and undo_degenerate_groups (they
+#   read the filters).
 # - absorb_metrics before pick_model_ratio and place_having (a derived metric absorbs its base one
 #   first, so the ratio and the having conditions see the metrics asked for).
 # - place_having before count_of_haves and pick_count: a count is only added when no metric is asked.
@@ -115,6 +119,9 @@ ASSEMBLY: tuple[Pass, ...] = (
     split_flag_counts,
     split_share,
     place_filters,
+    ask_contradictions,
+    ask_having_none,
+    ask_metric_of_metric,
     segment_side_by_side,
     absorb_metrics,
     pick_model_ratio,
@@ -128,6 +135,7 @@ ASSEMBLY: tuple[Pass, ...] = (
     place_grains,
     each_or_average,
     place_order,
+    ask_ranking_within_groups,
     place_time_dimension,
     place_change,
     unused_date_words,

@@ -22,6 +22,7 @@ from runtime.mappers.english import (
     INVERTING_WORDS,
     KNOWN_WORDS,
     MARKERS,
+    NEGATING_PREFIXES,
     NO_WORDS,
     SHOW_UNITS,
     STOPWORDS,
@@ -30,6 +31,7 @@ from runtime.mappers.english import (
     TIME_PHRASE_WORDS,
     UNIT_PREPOSITIONS,
     UNITS,
+    VERB_OPENER_FOLLOWERS,
     WHO_WORDS,
     YES_WORDS,
     doer_nouns,
@@ -143,6 +145,9 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
                 i += 1
 
     for it in _key_values(tokens, vocab, free):  # "<key>=<value>", "tag <key>:<value>": a condition
+        items.append(it)
+        claim(it.start, it.end)
+    for it in _tag_then_value(tokens, vocab, free):  # "the <key> tag <value>": that tag's value
         items.append(it)
         claim(it.start, it.end)
     for it in _who_does(tokens, vocab, free):  # "who owns ...": the dimension of whoever does it
@@ -300,6 +305,8 @@ def _term(tokens: list[Token], i: int, n: int, meanings: Sequence[Meaning], voca
     # "cheapest": a metric and a direction
     direction = SUPERLATIVES[span[0].text] if n == 1 and span[0].text in SUPERLATIVES else None
     weak = vocab.is_everyday(span) and not any(t.orig.isupper() and len(t.orig) > 1 for t in span)
+    # "search for public buckets": a value that opens the question before "for" is the verb
+    weak = weak or (i == 0 and n == 1 and i + 1 < len(tokens) and tokens[1].text in VERB_OPENER_FOLLOWERS)
     key = tuple(t.text for t in span)
     count_metrics = [m for m in meanings if m.kind == Kind.METRIC and m.name in vocab.count_metric.values()]
     if (key in _COUNT_PHRASES or phrase_key(" ".join(key)) in _COUNT_PHRASES) and count_metrics:
@@ -356,6 +363,43 @@ def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> lis
     return out
 
 
+def _tag_then_value(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
+    """ "<rows> with the <key> tag <value>": a tag key said with its tag word, then one of the values
+    that tag has in the data, is a condition on the tag, even when the value is also another
+    dimension's (an environment named like the env tag's values)."""
+    out: list[Item] = []
+    i = 0
+    while i < len(tokens):
+        n, found = vocab.match(tokens, i, free)
+        keys = [m for m in found if m.kind == Kind.TAG_KEY]
+        j = i + n
+        tag_word = n > 1 and any(
+            m.kind == Kind.TAG_DIMENSION for m in vocab.phrases.get((tokens[j - 1].key,), ())
+        )
+        if not keys or not tag_word or j >= len(tokens):
+            i += max(n, 1)
+            continue
+        for key in keys:
+            value = next(
+                (
+                    v
+                    for v in sorted(vocab.known_values.get(key.name, ()), key=len, reverse=True)
+                    if (k := phrase_key(v))
+                    and tuple(t.key for t in tokens[j : j + len(k)]) == k
+                    and all(free[j : j + len(k)])
+                ),
+                None,
+            )
+            if value is not None:
+                end = j + len(phrase_key(value))
+                out.append(_spelled(tokens, i, end, [Meaning(Kind.VALUE, key.name, value)]))
+                _claim(free, i, end)
+                j = end
+                break
+        i = j
+    return out
+
+
 def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
     """ "who <verb>s": which of the dimension or tag key named by the doer of the verb ("leads" ->
     "leader"): a "which" marker and the term it asks about."""
@@ -390,7 +434,13 @@ def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]
         while end < len(tokens) and tokens[end].glued:
             end += 1
         run = tokens[i:end]
-        if end - i < 2 or end >= len(tokens) or not all(free[i : end + 1]) or tokens[i].glued:
+        if (
+            end - i < 2
+            or end >= len(tokens)
+            or not all(free[i : end + 1])
+            or tokens[i].glued
+            or tokens[i].text in NEGATING_PREFIXES  # "non-ec2 resources": not a name, a negation
+        ):
             i = end
             continue
         n, _ = vocab.match(tokens, i, free)

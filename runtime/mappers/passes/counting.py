@@ -182,6 +182,15 @@ def fallback_count(st: State) -> str | None:
     return None
 
 
+def _one_named(st: State) -> bool:
+    """The rows a superlative sorts are named in the singular ("the biggest bucket")."""
+    sup = next((k for k, it in enumerate(st.items) if it.kind == ItemKind.SUPER), None)
+    if sup is None:
+        return st.singular_target
+    after = next((it for it in st.items[sup + 1 :] if it.kind == ItemKind.TERM), None)
+    return st.singular_target or (after is not None and not after.plural)
+
+
 def pick_listing(st: State) -> None:
     """With no metric, the rows themselves: the table's label dimensions, the groupings and columns
     said, sorted by size or by date when asked ("the 10 largest <entities>", "the oldest <entity>").
@@ -209,6 +218,8 @@ def pick_listing(st: State) -> None:
     if st.sort_size and (unit_dim := unit_dimension(st, "gb")):
         dims.append(DimensionRef(name=unit_dim))
         p.order_by.append(OrderBy(field=unit_dim, direction=st.direction or "desc"))
+        if st.limit is None and _one_named(st):  # "the biggest bucket": one
+            p.limit = 1
     elif st.sort_age:
         own = st.vocab.table_time_dimensions.get(table, [])
         when = st.time_hint if st.time_hint in own else (own[0] if len(own) == 1 else None)

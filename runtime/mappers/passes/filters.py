@@ -4,7 +4,10 @@ filters (several values of one field: ``IN`` and, unless summed, one row each).
 
 from __future__ import annotations
 
+import itertools
+
 from models.intent import DimensionRef, Filter, Op
+from runtime.mappers.english import OTHERS_PHRASES
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.state import FILTERING, State
 from runtime.mappers.reading import Item
@@ -111,6 +114,98 @@ def _describe_rows(st: State, fs: list[Filter]) -> bool:
         return False
     nxt = st.items[k + 1]
     return nxt.kind == ItemKind.TERM and nxt.start == st.items[k].end and nxt.has(Kind.TABLE)
+
+
+def ask_contradictions(st: State) -> None:
+    """ "prod vs non-prod cost": a value and its negation on one field match no row, and "prod and
+    everything else" names the other values no filter can; either would answer with nothing or with
+    prod alone. Asked back, offering the breakdown by that field (each value a row).
+
+    Reads ``parts.filters`` and the words; writes problems and suggestions."""
+    p = st.parts
+    said = {Op.EQ: lambda v: [v], Op.IN: list}
+    unsaid = {Op.NE: lambda v: [v], Op.NOT_IN: list}
+    text = f" {' '.join(t.text for t in st.reading.tokens)} "
+    others = next((o for o in OTHERS_PHRASES if f" {o} " in text), None)
+    what = p.metrics[0].replace("_", " ") if p.metrics else "count"
+    for f in p.filters:
+        if f.op not in said:
+            continue
+        kept = set(said[f.op](f.value))
+        dropped = {
+            v for g in p.filters if g.field == f.field and g.op in unsaid for v in unsaid[g.op](g.value)
+        }
+        if kept & dropped:
+            v = sorted(kept & dropped, key=str)[0]
+            p.problems.append(f"'{v}' and 'not {v}' together match nothing")
+        elif others:
+            named = ", ".join(sorted(map(str, kept)))
+            p.problems.append(f"'{others}' besides {named}: no filter names the rest")
+        else:
+            continue
+        p.suggestions.append(f"{what} by {f.field.replace('_', ' ')}")
+        return
+
+
+def ask_having_none(st: State) -> None:
+    """ "which accounts have no public <rows>", "accounts without public <rows>": rows of one kind
+    that have none of another's. A condition on the other rows would keep the accounts that have some
+    other rows (or negate both words), never the accounts with none; asked back, offering the
+    count of those rows per account, where an account with none is the one missing.
+
+    Reads the items' uses; writes problems and suggestions."""
+    p = st.parts
+    subject: Item | None = None
+    for k, it in enumerate(st.items):
+        use = st.use_of(it)
+        if it.kind == ItemKind.TERM and use in (Use.ENTITY, Use.WHICH) and it.has(Kind.TABLE):
+            subject = it
+        if subject is None or it.kind != ItemKind.MARKER or Role.NEG not in it.roles:
+            continue
+        own = {m.name for m in subject.all(Kind.TABLE)}
+        after: list[Item] = []
+        end = it.end
+        for x in st.items[k + 1 : k + 3]:  # the words right after "no", up to a preposition
+            if x.kind != ItemKind.TERM or {t.text for t in st.reading.tokens[end : x.start]} - {"any", "the"}:
+                break
+            after.append(x)
+            end = x.end
+        rows = next(  # a plural noun for rows of another kind
+            (
+                x
+                for x in after
+                if x.plural
+                and (
+                    (x.has(Kind.TABLE) and not {m.name for m in x.all(Kind.TABLE)} & own)
+                    or any(not set(st.vocab.tables_of(m.name)) & own for m in x.all(Kind.VALUE))
+                )
+            ),
+            None,
+        )
+        if rows is None:
+            continue
+        said = " ".join(x.text for x in after)
+        p.problems.append(
+            f"'{subject.text}' with no {said}: I count or list rows that exist, not the {subject.text} "
+            "that have none"
+        )
+        p.suggestions.append(f"{said} by {subject.text}")
+        return
+
+
+def ask_metric_of_metric(st: State) -> None:
+    """ "cost of storage": one metric said "of" another is the first of some rows the second word
+    describes (storage services), not both metrics side by side; asked back.
+
+    Reads the metric terms; writes problems and suggestions."""
+    p = st.parts
+    metrics = [it for it in st.items if it.kind == ItemKind.TERM and st.use_of(it) == Use.METRIC]
+    for a, b in itertools.pairwise(metrics):
+        if [t.text for t in st.reading.tokens[a.end : b.start]] in (["of"], ["of", "the"], ["for"]):
+            said = f"{a.text} {st.reading.tokens[a.end].text} {b.text}"
+            p.problems.append(f"'{said}': the {a.text} of which rows?")
+            p.suggestions.append(f"{a.text} and {b.text}")
+            return
 
 
 def segment_side_by_side(st: State) -> None:

@@ -18,9 +18,11 @@ from runtime.mappers.english import (
     SPAN_FOLLOWERS,
     SPAN_WORDS,
     UNITS,
+    VALUE_PREPOSITIONS,
     unit_kind,
 )
 from runtime.mappers.kinds import ItemKind, QuantityKind, Role, Use
+from runtime.mappers.passes.defaults import after_preposition
 from runtime.mappers.passes.queries import (
     add_group,
     adjacent_value_of,
@@ -137,22 +139,32 @@ def average_named(st: State, words: tuple[str, ...], it: Item) -> str | None:
 def bind_negation(st: State, k: int, it: Item, postfix_only: bool = False) -> None:
     j = len(st.items) if postfix_only else k + 1
     negated_any = False
+    last = it
     while j < len(st.items):
         nxt = st.items[j]
         if nxt.kind == ItemKind.MARKER and set(nxt.roles) & {Role.AND, Role.OR, Role.WITH, Role.EXISTS}:
+            last = nxt
             j += 1
             continue
         if nxt.kind != ItemKind.TERM or st.use_of(nxt):
             break
+        gap = {t.text for t in st.reading.tokens[last.end : nxt.start]}
+        if negated_any and gap & VALUE_PREPOSITIONS:
+            break  # "missing the team tag in staging": "in staging" says where, it is not negated
         if nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TAG_KEY) and not (
             nxt.has(Kind.DIMENSION) and not nxt.has(Kind.VALUE)
         ):
             st.set_use(nxt, Use.NEGATED)
             negated_any = True
+            last = nxt
             j += 1
             continue
         if nxt.has(Kind.DIMENSION, Kind.TABLE) and not nxt.has(Kind.METRIC) and adjacent_value_of(st, j, nxt):
             st.set_use(nxt, Use.QUALIFIER)
+            if nxt.has(Kind.TABLE):  # "non-prod accounts": the accounts are what is counted or listed
+                target = st.qualified_tables if after_preposition(st, j) else st.entity_tables
+                target.extend(x.name for x in nxt.all(Kind.TABLE))
+            last = nxt
             j += 1
             continue
         if nxt.has(Kind.TAG_DIMENSION) and not negated_any:

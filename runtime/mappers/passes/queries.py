@@ -12,7 +12,10 @@ from runtime.mappers.english import (
     LIST_INSTEAD,
     MARKERS,
     MEANS,
+    PRONOUN_VALUES,
     RATE_ADJECTIVES,
+    STOPWORDS,
+    VALUE_PREPOSITIONS,
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.state import FILTERING, PLAIN_UNITS, State
@@ -101,6 +104,36 @@ def weak_value_ok(st: State, k: int, it: Item) -> bool:
         return True
     dims = {m.name for m in it.meanings if m.kind == Kind.VALUE}
     if dims & st.filtered_before:
+        return True
+    tokens = st.reading.tokens
+    said = [t.text for t in tokens[max(0, it.start - 2) : it.start]]
+    nxt = tokens[it.end] if it.end < len(tokens) else None
+    ends = (  # the value ends its phrase: "in data", "in data last month"; not "of the data group"
+        nxt is None
+        or tokens[it.end - 1].pause
+        or nxt.text in STOPWORDS
+        or not nxt.text[:1].isalnum()
+        or any(x.start == it.end and x.kind == ItemKind.TIME for x in st.items)
+    )
+    if ends and said[-1:] == ["the"] and said[-2:-1] and said[-2] in VALUE_PREPOSITIONS:
+        return True  # "in the us"
+    if ends and said[-1:] and said[-1] in VALUE_PREPOSITIONS and it.text.lower() not in PRONOUN_VALUES:
+        return True  # "resources in data" (not "for us": a pronoun)
+    # "payments and data", "payments vs search", "data or search": joined to another value of the
+    # same dimension said plainly
+    joining = {Role.AND, Role.OR, Role.COMPARE}
+    joined = [
+        x
+        for x in (st.items[k - 1] if k else None, st.items[k + 1] if k + 1 < len(st.items) else None)
+        if x is not None and x.kind == ItemKind.MARKER and set(x.roles) & joining
+    ]
+    if joined and any(
+        other is not it
+        and other.kind == ItemKind.TERM
+        and not other.weak
+        and {m.name for m in other.meanings if m.kind == Kind.VALUE} & dims
+        for other in st.items
+    ):
         return True
     for j in (k - 1, k + 1):
         if 0 <= j < len(st.items):

@@ -302,3 +302,42 @@ def place_order(st: State) -> None:
         st.use_of(it) in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items
     ):
         p.limit = 1
+
+
+def ask_ranking_within_groups(st: State) -> None:
+    """ "top 3 services per region", "the most expensive account in each environment": a ranking
+    within each group is not what an intent ranks (it ranks the whole answer), and answering would
+    give the top pairs overall or drop the ranked rows; asked back, offering what can be ranked.
+
+    Reads the items' uses and the ranking; writes problems and suggestions."""
+    p = st.parts
+    if st.direction is None and p.limit is None:
+        return
+    ranked = None
+    for it in st.items:
+        use = st.use_of(it)
+        if (
+            it.kind == ItemKind.TERM
+            and use in (Use.ENTITY, Use.RANKED)
+            and it.has(Kind.TABLE, Kind.DIMENSION)
+        ):
+            ranked = it
+        elif ranked is not None and it.kind == ItemKind.TERM and use == Use.GROUP:
+            named = {m.name for m in ranked.meanings} & {m.name for m in it.meanings}
+            if named:
+                continue
+            metric = (p.metrics or ["count"])[0].replace("_", " ")
+            p.problems.append(
+                f"the top '{ranked.text}' within each '{it.text}': I can rank the whole answer, not "
+                "within each group"
+            )
+            p.suggestions.extend(
+                (f"top {p.limit or 1} {ranked.text} by {metric}", f"{metric} by {ranked.text} and {it.text}")
+            )
+            return
+    series = next((d.grain for d in p.dimensions if d.grain is not None), None)
+    if ranked is not None and series is not None and p.limit is not None:  # "the top service per month"
+        p.problems.append(
+            f"the top '{ranked.text}' within each {series.value}: I can rank the whole answer, not "
+            "within each period"
+        )

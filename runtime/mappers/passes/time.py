@@ -283,7 +283,8 @@ def place_grains(st: State) -> None:
     if dim is None:
         p.problems.append("which date to put the series on")
         return
-    for g in dict.fromkeys(st.grains):
+    said = [g for g in st.grains if g is not None]
+    for g in dict.fromkeys(said or st.grains):  # "trend by week": the grain said, not one that suits
         grain = g or auto_grain(st)
         ref = DimensionRef(name=dim, grain=grain)
         if not any(d.name == dim for d in p.dimensions):
