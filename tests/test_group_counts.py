@@ -130,6 +130,24 @@ CASES: list[dict[str, Any]] = [
         "ordered": False,
     },
 ]
+CASES += [
+    {
+        "name": "regions_we_are_in",
+        "question": "how many regions are we in",
+        "intent": {"metrics": ["resource_count"], "filters": [{"field": "region", "op": "is not null"}],
+                   "count_groups": {"of": ["region"]}},
+        "reference_sql": "SELECT count(DISTINCT region) FROM inventory.resources",
+        "ordered": False,
+    },
+    {
+        "name": "teams",  # a tag: resources without one are no team of their own
+        "question": "how many teams",
+        "intent": {"metrics": ["resource_count"], "filters": [{"field": "tag:team", "op": "is not null"}],
+                   "count_groups": {"of": ["tag:team"]}},
+        "reference_sql": "SELECT count(DISTINCT tags->>'team') FROM inventory.resources",
+        "ordered": False,
+    },
+]
 IDS = [c["name"] for c in CASES]
 _BY_NAME = {c["name"]: c for c in CASES}
 
@@ -188,6 +206,8 @@ VIEW_CASES = [
     ("services_over_2000_per_account", ["daily_cost", "monthly_cost"]),
     ("days_over_14500_last_month", ["daily_cost", "daily_cost_by_service"]),
     ("business_units_big_on_both_facts", ["resource_inventory", "daily_cost", "monthly_cost"]),
+    ("regions_we_are_in", ["resource_inventory"]),
+    ("teams", []),
 ]
 
 

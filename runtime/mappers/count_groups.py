@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.intent import CountGroups, Intent
+from models.intent import CountGroups, Filter, Intent, Op
 from models.responses import Mapping
 from runtime.mappers.english import GROUP_COUNT_LEADS
 from runtime.mappers.tokens import tokenize
@@ -26,8 +26,8 @@ def counted_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mappi
     """The intent counting the groups the question names, or None when it does not count groups: no
     count words first, the counted noun is no model word that groups by itself (what ``read`` makes of
     it alone: a table's noun is its id and name, a dimension's noun the dimension), the rest is not a whole
-    reading that lists those groups, or nothing narrows them (a count of every value is not asked with
-    a condition, and the compiler's plain count answers it)."""
+    reading that lists those groups. With no condition ("how many regions are we in"), the values some
+    row of one count has, not counting rows without one."""
     tokens = tokenize(question)
     words = tuple(t.text for t in tokens)
     lead = next((n for n in map(len, _LEADS) if words[:n] in _LEADS), 0)
@@ -44,7 +44,7 @@ def counted_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mappi
     intent = listed.intent
     if listed.status != "answered" or not listed.complete or intent is None or not intent.metrics:
         return None
-    if not (intent.filters or intent.segments) or intent.order_by or intent.limit:
+    if intent.order_by or intent.limit:
         return None
     if intent.share is not None or intent.compare is not None or intent.cumulative is not None:
         return None
@@ -52,7 +52,16 @@ def counted_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mappi
     if not of:
         return None
     others = tuple(d for d in intent.dimensions if d.name not in counted)
-    return intent.model_copy(update={"dimensions": others, "count_groups": CountGroups(of=tuple(of))})
+    filters = intent.filters
+    if not (intent.filters or intent.segments):
+        # "how many regions are we in", "how many teams": the values that some row has, counted;
+        # only over one count of rows, and never a row without a value as a group of its own
+        if others or len(intent.metrics) != 1 or intent.metrics[0] not in vocab.count_metric.values():
+            return None
+        filters = (Filter(field=of[0].name, op=Op.IS_NOT_NULL),)
+    return intent.model_copy(
+        update={"dimensions": others, "filters": filters, "count_groups": CountGroups(of=tuple(of))}
+    )
 
 
 __all__ = ["counted_groups"]
