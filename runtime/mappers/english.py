@@ -566,6 +566,8 @@ ONES = _words("ones")  # "the expensive ones": rows named before, in the questio
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
 # "only the ones above 250 TB", "those over $1,000" after a grouping: the groups, not each row
 GROUPS_BACK = _words("ones those")
+# "what's the total?" with nothing named: a number of something, asked about rather than declined
+AMOUNT_WORDS = _words("total sum average count number amount")
 HELP_WORDS = _words("help hello hi hey example examples")
 HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
 # "how are we doing on spend?", "how's storage looking": a judgement asked of a total, asked back

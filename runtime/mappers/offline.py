@@ -30,6 +30,7 @@ from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
 from runtime.mappers.count_groups import counted_groups
 from runtime.mappers.english import (
+    AMOUNT_WORDS,
     AND_WORDS,
     BACK_REFERENCES,
     CONTINUING_OPENERS,
@@ -179,6 +180,9 @@ class OfflineMapper:
             lowered = " ".join(t.text for t in tokens)
             if {t.text for t in tokens} & HELP_WORDS or any(p in lowered for p in HELP_PHRASES):
                 return self._clarify(f"ask about {self._topic()}, for example:", self._examples())
+            asked = next((t.text for t in tokens if t.text in AMOUNT_WORDS), None)
+            if asked:  # "what's the total?": a number of something the question does not name
+                return self._clarify(f"the {asked} of what?", self._examples())
             about_time = previous is not None and any(t.text in TIME_LEFTOVERS for t in tokens)
             if parts.time_range is None and Role.COUNT not in parts.markers and not about_time:
                 return Mapping(status="refused", message=self._out_of_scope())

@@ -8,6 +8,7 @@ from models.intent import DimensionRef, OrderBy
 from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.passes.queries import count_table, unit_dimension
 from runtime.mappers.passes.state import State
+from runtime.mappers.vocabulary import Kind
 
 # markers that ask for the rows themselves (or about them): a noun phrase said with one is no bare one
 _ASKING = frozenset({Role.LIST, Role.WHICH, Role.COUNT, Role.SORT})
@@ -54,6 +55,31 @@ def _rows_with_columns(st: State) -> bool:
         return False
     p.dimensions.extend(c for c in st.columns if c not in p.dimensions)
     st.columns = []
+    return True
+
+
+def _entities_with_rows(st: State) -> bool:
+    """ "accounts with public buckets", "list accounts with public buckets": the rows named are of a
+    kind the conditions are not on (the conditions are on rows that belong to them); those rows,
+    counted per named row, say which ones have them (never the other rows listed, the named kind
+    dropped)."""
+    p = st.parts
+    if p.metrics or p.dimensions or st.partial or st.count_requested or st.which_refs or st.columns:
+        return False
+    table = count_table(st)
+    named = [t for t in dict.fromkeys(st.entity_tables) if t != table]
+    if table is None or len(named) != 1 or not (p.filters or p.segments):
+        return False
+    if named[0] not in st.vocab.reach.get(table, {}) or table not in st.vocab.count_metric:
+        return False
+    first = next((it for it in st.items if it.kind == ItemKind.TERM), None)
+    if first is None or named[0] not in {m.name for m in first.all(Kind.TABLE)}:
+        return False  # the named kind opens the question ("buckets in prod accounts" does not)
+    labels = st.vocab.label_dimensions.get(named[0], ())
+    if not labels:
+        return False
+    p.dimensions = [DimensionRef(name=n) for n in labels]
+    p.metrics.insert(0, st.vocab.count_metric[table])
     return True
 
 
@@ -146,6 +172,7 @@ COUNT_RULES: tuple[Callable[[State], bool], ...] = (
     _metric_asked,
     _rows_of_which,
     _rows_with_columns,
+    _entities_with_rows,
     _bare_rows,
     _nothing_to_count,
     _sorted_listing,
