@@ -47,6 +47,7 @@ from runtime.mappers.english import (
     TIME_LEFTOVERS,
     TIME_UNIT_LEADS,
     TIME_UNIT_SHORTHANDS,
+    UNITS,
     VERB_MONTHS,
 )
 from runtime.mappers.follow_ups import (
@@ -108,7 +109,7 @@ class OfflineMapper:
             )
 
     def _map(self, question: str, previous: Intent | None, as_of: dt.date) -> Mapping:
-        text = (question or "").strip()
+        text = _UNIT_IN_BRACKETS.sub(_unit_said, (question or "").strip())
         if not text:
             return self._clarify(f"ask a question about {self._topic()}", self._examples())
         tokens = tokenize(text)
@@ -149,6 +150,8 @@ class OfflineMapper:
                 last = previous.model_copy(update={"previous": None})
                 intent = previous.model_copy(update={"limit": limit, "previous": last})
                 return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
+        if _counts_nothing_named(reading):  # "how many?", "how many is that?"
+            return self._count_of_previous(previous, reading, read_as)
         if previous is not None:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, previous)
             if looks_like_follow_up(tokens, parts, reading) and (
@@ -218,6 +221,38 @@ class OfflineMapper:
             units=tuple(MetricUnit(metric=m, unit=u) for m, u in parts.units.items()),
         )
         return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+
+    def _count_of_previous(
+        self, previous: Intent | None, reading: Reading, read_as: Sequence[str]
+    ) -> Mapping:
+        """ "how many?" after a listing: the rows listed, counted (their conditions kept). With nothing
+        listed before, or after numbers (how many of what: groups, rows?), it is asked back: never a
+        count of everything, which is what the words alone would give."""
+        table = self._listed_table(previous) if previous is not None else None
+        if previous is None or table is None:
+            return self._clarify("how many of what? name the rows to count", self._examples())
+        last = previous.model_copy(update={"previous": None})
+        intent = last.model_copy(
+            update={
+                "metrics": (self.vocab.count_metric[table],),
+                "dimensions": (),
+                "order_by": (),
+                "limit": None,
+                "previous": last,
+            }
+        )
+        parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
+        return self._answer(intent, parts, reading, read_as)
+
+    def _listed_table(self, previous: Intent) -> str | None:
+        """The table whose rows a listing showed (its label columns first), if it has a count."""
+        if previous.metrics or not previous.dimensions:
+            return None
+        names = tuple(d.name for d in previous.dimensions)
+        for table, labels in self.vocab.label_dimensions.items():
+            if labels and names[: len(labels)] == tuple(labels) and table in self.vocab.count_metric:
+                return table
+        return None
 
     @staticmethod
     def _judgement(tokens: Sequence[Token], parts: Parts) -> bool:
@@ -568,6 +603,22 @@ def _interpret(senses: Senses, vocab: Vocabulary, previous: Intent | None = None
     parts.problems[:0] = senses.problems
     parts.suggestions[:0] = senses.suggestions
     return parts
+
+
+# "storage (GB) per business unit", "cost (USD)": a unit in brackets says what to show the number in
+_UNIT_IN_BRACKETS = re.compile(r"\(\s*([A-Za-z$€%]{1,12})\s*\)")
+
+
+def _unit_said(m: re.Match[str]) -> str:
+    return f" in {m[1]} " if m[1].lower() in UNITS or m[1] in UNITS else m[0]
+
+
+def _counts_nothing_named(reading: Reading) -> bool:
+    """A count asked of nothing the question names: only counting words and filler."""
+    counting = any(it.kind == ItemKind.MARKER and Role.COUNT in it.roles for it in reading.items)
+    said = (ItemKind.TERM, ItemKind.UNKNOWN, ItemKind.QUANTITY, ItemKind.TIME)
+    named = any(it.kind in said for it in reading.items)
+    return counting and not named
 
 
 # "last 30" with no unit after it (a unit word, or "full" and one)
