@@ -465,9 +465,11 @@ CASES: list[tuple[str, str, list[tuple[str, str, bool]], dict[str, Any], dict[st
         {
             "metrics": ["total_storage_gb", "cost"],
             "problems": [
+                "'storage cost': the storage of which rows?",  # (ask_metric_of_metric)
                 "unknown word 'flurble': not a value the model knows "
-                "(it knows values of instance type, region, resource type, service)"
+                "(it knows values of instance type, region, resource type, service)",
             ],
+            "suggestions": ["storage and cost"],
             "ignored": ["split by"],
             "markers": {Role.GROUP},
             "has_domain_words": True,

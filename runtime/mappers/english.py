@@ -390,6 +390,8 @@ INJECTION_MARKERS: tuple[str, ...] = (
 )
 
 # Negations that follow what they negate: "where the owner tag is missing".
+# Words that are never a value written after "<key>=" (other filler words can be: "team=data")
+FUNCTION_WORDS = _words("a an the and or of in on at for to by with is are was were be not no")
 # After the question's first word, a sign that the word is a verb ("search for ..."), not a value
 VERB_OPENER_FOLLOWERS = _words("for")
 # A word glued before a value that negates it ("non-ec2"): never part of a name
@@ -474,6 +476,14 @@ BACK_REFERENCES: tuple[str, ...] = (
     "too",
     *ALSO_WORDS,
 )
+# "how many resources do they have": after "do they", a verb whose subject owns the rows named
+POSSESSING_VERBS = _words("have has had own owns owned hold holds run runs use uses contain contains")
+# "and the previous month?" after "cost in March": the one before that one (not "last month")
+PRECEDING_WORDS = _words("previous prior preceding")
+# "and eu-central-1 combined": the values joined into one total, not a row each
+SUMMING_WORDS = _words("combined together altogether")
+# "all services", "every region" in a follow-up: the condition on that dimension is lifted
+EVERY_WORDS = _words("all every any")
 # "and the same days in May?": the previous range's days, moved into the period said
 SAME_SPAN_PHRASES: tuple[str, ...] = _phrases("same days, same dates, same period, same stretch, same window")
 ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")

@@ -35,17 +35,23 @@ from models.units import FAMILY, Unit
 from runtime.mappers.english import (
     ADDING_STARTS,
     ALSO_WORDS,
+    AUXILIARIES,
+    EVERY_WORDS,
     FOLLOW_UP_STARTS,
     ONES,
     POINTING_BACK,
+    POSSESSING_VERBS,
+    PRECEDING_WORDS,
     PRONOUNS_BACK,
     SAME_SPAN_PHRASES,
+    SUMMING_WORDS,
     WEAK_FOLLOW_UP_STARTS,
     WHICH_ROWS,
     WIDENING_STARTS,
 )
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.passes.state import period_unit
 from runtime.mappers.reading import Reading
 from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Kind, Vocabulary
@@ -69,11 +75,25 @@ def points_back(reading: Reading) -> bool:
     compared_at = {it.start for it in reading.items if it.kind == ItemKind.QUANTITY}
     naming_rows = (Kind.TABLE, Kind.VALUE, Kind.DIMENSION, Kind.TAG_KEY, Kind.SEGMENT)
     rows_at = [it.start for it in reading.items if it.kind == ItemKind.TERM and it.has(*naming_rows)]
+    tokens = reading.tokens
     return any(
         (t.text in POINTING_BACK and not (i > first_term and compared_at & {i + 1, i + 2, i + 3}))
-        or (t.text in PRONOUNS_BACK and i < first_term)
+        or (
+            t.text in PRONOUNS_BACK  # "what did they cost", "how much storage do they use"
+            and (i < first_term or not any(at < i for at in rows_at) or _possessor(tokens, i))
+        )
         or (t.text in ONES and not any(at < i for at in rows_at))  # "the expensive ones": of what?
-        for i, t in enumerate(reading.tokens)
+        for i, t in enumerate(tokens)
+    )
+
+
+def _possessor(tokens: Sequence[Token], i: int) -> bool:
+    """ "how many resources do they have": the pronoun owns the rows the question names, so it is
+    someone else's rows (the last answer's), not those rows ("what did they cost")."""
+    return (
+        0 < i < len(tokens) - 1
+        and tokens[i - 1].text in AUXILIARIES
+        and tokens[i + 1].text in POSSESSING_VERBS
     )
 
 
@@ -113,15 +133,21 @@ def merge_follow_up(
     # "also", "too", "as well" add to what was asked; a new grouping without them replaces the old
     # one ("and by region?" after "by service" is by region), new metrics after "and" join the old
     also = any(f" {p} " in text for p in ALSO_WORDS)
-    adding = also or _starts(tokens, ADDING_STARTS)
+    words = {t.text for t in tokens}
+    # "how many resources do they have" after a ranking: the ranked rows, their ranking kept
+    about_them = previous.limit is not None and bool(words & (PRONOUNS_BACK | POINTING_BACK))
+    adding = also or _starts(tokens, ADDING_STARTS) or about_them
     prev = previous.model_copy(update={"previous": None})
+    every = _every(tokens, vocab)  # "all services": no condition on the service any more
 
     metrics = list(prev.metrics)
     if parts.metrics:
         metrics = list(dict.fromkeys([*metrics, *parts.metrics])) if adding else list(parts.metrics)
 
     dims = list(prev.dimensions)
-    new_dims = [d for d in parts.dimensions if not parts.listing or not prev.metrics]
+    new_dims = [
+        d for d in parts.dimensions if (not parts.listing or not prev.metrics) and d.name not in every
+    ]
     if new_dims:
         new_time = [d for d in new_dims if d.grain is not None]
         if new_time:
@@ -148,8 +174,9 @@ def merge_follow_up(
     new_filters = list(parts.filters)
     segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
     prev_filters, prev_segments = _expand_touched_segments(prev, parts, vocab, segments_by_field)
-    if also or _starts(tokens, WIDENING_STARTS):
-        new_filters, dims = _widened(prev_filters, new_filters, dims)
+    summed = bool(words & SUMMING_WORDS)  # "and eu-central-1 combined": one total for both
+    if also or summed or _starts(tokens, WIDENING_STARTS):
+        new_filters, dims = _widened(prev_filters, new_filters, dims, summed)
     kept: list[Filter] = []
     for old in prev_filters:
         related = vocab.related.get(old.field, set())
@@ -166,7 +193,7 @@ def merge_follow_up(
             kept.append(Filter(field=old.field, op=Op.EQ, value=nested))
             new_filters.remove(clash)
     new_fields = {f.field for f in new_filters}
-    filters: list[Filter] = [f for f in kept if f.field not in new_fields]
+    filters: list[Filter] = [f for f in kept if f.field not in new_fields and f.field not in every]
     segments = [s for s in prev_segments if not (segments_by_field.get(s, set()) & new_fields)]
     new_segment_fields = {f for s in parts.segments for f in segments_by_field.get(s, set())}
     filters = [f for f in filters if f.field not in new_segment_fields]
@@ -187,6 +214,17 @@ def merge_follow_up(
         time_range = parts.time_range
         if any(f" {p} " in text for p in SAME_SPAN_PHRASES) and prev.time_range is not None and as_of:
             time_range = _same_days(prev.time_range, time_range, as_of)
+        elif (
+            words & PRECEDING_WORDS
+            and time_range.kind == "previous"
+            and time_range.n == 1
+            and not time_range.skip
+            and time_range.unit is not None
+            and prev.time_range is not None
+            and period_unit(prev.time_range) == time_range.unit
+            and as_of
+        ):  # "cost in March" -> "and the previous month?": February, not the month before today
+            time_range = _period_before(prev.time_range, time_range.unit, as_of)
         if prev.time_range is not None and prev.time_range.dimension and not time_range.dimension:
             time_range = time_range.model_copy(update={"dimension": prev.time_range.dimension})
     elif parts.all_time:
@@ -195,6 +233,9 @@ def merge_follow_up(
     order_by, limit = list(prev.order_by), prev.limit
     if parts.order_by or parts.limit:
         order_by, limit = list(parts.order_by), parts.limit
+    elif prev.order_by and parts.metrics and "by" in words and not new_dims:
+        # "top 5 accounts by cost" -> "and by resource count?": the same ranking, by the new metric
+        order_by = [prev.order_by[0].model_copy(update={"field": parts.metrics[0]})]
     elif parts.rank is not None and metrics:
         direction, n = parts.rank
         target = (
@@ -273,7 +314,7 @@ def _counted_rows(prev: Intent, vocab: Vocabulary) -> list[DimensionRef]:
 
 
 def _widened(
-    prev_filters: Sequence[Filter], new_filters: list[Filter], dims: list[DimensionRef]
+    prev_filters: Sequence[Filter], new_filters: list[Filter], dims: list[DimensionRef], summed: bool = False
 ) -> tuple[list[Filter], list[DimensionRef]]:
     """ "add dev too": a value said with "also"/"too"/"add" joins the values the previous question
     kept to, instead of replacing them, and each value's rows are shown side by side, as "prod and
@@ -292,7 +333,7 @@ def _widened(
             continue
         joined = list(dict.fromkeys([*values[before.op](before.value), *values[f.op](f.value)]))
         out.append(Filter(field=f.field, op=Op.IN, value=tuple(joined)) if len(joined) > 1 else f)
-        if len(joined) > 1 and all(d.name != f.field for d in dims):  # each value a row
+        if len(joined) > 1 and not summed and all(d.name != f.field for d in dims):  # each value a row
             dims = [*dims, DimensionRef(name=f.field)]
     return out, dims
 
@@ -339,6 +380,17 @@ def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
 
 
 __all__ = ["looks_like_follow_up", "merge_follow_up"]
+
+
+def _every(tokens: Sequence[Token], vocab: Vocabulary) -> set[str]:
+    """The dimensions a follow-up says "all"/"every" of ("now all services"): their conditions go."""
+    out: set[str] = set()
+    for i, t in enumerate(tokens[:-1]):
+        if t.text in EVERY_WORDS:
+            nxt = tokens[i + 1]
+            found = vocab.phrases.get((nxt.key,)) or vocab.phrases.get((nxt.text,)) or []
+            out.update(m.name for m in found if m.kind in (Kind.DIMENSION, Kind.TAG_KEY))
+    return out
 
 
 def _same_days(before: TimeRange, period: TimeRange, as_of: dt.date) -> TimeRange:

@@ -20,7 +20,7 @@ from runtime.mappers.passes.comparisons import (
     count_of_haves,
     place_having,
 )
-from runtime.mappers.passes.counting import pick_count, pick_listing
+from runtime.mappers.passes.counting import ask_dropped_rows, pick_count, pick_listing
 from runtime.mappers.passes.defaults import default_roles
 from runtime.mappers.passes.filters import (
     absorb_metrics,
@@ -99,8 +99,8 @@ BINDING: tuple[Pass, ...] = (
 #   what is left is merged into filters.
 # - place_filters before ask_contradictions, segment_side_by_side and undo_degenerate_groups (they
 #   read the filters).
-# - absorb_metrics before pick_model_ratio and place_having (a derived metric absorbs its base one
-#   first, so the ratio and the having conditions see the metrics asked for).
+# - absorb_metrics before ask_metric_of_metric, pick_model_ratio and place_having (a derived metric
+#   absorbs its base one first, so they see the metrics asked for).
 # - place_having before count_of_haves and pick_count: a count is only added when no metric is asked.
 # - pick_count before place_share: a share of a count needs the counted metric.
 # - check_counted_conditions, undo_degenerate_groups before pick_listing: a listing is chosen only
@@ -121,13 +121,14 @@ ASSEMBLY: tuple[Pass, ...] = (
     place_filters,
     ask_contradictions,
     ask_having_none,
-    ask_metric_of_metric,
     segment_side_by_side,
     absorb_metrics,
+    ask_metric_of_metric,
     pick_model_ratio,
     place_having,
     count_of_haves,
     pick_count,
+    ask_dropped_rows,
     place_share,
     check_counted_conditions,
     undo_degenerate_groups,

@@ -23,8 +23,9 @@ from rapidfuzz import fuzz, process
 
 from compiler import catalog_for
 from compiler.resolve import resolve
+from compiler.time_range import resolve_time_range
 from models.errors import DatesDoNotOverlap, IntentError, UserError
-from models.intent import Cumulative, Filter, Intent, MetricUnit, Op, Share
+from models.intent import Cumulative, Filter, Grain, Intent, MetricUnit, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
@@ -128,7 +129,8 @@ class OfflineMapper:
             return Mapping(status="answered", intent=verified, message=interpreted_as(verified))
 
         if previous is not None:
-            text = _elided_unit(text, previous)
+            text = _BARE_MAY.sub(r"\1 in \2", text)  # "and May?": the month, in a follow-up
+            text = _part_of_previous(_elided_unit(text, previous), previous, as_of)
             tokens = tokenize(text)
         distributed, split_fields = self._distributed(text, tokens)
         split_counts = distributed != text
@@ -162,6 +164,18 @@ class OfflineMapper:
                 if unfit := unfit_units(previous, parts, self.vocab):
                     return self._clarify(f"I am not sure what you mean: {unfit}", self._examples())
                 intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
+                finer = [d for d in intent.dimensions if d not in previous.dimensions]
+                if previous.limit is not None and intent.limit is not None and finer and not parts.limit:
+                    # "top 3 services this year" -> "by month": the top 3 of each month or of the
+                    # whole year, per month? The limit would cut the finer rows, not the services.
+                    metric = intent.metrics[0].replace("_", " ") if intent.metrics else "count"
+                    before = ", ".join(d.name for d in previous.dimensions) or "rows"
+                    split = ", ".join(d.name for d in intent.dimensions)
+                    return self._clarify(
+                        f"the top {previous.limit} split by {', '.join(d.name for d in finer)}: I can rank "
+                        "the whole answer, not within each group; ask without the top, or rank again",
+                        (f"{metric} by {split}", f"top {previous.limit} {before} by {metric}"),
+                    )
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         split_kept = split_counts and (
@@ -174,7 +188,10 @@ class OfflineMapper:
                 self._examples(),
             )
         if previous is None and (
-            self._dangling(tokens, reading) or parts.before_previous or parts.period_before
+            self._dangling(tokens, reading)
+            or parts.before_previous
+            or parts.period_before
+            or _only_a_grouping(reading)
         ):
             return self._clarify(
                 "that continues an earlier question I do not have; ask it in full", self._examples()
@@ -191,6 +208,10 @@ class OfflineMapper:
                 return Mapping(status="refused", message=self._out_of_scope())
         if parts.problems:
             return self._clarify_parts(parts, as_of)
+        if [t.text for t in tokens[:2]] == ["how", "much"] and not _names_a_metric(reading):
+            # "how much is in prod": an amount of what? a count of the rows would answer another question
+            amounts = tuple(m.replace("_", " ") for m in self.vocab.dated_amounts()[:3])
+            return self._clarify("how much of what? name the amount", amounts or self._examples())
         if self._judgement(tokens, parts):
             dated = [
                 m
@@ -605,12 +626,70 @@ def _interpret(senses: Senses, vocab: Vocabulary, previous: Intent | None = None
     return parts
 
 
+# "and May?", "what about May": a month name that is also a verb, said as a follow-up's whole change
+_BARE_MAY = re.compile(
+    r"^((?:and|what about|how about|same for|now)\s+)(may)(?=\s*[?.!]*\s*$)", re.IGNORECASE
+)
+
+# "first half only", "the last week of it" in a follow-up: a part of the previous range
+_PART_OF_IT = re.compile(
+    # "first half", "the second week", "the first 10 days"; "the last week" (but "last week", "the last 2
+    # weeks" alone are periods before today, unless said "of it")
+    r"\b((?:the\s+)?(?:first|second|1st|2nd)\s+(?:(?:\d+|two|three|ten)\s+)?(?:half|weeks?|days?)"
+    r"|the\s+(?:last|final)\s+(?:half|week|day)"
+    r"|(?:the\s+)?(?:last|final)\s+(?:\d+|two|three|ten)\s+(?:weeks|days)(?=\s+of\s+(?:it|that|this|them)\b))"
+    r"(?:\s+of\s+(?:it|that|this|them))?\b(?!\s+of\b)",
+    re.IGNORECASE,
+)
+
+
+def _part_of_previous(text: str, previous: Intent, as_of: dt.date) -> str:
+    """ "cost in May" -> "first half only": the first half of May, said in full, so the part is read
+    as of that period; unchanged when the previous range is no period to name."""
+    tr = previous.time_range
+    if tr is None:
+        return text
+    period: str | None = None
+    if tr.kind in ("previous", "current") and tr.n == 1 and not tr.skip and tr.unit in _NAMEABLE:
+        period = f"{'last' if tr.kind == 'previous' else 'this'} {tr.unit.value}"
+    elif tr.kind in ("month", "quarter", "year"):
+        try:
+            start, _ = resolve_time_range(tr, as_of)
+        except ValueError:
+            return text
+        period = {
+            "month": f"{start:%B} {start.year}",
+            "quarter": f"q{(start.month - 1) // 3 + 1} {start.year}",
+            "year": str(start.year),
+        }[tr.kind]
+    if period is None:
+        return text
+    return _PART_OF_IT.sub(lambda m: f"{m[1]} of {period}", text, count=1)
+
+
+_NAMEABLE = (Grain.MONTH, Grain.QUARTER, Grain.YEAR)
+
 # "storage (GB) per business unit", "cost (USD)": a unit in brackets says what to show the number in
 _UNIT_IN_BRACKETS = re.compile(r"\(\s*([A-Za-z$€%]{1,12})\s*\)")
 
 
 def _unit_said(m: re.Match[str]) -> str:
     return f" in {m[1]} " if m[1].lower() in UNITS or m[1] in UNITS else m[0]
+
+
+def _names_a_metric(reading: Reading) -> bool:
+    return any(it.kind == ItemKind.TERM and it.has(Kind.METRIC) for it in reading.items)
+
+
+def _only_a_grouping(reading: Reading) -> bool:
+    """ "per region", "by service" with nothing else: how to split an answer not asked for (a follow-up
+    of one that was asked back, or of nothing); a default count would answer what nobody asked."""
+    grouping = [it for it in reading.items if it.kind == ItemKind.MARKER and Role.GROUP in it.roles]
+    terms = [it for it in reading.items if it.kind != ItemKind.MARKER]
+    return bool(grouping) and all(
+        it.kind == ItemKind.TERM and all(m.kind in (Kind.DIMENSION, Kind.TAG_KEY) for m in it.meanings)
+        for it in terms
+    )
 
 
 def _counts_nothing_named(reading: Reading) -> bool:

@@ -19,6 +19,7 @@ from runtime.mappers.english import (
     DETERMINERS,
     EACH_WORDS,
     EARLY_MARKERS,
+    FUNCTION_WORDS,
     INVERTING_WORDS,
     KNOWN_WORDS,
     MARKERS,
@@ -575,8 +576,8 @@ def _value_after(
         end = i + 1
         while end < len(tokens) and tokens[end].glued and free[end]:
             end += 1
-        if tokens[i].text in STOPWORDS and end == i + 1:
-            return None
+        if tokens[i].text in FUNCTION_WORDS and end == i + 1:
+            return None  # "owner = the ..." is no value; "team=<filler word>" is one
         return end, Meaning(Kind.VALUE, key.name, "-".join(t.orig for t in tokens[i:end]))
     return None
 

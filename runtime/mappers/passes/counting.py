@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from models.intent import DimensionRef, OrderBy
-from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.passes.defaults import after_preposition_word
 from runtime.mappers.passes.queries import count_table, unit_dimension
 from runtime.mappers.passes.state import State
 from runtime.mappers.vocabulary import Kind
@@ -260,3 +261,38 @@ def pick_listing(st: State) -> None:
             if st.limit is None and st.singular_target:
                 p.limit = 1
     p.dimensions = dims
+
+
+def ask_dropped_rows(st: State) -> None:
+    """ "how many <state> accounts" where the state is one of resources: the count would be of the
+    resources, the accounts named dropped; "list accounts and how many resources each has": the rows
+    named, each given the count. A count of another kind of rows than the ones named, with those not
+    grouped, is grouped by them when the question says "each", and asked back otherwise.
+
+    Reads the entity terms, the metrics and the groupings; writes ``parts.dimensions`` or a problem."""
+    p = st.parts
+    counts = set(st.vocab.count_metric.values())
+    if not p.metrics or not all(m in counts for m in p.metrics) or p.problems:
+        return
+    counted = {t for m in p.metrics for t in st.vocab.metric_tables.get(m, ())}
+    shown = {d.name for d in p.dimensions}
+    for it in st.items:
+        if it.kind != ItemKind.TERM or st.use_of(it) != Use.ENTITY or not it.has(Kind.TABLE):
+            continue
+        if after_preposition_word(st, it):  # "across all our accounts": where, not what is counted
+            continue
+        tables = {m.name for m in it.all(Kind.TABLE)}
+        labels = [n for t in sorted(tables) for n in st.vocab.label_dimensions.get(t, ())]
+        if tables & counted or shown & set(labels) or not labels:
+            continue
+        each = any(
+            x.kind == ItemKind.MARKER and Role.GROUP in x.roles and not st.is_bound(x) and x.start > it.end
+            for x in st.items
+        )
+        if each and all(t in st.vocab.reach.get(c, {}) for t in tables for c in counted):
+            p.dimensions.extend(DimensionRef(name=n) for n in labels)  # "... how many resources each has"
+            return
+        what = ", ".join(sorted(counted))
+        p.problems.append(f"'{it.text}': the conditions say which {what} to count, not which {it.text}")
+        p.suggestions.extend(m.replace("_", " ") + f" by {it.text}" for m in p.metrics[:1])
+        return

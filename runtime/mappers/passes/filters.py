@@ -194,15 +194,24 @@ def ask_having_none(st: State) -> None:
 
 
 def ask_metric_of_metric(st: State) -> None:
-    """ "cost of storage": one metric said "of" another is the first of some rows the second word
-    describes (storage services), not both metrics side by side; asked back.
+    """ "cost of storage", "spend on storage", "storage spend": one metric said "of", "on" or right
+    before another is one of them for some rows the other word describes (storage services), not both
+    metrics side by side; asked back.
 
     Reads the metric terms; writes problems and suggestions."""
     p = st.parts
-    metrics = [it for it in st.items if it.kind == ItemKind.TERM and st.use_of(it) == Use.METRIC]
+    metrics = [
+        it
+        for it in st.items
+        if it.kind == ItemKind.TERM
+        and st.use_of(it) == Use.METRIC
+        and it.first(Kind.METRIC) is not None
+        and it.named(Kind.METRIC) in p.metrics  # still asked for once a derived metric absorbed its base
+    ]
     for a, b in itertools.pairwise(metrics):
-        if [t.text for t in st.reading.tokens[a.end : b.start]] in (["of"], ["of", "the"], ["for"]):
-            said = f"{a.text} {st.reading.tokens[a.end].text} {b.text}"
+        gap = [t.text for t in st.reading.tokens[a.end : b.start]]
+        if gap in ([], ["of"], ["of", "the"], ["for"], ["on"], ["on", "the"]):  # "storage spend"
+            said = " ".join(t.orig for t in st.reading.tokens[a.start : b.end])
             p.problems.append(f"'{said}': the {a.text} of which rows?")
             p.suggestions.append(f"{a.text} and {b.text}")
             return
