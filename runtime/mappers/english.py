@@ -390,6 +390,8 @@ INJECTION_MARKERS: tuple[str, ...] = (
 )
 
 # Negations that follow what they negate: "where the owner tag is missing".
+# "with their owners", "with its region": the rows' own values, shown as columns
+POSSESSIVES = _words("their its his her")
 # Words that are never a value written after "<key>=" (other filler words can be: "team=data")
 FUNCTION_WORDS = _words("a an the and or of in on at for to by with is are was were be not no")
 # After the question's first word, a sign that the word is a verb ("search for ..."), not a value

@@ -38,7 +38,12 @@ from runtime.mappers.passes.filters import (
 )
 from runtime.mappers.passes.markers import bind_coordination
 from runtime.mappers.passes.queries import list_instead
-from runtime.mappers.passes.ranking import ask_ranking_within_groups, place_order, size_sort_listing
+from runtime.mappers.passes.ranking import (
+    ask_ranking_within_groups,
+    place_order,
+    rank_named_rows,
+    size_sort_listing,
+)
 from runtime.mappers.passes.shares import pick_model_ratio, place_share, split_share
 from runtime.mappers.passes.state import Parts, Pass, State
 from runtime.mappers.passes.time import (
@@ -136,6 +141,7 @@ ASSEMBLY: tuple[Pass, ...] = (
     place_grains,
     each_or_average,
     place_order,
+    rank_named_rows,
     ask_ranking_within_groups,
     place_time_dimension,
     place_change,

@@ -254,6 +254,9 @@ def _read_inverted(items: list[Item], tokens: list[Token], vocab: Vocabulary) ->
             if later.start == j and all(t.text in _SKIPPED_AFTER_OF for t in tokens[later.start : later.end]):
                 j = later.end  # "each": a word to skip that is also a marker
                 continue
+            if doer and later.start == j and (later.kind == ItemKind.SUPER or later.has(Kind.METRIC)):
+                j = later.end  # "who owns the most expensive account": the account is still what is owned
+                continue
             if later.start != j or later.kind != ItemKind.TERM:
                 break
             inverted = vocab.phrases.get(tuple(t.key for t in tokens[later.start : later.end]) + own)

@@ -279,20 +279,24 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         d = _parse_date(m[1], as_of)
         if d is None:
             return None
-        return _between(_EARLIEST, d - dt.timedelta(days=0 if m[0].startswith(("up", "through")) else 1))
+        # "until March 31", "through", "up to": the day itself counts; "before", "prior to": it does not
+        inclusive = m[0].startswith(("up", "through", "until", "till"))
+        return _between(_EARLIEST, d - dt.timedelta(days=0 if inclusive else 1))
 
     @rule(rf"(?:before|until|till|prior to) ({_MONTH_YEAR})")
     def _until_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         span = _month_span(m[1], as_of)
         return _between(_EARLIEST, span[0] - dt.timedelta(days=1)) if span else None
 
-    @rule(rf"(?:in |during |for )?(?:the )?week (?:of|starting|beginning) ({_DATE})")
+    @rule(rf"(?:in |during |for )?(?:the )?week (of|starting|beginning|starting on|beginning on) ({_DATE})")
     def _week_of(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
-        d = _parse_date(m[1], as_of)
+        """ "the week of June 3": its Monday-to-Sunday week; "the week starting June 3": seven days
+        from that day."""
+        d = _parse_date(m[2], as_of)
         if d is None:
             return None
-        monday = d - dt.timedelta(days=d.weekday())
-        return _between(monday, monday + dt.timedelta(days=6))
+        first = d if m[1] != "of" else d - dt.timedelta(days=d.weekday())
+        return _between(first, first + dt.timedelta(days=6))
 
     @rule(rf"(?:since|from) (?:the )?(?:start|beginning) of ({_MONTH_YEAR})")
     @rule(rf"(?:since|after|starting|starting from|starting in|beginning|beginning of|from) ({_MONTH_YEAR})")

@@ -13,6 +13,7 @@ from runtime.mappers.english import (
     MEANS,
     PAST_PARTICIPLE_ENDING,
     PLAIN_TOTAL,
+    POSSESSIVES,
     POSTFIX_NEGATIONS,
     SIZE_QUESTION,
     SPAN_FOLLOWERS,
@@ -434,8 +435,25 @@ def bind_postfix_negation(st: State, k: int, it: Item) -> None:
 
 
 def bind_with(st: State, k: int, it: Item) -> None:
-    """ "with an owner tag": rows that have the tag; "with team <value>" is a value instead."""
+    """ "with an owner tag": rows that have the tag; "with team <value>" is a value instead; "with
+    their owners", "with its region": each row's value shown beside it, a column, not a condition."""
     nxt = after(st, k)
+    said = st.reading.tokens[it.end].text if it.end < len(st.reading.tokens) else ""
+    if (
+        said in POSSESSIVES
+        and nxt
+        and nxt[1].kind == ItemKind.TERM
+        and not st.use_of(nxt[1])
+        and nxt[1].has(Kind.TAG_KEY, Kind.DIMENSION)
+        and not nxt[1].has(Kind.VALUE, Kind.METRIC, Kind.TABLE)
+    ):
+        refs = group_target(st, nxt[1])
+        if refs:
+            st.set_use(nxt[1], Use.COLUMN)
+            st.columns.extend(r for r in refs if r not in st.columns)
+            st.list_requested = True
+            st.bind(it)
+            return
     if (
         nxt
         and nxt[1].kind == ItemKind.TERM

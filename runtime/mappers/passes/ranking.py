@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from models.intent import OrderBy
+from models.intent import DimensionRef, OrderBy
 from runtime.mappers.english import (
     AGE_WORDS,
     GENERIC_RANK_WORDS,
@@ -341,3 +341,32 @@ def ask_ranking_within_groups(st: State) -> None:
             f"the top '{ranked.text}' within each {series.value}: I can rank the whole answer, not "
             "within each period"
         )
+
+
+def rank_named_rows(st: State) -> None:
+    """ "who owns the most expensive account": the rows a superlative names ("account") are what is
+    ranked, each shown with what was asked of it (its owner); ranking the owners instead would add up
+    several accounts each. When what was asked is no column of those rows ("which region has the most
+    expensive account": an account spans regions), asked back.
+
+    Reads the superlative, the entity terms and the groupings; writes ``parts.dimensions`` or a problem."""
+    p = st.parts
+    if not st.superlative or not p.dimensions or p.limit is None:
+        return
+    sup = next((k for k, it in enumerate(st.items) if it.kind == ItemKind.SUPER), None)
+    if sup is None:
+        return
+    for it in st.items[sup + 1 :]:
+        if it.kind != ItemKind.TERM or st.use_of(it) != Use.ENTITY or it.plural or not it.has(Kind.TABLE):
+            continue
+        tables = {m.name for m in it.all(Kind.TABLE)}
+        labels = [n for t in sorted(tables) for n in st.vocab.label_dimensions.get(t, ())]
+        shown = [d for d in p.dimensions if d.name not in labels]
+        if not labels or not shown:
+            return
+        if all(set(st.vocab.tables_of(d.name)) & tables for d in shown):
+            p.dimensions = [*(DimensionRef(name=n) for n in labels), *shown]
+        else:
+            names = ", ".join(d.name for d in shown)
+            p.problems.append(f"the {names} of the top '{it.text}': a '{it.text}' has more than one")
+        return
