@@ -87,7 +87,7 @@ def test_ignored_words_make_the_answer_incomplete(mapper: OfflineMapper) -> None
         ("region", None),  # already known
         ("us3", None),  # not a word
         ("weks", "weeks"),  # as close to "week": one word and its plural, read in the typo's number
-        ("wek", None),  # too short for a typo, and a vowel: no abbreviation
+        ("wek", "week"),  # a double letter written once
         ("stagess", None),  # "stage" and "states" differ as words, not in number
         ("rgn", "region"),  # an abbreviation: the consonants of one known word, in order
         ("acct", "account"),  # a vowel first, then consonants; the last is the word's last
@@ -123,6 +123,22 @@ def test_speller(word: str, known: str | None) -> None:
         ]
     )
     assert speller.correct(word) == known
+
+
+def test_a_four_letter_word_becomes_a_value_only_by_a_swap() -> None:
+    """ "pods" is one letter short of the value "prods" but a word of its own: a four-letter word
+    becomes a value only by two letters swapped; other known words it may become by a letter more or
+    less ("totl")."""
+    speller = Speller(["prods", "total", "cost"], values=["prods"])
+    assert [speller.correct(w) for w in ("pods", "totl", "cots", "rpods")] == [None, "total", "cost", "prods"]
+
+
+def test_two_candidates_that_mean_one_thing_are_no_tie() -> None:
+    speller = Speller(
+        ["expense", "expensive", "expenses"], senses={"expense": 1, "expensive": 1, "expenses": 1}
+    )
+    assert speller.correct("expensve") == "expensive"
+    assert Speller(["expense", "expensive"]).correct("expensve") is None
 
 
 def test_an_abbreviation_is_read_from_the_singular_too() -> None:

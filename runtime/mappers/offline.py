@@ -86,7 +86,19 @@ class OfflineMapper:
         self.model = model
         self.as_of = as_of
         self.vocab = Vocabulary.build(model, values)
-        self._speller = Speller({w for key in self.vocab.phrases for w in key} | KNOWN_WORDS, VERB_MONTHS)
+        value_words = {
+            key[0]
+            for key, meanings in self.vocab.phrases.items()
+            if len(key) == 1 and all(m.kind in (Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT) for m in meanings)
+        } - KNOWN_WORDS
+        senses = {
+            key[0]: frozenset((m.kind, m.name) for m in meanings)
+            for key, meanings in self.vocab.phrases.items()
+            if len(key) == 1 and meanings
+        }
+        self._speller = Speller(
+            {w for key in self.vocab.phrases for w in key} | KNOWN_WORDS, VERB_MONTHS, value_words, senses
+        )
         self._phrases = [" ".join(k) for k in self.vocab.phrases]
         self._catalog = catalog_for(model)
         self._local = threading.local()  # .checking: a suggested question is being checked (``_works``)

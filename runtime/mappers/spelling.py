@@ -4,7 +4,10 @@ The known words are the model's vocabulary (names, synonyms, values, tag keys) a
 words the mapper reads (time words, markers). A word is read as another only when
 
 * both are at least ``MIN_LENGTH`` letters long: a short word is too close to too many others (but a
-  word of ``MIN_LENGTH`` letters that is a shorter known word with one letter doubled, "mayy", is it);
+  word of ``MIN_LENGTH`` letters that is a shorter known word with one letter doubled, "mayy", is it,
+  and a three-letter word that is a known word with a double letter written once, "wek", too); a
+  word of exactly ``MIN_LENGTH`` letters becomes a value only by two letters swapped: one letter more
+  or less makes another English word too often ("pods" is not "prods");
 * they are at most ``max_edits`` apart, counting a swap of two neighbours, a missing, extra or
   wrong letter as one edit (optimal string alignment, ``rapidfuzz.distance.OSA``); long words may
   have two;
@@ -30,7 +33,7 @@ answered on a guess the user cannot see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel, Levenshtein
@@ -68,6 +71,11 @@ def _abbreviates(short: str, word: str) -> bool:
     return all(ch in rest for ch in inner)  # in order, each after the one before
 
 
+def _one_of_a_double_dropped(word: str) -> set[str]:
+    """ "week" -> {"wek"}: the word with one letter of each doubled pair left out."""
+    return {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+
+
 def _same_start(word: str, candidate: str) -> bool:
     """The same first letter, or the first two swapped ("ergion"): a swap keeps the length ("part" is
     not "apart" with its first letters swapped, but with one missing)."""
@@ -79,12 +87,23 @@ def _same_start(word: str, candidate: str) -> bool:
 class Speller:
     """The known words of one vocabulary; ``correct`` a word to the single closest of them."""
 
-    def __init__(self, words: Iterable[str], doubled: Iterable[str] = ()):
+    def __init__(
+        self,
+        words: Iterable[str],
+        doubled: Iterable[str] = (),
+        values: Iterable[str] = (),
+        senses: Mapping[str, Hashable] | None = None,
+    ):
         """``doubled``: short words read only from a doubled letter ("mayy" for "may", which is
-        not a known word because it is a verb too: "mary" must not become a month)."""
+        not a known word because it is a verb too: "mary" must not become a month). ``values``: the
+        known words that only name values, which a four-letter word becomes only by a swap (a value
+        read wrongly is a wrong filter; "totl" may become "total", "pods" not "prods")."""
         self.known = frozenset(words)
+        self._values = frozenset(values)
+        self._senses = dict(senses or {})  # what each word means: two as close that mean one thing tie not
         self._doubled = self.known | frozenset(doubled)
         self._candidates = sorted(w for w in self.known if len(w) >= MIN_LENGTH and w.isalpha())
+        self._short = [w for w in self._candidates if len(w) == MIN_LENGTH]
 
     def correct(self, word: str, *forms: str) -> str | None:
         """The known word that ``word`` (or one of its other ``forms``, such as its singular) is a
@@ -96,6 +115,10 @@ class Speller:
             undoubled = {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
             if len(known := undoubled & self._doubled) == 1:
                 return known.pop()
+        if len(word) == MIN_LENGTH - 1:  # a double letter written once ("wek" for "week")
+            found = {c for c in self._short if _one_of_a_double_dropped(c) >= {word}}
+            if len(found) == 1:
+                return found.pop()
         budget = max_edits(word)
         if not budget:
             return self._abbreviation(word, *forms)
@@ -108,12 +131,19 @@ class Speller:
                 wrong_letter = indel == 2 and Levenshtein.distance(form, cand) == 1
                 if not _same_start(form, cand) or (wrong_letter and len(form) < _SHORT):
                     continue
+                swapped = len(form) == len(cand) and sorted(form) == sorted(cand)
+                if len(word) == MIN_LENGTH and not swapped and cand in self._values:
+                    continue  # four letters, one more or less: "pods" is a word of its own, not "prods"
                 rank = (int(edits), int(indel))
                 best[cand] = min(best.get(cand, rank), rank)
         if not best:
             return self._abbreviation(word, *forms)
         ranked = sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
         tied = [cand for cand, rank in ranked if rank == ranked[0][1]]
+        senses = {self._senses.get(c) for c in tied}
+        if len(tied) > 1 and len(senses) == 1 and None not in senses:
+            # "expensve": "expense" or "expensive", words for one thing: the nearer, else the longer
+            return min(tied, key=lambda c: (Levenshtein.distance(word, c), -len(c), c))
         if len({singular(c) for c in tied}) > 1:
             return None  # two known words are as close: asking beats guessing
         if len(tied) > 1:  # one word and its plural ("weks": week, weeks): the number the typo has

@@ -209,6 +209,8 @@ def ask_metric_of_metric(st: State) -> None:
         and it.named(Kind.METRIC) in p.metrics  # still asked for once a derived metric absorbed its base
     ]
     for a, b in itertools.pairwise(metrics):
+        if a.named(Kind.METRIC) == b.named(Kind.METRIC):
+            continue  # "spend money": two words for one metric
         gap = [t.text for t in st.reading.tokens[a.end : b.start]]
         if gap in ([], ["of"], ["of", "the"], ["for"], ["on"], ["on", "the"]):  # "storage spend"
             said = " ".join(t.orig for t in st.reading.tokens[a.start : b.end])

@@ -340,12 +340,13 @@ def each_or_average(st: State) -> None:
     """ "the cost per day in the first two weeks of June": a metric named "<amount> per <period>"
     with no word of averaging is the average per period or each period's amount, and both are
     numbers a reader would take for the answer; asked back, offering both. Said with "average",
-    "avg", "mean" or "daily", or grouped by the period, it is the average (what the model declares).
+    "avg", "mean" or "daily", it is the average (what the model declares). Said with a series of that
+    period ("running total of spend per day in May", "... by day"), it is each period's amount: the
+    amount's own metric along the series (an average per day of one day is that day's amount, and
+    only amounts add up into a running total).
 
-    Reads the metric terms and ``parts.dimensions``; writes ``parts.problems`` and suggestions."""
+    Reads the metric terms and ``parts.dimensions``; writes ``parts.metrics`` or problems."""
     p = st.parts
-    if any(d.grain is not None for d in p.dimensions):
-        return
     tokens = st.reading.tokens
     for it in st.items:
         if it.kind != ItemKind.TERM or st.use_of(it) not in (Use.METRIC, Use.SORT_METRIC):
@@ -356,8 +357,16 @@ def each_or_average(st: State) -> None:
             continue
         if set(words) & AVERAGING_WORDS:
             continue
-        amount = " ".join(t.orig for t in tokens[it.start : it.start + said.index("per")])
-        grain = said[said.index("per") + 1]
+        at = said.index("per")
+        amount = " ".join(t.orig for t in tokens[it.start : it.start + at])
+        grain = said[at + 1]
+        if any(d.grain == Grain(grain) for d in p.dimensions):
+            own = st.vocab.phrases.get(tuple(t.key for t in tokens[it.start : it.start + at]), [])
+            base = next((m.name for m in own if m.kind == Kind.METRIC), None)
+            metric = it.named(Kind.METRIC)
+            if base is not None and metric in p.metrics and base != metric:
+                p.metrics[p.metrics.index(metric)] = base  # the amount, one row per period
+            return
         p.problems.append(f"'{it.text}': the average per {grain}, or the {amount} of each {grain}?")
         p.suggestions.extend((f"average {it.text}", f"{amount} by {grain}"))
         return
