@@ -572,7 +572,7 @@ CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "n
 # point back; the pronouns only with nothing before them in the question they could stand for ("how
 # many resources ... and what they cost" is about its own resources).
 POINTING_BACK = _words("those these")
-PRONOUNS_BACK = _words("they them")
+PRONOUNS_BACK = _words("they them their")
 WHICH_ROWS = _words("which")  # "which ones are sandbox?" after a count: the rows it counted
 ONES = _words("ones")  # "the expensive ones": rows named before, in the question or the last answer
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own
@@ -582,6 +582,8 @@ GROUPS_BACK = _words("ones those")
 AMOUNT_WORDS = _words("total sum average count number amount")
 HELP_WORDS = _words("help hello hi hey example examples")
 HELP_PHRASES = ("what can you", "how do i", "what do you know", "what can i ask", "how does this work")
+# "ratio of stopped to running instances": one count over another, asked back
+RATIO_OF_WORDS = _words("ratio ratios")
 # "how are we doing on spend?", "how's storage looking": a judgement asked of a total, asked back
 JUDGEMENT_OPENERS = _words("how how's hows")
 JUDGEMENT_WORDS = _words("doing going looking faring shaping")

@@ -101,9 +101,22 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) ->
     """Strong openers ("what about", "now", "and") and words that point back at the last answer's rows
     (``points_back``) always continue; otherwise a question that asks for nothing of its own (no
     metric, nothing to count or list) continues the conversation."""
-    if _starts(tokens, _STRONG) or points_back(reading):
+    if _starts(tokens, _STRONG) or points_back(reading) or counts_no_rows(reading):
         return True
     return not parts.metrics and not parts.listing
+
+
+def counts_no_rows(reading: Reading) -> bool:
+    """ "how many are untagged?", "how many in prod?", "how many per region?": a count, or a share,
+    that names no rows of its own is about the rows the last answer counted."""
+    asks = any(
+        it.kind == ItemKind.MARKER and set(it.roles) & {Role.COUNT, Role.RATIO} for it in reading.items
+    )
+    rows = any(
+        it.kind == ItemKind.TERM and (it.has(Kind.TABLE) or (it.plural and it.has(Kind.VALUE)))
+        for it in reading.items
+    )
+    return asks and not rows
 
 
 def _fitting(metrics: Sequence[str], unit: Unit, vocab: Vocabulary) -> list[str]:

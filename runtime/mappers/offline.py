@@ -45,6 +45,7 @@ from runtime.mappers.english import (
     LIMIT_WORDS,
     LIST_INSTEAD,
     NUMBER_WORDS,
+    RATIO_OF_WORDS,
     TIME_LEFTOVERS,
     TIME_UNIT_LEADS,
     TIME_UNIT_SHORTHANDS,
@@ -53,6 +54,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.follow_ups import (
     asks_for_rows,
+    counts_no_rows,
     looks_like_follow_up,
     merge_follow_up,
     points_back,
@@ -175,9 +177,19 @@ class OfflineMapper:
                     return self._clarify_parts(parts, as_of)
                 if unfit := unfit_units(previous, parts, self.vocab):
                     return self._clarify(f"I am not sure what you mean: {unfit}", self._examples())
+                counting = Role.COUNT in parts.markers and Role.RATIO not in parts.markers
+                if counting and counts_no_rows(reading) and not _names_a_metric(reading) and previous.metrics:
+                    parts.metrics = []  # "how many are prod?" after a count of accounts: still accounts
                 intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
                 finer = [d for d in intent.dimensions if d not in previous.dimensions]
-                if previous.limit is not None and intent.limit is not None and finer and not parts.limit:
+                kept = previous.dimensions and all(d in intent.dimensions for d in previous.dimensions)
+                if (
+                    previous.limit is not None
+                    and intent.limit is not None
+                    and finer
+                    and kept
+                    and not parts.limit
+                ):
                     # "top 3 services this year" -> "by month": the top 3 of each month or of the
                     # whole year, per month? The limit would cut the finer rows, not the services.
                     metric = intent.metrics[0].replace("_", " ") if intent.metrics else "count"
@@ -220,6 +232,14 @@ class OfflineMapper:
                 return Mapping(status="refused", message=self._out_of_scope())
         if parts.problems:
             return self._clarify_parts(parts, as_of)
+        said = [t.text for t in tokens]
+        ratio_at = next((i for i, w in enumerate(said) if w in RATIO_OF_WORDS), None)
+        if ratio_at is not None and "to" in said[ratio_at:]:
+            # "ratio of <these> to <those>": two counts divided, which no share answers
+            return self._clarify("a ratio of two counts: ask for both counts and divide", self._examples())
+        if _STATE_IDIOM.search(" ".join(said)):
+            # "are the instances up?": in which state? the model's states have names of their own
+            return self._clarify("'up' or 'down': which state do you mean? name it", self._examples())
         if [t.text for t in tokens[:2]] == ["how", "much"] and not _names_a_metric(reading):
             # "how much is in prod": an amount of what? a count of the rows would answer another question
             amounts = tuple(m.replace("_", " ") for m in self.vocab.dated_amounts()[:3])
@@ -687,6 +707,10 @@ _UNIT_IN_BRACKETS = re.compile(r"\(\s*([A-Za-z$€%]{1,12})\s*\)")
 
 def _unit_said(m: re.Match[str]) -> str:
     return f" in {m[1]} " if m[1].lower() in UNITS or m[1] in UNITS else m[0]
+
+
+# "how many instances are up / down / live": a state said in everyday words the model does not have
+_STATE_IDIOM = re.compile(r"\b(?:is|are|was|were)\s+(?:up|down|live|alive|dead)\b(?!\s+(?:to|by|from|in)\b)")
 
 
 def _names_a_metric(reading: Reading) -> bool:

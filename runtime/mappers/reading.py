@@ -148,6 +148,9 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
     for it in _key_values(tokens, vocab, free):  # "<key>=<value>", "tag <key>:<value>": a condition
         items.append(it)
         claim(it.start, it.end)
+    for it in _value_prefixes(tokens, vocab, free):  # "<ab> <cd>": the one value "ab-cd-1" they start
+        items.append(it)
+        claim(it.start, it.end)
     for it in _tag_then_value(tokens, vocab, free):  # "the <key> tag <value>": that tag's value
         items.append(it)
         claim(it.start, it.end)
@@ -364,6 +367,42 @@ def _key_values(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> lis
         same = [v[1] for m, v in values if v is not None and m.kind == first[0].kind and v[0] == end]
         out.append(_spelled(tokens, start, end, same))
         _claim(free, start, end)
+    return out
+
+
+def _value_prefixes(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
+    """ "instances in the <ab> <cd> region", "in <ab>-<cd>": two or more words that begin exactly one
+    value of several words (<ab>-<cd>-1) and are no phrase of their own are that value; read as a
+    group named <ab> plus a dropped word, the answer would cover the wrong values."""
+    out: list[Item] = []
+    values = [
+        (key, m)
+        for key, meanings in vocab.phrases.items()
+        if len(key) > 2
+        for m in meanings
+        if m.kind == Kind.VALUE
+    ]
+    i = 0
+    while i < len(tokens) - 1:
+        best: tuple[int, Meaning] | None = None
+        whole, _ = vocab.match(tokens, i, free)
+        for n in (3, 2):
+            if whole >= n:
+                break  # the whole value is written
+            said = tuple(t.key for t in tokens[i : i + n])
+            if len(said) < n or not all(free[i : i + n]) or said in vocab.phrases:
+                continue
+            found = {m for key, m in values if key[:n] == said and len(key) > n}
+            if len(found) == 1:
+                best = (n, found.pop())
+                break
+        if best is None:
+            i += 1
+            continue
+        n, meaning = best
+        out.append(_spelled(tokens, i, i + n, [meaning]))
+        _claim(free, i, i + n)
+        i += n
     return out
 
 

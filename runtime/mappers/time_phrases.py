@@ -265,7 +265,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         months = tuple(TimeRange(kind="month", month=x[0].month, year=x[0].year) for x in (a, b))
         return TimePhrase(m.start(), m.end(), time_range=whole, periods=months)  # type: ignore[arg-type]
 
-    @rule(rf"(?:since|after|starting|starting from|starting on|beginning|from|as of) ({_DATE})")
+    @rule(rf"(?:since|after|starting|starting from|starting on|beginning|from) ({_DATE})")
     def _since_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         d = _parse_date(m[1], as_of)
         if d is None:
@@ -274,19 +274,25 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
             d += dt.timedelta(days=1)
         return TimeRange(kind="since", start=d)
 
-    @rule(rf"(?:before|until|till|up to|prior to|through) ({_DATE})")
+    @rule(rf"(?:before|until|till|up to|prior to|through|as of) ({_DATE})")
     def _until_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         d = _parse_date(m[1], as_of)
         if d is None:
             return None
         # "until March 31", "through", "up to": the day itself counts; "before", "prior to": it does not
-        inclusive = m[0].startswith(("up", "through", "until", "till"))
+        inclusive = m[0].startswith(("up", "through", "until", "till", "as of"))
         return _between(_EARLIEST, d - dt.timedelta(days=0 if inclusive else 1))
 
     @rule(rf"(?:before|until|till|prior to) ({_MONTH_YEAR})")
     def _until_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         span = _month_span(m[1], as_of)
         return _between(_EARLIEST, span[0] - dt.timedelta(days=1)) if span else None
+
+    @rule(rf"(?:through|thru|up to and including|up to) (?:the end of )?({_MONTH_YEAR})")
+    def _through_month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "spend through May": every day up to the month's last, the month included."""
+        span = _month_span(m[1], as_of)
+        return _between(_EARLIEST, span[1]) if span else None
 
     @rule(rf"(?:in |during |for )?(?:the )?week (of|starting|beginning|starting on|beginning on) ({_DATE})")
     def _week_of(m: re.Match[str], as_of: dt.date) -> TimeRange | None:

@@ -147,6 +147,46 @@ def ask_contradictions(st: State) -> None:
         return
 
 
+def ask_or_across_fields(st: State) -> None:
+    """ "public or unencrypted resources": rows that meet one condition or another of two fields. The
+    conditions of an intent all hold together, so either reading would drop rows or count the wrong
+    ones; asked back ("or" between values of one field, "prod or staging", is one condition).
+
+    Reads the "or" markers and the conditions beside them; writes a problem and suggestions."""
+    conditions = (Use.FILTER, Use.NEGATED, Use.SEGMENT)
+    segment_fields = {seg.name: {f.field for f in seg.filters} for seg in st.vocab.model.segments}
+
+    def fields_of(x: Item) -> set[str]:
+        out: set[str] = set()
+        for m in x.meanings:
+            if m.kind == Kind.SEGMENT:
+                out |= segment_fields.get(m.name, set())
+            elif m.kind in (Kind.VALUE, Kind.BOOLEAN, Kind.TAG_KEY):
+                out.add(m.name)
+        return out
+
+    for k, it in enumerate(st.items):
+        if it.kind != ItemKind.MARKER or Role.OR not in it.roles:
+            continue
+        left = next((x for x in reversed(st.items[:k]) if x.kind == ItemKind.TERM), None)
+        right = next((x for x in st.items[k + 1 :] if x.kind == ItemKind.TERM), None)
+        if left is None or right is None:
+            continue
+        if st.use_of(left) not in conditions or st.use_of(right) not in conditions:
+            continue
+        if st.use_of(left) == st.use_of(right) == Use.NEGATED:
+            continue  # "without owner or team tags": neither, which is both conditions
+        a, b = fields_of(left), fields_of(right)
+        if not a or not b or a & b:
+            continue
+        st.parts.problems.append(
+            f"'{left.text} or {right.text}': rows that are one or the other; I can filter by conditions "
+            "that all hold, so ask for each"
+        )
+        st.parts.suggestions.extend((left.text, right.text))
+        return
+
+
 def ask_having_none(st: State) -> None:
     """ "which accounts have no public <rows>", "accounts without public <rows>": rows of one kind
     that have none of another's. A condition on the other rows would keep the accounts that have some
@@ -160,9 +200,11 @@ def ask_having_none(st: State) -> None:
         use = st.use_of(it)
         if it.kind == ItemKind.TERM and use in (Use.ENTITY, Use.WHICH) and it.has(Kind.TABLE):
             subject = it
+        elif it.kind == ItemKind.TERM and use == Use.WHICH and it.has(Kind.DIMENSION, Kind.TAG_KEY):
+            subject = it  # "which regions have no eks clusters": groups with none of those rows
         if subject is None or it.kind != ItemKind.MARKER or Role.NEG not in it.roles:
             continue
-        own = {m.name for m in subject.all(Kind.TABLE)}
+        own = {m.name for m in subject.all(Kind.TABLE)}  # (a dimension's groups own no rows)
         after: list[Item] = []
         end = it.end
         for x in st.items[k + 1 : k + 3]:  # the words right after "no", up to a preposition

@@ -11,6 +11,7 @@ from runtime.mappers.english import (
     AUXILIARIES,
     AVERAGE_PER,
     MEANS,
+    NEGATING_PREFIXES,
     PAST_PARTICIPLE_ENDING,
     PLAIN_TOTAL,
     POSSESSIVES,
@@ -152,6 +153,29 @@ def bind_negation(st: State, k: int, it: Item, postfix_only: bool = False) -> No
         gap = {t.text for t in st.reading.tokens[last.end : nxt.start]}
         if negated_any and gap & VALUE_PREPOSITIONS:
             break  # "missing the team tag in staging": "in staging" says where, it is not negated
+        prefix = st.reading.tokens[it.start].text in NEGATING_PREFIXES
+        if negated_any and prefix and nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT):
+            break  # "non-prod instances": the instances are not negated, only prod
+        then = st.items[j + 1] if j + 1 < len(st.items) else None
+        if (  # "not tagged owner=bob": "tagged" introduces the tag's value, which is what is negated
+            nxt.has(Kind.BOOLEAN)
+            and then is not None
+            and then.kind == ItemKind.TERM
+            and any(":" in m.name for m in then.all(Kind.VALUE))
+            and nxt.end == then.start
+        ):
+            st.set_use(nxt, Use.QUALIFIER)
+            last = nxt
+            j += 1
+            continue
+        said = {m.name for m in last.all(Kind.VALUE)} if st.use_of(last) == Use.NEGATED else set()
+        if then is not None and then.kind == ItemKind.TERM:  # "not in cost center cc-1003": the key
+            said |= {m.name for m in then.all(Kind.VALUE)}  # names what the value after it is
+        if said and nxt.has(Kind.TAG_KEY) and {m.name for m in nxt.all(Kind.TAG_KEY)} & said:
+            st.set_use(nxt, Use.QUALIFIER)  # "excluding the ml team": "team" says what ml is
+            last = nxt
+            j += 1
+            continue
         if nxt.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TAG_KEY) and not (
             nxt.has(Kind.DIMENSION) and not nxt.has(Kind.VALUE)
         ):
