@@ -297,7 +297,7 @@ till while since ago before after among and or but nor not no if else whatever a
 everything nothing one ones thing things currently existing exist exists present there's theres 've 'll
 'd s r ur u do does doing we're i'm you're they're that's there're here's who's how's where's use used using
 uses run runs own owned owns have having keep kept hold holds held holding provide provides
-operate operates operated operating our whole company companies org's estate fleet
+operate operates operated operating our whole company companies org's estate fleet cloud clouds exact
 footprint everywhere anywhere
 came come comes coming went go goes going contribute contributes contributed contributing attributable
 originate originates originated sitting sit sits restrict restricted narrow narrowed period timeframe

@@ -80,20 +80,25 @@ def points_back(reading: Reading) -> bool:
         (t.text in POINTING_BACK and not (i > first_term and compared_at & {i + 1, i + 2, i + 3}))
         or (
             t.text in PRONOUNS_BACK  # "what did they cost", "how much storage do they use"
-            and (i < first_term or not any(at < i for at in rows_at) or _possessor(tokens, i))
+            and (i < first_term or not any(at < i for at in rows_at) or _possessor(reading, i))
         )
         or (t.text in ONES and not any(at < i for at in rows_at))  # "the expensive ones": of what?
         for i, t in enumerate(tokens)
     )
 
 
-def _possessor(tokens: Sequence[Token], i: int) -> bool:
-    """ "how many resources do they have": the pronoun owns the rows the question names, so it is
-    someone else's rows (the last answer's), not those rows ("what did they cost")."""
-    return (
-        0 < i < len(tokens) - 1
-        and tokens[i - 1].text in AUXILIARIES
-        and tokens[i + 1].text in POSSESSING_VERBS
+def _possessor(reading: Reading, i: int) -> bool:
+    """ "how many resources do they have": the pronoun owns the rows named right before it, so it is
+    someone else's rows (the last answer's), not those rows ("what did they cost", "how many volumes
+    are there and how much storage do they hold")."""
+    tokens = reading.tokens
+    if not (1 < i < len(tokens) - 1) or tokens[i - 1].text not in AUXILIARIES:
+        return False
+    if tokens[i + 1].text not in POSSESSING_VERBS:
+        return False
+    before = next((it for it in reading.items if it.end == i - 1), None)
+    return before is not None and before.kind == ItemKind.TERM and (
+        before.has(Kind.TABLE) or (before.plural and before.has(Kind.VALUE))
     )
 
 

@@ -351,7 +351,7 @@ def each_or_average(st: State) -> None:
     for it in st.items:
         if it.kind != ItemKind.TERM or st.use_of(it) not in (Use.METRIC, Use.SORT_METRIC):
             continue
-        words = [t.text for t in tokens[max(0, it.start - 2) : it.end]]
+        words = [t.text for t in tokens[max(0, it.start - 2) : it.end + 3]]  # "... per day on average"
         said = [t.text for t in tokens[it.start : it.end]]
         if "per" not in said[:-1] or said[said.index("per") + 1] not in GRAIN_NAMES:
             continue

@@ -160,6 +160,9 @@ def collect_unknowns(st: State) -> None:
             }
         ):
             if Role.AVG in it.roles:
+                if set(parts.metrics) & {a.replace(" ", "_") for a in averages()}:
+                    st.bind(it)  # "spend per day on average": the metric asked for is that average
+                    continue
                 parts.problems.append(f"'{it.text}' of what? the model has no such average")
                 parts.suggestions.extend(averages())
             elif set(it.roles) & {Role.NEG, Role.POSTNEG}:
