@@ -51,6 +51,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.passes.queries import values_of
 from runtime.mappers.passes.state import period_unit
 from runtime.mappers.reading import Reading
 from runtime.mappers.tokens import Token
@@ -97,8 +98,10 @@ def _possessor(reading: Reading, i: int) -> bool:
     if tokens[i + 1].text not in POSSESSING_VERBS:
         return False
     before = next((it for it in reading.items if it.end == i - 1), None)
-    return before is not None and before.kind == ItemKind.TERM and (
-        before.has(Kind.TABLE) or (before.plural and before.has(Kind.VALUE))
+    return (
+        before is not None
+        and before.kind == ItemKind.TERM
+        and (before.has(Kind.TABLE) or (before.plural and before.has(Kind.VALUE)))
     )
 
 
@@ -337,19 +340,16 @@ def _widened(
     """ "add dev too": a value said with "also"/"too"/"add" joins the values the previous question
     kept to, instead of replacing them, and each value's rows are shown side by side, as "prod and
     dev spend by service" shows them."""
-    values = {Op.EQ: lambda v: [v], Op.IN: list}
-    old = {f.field: f for f in prev_filters if f.op in values}
+    joinable = (Op.EQ, Op.IN)
+    old = {f.field: f for f in prev_filters if f.op in joinable}
     out: list[Filter] = []
     for f in new_filters:
         before = old.get(f.field)
-        if (
-            before is None
-            or f.op not in values
-            or not all(isinstance(v, str) for v in (*values[before.op](before.value), *values[f.op](f.value)))
-        ):
+        said = (*values_of(before), *values_of(f)) if before is not None else ()
+        if before is None or f.op not in joinable or not all(isinstance(v, str) for v in said):
             out.append(f)
             continue
-        joined = list(dict.fromkeys([*values[before.op](before.value), *values[f.op](f.value)]))
+        joined = [v for v in dict.fromkeys(said) if isinstance(v, str)]  # (all are, checked above)
         out.append(Filter(field=f.field, op=Op.IN, value=tuple(joined)) if len(joined) > 1 else f)
         if len(joined) > 1 and not summed and all(d.name != f.field for d in dims):  # each value a row
             dims = [*dims, DimensionRef(name=f.field)]

@@ -375,13 +375,7 @@ def _value_prefixes(tokens: list[Token], vocab: Vocabulary, free: list[bool]) ->
     value of several words (<ab>-<cd>-1) and are no phrase of their own are that value; read as a
     group named <ab> plus a dropped word, the answer would cover the wrong values."""
     out: list[Item] = []
-    values = [
-        (key, m)
-        for key, meanings in vocab.phrases.items()
-        if len(key) > 2
-        for m in meanings
-        if m.kind == Kind.VALUE
-    ]
+    begun = vocab.value_beginnings()
     i = 0
     while i < len(tokens) - 1:
         best: tuple[int, Meaning] | None = None
@@ -392,9 +386,9 @@ def _value_prefixes(tokens: list[Token], vocab: Vocabulary, free: list[bool]) ->
             said = tuple(t.key for t in tokens[i : i + n])
             if len(said) < n or not all(free[i : i + n]) or said in vocab.phrases:
                 continue
-            found = {m for key, m in values if key[:n] == said and len(key) > n}
+            found = begun.get(said, frozenset())
             if len(found) == 1:
-                best = (n, found.pop())
+                best = (n, next(iter(found)))
                 break
         if best is None:
             i += 1

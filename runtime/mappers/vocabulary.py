@@ -98,6 +98,11 @@ class Vocabulary:
     default_time: dict[str, str | None] = field(default_factory=dict)
     table_time_dimensions: dict[str, list[str]] = field(default_factory=dict)
     domain_words: frozenset[str] = frozenset()
+    # the first words of values written in three or more (<ab> <cd> of <ab>-<cd>-1): built on first use
+    # (``value_beginnings``), again for a vocabulary ``with_values``
+    beginnings: dict[tuple[str, ...], frozenset[Meaning]] | None = field(
+        default=None, repr=False, compare=False
+    )
     # a word inside the model's longer phrases -> the names those phrases mean ("unit" in "business
     # unit"): next to a word of one of those names it only repeats what that word says
     inner_words: dict[str, set[str]] = field(default_factory=dict)
@@ -182,6 +187,7 @@ class Vocabulary:
             return self
         v = dataclasses.replace(
             self,
+            beginnings=None,
             phrases=dict(self.phrases),
             known_values={k: list(vs) for k, vs in self.known_values.items()},
             inner_words=dict(self.inner_words),
@@ -453,6 +459,19 @@ class Vocabulary:
             if found:
                 return size, found
         return 0, []
+
+    def value_beginnings(self) -> dict[tuple[str, ...], frozenset[Meaning]]:
+        """Each strict beginning (two words or more) of a value phrase of three words or more, with the
+        values it begins. Every question reads it, so it is indexed once, not scanned per question."""
+        if self.beginnings is None:
+            index: dict[tuple[str, ...], set[Meaning]] = {}
+            for key, meanings in self.phrases.items():
+                for m in meanings if len(key) > 2 else ():
+                    if m.kind == Kind.VALUE:
+                        for n in range(2, len(key)):
+                            index.setdefault(key[:n], set()).add(m)
+            self.beginnings = {k: frozenset(ms) for k, ms in index.items()}
+        return self.beginnings
 
     def tables_of(self, dimension: str) -> list[str]:
         base = dimension.partition(":")[0]

@@ -96,8 +96,7 @@ def _on_the_groups(st: State, c: _Said) -> bool:
     said = {t.text for t in st.reading.tokens[max(0, it.start - 3) : it.start]}
     if not said & GROUPS_BACK:
         return False
-    st.having.append((None, c.op, c.q.value, c.q.unit, c.q.written))
-    return True
+    return _left_open(st, c)  # on the metric its unit fits, chosen when assembling
 
 
 def _on_a_number_dimension(st: State, c: _Said) -> bool:

@@ -9,6 +9,7 @@ import itertools
 from models.intent import DimensionRef, Filter, Op
 from runtime.mappers.english import OTHERS_PHRASES
 from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.passes.queries import values_of
 from runtime.mappers.passes.state import FILTERING, State
 from runtime.mappers.reading import Item
 from runtime.mappers.senses import best_fit
@@ -123,17 +124,15 @@ def ask_contradictions(st: State) -> None:
 
     Reads ``parts.filters`` and the words; writes problems and suggestions."""
     p = st.parts
-    said = {Op.EQ: lambda v: [v], Op.IN: list}
-    unsaid = {Op.NE: lambda v: [v], Op.NOT_IN: list}
     text = f" {' '.join(t.text for t in st.reading.tokens)} "
     others = next((o for o in OTHERS_PHRASES if f" {o} " in text), None)
     what = p.metrics[0].replace("_", " ") if p.metrics else "count"
     for f in p.filters:
-        if f.op not in said:
+        if f.op not in (Op.EQ, Op.IN):
             continue
-        kept = set(said[f.op](f.value))
+        kept = set(values_of(f))
         dropped = {
-            v for g in p.filters if g.field == f.field and g.op in unsaid for v in unsaid[g.op](g.value)
+            v for g in p.filters if g.field == f.field and g.op in (Op.NE, Op.NOT_IN) for v in values_of(g)
         }
         if kept & dropped:
             v = sorted(kept & dropped, key=str)[0]
@@ -271,7 +270,7 @@ def segment_side_by_side(st: State) -> None:
     if Role.COMPARE not in p.markers or not p.segments:
         return
     kept = {
-        f.field: f.value if isinstance(f.value, tuple) else (f.value,)
+        f.field: values_of(f)
         for seg in st.vocab.model.segments
         if seg.name in p.segments
         for f in seg.filters
@@ -280,8 +279,7 @@ def segment_side_by_side(st: State) -> None:
     for f in p.filters:
         if f.field not in kept or f.op not in (Op.EQ, Op.IN) or any(d.name == f.field for d in p.dimensions):
             continue
-        said = f.value if isinstance(f.value, tuple) else (f.value,)
-        if not set(said) & set(kept[f.field]):
+        if not set(values_of(f)) & set(kept[f.field]):
             p.dimensions.append(DimensionRef(name=f.field))
 
 

@@ -96,6 +96,26 @@ def adjacent_value_of(st: State, k: int, it: Item) -> bool:
     return False
 
 
+def describes_next_word(st: State, it: Item) -> bool:
+    """The word right after ``it`` is one ``it`` may describe ("the data group"): said without a
+    pause, no filler, and no time phrase ("what did marketing cost us last month")."""
+    tokens = st.reading.tokens
+    nxt = tokens[it.end] if it.end < len(tokens) else None
+    return (
+        nxt is not None
+        and not tokens[it.end - 1].pause
+        and nxt.text not in STOPWORDS
+        and nxt.key not in STOPWORDS
+        and nxt.text[:1].isalnum()
+        and not any(x.start == it.end and x.time is not None for x in st.reading.items)
+    )
+
+
+def values_of(f: Filter) -> tuple[object, ...]:
+    """The values a condition names: one for = and !=, each of them for in and not in."""
+    return f.value if isinstance(f.value, tuple) else (f.value,)
+
+
 def weak_value_ok(st: State, k: int, it: Item) -> bool:
     """An everyday word that is a value counts as the value next to its dimension's name, or in a
     follow-up of a question that filtered by that dimension ("and for data?" after "... the payments
@@ -107,14 +127,7 @@ def weak_value_ok(st: State, k: int, it: Item) -> bool:
         return True
     tokens = st.reading.tokens
     said = [t.text for t in tokens[max(0, it.start - 2) : it.start]]
-    nxt = tokens[it.end] if it.end < len(tokens) else None
-    ends = (  # the value ends its phrase: "in data", "in data last month"; not "of the data group"
-        nxt is None
-        or tokens[it.end - 1].pause
-        or nxt.text in STOPWORDS
-        or not nxt.text[:1].isalnum()
-        or any(x.start == it.end and x.kind == ItemKind.TIME for x in st.items)
-    )
+    ends = not describes_next_word(st, it)  # "in data", "in data last month"; not "of the data group"
     if ends and said[-1:] == ["the"] and said[-2:-1] and said[-2] in VALUE_PREPOSITIONS:
         return True  # "in the us"
     if ends and said[-1:] and said[-1] in VALUE_PREPOSITIONS and it.text.lower() not in PRONOUN_VALUES:

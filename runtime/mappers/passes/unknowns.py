@@ -15,6 +15,7 @@ from runtime.mappers.english import (
     VALUE_PREPOSITIONS,
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
+from runtime.mappers.passes.queries import describes_next_word
 from runtime.mappers.passes.state import Parts, State
 from runtime.mappers.reading import SEPARATORS, Item
 from runtime.mappers.tokens import phrase_key, singular
@@ -244,18 +245,8 @@ def weak_word(st: State, it: Item) -> None:
     tokens = reading.tokens
     value = it.first(Kind.VALUE, Kind.BOOLEAN)
     nxt = tokens[it.end] if it.end < len(tokens) else None
-    modifies = (
-        value is not None
-        and nxt is not None
-        and not tokens[it.end - 1].pause
-        and nxt.text not in STOPWORDS
-        and nxt.key not in STOPWORDS
-        and nxt.text[:1].isalnum()
-        # a time phrase next ("what did marketing cost us last month") is not a thing a value names
-        and not any(x.start == it.end and x.time is not None for x in reading.items)
-    )
-    if modifies:
-        assert value is not None and nxt is not None
+    if value is not None and describes_next_word(st, it):
+        assert nxt is not None
         dimension = vocab.dimensions.get(value.name)
         said = dimension.synonyms[0] if dimension and dimension.synonyms else value.name.replace("_", " ")
         shown = value.value if value.kind == Kind.VALUE else it.text
