@@ -73,6 +73,13 @@ class Dimension(Described):
     unit: Unit | None = Field(
         default=None, description="number dimensions: the unit of the values, so '1 TB' filters right"
     )
+    applies_to: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="the rows that have a value, by values of enum dimensions of the same table (e.g. "
+        "resource_type: [ec2:instance]); other rows have none. A word two dimensions share ('size') "
+        "means the one that applies to the rows a question names, and a ranking leaves out the rows "
+        "without a value",
+    )
 
 
 class TimeDimension(Described):

@@ -252,6 +252,32 @@ SHIPPED_CASES: list[tuple[str, int, str, str, str]] = [
         "x.yaml:119:9: error E118: tables[resources].dimensions[is_public].untagged: untagged only applies "
         "to a tags dimension; remove untagged or set tags: <jsonb column>",
     ),
+    (
+        "applies-to-unknown-dimension",
+        106,
+        "description:",
+        "applies_to: {resource_typ: [ec2:instance]}\n        description:",
+        "x.yaml:106:22: error E119: tables[resources].dimensions[instance_type].applies_to.resource_typ: "
+        "applies_to 'resource_typ' is not another dimension of table 'resources' with an enum; did you mean "
+        "'resource_type'?",
+    ),
+    (
+        "applies-to-value-outside-the-enum",
+        106,
+        "description:",
+        'applies_to: {resource_type: ["ec2:instance", "rds:db-instanc"]}\n        description:',
+        "x.yaml:106:54: error E119: tables[resources].dimensions[instance_type].applies_to.resource_type[1]: "
+        "applies_to value 'rds:db-instanc' is not in the enum of 'resource_type'; did you mean "
+        "'rds:db-instance'?",
+    ),
+    (
+        "applies-to-no-values",
+        106,
+        "description:",
+        "applies_to: {resource_type: []}\n        description:",
+        "x.yaml:106:22: error E119: tables[resources].dimensions[instance_type].applies_to.resource_type: "
+        "applies_to 'resource_type' lists no values; list at least one",
+    ),
     # --- expressions ---
     (
         "unknown-function",

@@ -51,9 +51,9 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
-from runtime.mappers.passes.queries import values_of
 from runtime.mappers.passes.state import period_unit
 from runtime.mappers.reading import Reading
+from runtime.mappers.senses import values_of
 from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Kind, Vocabulary
 

@@ -64,7 +64,7 @@ from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
-from runtime.mappers.senses import Senses, choose_senses
+from runtime.mappers.senses import Senses, choose_senses, values_of
 from runtime.mappers.spelling import Speller
 from runtime.mappers.tokens import Token, phrase_key, singular, tokenize
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
@@ -409,17 +409,21 @@ class OfflineMapper:
         )
 
     def _ranked_groups_named(self, intent: Intent) -> Intent:
-        """ "which <tag key> has the most ...", "top 3 <tag key>s by ...": the winners are named, so
-        rows whose tag (or other key looked up in a document) is missing are no contender; plain
+        """ "which <tag key> has the most ...", "top 3 <tag key>s by ...", "the most common instance
+        type": the winners are named, so rows whose tag (or other key looked up in a document) is
+        missing, or that a dimension does not apply to (``applies_to``), are no contender; plain
         breakdowns keep them as their own group."""
         if intent.limit is None or not intent.order_by or intent.order_by[0].field not in self.vocab.metrics:
             return intent
         filtered = {f.field for f in intent.filters}
+        conditions = [*intent.filters, *(f for s in intent.segments for f in self.vocab.segment_filters(s))]
         extra = []
         for d in intent.dimensions:
             base = d.name.partition(":")[0]
             dim = self.vocab.dimensions.get(d.name)
-            optional = (base in self.vocab.tag_dimensions and ":" in d.name) or bool(dim and dim.json_path)
+            optional = (base in self.vocab.tag_dimensions and ":" in d.name) or bool(
+                dim and (dim.json_path or (dim.applies_to and not _within(conditions, dim.applies_to)))
+            )
             if d.grain is None and optional and d.name not in filtered:
                 extra.append(Filter(field=d.name, op=Op.IS_NOT_NULL))
         if not extra:
@@ -765,6 +769,13 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
         return None
     n = int(numbers[0]) if numbers[0].isdigit() else NUMBER_WORDS[numbers[0]]
     return n if 1 <= n <= 100_000 else None
+
+
+def _within(conditions: Sequence[Filter], applies_to: MappingType[str, Sequence[str]]) -> bool:
+    """The conditions keep only rows a dimension applies to ("running ec2 instances" and the
+    instance type): every field it depends on is held to its values."""
+    held = {f.field: set(values_of(f)) for f in conditions if f.op in (Op.EQ, Op.IN)}
+    return all(field in held and held[field] <= set(values) for field, values in applies_to.items())
 
 
 __all__ = ["OfflineMapper"]

@@ -4,6 +4,9 @@ A model of several inventories gives each its own state dimension with the same 
 every inventory's resources can have), its own environment, its own tags. Which one a question means
 is decided by the question, never by which was declared first in the YAML:
 
+0. applying to the rows the question names: of two dimensions, the one whose ``applies_to`` holds a
+   value the question (or, in a follow-up, the previous question) names ("size" of volumes is their
+   storage, of instances their instance type);
 1. reachable from the question's metrics: a meaning on a table every metric's fact table reaches
    through to-one joins (for a follow-up that names no metric, the previous question's metrics);
 2. consistent with the rest of the question: one table reaches both the meaning and what the other
@@ -25,8 +28,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
-from models.intent import Intent
-from runtime.mappers.kinds import ItemKind
+from models.intent import Filter, Intent, Op
+from runtime.mappers.english import NEGATING_PREFIXES
+from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.reading import Item, Reading
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary, nests_under
 
@@ -50,6 +54,10 @@ def choose_senses(reading: Reading, vocab: Vocabulary, previous: Intent | None =
     open_ = [k for k in terms if _competing(items[k].meanings)]
     if not open_:
         return Senses(reading)
+    named = _rows_named(reading, [k for k in terms if k not in open_], previous, vocab)
+    for k in open_:
+        items[k] = _with(items[k], _applicable(items[k].meanings, named, vocab))
+    open_ = [k for k in open_ if _competing(items[k].meanings)]
     anchors = _anchors([items[k] for k in terms], vocab, previous)
     context = [_footprint(items[k].meanings, vocab) for k in terms if k not in open_]
     if previous is not None:
@@ -149,6 +157,59 @@ def _anchors(terms: Sequence[Item], vocab: Vocabulary, previous: Intent | None) 
 # --- narrowing ------------------------------------------------------------------------------------
 
 
+def _rows_named(
+    reading: Reading, terms: Sequence[int], previous: Intent | None, vocab: Vocabulary
+) -> dict[str, set[str]]:
+    """Field -> the values the question names its rows by (a value said after "not" or "non-" names
+    the rows it is not, so it is left out); a follow-up adds the previous question's equalities."""
+    named: dict[str, set[str]] = {}
+    for k in terms:
+        it = reading.items[k]
+        before = reading.items[k - 1] if k else None
+        token = reading.token_before(it)
+        negated = (before is not None and before.kind == ItemKind.MARKER and Role.NEG in before.roles) or (
+            token is not None and token.text in NEGATING_PREFIXES
+        )
+        if negated:
+            continue
+        for m in it.all(Kind.VALUE):
+            named.setdefault(m.name, set()).add(str(m.value))
+        for m in it.all(Kind.SEGMENT):  # "running instances": the segment's own conditions
+            _add_equalities(named, vocab.segment_filters(m.name))
+    if previous is not None:
+        _add_equalities(named, [f for f in previous.filters if f.field not in named])
+    return named
+
+
+def _add_equalities(named: dict[str, set[str]], filters: Iterable[Filter]) -> None:
+    for f in filters:
+        if f.op in (Op.EQ, Op.IN):
+            named.setdefault(f.field, set()).update(str(v) for v in values_of(f))
+
+
+def _applicable(
+    meanings: Sequence[Meaning], named: Mapping[str, set[str]], vocab: Vocabulary
+) -> Sequence[Meaning]:
+    """Step 0: of two dimensions, drop those that hold no value for the rows named (``applies_to``),
+    unless that would drop them all."""
+    dims = [m for m in meanings if m.kind == Kind.DIMENSION]
+    if len(dims) < 2:
+        return meanings
+
+    def applies(m: Meaning) -> bool:
+        dim = vocab.dimensions.get(m.name)
+        rules = dim.applies_to if dim is not None else {}
+        return all(not named.get(f) or named[f] & set(vs) for f, vs in rules.items())
+
+    kept = [m for m in meanings if m.kind != Kind.DIMENSION or applies(m)]
+    return kept if any(m.kind == Kind.DIMENSION for m in kept) else meanings
+
+
+def values_of(f: Filter) -> tuple[object, ...]:
+    """The values a condition names: one for = and !=, each of them for in and not in."""
+    return f.value if isinstance(f.value, tuple) else (f.value,)
+
+
 def _reached(m: Meaning, metric: str, vocab: Vocabulary) -> int | None:
     """Joins from each of the metric's fact tables to the meaning, summed; None if one cannot reach it."""
     return _depth(_tables(m, vocab), metric, vocab)
@@ -246,4 +307,4 @@ def _sort_key(m: Meaning) -> tuple[str, str]:
     return (m.name, str(m.value))
 
 
-__all__ = ["Senses", "best_fit", "choose_senses"]
+__all__ = ["Senses", "best_fit", "choose_senses", "values_of"]

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from compiler import catalog_for
-from models.intent import Intent
+from models.intent import Filter, Intent
 from models.semantic_model import (
     Aggregation,
     Dimension,
@@ -472,6 +472,9 @@ class Vocabulary:
                             index.setdefault(key[:n], set()).add(m)
             self.beginnings = {k: frozenset(ms) for k, ms in index.items()}
         return self.beginnings
+
+    def segment_filters(self, segment: str) -> tuple[Filter, ...]:
+        return next((s.filters for s in self.model.segments if s.name == segment), ())
 
     def tables_of(self, dimension: str) -> list[str]:
         base = dimension.partition(":")[0]

@@ -21,6 +21,8 @@ E116  table_structure     group value, value_synonyms key or sample value outsid
 E117  table_structure     enum on a boolean or number dimension
 E118  table_structure     untagged on a dimension that is not a tags dimension, or naming no boolean
                           dimension of the same table
+E119  table_structure     applies_to naming no other enum dimension of the same table, no values, or
+                          a value outside that dimension's enum
 E120  expressions         an expression (dimension, time dimension, measure expr/filter, derived
                           metric) is rejected by parse_expression, or aggregates
 E121  expressions         agg sum/avg/min/max/count_distinct without expr

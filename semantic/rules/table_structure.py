@@ -1,4 +1,4 @@
-"""E110-E118: the shape of each table, its primary key and its dimensions.
+"""E110-E119: the shape of each table, its primary key and its dimensions.
 
 The schema accepts each field on its own; these checks catch combinations that the compiler and the
 mappers would otherwise misread: a dimension with two sources, a group listing a value the enum does not
@@ -130,6 +130,36 @@ def _untagged(dim: Dimension, table: Table, base: Path, source: SourceMap) -> It
         )
 
 
+def _applies_to(dim: Dimension, table: Table, base: Path, source: SourceMap) -> Iterator[Issue]:
+    """``applies_to`` names rows by values of another enum dimension of the same table: a mapper
+    chooses between two dimensions by it and leaves rows without a value out of a ranking, so a
+    value that never occurs would silently choose wrong."""
+    enums = {d.name: d for d in table.dimensions if d.enum and d.name != dim.name}
+    for field, values in dim.applies_to.items():
+        at = (*base, "applies_to", field)
+        other = enums.get(field)
+        if other is None:
+            yield make_issue(
+                "E119",
+                source,
+                at,
+                f"applies_to '{field}' is not another dimension of table '{table.name}' with an enum; "
+                f"{suggest(field, list(enums), 'dimensions with an enum')}",
+            )
+            continue
+        if not values:
+            yield make_issue("E119", source, at, f"applies_to '{field}' lists no values; list at least one")
+        for i, value in enumerate(values):
+            if value not in other.enum:
+                yield make_issue(
+                    "E119",
+                    source,
+                    (*at, i),
+                    f"applies_to value '{value}' is not in the enum of '{field}'; "
+                    f"{suggest(value, list(other.enum), 'values')}",
+                )
+
+
 def _values(dim: Dimension, base: Path, source: SourceMap) -> Iterator[Issue]:
     if dim.enum and dim.type in (DimensionType.BOOLEAN, DimensionType.NUMBER):
         yield make_issue(
@@ -183,6 +213,7 @@ def table_structure(model: SemanticModel, source: SourceMap) -> Iterator[Issue]:
             yield from _sources(dim, path, source)
             yield from _values(dim, path, source)
             yield from _untagged(dim, table, path, source)
+            yield from _applies_to(dim, table, path, source)
         for di, tdim in enumerate(table.time_dimensions):
             path = (*base, "time_dimensions", di)
             present = [k for k in ("column", "expr") if getattr(tdim, k)]

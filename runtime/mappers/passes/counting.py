@@ -244,7 +244,8 @@ def pick_listing(st: State) -> None:
         if d not in dims:
             dims.append(d)
     if st.sort_size and (unit_dim := unit_dimension(st, "gb")):
-        dims.append(DimensionRef(name=unit_dim))
+        if not any(d.name == unit_dim for d in dims):  # "biggest buckets by size": said twice, one column
+            dims.append(DimensionRef(name=unit_dim))
         p.order_by.append(OrderBy(field=unit_dim, direction=st.direction or "desc"))
         if st.limit is None and _one_named(st):  # "the biggest bucket": one
             p.limit = 1

@@ -9,10 +9,9 @@ import itertools
 from models.intent import DimensionRef, Filter, Op
 from runtime.mappers.english import OTHERS_PHRASES
 from runtime.mappers.kinds import ItemKind, Role, Use
-from runtime.mappers.passes.queries import values_of
 from runtime.mappers.passes.state import FILTERING, State
 from runtime.mappers.reading import Item
-from runtime.mappers.senses import best_fit
+from runtime.mappers.senses import best_fit, values_of
 from runtime.mappers.vocabulary import Kind, Meaning
 
 

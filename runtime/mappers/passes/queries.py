@@ -111,11 +111,6 @@ def describes_next_word(st: State, it: Item) -> bool:
     )
 
 
-def values_of(f: Filter) -> tuple[object, ...]:
-    """The values a condition names: one for = and !=, each of them for in and not in."""
-    return f.value if isinstance(f.value, tuple) else (f.value,)
-
-
 def weak_value_ok(st: State, k: int, it: Item) -> bool:
     """An everyday word that is a value counts as the value next to its dimension's name, or in a
     follow-up of a question that filtered by that dimension ("and for data?" after "... the payments
