@@ -572,6 +572,10 @@ CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "n
 # point back; the pronouns only with nothing before them in the question they could stand for ("how
 # many resources ... and what they cost" is about its own resources).
 POINTING_BACK = _words("those these")
+# "how much storage is that?", "what did that cost": "that" standing for the last answer, not the
+# "that" of "volumes that are attached" (after "is", "was", "did", "does", or the question's last word)
+THAT_BACK = "that"
+THAT_AFTER = _words("is was did does")
 PRONOUNS_BACK = _words("they them their")
 WHICH_ROWS = _words("which")  # "which ones are sandbox?" after a count: the rows it counted
 ONES = _words("ones")  # "the expensive ones": rows named before, in the question or the last answer
@@ -587,6 +591,12 @@ RATIO_OF_WORDS = _words("ratio ratios")
 # "how are we doing on spend?", "how's storage looking": a judgement asked of a total, asked back
 JUDGEMENT_OPENERS = _words("how how's hows")
 JUDGEMENT_WORDS = _words("doing going looking faring shaping")
+# "are we spending too much?", "is that a lot?": a judgement no figure makes alone (what is "too
+# much" is the asker's), asked back whatever else the question names
+JUDGEMENT_PHRASES: tuple[str, ...] = _phrases(
+    "too much, too many, too high, too expensive, too costly, overspending, overspend, over budget, "
+    "a lot, reasonable, acceptable, excessive, wasteful, worrying"
+)
 JUDGEMENT_FIGURES = ("by month", "last month", "this month")  # what is offered instead, for a dated metric
 LIMIT_WORDS = _words("""
 make it change to show give me how what about instead top the first just only now please then ok okay

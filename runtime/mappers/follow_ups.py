@@ -45,6 +45,8 @@ from runtime.mappers.english import (
     PRONOUNS_BACK,
     SAME_SPAN_PHRASES,
     SUMMING_WORDS,
+    THAT_AFTER,
+    THAT_BACK,
     WEAK_FOLLOW_UP_STARTS,
     WHICH_ROWS,
     WIDENING_STARTS,
@@ -84,6 +86,7 @@ def points_back(reading: Reading) -> bool:
             and (i < first_term or not any(at < i for at in rows_at) or _possessor(reading, i))
         )
         or (t.text in ONES and not any(at < i for at in rows_at))  # "the expensive ones": of what?
+        or (t.text == THAT_BACK and (i == len(tokens) - 1 or (i > 0 and tokens[i - 1].text in THAT_AFTER)))
         for i, t in enumerate(tokens)
     )
 

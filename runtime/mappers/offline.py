@@ -40,6 +40,7 @@ from runtime.mappers.english import (
     HELP_WORDS,
     JUDGEMENT_FIGURES,
     JUDGEMENT_OPENERS,
+    JUDGEMENT_PHRASES,
     JUDGEMENT_WORDS,
     KNOWN_WORDS,
     LIMIT_WORDS,
@@ -310,7 +311,11 @@ class OfflineMapper:
     @staticmethod
     def _judgement(tokens: Sequence[Token], parts: Parts) -> bool:
         """ "how are we doing on spend?": a question for a judgement that names no period, grouping or
-        comparison would get the all-time total, a number that judges nothing; it is asked back."""
+        comparison would get the all-time total, a number that judges nothing; "are we spending too
+        much?" asks for a judgement whatever it names. Both are asked back."""
+        said = f" {' '.join(t.text for t in tokens)} "
+        if any(f" {p} " in said for p in JUDGEMENT_PHRASES):
+            return True
         return (
             bool(tokens)
             and tokens[0].text in JUDGEMENT_OPENERS
