@@ -278,6 +278,10 @@ def _dimension(
         d2["sample_values"] = [f"{p}-{v}" for v in d["sample_values"]]
     if d.get("untagged"):
         d2["untagged"] = dims[d["untagged"]]
+    if d.get("applies_to"):
+        d2["applies_to"] = {
+            dims[f]: [values.get(f, {}).get(v, v) for v in vs] for f, vs in d["applies_to"].items()
+        }
     return d2
 
 

@@ -114,6 +114,10 @@ def provider_copy(base: dict[str, Any], p: str) -> dict[str, Any]:
                 d["sample_values"] = [f"{p}-{v}" for v in d["sample_values"]]
             if d.get("untagged"):
                 d["untagged"] = f"{p}_{d['untagged']}"
+            if d.get("applies_to"):
+                d["applies_to"] = {
+                    f"{p}_{f}": [own.get(f, {}).get(v, v) for v in vs] for f, vs in d["applies_to"].items()
+                }
             d["name"] = f"{p}_{d['name']}"
         tables.append(t2)
     metrics = []
