@@ -557,6 +557,15 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
         )
     )
     out.append(
+        (  # "the cheapest day", "which month", "top 3 weeks": the periods are what is ranked, a series;
+            # only the unit is the phrase, the ranking word stays to be read as one
+            r"(?:cheapest|costliest|priciest|busiest|quietest|most expensive|least expensive|which|top"
+            rf"(?: {_NUM})?|bottom(?: {_NUM})?|(?:the )?{_NUM}(?: most| least)?(?: expensive| costly)?)"
+            r" (day|week|month|quarter)s?",
+            lambda m: TimePhrase(m.start(1), m.end(), grain=_UNIT[m[1]]),
+        )
+    )
+    out.append(
         (
             r"(dod|wow|mom|qoq|yoy)",
             lambda m: TimePhrase(m.start(), m.end(), grain=short[m[1]], over_period=True),
@@ -603,7 +612,8 @@ def find_time_phrases(text: str, as_of: dt.date, taken: Callable[[int, int], boo
                 candidates.append((m.start(), m.end(), result))
     for pattern, make in _GRAIN_RULES:
         for m in pattern.finditer(text):
-            candidates.append((m.start(), m.end(), make(m)))
+            grain = make(m)
+            candidates.append((grain.start, grain.end, grain))  # "the cheapest day": "day" alone
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     for a, b, phrase in candidates:
         if free(a, b):

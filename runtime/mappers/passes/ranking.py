@@ -286,8 +286,22 @@ def place_order(st: State) -> None:
         return
     if field_name not in p.metrics:
         p.metrics.append(field_name)
+    series = [d for d in p.dimensions if d.grain is not None]
+    if not grouped and not p.listing and series and not (p.cumulative or p.compare):
+        # "the cheapest day last month", "top 3 weeks by cost": the periods of the series are ranked
+        p.order_by.insert(0, OrderBy(field=field_name, direction=st.direction or "desc"))
+        p.limit = (
+            st.limit if st.limit is not None else (1 if st.superlative and not _plural_periods(st) else None)
+        )
+        return
+    counted = field_name in st.vocab.count_metric.values()  # each row of a kind counts once: no ranking
+    if not grouped and not p.listing and st.superlative and not st.partial and not series and not counted:
+        grouped, kind = _ranked_kind(st)  # "the cheapest instance": the instances, each a row, ranked
+        p.dimensions.extend(grouped)
+        if kind is not None and not kind.plural and st.limit is None:
+            st.limit = 1
     if not grouped and not p.listing:
-        if st.superlative and not st.partial and not any(d.grain for d in p.dimensions):
+        if st.superlative and not st.partial and not series:
             # "what costs the most?": the most of what? ranking one total answers nothing
             p.problems.append(
                 f"the {'highest' if (st.direction or 'desc') == 'desc' else 'lowest'} "
@@ -302,6 +316,39 @@ def place_order(st: State) -> None:
         st.use_of(it) in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items
     ):
         p.limit = 1
+
+
+def _ranked_kind(st: State) -> tuple[list[DimensionRef], Item | None]:
+    """ "the cheapest instance", "the most expensive prod database", "which bucket cost the most": a
+    value naming a kind of row (an enum value of a table whose rows have names), said right after a
+    superlative or "which" (with other values between), is the rows ranked: one row each by their
+    names, the value still filtering to that kind; the item, so a singular one ranks one row."""
+    for k, it in enumerate(st.items):
+        ranks = it.kind == ItemKind.SUPER or (it.kind == ItemKind.MARKER and Role.WHICH in it.roles)
+        if not (ranks or (it.kind == ItemKind.TERM and it.direction is not None)):
+            continue
+        end = it.end
+        found: tuple[list[DimensionRef], Item | None] = ([], None)
+        for nxt in st.items[k + 1 :]:  # the last of the words said together is the noun: its kind
+            if nxt.kind != ItemKind.TERM or nxt.start != end:
+                break
+            end = nxt.end
+            value = nxt.first(Kind.VALUE)
+            dim = st.vocab.dimensions.get(value.name) if value is not None else None
+            tables = set(st.vocab.tables_of(value.name)) if value is not None else set()
+            labels = st.vocab.label_dimensions.get(next(iter(tables)), ()) if len(tables) == 1 else ()
+            if dim is not None and dim.enum and labels and not nxt.has(Kind.TABLE):
+                found = ([DimensionRef(name=n) for n in labels], nxt)
+            if not nxt.has(Kind.METRIC, Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT):
+                break
+        if found[1] is not None:
+            return found
+    return [], None
+
+
+def _plural_periods(st: State) -> bool:
+    """ "the cheapest days": every period in order; "the cheapest day": one."""
+    return any(it.time is not None and it.time.grain is not None and it.text.endswith("s") for it in st.items)
 
 
 def ask_ranking_within_groups(st: State) -> None:

@@ -10,6 +10,7 @@ from runtime.mappers.english import (
     RATE_ADJECTIVES,
     RATE_WORDS,
     TOTAL_WORDS,
+    TRUE_SUPERLATIVES,
 )
 from runtime.mappers.kinds import ItemKind, QuantityKind, Role, Use
 from runtime.mappers.passes.queries import rate_metric, sum_metric_of
@@ -118,12 +119,16 @@ def note_words(st: State) -> None:
 
 def read_directions(st: State) -> None:
     """A metric word that is also a superlative ("cheapest"): reads the terms; writes the ranking's
-    direction and metric, before any marker binds, so "top 5" after it keeps that direction."""
+    direction and metric, before any marker binds, so "top 5" after it keeps that direction; a true
+    superlative ("cheapest", not "cheaper") ranks something, as "most" does: "the cheapest instance"
+    is one ranked row or a question back, never the total of every instance."""
     for it in st.items:
         if it.kind == ItemKind.TERM and it.direction and it.has(Kind.METRIC):
             st.direction = st.direction or it.direction
             st.direction_said = True
             st.sort_metric = st.sort_metric or it.named(Kind.METRIC)
+            if it.text.lower() in TRUE_SUPERLATIVES:
+                st.superlative = True
 
 
 def bind_rate_averages(st: State) -> None:
