@@ -14,11 +14,14 @@ from dataclasses import dataclass, replace
 
 from models.units import Unit
 from runtime.mappers.english import (
+    ALL_WORDS,
+    BUT_NOT_EXCEPTING,
     COMPARATIVES,
     COPULAS,
     DETERMINERS,
     EACH_WORDS,
     EARLY_MARKERS,
+    EXCEPTING_BUT,
     FUNCTION_WORDS,
     INVERTING_WORDS,
     KNOWN_WORDS,
@@ -213,7 +216,14 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
             i += n
             continue
         tok = tokens[i]
-        if tok.text in SEPARATORS:
+        if (
+            tok.text == EXCEPTING_BUT
+            and any(t.text in ALL_WORDS for t in tokens[max(0, i - 4) : i])
+            and (i + 1 == len(tokens) or tokens[i + 1].text not in BUT_NOT_EXCEPTING)
+        ):
+            items.append(Item(ItemKind.MARKER, i, i + 1, tok.orig, roles=(Role.NEG,)))  # "all <x> but"
+            claim(i, i + 1)
+        elif tok.text in SEPARATORS:
             pass  # a "key=value" whose key or value the model does not know: the words speak for it
         elif tok.text in SUPERLATIVES:
             items.append(Item(ItemKind.SUPER, i, i + 1, tok.orig, direction=SUPERLATIVES[tok.text]))

@@ -265,7 +265,10 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         months = tuple(TimeRange(kind="month", month=x[0].month, year=x[0].year) for x in (a, b))
         return TimePhrase(m.start(), m.end(), time_range=whole, periods=months)  # type: ignore[arg-type]
 
-    @rule(rf"(?:since|after|starting|starting from|starting on|beginning|from) ({_DATE})")
+    @rule(
+        r"(?:since|after|on or after|no earlier than|not before|starting|starting from|starting on|beginning|"
+        rf"from) ({_DATE})"
+    )
     def _since_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         d = _parse_date(m[1], as_of)
         if d is None:
@@ -274,13 +277,19 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
             d += dt.timedelta(days=1)
         return TimeRange(kind="since", start=d)
 
-    @rule(rf"(?:before|until|till|up to|prior to|through|as of) ({_DATE})")
+    @rule(
+        r"(?:before|until|till|up to|prior to|through|as of|on or before|no later than|not after|by) "
+        rf"({_DATE})"
+    )
     def _until_date(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         d = _parse_date(m[1], as_of)
         if d is None:
             return None
-        # "until March 31", "through", "up to": the day itself counts; "before", "prior to": it does not
-        inclusive = m[0].startswith(("up", "through", "until", "till", "as of"))
+        # "until March 31", "through", "up to", "on or before", "by": the day itself counts; "before",
+        # "prior to": it does not
+        inclusive = m[0].startswith(
+            ("up", "through", "until", "till", "as of", "on or", "no later", "not after", "by")
+        )
         return _between(_EARLIEST, d - dt.timedelta(days=0 if inclusive else 1))
 
     @rule(rf"(?:before|until|till|prior to) ({_MONTH_YEAR})")
