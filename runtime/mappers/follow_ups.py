@@ -19,7 +19,9 @@ from compiler.time_range import (
     resolve_time_range,
     shift,
 )
+from models.errors import UserError
 from models.intent import (
+    Compare,
     Cumulative,
     DimensionRef,
     Filter,
@@ -38,6 +40,7 @@ from runtime.mappers.english import (
     AUXILIARIES,
     EVERY_WORDS,
     FOLLOW_UP_STARTS,
+    MARKERS,
     ONES,
     POINTING_BACK,
     POSSESSING_VERBS,
@@ -60,6 +63,8 @@ from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Kind, Vocabulary
 
 _STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in WEAK_FOLLOW_UP_STARTS)
+# the words of a comparison that a follow-up says to set the last period against another
+COMPARING = tuple(p for p in MARKERS[Role.COMPARE] if p not in ("each of", "respectively", "side by side"))
 
 
 def _starts(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
@@ -149,6 +154,21 @@ def unfit_units(previous: Intent, parts: Parts, vocab: Vocabulary) -> str | None
     return None
 
 
+def _forward(now: TimeRange, then: TimeRange, as_of: dt.date) -> tuple[TimeRange, TimeRange]:
+    """(now, then) with then the earlier of the two, as a change is measured."""
+    try:
+        if resolve_time_range(then, as_of)[0] > resolve_time_range(now, as_of)[0]:
+            return then, now
+    except UserError:  # a period not begun yet: as said, for the compiler to report
+        pass
+    return now, then
+
+
+def _says_compare(tokens: list[Token]) -> bool:
+    words = [t.text for t in tokens]
+    return any(words[i : i + len(p.split())] == p.split() for p in COMPARING for i in range(len(words)))
+
+
 def merge_follow_up(
     previous: Intent, parts: Parts, tokens: list[Token], vocab: Vocabulary, as_of: dt.date | None = None
 ) -> Intent:
@@ -226,6 +246,8 @@ def merge_follow_up(
         if s not in segments:
             segments.append(s)
 
+    # "compared to April", "vs the month before" after "cost last month": the last period against it
+    against = parts.compare is None and prev.time_range is not None and _says_compare(tokens)
     time_range = prev.time_range
     dated = any(vocab.default_time.get(t) for m in metrics for t in vocab.metric_tables.get(m, ()))
     if time_range is not None and not time_range.dimension and not dated and parts.time_range is None:
@@ -284,6 +306,12 @@ def merge_follow_up(
     compare = parts.compare or prev.compare
     if not parts.compare and parts.time_range is not None and compare and not isinstance(compare.to, str):
         compare = None  # "and in April?" after "from March to April": no longer the period named
+    if against and prev.time_range is not None and as_of is not None:
+        if parts.time_range is not None:  # "compared to April": forward in time, as a change reads
+            now, then = _forward(prev.time_range, parts.time_range, as_of)
+            time_range, compare = now, Compare(to=then)
+        elif parts.before_previous is not None or parts.period_before:  # "vs the month before"
+            time_range, compare = prev.time_range, Compare(to="previous_period")
     cumulative = Cumulative() if parts.cumulative else prev.cumulative
     share = Share(part=tuple(parts.share_part)) if parts.share_part is not None else prev.share
     if parts.cumulative:  # one of the three: the one said last

@@ -480,7 +480,7 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     @rule(rf"{_IN}(?:(?:last|this past|past|previous) )?({_MON})(?: (?:of )?({_YEAR}))?")
     def _month(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         bare = m[0].strip()
-        if m[1] == "may" and not m[2] and bare == "may":
+        if m[1] == "may" and not m[2] and bare == "may" and not _month_may(m):
             return None  # "may" alone is a verb more often than a month
         if m[1] in ("mar", "jun", "dec", "jan", "oct", "nov", "aug", "sep", "apr", "jul", "feb") and not (
             m[2] or bare != m[1]
@@ -598,6 +598,15 @@ def _grain_rules() -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Time
 
 _RULES = _rules()
 _GRAIN_RULES = _grain_rules()
+
+
+def _month_may(m: re.Match[str]) -> bool:
+    """A bare "may" that is the month: the question's last word, or compared with a period
+    ("April vs May", "compared to may")."""
+    after = m.string[m.end() :].strip(" ?.!")
+    return not after or m.string[: m.start()].endswith(
+        ("vs ", "vs. ", "versus ", "compared to ", "compared with ")
+    )
 
 
 def find_time_phrases(text: str, as_of: dt.date, taken: Callable[[int, int], bool]) -> list[TimePhrase]:

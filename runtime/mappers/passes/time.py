@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.time_range import resolve_time_range
+from models.errors import UserError
 from models.intent import MIN_DATE, Compare, DimensionRef, Filter, Grain, Op, TimeRange
 from runtime.mappers.english import (
     AVERAGING_WORDS,
@@ -185,7 +186,12 @@ def read_change(st: State) -> None:
         p.problems.append("a change between which two periods? (e.g. 'April vs March')")
     elif len(ranges) == 1 and ranges[0][1].periods:  # "from March to April": then, now
         then, now = ranges[0][1].periods
-        p.time_range, st.compare_to = now, then
+        item = st.items[ranges[0][0]]
+        said_year = any(t.text.isdigit() for t in st.reading.tokens[item.start : item.end])
+        if not said_year and then.kind == now.kind == "month" and then.year != now.year:
+            # "between May and April" with no year said: each the latest, not a year apart
+            then, now = then.model_copy(update={"year": None}), now.model_copy(update={"year": None})
+        p.time_range, st.compare_to = _chronological(st, now, then)
     elif len(ranges) == 2:
         (_, a), (kb, b) = ranges
         before_b = st.items[kb - 1] if kb > 0 else None
@@ -193,7 +199,8 @@ def read_change(st: State) -> None:
             before_b is not None and before_b.kind == ItemKind.MARKER and Role.COMPARE in before_b.roles
         )
         now_tp, then_tp = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
-        p.time_range, st.compare_to = now_tp.time_range, then_tp.time_range
+        assert now_tp.time_range is not None and then_tp.time_range is not None
+        p.time_range, st.compare_to = _chronological(st, now_tp.time_range, then_tp.time_range)
         if just_before(then_tp.time_range, now_tp.time_range):  # "May vs the previous month": April
             st.compare_to = None
     elif len(ranges) == 1:
@@ -207,6 +214,19 @@ def read_change(st: State) -> None:
             else:  # "change vs March": against it, but now is which period?
                 said = " ".join(t.orig for t in st.reading.tokens[before.start : st.items[k].end])
                 p.problems.append(f"a change {said}: from then to which period? (e.g. 'April vs March')")
+
+
+def _chronological(st: State, now: TimeRange, then: TimeRange) -> tuple[TimeRange, TimeRange]:
+    """A change runs forward in time: "February vs March" and "Q1 vs Q2" are measured from the
+    earlier period to the later one, whichever was said first (a change from March back to
+    February would have the sign a reader does not expect)."""
+    as_of = st.reading.as_of
+    try:
+        if as_of is not None and resolve_time_range(then, as_of)[0] > resolve_time_range(now, as_of)[0]:
+            return then, now
+    except UserError:  # a period not yet begun: left as said, for the compiler to report
+        pass
+    return now, then
 
 
 def place_change(st: State) -> None:
