@@ -571,10 +571,9 @@ CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "n
 # question with one builds on it, even when it names a metric of its own. The demonstratives always
 # point back; the pronouns only with nothing before them in the question they could stand for ("how
 # many resources ... and what they cost" is about its own resources).
-# "all services but lambda", "every region but us-east-1": "but" a few words after "all" excepts
-# what follows it ("but not" and "but only" are markers of their own)
+# "all services but lambda", "every region but us-east-1": "but" a few words after "all" (one of
+# EVERY_WORDS) excepts what follows it ("but not" is a marker of its own, "but only" no exception)
 EXCEPTING_BUT = "but"
-ALL_WORDS = _words("all every any")
 BUT_NOT_EXCEPTING = _words("only also just then")  # "all resources but only in prod": not an exception
 POINTING_BACK = _words("those these")
 # "how much storage is that?", "what did that cost": "that" standing for the last answer, not the

@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 
 from models.units import Unit
 from runtime.mappers.english import (
-    ALL_WORDS,
     BUT_NOT_EXCEPTING,
     COMPARATIVES,
     COPULAS,
     DETERMINERS,
     EACH_WORDS,
     EARLY_MARKERS,
+    EVERY_WORDS,
     EXCEPTING_BUT,
     FUNCTION_WORDS,
     INVERTING_WORDS,
@@ -218,7 +218,7 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         tok = tokens[i]
         if (
             tok.text == EXCEPTING_BUT
-            and any(t.text in ALL_WORDS for t in tokens[max(0, i - 4) : i])
+            and any(t.text in EVERY_WORDS for t in tokens[max(0, i - 4) : i])
             and (i + 1 == len(tokens) or tokens[i + 1].text not in BUT_NOT_EXCEPTING)
         ):
             items.append(Item(ItemKind.MARKER, i, i + 1, tok.orig, roles=(Role.NEG,)))  # "all <x> but"

@@ -239,6 +239,8 @@ def pick_listing(st: State) -> None:
     if not labels:
         return
     p.listing = True
+    sorted_by = unit_dimension(st, "gb") if st.sort_size else None  # "the maximum bucket size": no group
+    groups = [d for d in p.dimensions if d.grain is None and d.name not in (*labels, sorted_by)]
     dims = [DimensionRef(name=n) for n in labels]
     for d in (*p.dimensions, *st.columns):
         if d not in dims:
@@ -262,6 +264,13 @@ def pick_listing(st: State) -> None:
             if st.limit is None and st.singular_target:
                 p.limit = 1
     p.dimensions = dims
+    if p.limit is not None and groups and (st.sort_size or st.sort_age):
+        # "the largest volume in each region": one row per group is a ranking within each group,
+        # which a listing's limit cannot say (it would keep the largest overall)
+        which = "largest" if st.sort_size else "oldest"
+        group = groups[-1].name.replace("_", " ")
+        p.problems.append(f"the {which} per {group}: I can rank the whole list, not within each group")
+        p.suggestions.append(f"list them by {group}, {which} first")
 
 
 def ask_dropped_rows(st: State) -> None:

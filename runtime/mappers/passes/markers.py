@@ -17,6 +17,7 @@ from runtime.mappers.english import (
     POSSESSIVES,
     POSTFIX_NEGATIONS,
     SIZE_QUESTION,
+    SIZE_WORDS,
     SPAN_FOLLOWERS,
     SPAN_WORDS,
     UNITS,
@@ -516,9 +517,12 @@ def bind_sort(st: State, k: int, it: Item) -> None:
 
 
 def bind_direction(st: State, k: int, it: Item) -> None:
-    """ "ascending", "largest first": the direction, said outright (ascending wins when both are)."""
+    """ "ascending", "largest first": the direction, said outright (ascending wins when both are);
+    "largest first", "smallest first" also say what rows are sorted by: their size."""
     st.direction = "asc" if Role.ASC in it.roles else "desc"
     st.direction_said = True
+    if st.reading.tokens[it.start].text in SIZE_WORDS:
+        st.sort_size = True
     st.bind(it)
 
 

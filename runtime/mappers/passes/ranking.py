@@ -9,7 +9,9 @@ from models.intent import DimensionRef, OrderBy
 from runtime.mappers.english import (
     AGE_WORDS,
     GENERIC_RANK_WORDS,
+    MEANS,
     SIZE_WORDS,
+    TOTAL_WORDS,
     TRUE_SUPERLATIVES,
     WHICH_FILLERS,
     WHICH_ONE_ENDING,
@@ -154,6 +156,22 @@ def _sorts_by_size(st: State, a: _Around) -> bool:
     return a.next_t is not None and st.sort_size and unit_dimension(st, "gb") is not None
 
 
+def _sorts_by_number(st: State, a: _Around) -> bool:
+    """ "the maximum bucket size", "the minimum volume capacity": the rows' own size, the largest or
+    smallest row, not its most common value (which ranking the size as a group would give)."""
+    size = unit_dimension(st, "gb")
+    end = a.next_t.start if a.next_t is not None else None
+    for t in st.items[a.next_k :]:
+        if t.kind != ItemKind.TERM or t.start != end:
+            return False
+        if size is not None and any(m.kind == Kind.DIMENSION and m.name == size for m in t.meanings):
+            st.sort_size = True
+            st.singular_target = st.singular_target or not (a.next_t and a.next_t.plural)
+            return True
+        end = t.end
+    return False
+
+
 def _ranks_metric_after_value(st: State, a: _Around) -> bool:
     """ "the most <value> <metric>": the value filters, the metric ranks."""
     t = a.next_t
@@ -206,6 +224,7 @@ SUPERLATIVE_RULES: tuple[Callable[[State, _Around], bool], ...] = (
     _ranks_next_metric,
     _sorts_by_age,
     _sorts_by_size,
+    _sorts_by_number,
     _ranks_metric_after_value,
     _ranks_by_count,
     _ranks_metric_before,
@@ -310,6 +329,12 @@ def place_order(st: State) -> None:
             p.suggestions.extend(rank_suggestions(st, field_name))
         return  # one number: nothing to rank
     p.order_by.insert(0, OrderBy(field=field_name, direction=st.direction or "desc"))
+    if st.limit is not None and st.limit > 1 and _totals_ranked_rows(st):
+        # "total cost of the top 5 accounts": one sum over the ranked rows, which a ranking cannot
+        # give (it lists each); listing them would answer another question
+        p.problems.append(f"a total or average of only the top {st.limit}: I can list them, not add them up")
+        p.suggestions.append(f"top {st.limit} by {field_name.replace('_', ' ')}")
+        return
     if st.limit is not None:
         p.limit = st.limit
     elif st.singular_target or any(
@@ -344,6 +369,18 @@ def _ranked_kind(st: State) -> tuple[list[DimensionRef], Item | None]:
         if found[1] is not None:
             return found
     return [], None
+
+
+def _totals_ranked_rows(st: State) -> bool:
+    """ "total storage of the 10 largest volumes", "average size of the top 5 buckets": a word of
+    summing or averaging, then "of", before the ranking word."""
+    tokens = [t.text for t in st.reading.tokens]
+    rank_at = next((it.start for it in st.items if it.kind == ItemKind.SUPER), None)
+    rank_at = min((i for i, w in enumerate(tokens) if w in ("top", "bottom") or w.isdigit()), default=rank_at)
+    if rank_at is None:
+        return False
+    said = tokens[:rank_at]
+    return "of" in said and any(w in TOTAL_WORDS or (w,) in MEANS or w == "sum" for w in said)
 
 
 def _plural_periods(st: State) -> bool:
