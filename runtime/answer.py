@@ -126,6 +126,15 @@ def answer_text(
         if intent.compare is not None and field in intent.metrics:  # ranked by its change (or rank_by)
             field = compare_aliases(field)[_RANKED_COLUMN[intent.compare.rank_by]]
         ranked = {"label": labels[field], "index": columns.index(field)}
+    # "which region fell the most" when every change is a rise: the lowest change is still a rise
+    at = ranked["index"] if ranked is not None else None
+    rises_only = (
+        intent.compare is not None
+        and intent.compare.rank_by in ("change", "percent_change")
+        and order == "lowest"
+        and isinstance(at, int)
+        and all(isinstance(r[at], (int, float, decimal.Decimal)) and r[at] > 0 for r in rows)
+    )
     return (
         _template()
         .render(
@@ -137,6 +146,7 @@ def answer_text(
             ranked=ranked,
             truncated=truncated,
             reading="interpreted as " + reading,
+            rises_only=bool(rows) and rises_only,
         )
         .strip()
     )

@@ -387,6 +387,21 @@ def test_answer_says_the_comparison(model: SemanticModel) -> None:
 
 
 
+def test_a_fall_asked_of_rises_only_says_none_fell(model: SemanticModel) -> None:
+    """ "which region fell the most" when every region rose: the lowest change is named, and said to
+    be a rise, not left to read as a fall; when one fell, nothing is added."""
+    intent = Intent.model_validate({"metrics": ["cost"], "dimensions": [{"name": "region"}], "compare": {},
+                                    "time_range": {"kind": "previous", "unit": "month"},
+                                    "order_by": [{"field": "cost", "direction": "asc"}], "limit": 1})
+    columns = ["region", "cost", "cost_previous", "cost_change", "cost_change_pct"]
+    rose = answer_text(intent, model, columns, [("eu-west-1", 120.0, 100.0, 20.0, 20.0)], False, "r")
+    assert rose == "eu-west-1 has the lowest change in cost: $20.00 (none fell: every change is a rise) (interpreted as r)."
+    fell = answer_text(intent, model, columns, [("eu-west-1", 80.0, 100.0, -20.0, -20.0)], False, "r")
+    assert fell == "eu-west-1 has the lowest change in cost: $-20.00 (interpreted as r)."
+    top = intent.model_copy(update={"order_by": (intent.order_by[0].model_copy(update={"direction": "desc"}),)})
+    assert "none fell" not in answer_text(top, model, columns, [("eu-west-1", 120.0, 100.0, 20.0, 20.0)], False, "r")
+
+
 # --- 4. the LLM's strict reply schema ------------------------------------------------------------------------
 
 
