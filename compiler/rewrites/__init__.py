@@ -12,12 +12,13 @@ from compiler.plan import Plan
 from compiler.rewrites.context import RewriteContext, ViewState
 from compiler.rewrites.data_coverage import data_coverage
 from compiler.rewrites.materialized_views import materialized_views
+from compiler.rewrites.partial_periods import partial_periods
 from compiler.rewrites.scoping import scoping
 
 Rewrite = Callable[[Plan, RewriteContext], Plan]
 
 # scoping first: a view may answer only with the caller's scope applied to its columns
-REWRITES: tuple[Rewrite, ...] = (scoping, data_coverage, materialized_views)
+REWRITES: tuple[Rewrite, ...] = (scoping, data_coverage, partial_periods, materialized_views)
 
 __all__ = ["REWRITES", "Rewrite", "RewriteContext", "ViewState", "apply_rewrites"]
 
