@@ -112,7 +112,7 @@ CASES: list[tuple[str, str, list[tuple[str, str, bool]], dict[str, Any], dict[st
         "the cheapest service last month",
         "read_directions",
         [("cheapest", "", False), ("service", "", False), ("last month", "", False)],
-        {"sort_metric": "cost", "direction": "asc", "direction_said": True},
+        {"sort_metric": "cost", "direction": "asc", "direction_said": True, "superlative": True},
         {"has_domain_words": True},
     ),
     (  # "over 2,000 a day": the comparison is on the metric that averages per day; "a day" is used up
