@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from compiler.time_range import (
     MONTHS_IN,
+    describe_time_range,
     months_earlier,
     period_start,
     previous_period,
@@ -43,10 +44,13 @@ from runtime.mappers.english import (
     POSSESSING_VERBS,
     PRECEDING_WORDS,
     PRONOUNS_BACK,
+    RANKED_BACK,
+    REPLACING_WORDS,
     SAME_SPAN_PHRASES,
     SUMMING_WORDS,
     THAT_AFTER,
     THAT_BACK,
+    THERE_IS,
     WEAK_FOLLOW_UP_STARTS,
     WHICH_ROWS,
     WIDENING_STARTS,
@@ -56,7 +60,7 @@ from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.passes.state import period_unit
 from runtime.mappers.reading import Reading
 from runtime.mappers.senses import values_of
-from runtime.mappers.tokens import Token
+from runtime.mappers.tokens import Token, singular
 from runtime.mappers.vocabulary import Kind, Vocabulary
 
 _STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in WEAK_FOLLOW_UP_STARTS)
@@ -114,6 +118,8 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) ->
     metric, nothing to count or list) continues the conversation."""
     if _starts(tokens, _STRONG) or points_back(reading) or counts_no_rows(reading):
         return True
+    if {t.text for t in tokens} & REPLACING_WORDS:  # "by number of instances instead"
+        return True
     return not parts.metrics and not parts.listing
 
 
@@ -159,7 +165,7 @@ def merge_follow_up(
     also = any(f" {p} " in text for p in ALSO_WORDS)
     words = {t.text for t in tokens}
     # "how many resources do they have" after a ranking: the ranked rows, their ranking kept
-    about_them = previous.limit is not None and bool(words & (PRONOUNS_BACK | POINTING_BACK))
+    about_them = previous.limit is not None and ranked_rows_word(tokens) is not None
     adding = also or _starts(tokens, ADDING_STARTS) or about_them
     prev = previous.model_copy(update={"previous": None})
     every = _every(tokens, vocab)  # "all services": no condition on the service any more
@@ -176,7 +182,11 @@ def merge_follow_up(
         new_time = [d for d in new_dims if d.grain is not None]
         if new_time:
             dims = [d for d in dims if d.grain is None]
-        if parts.replaced_dimensions or not (also or (new_time and len(new_dims) == len(new_time))):
+        # "who owns it?" after "the largest bucket": the same ranked rows, with the new column
+        columns_added = about_them and not prev.metrics and not parts.metrics
+        if not columns_added and (
+            parts.replaced_dimensions or not (also or (new_time and len(new_dims) == len(new_time)))
+        ):
             dims = [d for d in dims if d.grain is not None] if not new_time else []
         for d in new_dims:
             if d not in dims:
@@ -327,6 +337,105 @@ def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:
         (Role.LIST in parts.markers or words & WHICH_ROWS)
         and words & (POINTING_BACK | PRONOUNS_BACK | ONES | WHICH_ROWS)
     )
+
+
+def ranked_rows_word(tokens: Sequence[Token]) -> str | None:
+    """The word that points at the last answer's rows ("them", "their", "it", "those"; "there" as a
+    place, not the "there" of "how many are there"), or None."""
+    words = [t.text for t in tokens]
+    for i, w in enumerate(words):
+        if w not in RANKED_BACK:
+            continue
+        if w == "there" and {*words[max(i - 1, 0) : i], *words[i + 1 : i + 2]} & THERE_IS:
+            continue
+        return w
+    return None
+
+
+def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token], vocab: Vocabulary) -> str | None:
+    """Why a follow-up about the rows of a ranked or cut answer ("the 10 largest buckets" -> "how many
+    of them are public?") cannot be answered, or None when it shows the same ranked rows again
+    (another column, another metric beside the ranked one). An intent cannot say "among the previous
+    top N": a count, total or filter would be over every row that matches, a plausible wrong number."""
+    word = ranked_rows_word(tokens)
+    if previous.limit is None or word is None:
+        return None
+    same_rows = (
+        intent.limit == previous.limit
+        and intent.order_by == previous.order_by
+        and _same(intent.filters, previous.filters)
+        and _same(intent.segments, previous.segments)
+        and intent.time_range == previous.time_range
+        and intent.share == previous.share
+        and intent.compare == previous.compare
+        and all(d in intent.dimensions for d in previous.dimensions)
+    )
+    if same_rows:
+        return None
+    return ranked_rows_lost(word, previous.limit)
+
+
+def ranked_rows_lost(word: str, limit: int) -> str:
+    """What is said when a follow-up points at a ranked answer's rows and would not keep to them."""
+    rows = "the row" if limit == 1 else f"the {limit} rows"
+    return (
+        f"'{word}' means {rows} the last answer ranked, and a new question cannot keep to just "
+        f"{'that one' if limit == 1 else 'those'}: it would be about every row that matches; ask it "
+        "in full, about all of them (or name the ones you mean)"
+    )
+
+
+def all_rows_question(
+    previous: Intent, tokens: Sequence[Token], vocab: Vocabulary, when: TimeRange | None = None
+) -> list[str]:
+    """The follow-up asked in full about every row of the kind the last answer ranked: the pointing
+    word replaced by a word for those rows ("how many of the buckets are public?"), or, after ranked
+    groups, dropped with the grouping said ("how many instances by account"), with the period
+    ``when`` first, then without; the caller offers the first that is answered."""
+    word = ranked_rows_word(tokens)
+    words = [t.text for t in tokens if t.text not in "?.!"]
+    if word is None:
+        return []
+    at = words.index(word)
+    if previous.metrics:  # ranked groups: the answer for each group, the one meant among them
+        group = next((d.name for d in reversed(previous.dimensions) if d.grain is None), None)
+        if group is None or tuple(group.split("_")) not in vocab.phrases:
+            return []
+        cut = {at}
+        if 0 < at < len(words) - 1 and words[at - 1] in AUXILIARIES and words[at + 1] in POSSESSING_VERBS:
+            cut |= {at - 1, at + 1}  # "how many instances do they have" -> "how many instances"
+        if at > 0 and words[at - 1] == "of":
+            cut.add(at - 1)
+        kept = [w for i, w in enumerate(words) if i not in cut]
+        asked = f"{' '.join(kept)} by {group.replace('_', ' ')}" if kept else None
+        if asked is None:
+            return []
+        return [f"{asked} {describe_time_range(when)}", asked] if when is not None else [asked]
+    noun = next((n for f in previous.filters if (n := _plural_word(vocab, f)) is not None), None)
+    if noun is None:
+        return []
+    said = {
+        "their": f"the {noun}'",
+        "its": f"the {noun}'",
+        "theirs": f"the {noun}'",
+        "there": f"in the {noun}",
+    }
+    words[at] = said.get(word, f"the {noun}")
+    return [" ".join(words)]
+
+
+def _plural_word(vocab: Vocabulary, f: Filter) -> str | None:
+    """The model's first plural word for a value ("instances" for a kind of resource), or None."""
+    dim = vocab.dimensions.get(f.field)
+    if dim is None or f.op != Op.EQ or not isinstance(f.value, str):
+        return None
+    return next(
+        (w for w in dim.value_synonyms.get(f.value, ()) if singular(w.split()[-1]) != w.split()[-1]), None
+    )
+
+
+def _same(a: Sequence[object], b: Sequence[object]) -> bool:
+    return all(x in b for x in a) and all(x in a for x in b)
 
 
 def _counted_rows(prev: Intent, vocab: Vocabulary) -> list[DimensionRef]:
