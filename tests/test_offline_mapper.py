@@ -386,6 +386,20 @@ def test_a_follow_up_about_ranked_rows_is_asked_back_with_a_full_question(
     assert again.intent.limit is None, again.intent
 
 
+def test_another_kind_after_a_segment_of_one_kind_is_asked_back(mapper: OfflineMapper) -> None:
+    """ "how many running instances" -> "and databases?": the segment's state is not kept half (a
+    count of running databases, 0); asked back, suggesting the questions in full, which are answered."""
+    previous = ask(mapper, "how many running instances")
+    m = mapper.map("and databases?", previous.intent)
+    assert m.status == "clarify" and m.message.startswith("'running instances' ("), m
+    assert "state = running" in m.message and "resource_type = rds:db-instance" in m.message, m
+    assert m.suggestions == ("resource count of rds instances", "resource count of rds instances by state")
+    for suggested in m.suggestions:
+        again = ask(mapper, suggested)
+        assert again.status == "answered" and again.complete and again.intent is not None, again
+        assert dump(again.intent)["filters"] == [F("resource_type", "rds:db-instance")], again.intent
+
+
 # --- units: the model's declared unit decides what a number means (issue 13, item 3) ---------------
 
 

@@ -33,6 +33,7 @@ from models.intent import (
     TimeRange,
 )
 from models.units import FAMILY, Unit
+from runtime.describe import describe_filter
 from runtime.mappers.english import (
     ADDING_STARTS,
     ALSO_WORDS,
@@ -206,6 +207,9 @@ def merge_follow_up(
             dims.insert(0, DimensionRef(name=series, grain=g or Grain.MONTH))
 
     new_filters = list(parts.filters)
+    share_part = _share_part_replaced(prev, parts, vocab)
+    if share_part is not None:  # "what share of cost was ec2" -> "and s3?": the part is s3 now
+        new_filters = [f for f in new_filters if f not in parts.filters]
     segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
     prev_filters, prev_segments = _expand_touched_segments(prev, parts, vocab, segments_by_field)
     summed = bool(words & SUMMING_WORDS)  # "and eu-central-1 combined": one total for both
@@ -296,6 +300,8 @@ def merge_follow_up(
         compare = None  # "and in April?" after "from March to April": no longer the period named
     cumulative = Cumulative() if parts.cumulative else prev.cumulative
     share = Share(part=tuple(parts.share_part)) if parts.share_part is not None else prev.share
+    if share_part is not None:
+        share = Share(part=share_part)
     if parts.cumulative:  # one of the three: the one said last
         compare, share = None, None
     elif parts.compare:
@@ -327,6 +333,89 @@ def merge_follow_up(
         count_groups=count_groups,
         previous=prev,
     )
+
+
+def kind_fields(vocab: Vocabulary) -> set[str]:
+    """The fields whose values are kinds of rows: those a dimension's ``applies_to`` names (the rows
+    that have a value at all), and the fields related to them."""
+    out = {key for dim in vocab.dimensions.values() for key in dim.applies_to}
+    return out | {r for f in set(out) for r in vocab.related.get(f, set())}
+
+
+def kept_without_kind(previous: Intent, parts: Parts, intent: Intent, vocab: Vocabulary) -> str | None:
+    """Why a follow-up that names another kind of rows ("how many running instances" -> "and
+    databases?") cannot keep what only fitted the first kind, or None. A segment whose kind is replaced
+    would be kept half (the running state, now of databases: 0); a kept condition on a dimension that,
+    by its ``applies_to``, has no value for the new kind can match nothing. Asked back, not answered 0."""
+    kinds = kind_fields(vocab)
+    said = {f.field for f in parts.filters if f.op in (Op.EQ, Op.IN)} & kinds
+    if not said:
+        return None
+    said |= {r for f in set(said) for r in vocab.related.get(f, set())}
+    for name in previous.segments:
+        seg = next((s for s in vocab.model.segments if s.name == name), None)
+        if seg is None or name in parts.segments:
+            continue
+        fields = {f.field for f in seg.filters}
+        if fields & said and fields - said:
+            kept = ", ".join(describe_filter(f) for f in seg.filters if f.field not in said)
+            new = " and ".join(describe_filter(f) for f in parts.filters if f.field in said)
+            return (
+                f"'{name.replace('_', ' ')}' ({seg.description.rstrip('.') or kept}) names one kind of "
+                f"rows: its other condition, {kept}, need not hold for {new}; ask in full, naming the "
+                "state or condition you mean"
+            )
+    held = {f.field: set(values_of(f)) for f in intent.filters if f.op in (Op.EQ, Op.IN)}
+    for f in intent.filters:
+        dim = vocab.dimensions.get(f.field)
+        if f in parts.filters or dim is None or not dim.applies_to:
+            continue
+        if any(key in held and not held[key] & set(values) for key, values in dim.applies_to.items()):
+            return (
+                f"{describe_filter(f)} is kept from the last question, but {f.field} has no value for "
+                f"{' and '.join(describe_filter(g) for g in intent.filters if g.field in dim.applies_to)}; "
+                "ask for it in full"
+            )
+    return None
+
+
+def kind_questions(previous: Intent, parts: Parts, intent: Intent, vocab: Vocabulary) -> list[str]:
+    """The follow-up about the new kind asked in full: its amount of all of them, then split by what
+    did not carry over ("resource count of databases", "... by state"), for the caller to check."""
+    noun = next((n for f in parts.filters if (n := _plural_word(vocab, f)) is not None), None)
+    if noun is None or not intent.metrics:
+        return []
+    asked = f"{' and '.join(m.replace('_', ' ') for m in intent.metrics)} of {noun}"
+    groups = [d.name.replace("_", " ") for d in intent.dimensions if d.grain is None]
+    if groups:
+        asked += f" by {' and '.join(groups)}"
+    said = {f.field for f in parts.filters}
+    left = [
+        f.field
+        for name in previous.segments
+        for seg in vocab.model.segments
+        if seg.name == name
+        for f in seg.filters
+        if f.field not in said and f.field not in vocab.related.get(next(iter(said), ""), set())
+    ]
+    when = f" {describe_time_range(intent.time_range)}" if intent.time_range is not None else ""
+    split = [f"{asked} {'and' if groups else 'by'} {left[0].replace('_', ' ')}{when}"] if left else []
+    return [f"{asked}{when}", *split]
+
+
+def _share_part_replaced(prev: Intent, parts: Parts, vocab: Vocabulary) -> tuple[Filter, ...] | None:
+    """ "what share of cost last month was ec2" -> "and s3?": values said for the field of the share's
+    part (or a related one) replace the part's condition, as they replace a filter's; kept as a
+    filter they would leave the part on the old value, a share of nothing. None when none is said."""
+    if prev.share is None or not prev.share.part or parts.share_part is not None or not parts.filters:
+        return None
+    part_fields = {f.field for f in prev.share.part}
+    part_fields |= {r for f in set(part_fields) for r in vocab.related.get(f, set())}
+    said = [f for f in parts.filters if f.field in part_fields]
+    if len(said) != len(parts.filters):  # "and in prod?": a condition on the whole, not the part
+        return None
+    fields = {f.field for f in said} | {r for f in said for r in vocab.related.get(f.field, set())}
+    return (*(f for f in prev.share.part if f.field not in fields), *said)
 
 
 def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:

@@ -57,6 +57,8 @@ from runtime.mappers.follow_ups import (
     all_rows_question,
     asks_for_rows,
     counts_no_rows,
+    kept_without_kind,
+    kind_questions,
     looks_like_follow_up,
     lost_ranking,
     merge_follow_up,
@@ -214,6 +216,9 @@ class OfflineMapper:
                         "the whole answer, not within each group; ask without the top, or rank again",
                         (f"{metric} by {split}", f"top {previous.limit} {before} by {metric}"),
                     )
+                if unfit := kept_without_kind(previous, parts, intent, self.vocab):
+                    asked = kind_questions(previous, parts, intent, self.vocab)
+                    return self._clarify(unfit, self._answered(*asked, every=True))
                 if lost := lost_ranking(previous, intent, tokens, self.vocab):
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
@@ -584,19 +589,17 @@ class OfflineMapper:
             labels and labels[0] in names for labels in self.vocab.label_dimensions.values()
         )
 
-    def _answered(self, *questions: str) -> tuple[str, ...]:
-        """The first of the questions that is answered whole when asked on its own (a suggestion
-        must not ask back in turn), else the model's examples."""
+    def _answered(self, *questions: str, every: bool = False) -> tuple[str, ...]:
+        """The first of the questions (``every``: all of them) that is answered whole when asked on
+        its own (a suggestion must not ask back in turn), else the model's examples."""
         if getattr(self._local, "checking", False):
             return ()
         self._local.checking = True
         try:
-            works = next(
-                (q for q in questions if (m := self.map(q)).status == "answered" and m.complete), None
-            )
+            works = [q for q in questions if (m := self.map(q)).status == "answered" and m.complete]
         finally:
             self._local.checking = False
-        return (works,) if works else self._examples()
+        return tuple(works if every else works[:1]) or self._examples()
 
     def _clarify(self, message: str, suggestions: Sequence[str]) -> Mapping:
         return Mapping(status="clarify", message=message, suggestions=tuple(suggestions), complete=False)
