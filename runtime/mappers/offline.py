@@ -180,9 +180,9 @@ class OfflineMapper:
             # "who owns it?", "how many instances there?" after a ranked answer: about its rows
             ranked_back = previous.limit is not None and ranked_rows_word(tokens) is not None
             if ranked_back and not (self._usable(parts) or asks_for_rows(tokens, parts)):
-                said = ranked_rows_word(tokens) or ""
+                pointer = ranked_rows_word(tokens) or ""
                 return self._clarify(
-                    ranked_rows_lost(said, previous.limit or 0),
+                    ranked_rows_lost(pointer, previous.limit or 0),
                     self._answered(*all_rows_question(previous, tokens, self.vocab, previous.time_range)),
                 )
             if (looks_like_follow_up(tokens, parts, reading) or ranked_back) and (
@@ -217,8 +217,8 @@ class OfflineMapper:
                         (f"{metric} by {split}", f"top {previous.limit} {before} by {metric}"),
                     )
                 if unfit := kept_without_kind(previous, parts, intent, self.vocab):
-                    asked = kind_questions(previous, parts, intent, self.vocab)
-                    return self._clarify(unfit, self._answered(*asked, every=True))
+                    in_full = kind_questions(previous, parts, intent, self.vocab)
+                    return self._clarify(unfit, self._answered(*in_full, every=True))
                 if lost := lost_ranking(previous, intent, tokens, self.vocab):
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
