@@ -196,9 +196,17 @@ def merge_follow_up(
         dims = list(prev.dimensions)
     if not prev.metrics and parts.metrics and not new_dims:
         dims = []  # "how many of those ...": the rows listed before, counted; their columns are no groups
-    counted = _counted_rows(prev, vocab)
-    if counted and asks_for_rows(tokens, parts) and not parts.metrics and not new_dims:
+    counted, counted_part = _counted_rows(prev, vocab)
+    rows_asked = asks_for_rows(tokens, parts) and not parts.metrics and not new_dims
+    owners = _other_tables_named(tokens, vocab, prev)
+    listed_part: tuple[Filter, ...] = ()
+    if rows_asked and prev.count_groups is not None:
+        dims = _with_labels(prev.count_groups.of, vocab)  # "which ones?" after "how many accounts ..."
+    elif rows_asked and owners and prev.metrics and not prev.dimensions:
+        dims = [DimensionRef(name=n) for n in owners]  # "which accounts?" after a count of buckets
+    elif counted and rows_asked:
         metrics, dims = [], counted  # "list them", "which ones are sandbox?" after a count: those rows
+        listed_part = counted_part  # "list them" after "what percent of buckets are public": those
 
     for g in parts.pending_grains:
         series = _series_dimension(prev, metrics, vocab)
@@ -206,7 +214,7 @@ def merge_follow_up(
             dims = [d for d in dims if d.name != series]
             dims.insert(0, DimensionRef(name=series, grain=g or Grain.MONTH))
 
-    new_filters = list(parts.filters)
+    new_filters = [*listed_part, *parts.filters]
     share_part = _share_part_replaced(prev, parts, vocab)
     if share_part is not None:  # "what share of cost was ec2" -> "and s3?": the part is s3 now
         new_filters = [f for f in new_filters if f not in parts.filters]
@@ -302,6 +310,8 @@ def merge_follow_up(
     share = Share(part=tuple(parts.share_part)) if parts.share_part is not None else prev.share
     if share_part is not None:
         share = Share(part=share_part)
+    if listed_part:
+        share = None
     if parts.cumulative:  # one of the three: the one said last
         compare, share = None, None
     elif parts.compare:
@@ -459,7 +469,8 @@ def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token], voca
         and intent.compare == previous.compare
         and all(d in intent.dimensions for d in previous.dimensions)
     )
-    if same_rows:
+    summed = bool({t.text for t in tokens} & SUMMING_WORDS)  # "their combined cost": one total
+    if same_rows and not (summed and previous.dimensions):
         return None
     return ranked_rows_lost(word, previous.limit)
 
@@ -495,7 +506,7 @@ def all_rows_question(
             cut |= {at - 1, at + 1}  # "how many instances do they have" -> "how many instances"
         if at > 0 and words[at - 1] == "of":
             cut.add(at - 1)
-        kept = [w for i, w in enumerate(words) if i not in cut]
+        kept = [w for i, w in enumerate(words) if i not in cut and w not in SUMMING_WORDS]
         asked = f"{' '.join(kept)} by {group.replace('_', ' ')}" if kept else None
         if asked is None:
             return []
@@ -527,12 +538,45 @@ def _same(a: Sequence[object], b: Sequence[object]) -> bool:
     return all(x in b for x in a) and all(x in a for x in b)
 
 
-def _counted_rows(prev: Intent, vocab: Vocabulary) -> list[DimensionRef]:
-    """The columns that name the rows a previous count counted (one count, no groups), else none."""
+def _counted_rows(prev: Intent, vocab: Vocabulary) -> tuple[list[DimensionRef], tuple[Filter, ...]]:
+    """The columns that name the rows a previous count counted (one count, no groups), else none;
+    and, after a percentage ("what percent of buckets are public": a share's part, or a ratio of the
+    rows where a yes/no holds), the conditions of the rows it counted in the part."""
     if len(prev.metrics) != 1 or prev.dimensions or prev.order_by:
-        return []
-    table = next((t for t, m in vocab.count_metric.items() if m == prev.metrics[0]), None)
-    return [DimensionRef(name=n) for n in vocab.label_dimensions.get(table, ())] if table else []
+        return [], ()
+    metric = prev.metrics[0]
+    part: tuple[Filter, ...] = ()
+    ratio_of = next((b for b, ratios in vocab.ratio_of_boolean.items() if metric in ratios), None)
+    if ratio_of is not None:
+        tables = vocab.metric_tables.get(metric, ())
+        metric = next((vocab.count_metric[t] for t in tables if t in vocab.count_metric), metric)
+        part = (Filter(field=ratio_of, op=Op.EQ, value=True),)
+    elif prev.share is not None and prev.share.part:
+        part = tuple(prev.share.part)
+    table = next((t for t, m in vocab.count_metric.items() if m == metric), None)
+    if table is None:
+        return [], ()
+    return [DimensionRef(name=n) for n in vocab.label_dimensions.get(table, ())], part
+
+
+def _with_labels(dims: Sequence[DimensionRef], vocab: Vocabulary) -> list[DimensionRef]:
+    """The groups, each table's key followed by the rest of its label columns (its name)."""
+    out: list[DimensionRef] = []
+    for d in dims:
+        labels = next((ls for ls in vocab.label_dimensions.values() if ls and ls[0] == d.name), (d.name,))
+        out.extend(DimensionRef(name=n) if n != d.name else d for n in labels)
+    return _dedupe(out)
+
+
+def _other_tables_named(tokens: Sequence[Token], vocab: Vocabulary, prev: Intent) -> list[str]:
+    """ "which accounts?" after a count of buckets: the label columns of a table the follow-up names
+    by a word of its own, other than the one the last answer counted, else none."""
+    counted = {t for m in prev.metrics for t in vocab.metric_tables.get(m, ())}
+    for t in tokens:
+        for meaning in vocab.phrases.get((t.key,), ()):
+            if meaning.kind == Kind.TABLE and meaning.name not in counted:
+                return list(vocab.label_dimensions.get(meaning.name, ()))
+    return []
 
 
 def _widened(
