@@ -475,6 +475,30 @@ def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token], voca
     return ranked_rows_lost(word, previous.limit)
 
 
+def conditions_as_columns(previous: Intent, intent: Intent) -> Intent:
+    """ "are they running?", "which of those are in prod?" after "the 3 oldest instances" (a listing
+    ranked and cut): the same rows, with a column for each value asked about, instead of a filter
+    that would rank and cut other rows. ``intent`` as it was when anything else changed."""
+    added = [f for f in intent.filters if f not in previous.filters]
+    if (
+        previous.limit is None
+        or intent.metrics
+        or not added
+        or any(f.op != Op.EQ for f in added)
+        or not _same([f for f in intent.filters if f not in added], previous.filters)
+        or intent.segments != previous.segments
+        or intent.order_by != previous.order_by
+    ):
+        return intent
+    columns = [DimensionRef(name=f.field) for f in added]
+    return previous.model_copy(
+        update={
+            "dimensions": tuple(_dedupe([*previous.dimensions, *columns])),
+            "previous": previous.model_copy(update={"previous": None}),
+        }
+    )
+
+
 def ranked_rows_lost(word: str, limit: int) -> str:
     """What is said when a follow-up points at a ranked answer's rows and would not keep to them."""
     rows = "the row" if limit == 1 else f"the {limit} rows"

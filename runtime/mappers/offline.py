@@ -56,6 +56,7 @@ from runtime.mappers.english import (
 from runtime.mappers.follow_ups import (
     all_rows_question,
     asks_for_rows,
+    conditions_as_columns,
     counts_no_rows,
     kept_without_kind,
     kind_questions,
@@ -219,6 +220,8 @@ class OfflineMapper:
                 if unfit := kept_without_kind(previous, parts, intent, self.vocab):
                     in_full = kind_questions(previous, parts, intent, self.vocab)
                     return self._clarify(unfit, self._answered(*in_full, every=True))
+                if self._one_row_each(previous) and Role.COUNT not in parts.markers:
+                    intent = conditions_as_columns(previous, intent)  # "are they running?": a column
                 if lost := lost_ranking(previous, intent, tokens, self.vocab):
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
