@@ -400,13 +400,13 @@ def kind_questions(previous: Intent, parts: Parts, intent: Intent, vocab: Vocabu
     if groups:
         asked += f" by {' and '.join(groups)}"
     said = {f.field for f in parts.filters}
+    said |= {r for f in set(said) for r in vocab.related.get(f, set())}
     left = [
         f.field
-        for name in previous.segments
         for seg in vocab.model.segments
-        if seg.name == name
+        if seg.name in previous.segments
         for f in seg.filters
-        if f.field not in said and f.field not in vocab.related.get(next(iter(said), ""), set())
+        if f.field not in said
     ]
     when = f" {describe_time_range(intent.time_range)}" if intent.time_range is not None else ""
     split = [f"{asked} {'and' if groups else 'by'} {left[0].replace('_', ' ')}{when}"] if left else []
@@ -451,7 +451,7 @@ def ranked_rows_word(tokens: Sequence[Token]) -> str | None:
     return None
 
 
-def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token], vocab: Vocabulary) -> str | None:
+def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token]) -> str | None:
     """Why a follow-up about the rows of a ranked or cut answer ("the 10 largest buckets" -> "how many
     of them are public?") cannot be answered, or None when it shows the same ranked rows again
     (another column, another metric beside the ranked one). An intent cannot say "among the previous

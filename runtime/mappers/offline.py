@@ -205,7 +205,7 @@ class OfflineMapper:
                     and finer
                     and kept
                     and not parts.limit
-                    and not (not intent.metrics and self._one_row_each(previous))  # a column more
+                    and (bool(intent.metrics) or not self._one_row_each(previous))  # else a column
                 ):
                     # "top 3 services this year" -> "by month": the top 3 of each month or of the
                     # whole year, per month? The limit would cut the finer rows, not the services.
@@ -222,7 +222,7 @@ class OfflineMapper:
                     return self._clarify(unfit, self._answered(*in_full, every=True))
                 if self._one_row_each(previous) and Role.COUNT not in parts.markers:
                     intent = conditions_as_columns(previous, intent)  # "are they running?": a column
-                if lost := lost_ranking(previous, intent, tokens, self.vocab):
+                if lost := lost_ranking(previous, intent, tokens):
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
                     return self._clarify(lost, self._answered(*suggested))
