@@ -353,6 +353,53 @@ def test_a_list_instead_suggestion_works_and_is_said_once(mapper: OfflineMapper)
     )
 
 
+@pytest.mark.parametrize(
+    ("first", "follow_up", "word", "suggested"),
+    [
+        (
+            "the 10 largest buckets",
+            "how many of them are public?",
+            "them",
+            "how many of the s3 buckets are public",
+        ),
+        ("cheapest region last month", "how many instances there?", "there", "how many instances by region"),
+        (
+            "most expensive account last month",
+            "its cost by service",
+            "its",
+            "cost by service by account name last month",
+        ),
+    ],
+)
+def test_a_follow_up_about_ranked_rows_is_asked_back_with_a_full_question(
+    mapper: OfflineMapper, first: str, follow_up: str, word: str, suggested: str
+) -> None:
+    """An intent cannot say "among the previous top N": the follow-up is asked back, saying which word
+    points at the ranked rows, and suggests the question asked about all of them, which is answered."""
+    previous = ask(mapper, first)
+    assert previous.intent is not None and previous.intent.limit is not None, previous
+    m = mapper.map(follow_up, previous.intent)
+    assert m.status == "clarify" and m.message.startswith(f"'{word}' means the "), m
+    assert m.suggestions == (suggested,), m
+    again = ask(mapper, suggested)
+    assert again.status == "answered" and again.complete and again.intent is not None, again
+    assert again.intent.limit is None, again.intent
+
+
+def test_another_kind_after_a_segment_of_one_kind_is_asked_back(mapper: OfflineMapper) -> None:
+    """ "how many running instances" -> "and databases?": the segment's state is not kept half (a
+    count of running databases, 0); asked back, suggesting the questions in full, which are answered."""
+    previous = ask(mapper, "how many running instances")
+    m = mapper.map("and databases?", previous.intent)
+    assert m.status == "clarify" and m.message.startswith("'running instances' ("), m
+    assert "state = running" in m.message and "resource_type = rds:db-instance" in m.message, m
+    assert m.suggestions == ("resource count of rds instances", "resource count of rds instances by state")
+    for suggested in m.suggestions:
+        again = ask(mapper, suggested)
+        assert again.status == "answered" and again.complete and again.intent is not None, again
+        assert dump(again.intent)["filters"] == [F("resource_type", "rds:db-instance")], again.intent
+
+
 # --- units: the model's declared unit decides what a number means (issue 13, item 3) ---------------
 
 

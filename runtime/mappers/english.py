@@ -581,6 +581,15 @@ POINTING_BACK = _words("those these")
 THAT_BACK = "that"
 THAT_AFTER = _words("is was did does")
 PRONOUNS_BACK = _words("they them their")
+# Words for the rows of a ranked or cut answer ("the 10 largest buckets" -> "how many of them are
+# public?", "who owns it?", "how many instances there?"): an intent cannot say "among those N", so a
+# follow-up with one either shows the same ranked rows again or is asked back. "there" next to a form
+# of "to be" is no place ("how many are there", "is there"), see THERE_IS.
+RANKED_BACK = _words("they them their theirs those these it its there")
+THERE_IS = _words("is are was were be been")
+# "by number of instances instead", "rather by storage": a question that says it replaces part of the
+# last one is a follow-up, even when it names a metric of its own
+REPLACING_WORDS = _words("instead rather")
 WHICH_ROWS = _words("which")  # "which ones are sandbox?" after a count: the rows it counted
 ONES = _words("ones")  # "the expensive ones": rows named before, in the question or the last answer
 WEAK_FOLLOW_UP_STARTS = _words("for in by top limit")  # start a follow-up, or a question of its own

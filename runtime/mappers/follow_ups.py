@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from compiler.time_range import (
     MONTHS_IN,
+    describe_time_range,
     months_earlier,
     period_start,
     previous_period,
@@ -34,6 +35,7 @@ from models.intent import (
     TimeRange,
 )
 from models.units import FAMILY, Unit
+from runtime.describe import describe_filter
 from runtime.mappers.english import (
     ADDING_STARTS,
     ALSO_WORDS,
@@ -46,10 +48,13 @@ from runtime.mappers.english import (
     POSSESSING_VERBS,
     PRECEDING_WORDS,
     PRONOUNS_BACK,
+    RANKED_BACK,
+    REPLACING_WORDS,
     SAME_SPAN_PHRASES,
     SUMMING_WORDS,
     THAT_AFTER,
     THAT_BACK,
+    THERE_IS,
     WEAK_FOLLOW_UP_STARTS,
     WHICH_ROWS,
     WIDENING_STARTS,
@@ -59,7 +64,7 @@ from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.passes.state import period_unit
 from runtime.mappers.reading import Reading
 from runtime.mappers.senses import values_of
-from runtime.mappers.tokens import Token
+from runtime.mappers.tokens import Token, singular
 from runtime.mappers.vocabulary import Kind, Vocabulary
 
 _STRONG = tuple(s for s in FOLLOW_UP_STARTS if s not in WEAK_FOLLOW_UP_STARTS)
@@ -118,6 +123,8 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) ->
     (``points_back``) always continue; otherwise a question that asks for nothing of its own (no
     metric, nothing to count or list) continues the conversation."""
     if _starts(tokens, _STRONG) or points_back(reading) or counts_no_rows(reading):
+        return True
+    if {t.text for t in tokens} & REPLACING_WORDS:  # "by number of instances instead"
         return True
     return not parts.metrics and not parts.listing
 
@@ -179,7 +186,7 @@ def merge_follow_up(
     also = any(f" {p} " in text for p in ALSO_WORDS)
     words = {t.text for t in tokens}
     # "how many resources do they have" after a ranking: the ranked rows, their ranking kept
-    about_them = previous.limit is not None and bool(words & (PRONOUNS_BACK | POINTING_BACK))
+    about_them = previous.limit is not None and ranked_rows_word(tokens) is not None
     adding = also or _starts(tokens, ADDING_STARTS) or about_them
     prev = previous.model_copy(update={"previous": None})
     every = _every(tokens, vocab)  # "all services": no condition on the service any more
@@ -196,7 +203,11 @@ def merge_follow_up(
         new_time = [d for d in new_dims if d.grain is not None]
         if new_time:
             dims = [d for d in dims if d.grain is None]
-        if parts.replaced_dimensions or not (also or (new_time and len(new_dims) == len(new_time))):
+        # "who owns it?" after "the largest bucket": the same ranked rows, with the new column
+        columns_added = about_them and not prev.metrics and not parts.metrics
+        if not columns_added and (
+            parts.replaced_dimensions or not (also or (new_time and len(new_dims) == len(new_time)))
+        ):
             dims = [d for d in dims if d.grain is not None] if not new_time else []
         for d in new_dims:
             if d not in dims:
@@ -205,9 +216,17 @@ def merge_follow_up(
         dims = list(prev.dimensions)
     if not prev.metrics and parts.metrics and not new_dims:
         dims = []  # "how many of those ...": the rows listed before, counted; their columns are no groups
-    counted = _counted_rows(prev, vocab)
-    if counted and asks_for_rows(tokens, parts) and not parts.metrics and not new_dims:
+    counted, counted_part = _counted_rows(prev, vocab)
+    rows_asked = asks_for_rows(tokens, parts) and not parts.metrics and not new_dims
+    owners = _other_tables_named(tokens, vocab, prev)
+    listed_part: tuple[Filter, ...] = ()
+    if rows_asked and prev.count_groups is not None:
+        dims = _with_labels(prev.count_groups.of, vocab)  # "which ones?" after "how many accounts ..."
+    elif rows_asked and owners and prev.metrics and not prev.dimensions:
+        dims = [DimensionRef(name=n) for n in owners]  # "which accounts?" after a count of buckets
+    elif counted and rows_asked:
         metrics, dims = [], counted  # "list them", "which ones are sandbox?" after a count: those rows
+        listed_part = counted_part  # "list them" after "what percent of buckets are public": those
 
     for g in parts.pending_grains:
         series = _series_dimension(prev, metrics, vocab)
@@ -215,7 +234,10 @@ def merge_follow_up(
             dims = [d for d in dims if d.name != series]
             dims.insert(0, DimensionRef(name=series, grain=g or Grain.MONTH))
 
-    new_filters = list(parts.filters)
+    new_filters = [*listed_part, *parts.filters]
+    share_part = _share_part_replaced(prev, parts, vocab)
+    if share_part is not None:  # "what share of cost was ec2" -> "and s3?": the part is s3 now
+        new_filters = [f for f in new_filters if f not in parts.filters]
     segments_by_field = {s.name: {f.field for f in s.filters} for s in model.segments}
     prev_filters, prev_segments = _expand_touched_segments(prev, parts, vocab, segments_by_field)
     summed = bool(words & SUMMING_WORDS)  # "and eu-central-1 combined": one total for both
@@ -314,6 +336,10 @@ def merge_follow_up(
             time_range, compare = prev.time_range, Compare(to="previous_period")
     cumulative = Cumulative() if parts.cumulative else prev.cumulative
     share = Share(part=tuple(parts.share_part)) if parts.share_part is not None else prev.share
+    if share_part is not None:
+        share = Share(part=share_part)
+    if listed_part:
+        share = None
     if parts.cumulative:  # one of the three: the one said last
         compare, share = None, None
     elif parts.compare:
@@ -347,6 +373,89 @@ def merge_follow_up(
     )
 
 
+def kind_fields(vocab: Vocabulary) -> set[str]:
+    """The fields whose values are kinds of rows: those a dimension's ``applies_to`` names (the rows
+    that have a value at all), and the fields related to them."""
+    out = {key for dim in vocab.dimensions.values() for key in dim.applies_to}
+    return out | {r for f in set(out) for r in vocab.related.get(f, set())}
+
+
+def kept_without_kind(previous: Intent, parts: Parts, intent: Intent, vocab: Vocabulary) -> str | None:
+    """Why a follow-up that names another kind of rows ("how many running instances" -> "and
+    databases?") cannot keep what only fitted the first kind, or None. A segment whose kind is replaced
+    would be kept half (the running state, now of databases: 0); a kept condition on a dimension that,
+    by its ``applies_to``, has no value for the new kind can match nothing. Asked back, not answered 0."""
+    kinds = kind_fields(vocab)
+    said = {f.field for f in parts.filters if f.op in (Op.EQ, Op.IN)} & kinds
+    if not said:
+        return None
+    said |= {r for f in set(said) for r in vocab.related.get(f, set())}
+    for name in previous.segments:
+        seg = next((s for s in vocab.model.segments if s.name == name), None)
+        if seg is None or name in parts.segments:
+            continue
+        fields = {f.field for f in seg.filters}
+        if fields & said and fields - said:
+            kept = ", ".join(describe_filter(f) for f in seg.filters if f.field not in said)
+            new = " and ".join(describe_filter(f) for f in parts.filters if f.field in said)
+            return (
+                f"'{name.replace('_', ' ')}' ({seg.description.rstrip('.') or kept}) names one kind of "
+                f"rows: its other condition, {kept}, need not hold for {new}; ask in full, naming the "
+                "state or condition you mean"
+            )
+    held = {f.field: set(values_of(f)) for f in intent.filters if f.op in (Op.EQ, Op.IN)}
+    for f in intent.filters:
+        dim = vocab.dimensions.get(f.field)
+        if f in parts.filters or dim is None or not dim.applies_to:
+            continue
+        if any(key in held and not held[key] & set(values) for key, values in dim.applies_to.items()):
+            return (
+                f"{describe_filter(f)} is kept from the last question, but {f.field} has no value for "
+                f"{' and '.join(describe_filter(g) for g in intent.filters if g.field in dim.applies_to)}; "
+                "ask for it in full"
+            )
+    return None
+
+
+def kind_questions(previous: Intent, parts: Parts, intent: Intent, vocab: Vocabulary) -> list[str]:
+    """The follow-up about the new kind asked in full: its amount of all of them, then split by what
+    did not carry over ("resource count of databases", "... by state"), for the caller to check."""
+    noun = next((n for f in parts.filters if (n := _plural_word(vocab, f)) is not None), None)
+    if noun is None or not intent.metrics:
+        return []
+    asked = f"{' and '.join(m.replace('_', ' ') for m in intent.metrics)} of {noun}"
+    groups = [d.name.replace("_", " ") for d in intent.dimensions if d.grain is None]
+    if groups:
+        asked += f" by {' and '.join(groups)}"
+    said = {f.field for f in parts.filters}
+    said |= {r for f in set(said) for r in vocab.related.get(f, set())}
+    left = [
+        f.field
+        for seg in vocab.model.segments
+        if seg.name in previous.segments
+        for f in seg.filters
+        if f.field not in said
+    ]
+    when = f" {describe_time_range(intent.time_range)}" if intent.time_range is not None else ""
+    split = [f"{asked} {'and' if groups else 'by'} {left[0].replace('_', ' ')}{when}"] if left else []
+    return [f"{asked}{when}", *split]
+
+
+def _share_part_replaced(prev: Intent, parts: Parts, vocab: Vocabulary) -> tuple[Filter, ...] | None:
+    """ "what share of cost last month was ec2" -> "and s3?": values said for the field of the share's
+    part (or a related one) replace the part's condition, as they replace a filter's; kept as a
+    filter they would leave the part on the old value, a share of nothing. None when none is said."""
+    if prev.share is None or not prev.share.part or parts.share_part is not None or not parts.filters:
+        return None
+    part_fields = {f.field for f in prev.share.part}
+    part_fields |= {r for f in set(part_fields) for r in vocab.related.get(f, set())}
+    said = [f for f in parts.filters if f.field in part_fields]
+    if len(said) != len(parts.filters):  # "and in prod?": a condition on the whole, not the part
+        return None
+    fields = {f.field for f in said} | {r for f in said for r in vocab.related.get(f.field, set())}
+    return (*(f for f in prev.share.part if f.field not in fields), *said)
+
+
 def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:
     """ "list them", "show those", "which ones are sandbox?", "which are in prod?": the rows, said
     with a word for them or with "which" ("what about <value>?" is no such question)."""
@@ -357,12 +466,169 @@ def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:
     )
 
 
-def _counted_rows(prev: Intent, vocab: Vocabulary) -> list[DimensionRef]:
-    """The columns that name the rows a previous count counted (one count, no groups), else none."""
-    if len(prev.metrics) != 1 or prev.dimensions or prev.order_by:
+def ranked_rows_word(tokens: Sequence[Token]) -> str | None:
+    """The word that points at the last answer's rows ("them", "their", "it", "those"; "there" as a
+    place, not the "there" of "how many are there"), or None."""
+    words = [t.text for t in tokens]
+    for i, w in enumerate(words):
+        if w not in RANKED_BACK:
+            continue
+        if w == "there" and {*words[max(i - 1, 0) : i], *words[i + 1 : i + 2]} & THERE_IS:
+            continue
+        return w
+    return None
+
+
+def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token]) -> str | None:
+    """Why a follow-up about the rows of a ranked or cut answer ("the 10 largest buckets" -> "how many
+    of them are public?") cannot be answered, or None when it shows the same ranked rows again
+    (another column, another metric beside the ranked one). An intent cannot say "among the previous
+    top N": a count, total or filter would be over every row that matches, a plausible wrong number."""
+    word = ranked_rows_word(tokens)
+    if previous.limit is None or word is None:
+        return None
+    same_rows = (
+        intent.limit == previous.limit
+        and intent.order_by == previous.order_by
+        and _same(intent.filters, previous.filters)
+        and _same(intent.segments, previous.segments)
+        and intent.time_range == previous.time_range
+        and intent.share == previous.share
+        and intent.compare == previous.compare
+        and all(d in intent.dimensions for d in previous.dimensions)
+    )
+    summed = bool({t.text for t in tokens} & SUMMING_WORDS)  # "their combined cost": one total
+    if same_rows and not (summed and previous.dimensions):
+        return None
+    return ranked_rows_lost(word, previous.limit)
+
+
+def conditions_as_columns(previous: Intent, intent: Intent) -> Intent:
+    """ "are they running?", "which of those are in prod?" after "the 3 oldest instances" (a listing
+    ranked and cut): the same rows, with a column for each value asked about, instead of a filter
+    that would rank and cut other rows. ``intent`` as it was when anything else changed."""
+    added = [f for f in intent.filters if f not in previous.filters]
+    if (
+        previous.limit is None
+        or intent.metrics
+        or not added
+        or any(f.op != Op.EQ for f in added)
+        or not _same([f for f in intent.filters if f not in added], previous.filters)
+        or intent.segments != previous.segments
+        or intent.order_by != previous.order_by
+    ):
+        return intent
+    columns = [DimensionRef(name=f.field) for f in added]
+    return previous.model_copy(
+        update={
+            "dimensions": tuple(_dedupe([*previous.dimensions, *columns])),
+            "previous": previous.model_copy(update={"previous": None}),
+        }
+    )
+
+
+def ranked_rows_lost(word: str, limit: int) -> str:
+    """What is said when a follow-up points at a ranked answer's rows and would not keep to them."""
+    rows = "the row" if limit == 1 else f"the {limit} rows"
+    return (
+        f"'{word}' means {rows} the last answer ranked, and a new question cannot keep to just "
+        f"{'that one' if limit == 1 else 'those'}: it would be about every row that matches; ask it "
+        "in full, about all of them (or name the ones you mean)"
+    )
+
+
+def all_rows_question(
+    previous: Intent, tokens: Sequence[Token], vocab: Vocabulary, when: TimeRange | None = None
+) -> list[str]:
+    """The follow-up asked in full about every row of the kind the last answer ranked: the pointing
+    word replaced by a word for those rows ("how many of the buckets are public?"), or, after ranked
+    groups, dropped with the grouping said ("how many instances by account"), with the period
+    ``when`` first, then without; the caller offers the first that is answered."""
+    word = ranked_rows_word(tokens)
+    words = [t.text for t in tokens if t.text not in "?.!"]
+    if word is None:
         return []
-    table = next((t for t, m in vocab.count_metric.items() if m == prev.metrics[0]), None)
-    return [DimensionRef(name=n) for n in vocab.label_dimensions.get(table, ())] if table else []
+    at = words.index(word)
+    if previous.metrics:  # ranked groups: the answer for each group, the one meant among them
+        group = next((d.name for d in reversed(previous.dimensions) if d.grain is None), None)
+        if group is None or tuple(group.split("_")) not in vocab.phrases:
+            return []
+        cut = {at}
+        if 0 < at < len(words) - 1 and words[at - 1] in AUXILIARIES and words[at + 1] in POSSESSING_VERBS:
+            cut |= {at - 1, at + 1}  # "how many instances do they have" -> "how many instances"
+        if at > 0 and words[at - 1] == "of":
+            cut.add(at - 1)
+        kept = [w for i, w in enumerate(words) if i not in cut and w not in SUMMING_WORDS]
+        asked = f"{' '.join(kept)} by {group.replace('_', ' ')}" if kept else None
+        if asked is None:
+            return []
+        return [f"{asked} {describe_time_range(when)}", asked] if when is not None else [asked]
+    noun = next((n for f in previous.filters if (n := _plural_word(vocab, f)) is not None), None)
+    if noun is None:
+        return []
+    said = {
+        "their": f"the {noun}'",
+        "its": f"the {noun}'",
+        "theirs": f"the {noun}'",
+        "there": f"in the {noun}",
+    }
+    words[at] = said.get(word, f"the {noun}")
+    return [" ".join(words)]
+
+
+def _plural_word(vocab: Vocabulary, f: Filter) -> str | None:
+    """The model's first plural word for a value ("instances" for a kind of resource), or None."""
+    dim = vocab.dimensions.get(f.field)
+    if dim is None or f.op != Op.EQ or not isinstance(f.value, str):
+        return None
+    return next(
+        (w for w in dim.value_synonyms.get(f.value, ()) if singular(w.split()[-1]) != w.split()[-1]), None
+    )
+
+
+def _same(a: Sequence[object], b: Sequence[object]) -> bool:
+    return all(x in b for x in a) and all(x in a for x in b)
+
+
+def _counted_rows(prev: Intent, vocab: Vocabulary) -> tuple[list[DimensionRef], tuple[Filter, ...]]:
+    """The columns that name the rows a previous count counted (one count, no groups), else none;
+    and, after a percentage ("what percent of buckets are public": a share's part, or a ratio of the
+    rows where a yes/no holds), the conditions of the rows it counted in the part."""
+    if len(prev.metrics) != 1 or prev.dimensions or prev.order_by:
+        return [], ()
+    metric = prev.metrics[0]
+    part: tuple[Filter, ...] = ()
+    ratio_of = next((b for b, ratios in vocab.ratio_of_boolean.items() if metric in ratios), None)
+    if ratio_of is not None:
+        tables = vocab.metric_tables.get(metric, ())
+        metric = next((vocab.count_metric[t] for t in tables if t in vocab.count_metric), metric)
+        part = (Filter(field=ratio_of, op=Op.EQ, value=True),)
+    elif prev.share is not None and prev.share.part:
+        part = tuple(prev.share.part)
+    table = next((t for t, m in vocab.count_metric.items() if m == metric), None)
+    if table is None:
+        return [], ()
+    return [DimensionRef(name=n) for n in vocab.label_dimensions.get(table, ())], part
+
+
+def _with_labels(dims: Sequence[DimensionRef], vocab: Vocabulary) -> list[DimensionRef]:
+    """The groups, each table's key followed by the rest of its label columns (its name)."""
+    out: list[DimensionRef] = []
+    for d in dims:
+        labels = next((ls for ls in vocab.label_dimensions.values() if ls and ls[0] == d.name), (d.name,))
+        out.extend(DimensionRef(name=n) if n != d.name else d for n in labels)
+    return _dedupe(out)
+
+
+def _other_tables_named(tokens: Sequence[Token], vocab: Vocabulary, prev: Intent) -> list[str]:
+    """ "which accounts?" after a count of buckets: the label columns of a table the follow-up names
+    by a word of its own, other than the one the last answer counted, else none."""
+    counted = {t for m in prev.metrics for t in vocab.metric_tables.get(m, ())}
+    for t in tokens:
+        for meaning in vocab.phrases.get((t.key,), ()):
+            if meaning.kind == Kind.TABLE and meaning.name not in counted:
+                return list(vocab.label_dimensions.get(meaning.name, ()))
+    return []
 
 
 def _widened(

@@ -54,11 +54,18 @@ from runtime.mappers.english import (
     VERB_MONTHS,
 )
 from runtime.mappers.follow_ups import (
+    all_rows_question,
     asks_for_rows,
+    conditions_as_columns,
     counts_no_rows,
+    kept_without_kind,
+    kind_questions,
     looks_like_follow_up,
+    lost_ranking,
     merge_follow_up,
     points_back,
+    ranked_rows_lost,
+    ranked_rows_word,
     unfit_units,
 )
 from runtime.mappers.interpretation import Parts, interpret
@@ -171,7 +178,15 @@ class OfflineMapper:
             return self._count_of_previous(previous, reading, read_as)
         if previous is not None:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, previous)
-            if looks_like_follow_up(tokens, parts, reading) and (
+            # "who owns it?", "how many instances there?" after a ranked answer: about its rows
+            ranked_back = previous.limit is not None and ranked_rows_word(tokens) is not None
+            if ranked_back and not (self._usable(parts) or asks_for_rows(tokens, parts)):
+                pointer = ranked_rows_word(tokens) or ""
+                return self._clarify(
+                    ranked_rows_lost(pointer, previous.limit or 0),
+                    self._answered(*all_rows_question(previous, tokens, self.vocab, previous.time_range)),
+                )
+            if (looks_like_follow_up(tokens, parts, reading) or ranked_back) and (
                 self._usable(parts) or asks_for_rows(tokens, parts)
             ):
                 if parts.problems:
@@ -190,6 +205,7 @@ class OfflineMapper:
                     and finer
                     and kept
                     and not parts.limit
+                    and (bool(intent.metrics) or not self._one_row_each(previous))  # else a column
                 ):
                     # "top 3 services this year" -> "by month": the top 3 of each month or of the
                     # whole year, per month? The limit would cut the finer rows, not the services.
@@ -201,6 +217,15 @@ class OfflineMapper:
                         "the whole answer, not within each group; ask without the top, or rank again",
                         (f"{metric} by {split}", f"top {previous.limit} {before} by {metric}"),
                     )
+                if unfit := kept_without_kind(previous, parts, intent, self.vocab):
+                    in_full = kind_questions(previous, parts, intent, self.vocab)
+                    return self._clarify(unfit, self._answered(*in_full, every=True))
+                if self._one_row_each(previous) and Role.COUNT not in parts.markers:
+                    intent = conditions_as_columns(previous, intent)  # "are they running?": a column
+                if lost := lost_ranking(previous, intent, tokens):
+                    when = intent.time_range if parts.time_range is None else None
+                    suggested = all_rows_question(previous, tokens, self.vocab, when)
+                    return self._clarify(lost, self._answered(*suggested))
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         split_kept = split_counts and (
@@ -559,6 +584,25 @@ class OfflineMapper:
         finally:
             self._local.checking = False
         return m.status == "answered" and m.complete and m.intent is not None and bool(m.intent.dimensions)
+
+    def _one_row_each(self, intent: Intent) -> bool:
+        """A listing whose rows are the table's own rows (its key among the columns, no metric)."""
+        names = {d.name for d in intent.dimensions}
+        return not intent.metrics and any(
+            labels and labels[0] in names for labels in self.vocab.label_dimensions.values()
+        )
+
+    def _answered(self, *questions: str, every: bool = False) -> tuple[str, ...]:
+        """The first of the questions (``every``: all of them) that is answered whole when asked on
+        its own (a suggestion must not ask back in turn), else the model's examples."""
+        if getattr(self._local, "checking", False):
+            return ()
+        self._local.checking = True
+        try:
+            works = [q for q in questions if (m := self.map(q)).status == "answered" and m.complete]
+        finally:
+            self._local.checking = False
+        return tuple(works if every else works[:1]) or self._examples()
 
     def _clarify(self, message: str, suggestions: Sequence[str]) -> Mapping:
         return Mapping(status="clarify", message=message, suggestions=tuple(suggestions), complete=False)
