@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from models.intent import Filter
+from models.intent import Filter, Op
+from runtime.mappers.english import QUESTION_OPENERS, RELATIVE_PRONOUNS, SHARE_VERBS
 from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
 from runtime.mappers.passes.queries import count_table
@@ -11,41 +12,89 @@ from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
 
 
+def predicate_start(st: State) -> int | None:
+    """Where the part starts in "what share of <whole> <verb> <part>" (a token index), or None.
+
+    The whole is a noun phrase with its own modifiers ("instances in prod", "public buckets",
+    "resources without an owner tag", "instances that are in prod"); the first verb after the
+    percentage word that is not the noun phrase's own ("that are ...") ends it, and the rest is the
+    part. A verb only inside a relative clause ("percentage of public resources that are encrypted")
+    starts the part itself. The whole may also come first ("among prod instances, what percent are
+    stopped"): the verb right after the percentage word starts the part all the same."""
+    assert st.ratio_at is not None
+    tokens = st.reading.tokens
+    inside = {i for it in st.items if it.kind != ItemKind.MARKER for i in range(it.start, it.end)}
+    verbs = [
+        i
+        for i in range(st.items[st.ratio_at].end, len(tokens))
+        if tokens[i].text in SHARE_VERBS and i not in inside
+    ]
+    own = [i for i in verbs if i > 0 and tokens[i - 1].text in RELATIVE_PRONOUNS]
+    main = [i for i in verbs if i not in own]
+    return main[0] if main else (own[-1] if own else None)
+
+
+def share_owner(st: State) -> int | None:
+    """Where "<value>'s share of ...", "<value> share of ..." names the part before the percentage
+    word (the token index of the value), or None; "in prod, what percent ..." and "among prod
+    instances what percent ..." name the whole there instead."""
+    assert st.ratio_at is not None
+    marker = st.items[st.ratio_at].start
+    tokens = st.reading.tokens
+    before = st.items[st.ratio_at - 1] if st.ratio_at > 0 else None
+    if (
+        before
+        and before.kind == ItemKind.TERM
+        and before.end == marker
+        and not tokens[before.end - 1].pause
+        and tokens[marker].text not in QUESTION_OPENERS
+    ):
+        return before.start
+    return None
+
+
 def split_part(
     st: State, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]
 ) -> tuple[dict[str, list[Filter]], dict[str, list[Filter]]]:
-    """ "what share of <whole> <is / came from / are> <part>": conditions said after the thing the
-    share is of define the part; those said before it (or inside it) restrict the whole."""
+    """ "what share of <whole> <is / came from / are> <part>": conditions said after the verb that
+    ends the whole define the part, those said before it (or before the percentage word) restrict the
+    whole. "<value>'s share of <whole>": the value is the part, the rest the whole. With neither
+    ("share of spend from prod"), conditions said after the thing the share is of define the part."""
     assert st.ratio_at is not None
     marker = st.items[st.ratio_at].start
-    after: list[
-        Item
-    ] = []  # the words naming the whole: the first term after the marker and the terms right after it
-    for it in st.items:
-        if it.kind == ItemKind.TERM and it.start > marker and it.meanings:
-            if after and it.start != after[-1].end:
+    owner = share_owner(st)
+    start = predicate_start(st)
+    head: int | None
+    if start is not None:
+        head = start - 1  # the part: what is said from the verb on
+    elif owner is not None:
+        head = len(st.reading.tokens)  # "ec2's share of cost in prod": prod's cost is the whole
+    else:
+        # the words naming the whole: the first term after the marker and the terms right after it
+        after: list[Item] = []
+        for it in st.items:
+            if it.kind == ItemKind.TERM and it.start > marker and it.meanings:
+                if after and it.start != after[-1].end:
+                    break
+                after.append(it)
+            elif after:
                 break
-            after.append(it)
-        elif after:
-            break
-    heads = [
-        it.start
-        for it in st.items
-        if it.kind == ItemKind.TERM
-        and (st.use_of(it) in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
-    ]
-    # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
-    # percentage": the first metric or entity named
-    head = after[-1].start if after else (heads[0] if heads else None)
+        heads = [
+            it.start
+            for it in st.items
+            if it.kind == ItemKind.TERM
+            and (st.use_of(it) in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
+        ]
+        # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
+        # percentage": the first metric or entity named
+        head = after[-1].start if after else (heads[0] if heads else None)
     if head is None:
         return by_field, {}
     whole: dict[str, list[Filter]] = {}
     part: dict[str, list[Filter]] = {}
-    before = st.items[st.ratio_at - 1] if st.ratio_at > 0 else None
-    owner = before.start if before and before.kind == ItemKind.TERM and before.end == marker else None
     for name, fs in by_field.items():
         for f in fs:
-            at = said_at.get(f, -1)  # "<value>'s share of ...", "<value> share of ...": the part
+            at = said_at.get(f, -1)
             (part if at > head or at == owner else whole).setdefault(name, []).append(f)
     for seg in list(st.parts.segments):
         if st.segment_at.get(seg, -1) > head:
@@ -53,6 +102,40 @@ def split_part(
             for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
                 part.setdefault(f.field, []).append(f)
     return whole, part
+
+
+def place_flags(st: State) -> None:
+    """ "what percent of public buckets are encrypted": of two yes/no words the model has ratios of,
+    the one said with the rows filters the whole and the one after the verb is the part, so the ratio
+    is the part's ("encrypted share, where public"); a part with more than its flag ("... are public
+    and in prod") is a share of the count instead. Without a verb to tell them apart, two flags are
+    asked back."""
+    flags = st.ratio_booleans
+    if not flags or any(st.vocab.metrics[m].type == "ratio" for m in st.parts.metrics):
+        return
+    start = predicate_start(st)
+    if start is None:
+        if len(set(flags)) > 1:
+            said = list(dict.fromkeys(flags))
+            st.parts.problems.append(
+                f"a percentage of which: {said[1]} among the rows where {said[0]}, or {said[0]} among "
+                f"those where {said[1]}? (say '<rows> that are <flag>')"
+            )
+            st.parts.suggestions.extend(
+                r.replace("_", " ") for b in said for r in st.vocab.ratio_of_boolean.get(b, [])
+            )
+        return
+    in_part = [b for b in flags if st.flag_at.get(b, -1) >= start]
+    more = any(st.said_at.get(f, -1) >= start for fs in st.by_field.values() for f in fs) or any(
+        at >= start for at in st.segment_at.values()
+    )
+    keep = in_part if len(set(in_part)) == 1 and not more else []
+    for b in flags:
+        if b not in keep:
+            f = Filter(field=b, op=Op.EQ, value=True)
+            st.by_field.setdefault(b, []).append(f)
+            st.said_at.setdefault(f, st.flag_at.get(b, -1))
+    st.ratio_booleans = keep
 
 
 def make_share(st: State, part: dict[str, list[Filter]]) -> None:
@@ -100,6 +183,8 @@ def pick_ratio(st: State, booleans: list[str]) -> None:
 def split_share(st: State) -> None:
     """A percentage with no ratio metric of the model behind it is a share (``share``); its part is
     the conditions said after what it is a share of: moved from ``by_field`` to ``part``."""
+    if st.ratio_requested:
+        place_flags(st)
     st.share = (
         st.ratio_requested
         and not st.ratio_booleans
