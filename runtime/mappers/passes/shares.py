@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from models.intent import Filter, Op
-from runtime.mappers.english import QUESTION_OPENERS, RELATIVE_PRONOUNS, SHARE_VERBS
+from runtime.mappers.english import (
+    DETERMINERS,
+    QUESTION_OPENERS,
+    RELATIVE_PRONOUNS,
+    SHARE_VERBS,
+    WHOLE_AFTER,
+)
 from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
 from runtime.mappers.passes.queries import count_table
@@ -32,6 +38,34 @@ def predicate_start(st: State) -> int | None:
     own = [i for i in verbs if i > 0 and tokens[i - 1].text in RELATIVE_PRONOUNS]
     main = [i for i in verbs if i not in own]
     return main[0] if main else (own[-1] if own else None)
+
+
+def predicate_end(st: State, start: int) -> int:
+    """Where the part said from ``start`` ends (a token index): "what percent are stopped of the
+    instances in prod" names the whole after the part, after an "of" that follows it; else the end."""
+    assert st.ratio_at is not None
+    tokens = st.reading.tokens
+    marker = st.items[st.ratio_at]
+    if any(it.kind == ItemKind.TERM and marker.end <= it.start < start for it in st.items):
+        return len(tokens)  # "what percent of <whole> are ...": the whole is already named
+    inside = {i for it in st.items if it.kind != ItemKind.MARKER for i in range(it.start, it.end)}
+    return next(
+        (i for i in range(start + 1, len(tokens)) if tokens[i].text in WHOLE_AFTER and i not in inside),
+        len(tokens),
+    )
+
+
+def part_span(st: State) -> tuple[int, int] | None:
+    """The tokens ``[start, end)`` that say the part of "what percent of <whole> <verb> <part>" (see
+    ``predicate_start``, ``predicate_end``), or None when there is no such verb or nothing outside
+    the part names the whole ("what percent are stopped": of what is not said)."""
+    start = predicate_start(st)
+    if start is None:
+        return None
+    end = predicate_end(st, start)
+    if not any(it.kind == ItemKind.TERM and not start <= it.start < end for it in st.items):
+        return None
+    return start, end
 
 
 def share_owner(st: State) -> int | None:
@@ -63,7 +97,8 @@ def split_part(
     assert st.ratio_at is not None
     marker = st.items[st.ratio_at].start
     owner = share_owner(st)
-    start = predicate_start(st)
+    span = part_span(st)
+    start, end = span if span else (None, len(st.reading.tokens))
     head: int | None
     if start is not None:
         head = start - 1  # the part: what is said from the verb on
@@ -95,9 +130,9 @@ def split_part(
     for name, fs in by_field.items():
         for f in fs:
             at = said_at.get(f, -1)
-            (part if at > head or at == owner else whole).setdefault(name, []).append(f)
+            (part if head < at < end or at == owner else whole).setdefault(name, []).append(f)
     for seg in list(st.parts.segments):
-        if st.segment_at.get(seg, -1) > head:
+        if head < st.segment_at.get(seg, -1) < end:
             st.parts.segments.remove(seg)
             for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
                 part.setdefault(f.field, []).append(f)
@@ -113,8 +148,8 @@ def place_flags(st: State) -> None:
     flags = st.ratio_booleans
     if not flags or any(st.vocab.metrics[m].type == "ratio" for m in st.parts.metrics):
         return
-    start = predicate_start(st)
-    if start is None:
+    span = part_span(st)
+    if span is None:
         if len(set(flags)) > 1:
             said = list(dict.fromkeys(flags))
             st.parts.problems.append(
@@ -125,9 +160,10 @@ def place_flags(st: State) -> None:
                 r.replace("_", " ") for b in said for r in st.vocab.ratio_of_boolean.get(b, [])
             )
         return
-    in_part = [b for b in flags if st.flag_at.get(b, -1) >= start]
-    more = any(st.said_at.get(f, -1) >= start for fs in st.by_field.values() for f in fs) or any(
-        at >= start for at in st.segment_at.values()
+    start, end = span
+    in_part = [b for b in flags if start <= st.flag_at.get(b, -1) < end]
+    more = any(start <= st.said_at.get(f, -1) < end for fs in st.by_field.values() for f in fs) or any(
+        start <= at < end for at in st.segment_at.values()
     )
     keep = in_part if len(set(in_part)) == 1 and not more else []
     for b in flags:
@@ -202,7 +238,47 @@ def pick_model_ratio(st: State) -> None:
         pick_ratio(st, st.ratio_booleans)
 
 
+def whole_head(st: State) -> Item | None:
+    """The term right after "what percent of (the)", the rows the percentage is of, or None."""
+    assert st.ratio_at is not None
+    marker = st.items[st.ratio_at]
+    tokens = st.reading.tokens
+    for it in st.items[st.ratio_at + 1 :]:
+        if it.kind == ItemKind.TERM:
+            between = [t.text for t in tokens[marker.end : it.start]]
+            if between[:1] == ["of"] and all(w in DETERMINERS for w in between[1:]):
+                return it
+            return None
+    return None
+
+
+def ask_share_of_groups(st: State) -> None:
+    """ "what percent of accounts have public buckets", "what percent of regions ...": a percentage of
+    groups (a dimension's values, or rows of a table the metric does not measure) is not a ratio of
+    the rows the model measures; any answer would be the share of the buckets. Asked back, offering
+    the count of those groups ("how many accounts have public buckets")."""
+    if not st.ratio_requested or any(
+        st.use_of(it) in (Use.METRIC, Use.SORT_METRIC) for it in st.items if it.kind == ItemKind.TERM
+    ):
+        return
+    head = whole_head(st)
+    if head is None or head.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.METRIC):
+        return
+    measured = {t for m in st.parts.metrics for t in st.vocab.metric_tables.get(m, ())}
+    tables = {m.name for m in head.all(Kind.TABLE)}
+    if tables & measured:
+        return
+    rest = " ".join(t.text for t in st.reading.tokens[head.start :])
+    st.parts.problems.append(
+        f"a percentage of {head.text}: the model measures rows, not {head.text}, so it has no share "
+        f"of them; ask how many (e.g. 'how many {rest}')"
+    )
+    st.parts.suggestions.extend((f"how many {rest}", f"how many {head.text}"))
+
+
 def place_share(st: State) -> None:
-    """The share's part, once the counted metric is chosen (``pick_count``): ``parts.share_part``."""
+    """The share's part, once the counted metric is chosen (``pick_count``): ``parts.share_part``;
+    a percentage of groups rather than rows is asked back."""
     if st.share:
         make_share(st, st.part)
+    ask_share_of_groups(st)
