@@ -131,11 +131,20 @@ def split_part(
         for f in fs:
             at = said_at.get(f, -1)
             (part if head < at < end or at == owner else whole).setdefault(name, []).append(f)
+    said = len(part)  # the conditions the part is made of: one per field, one per segment
     for seg in list(st.parts.segments):
         if head < st.segment_at.get(seg, -1) < end:
+            said += 1
             st.parts.segments.remove(seg)
             for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
                 part.setdefault(f.field, []).append(f)
+    if start is None and owner is None and said > 1:
+        # "percentage of instances in prod stopped", "share of spend in prod from ec2": with no verb
+        # between them, which condition names the whole and which the part is a guess
+        st.parts.problems.append(
+            "a percentage of what, and which part? (say it with a verb: 'what percent of <rows> "
+            "in <where> are <what>', 'what share of <amount> in <where> came from <what>')"
+        )
     return whole, part
 
 
