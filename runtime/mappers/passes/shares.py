@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 from models.intent import Filter, Op
 from runtime.mappers.english import (
     DETERMINERS,
+    PART_JOINERS,
+    PLACE_PREPOSITIONS,
     QUESTION_OPENERS,
     RELATIVE_PRONOUNS,
     SHARE_VERBS,
@@ -138,6 +142,22 @@ def split_part(
             st.parts.segments.remove(seg)
             for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
                 part.setdefault(f.field, []).append(f)
+    place = trailing_place(st, part_positions(st, part, said_at, head, end)) if start is not None else None
+    if place is not None and start is not None:
+        # "what percent of instances are stopped in europe": of Europe's instances, or of all?
+        st.parts.problems.append(
+            "a percentage of which rows: does the place said last belong to the rows the percentage "
+            "is of, or to the part? (say 'what percent of <rows> in <where> are <what>', or '... are "
+            "<what> and in <where>')"
+        )
+        words = [t.text for t in st.reading.tokens]
+        p, q = place
+        st.parts.suggestions.extend(
+            (
+                " ".join(words[:start] + words[p:q] + words[start:p] + words[q:]),
+                " ".join(words[:p] + ["and"] + words[p:]),
+            )
+        )
     if start is None and owner is None and said > 1:
         # "percentage of instances in prod stopped", "share of spend in prod from ec2": with no verb
         # between them, which condition names the whole and which the part is a guess
@@ -146,6 +166,31 @@ def split_part(
             "in <where> are <what>', 'what share of <amount> in <where> came from <what>')"
         )
     return whole, part
+
+
+def part_positions(
+    st: State, part: dict[str, list[Filter]], said_at: dict[Filter, int], head: int, end: int
+) -> list[int]:
+    """Where each condition of the part was said (token indexes, in order)."""
+    at = {said_at.get(f, -1) for fs in part.values() for f in fs} | set(st.segment_at.values())
+    return sorted(a for a in at if head < a < end)
+
+
+def trailing_place(st: State, positions: list[int]) -> tuple[int, int] | None:
+    """A condition of the part said after another one behind a preposition, with no "and" between
+    them ("are stopped in europe", "was from ec2 in prod"): the place may say which rows the
+    percentage is of as well as which of them count. Its tokens (from the preposition), or None."""
+    tokens = st.reading.tokens
+    inside = {i for it in st.items if it.kind != ItemKind.MARKER for i in range(it.start, it.end)}
+    for a, b in itertools.pairwise(positions):
+        between = [i for i in range(a + 1, b) if i not in inside]
+        words = [tokens[i].text for i in between]
+        if any(w in PART_JOINERS for w in words):
+            continue
+        at = next((i for i in between if tokens[i].text in PLACE_PREPOSITIONS), None)
+        if at is not None:
+            return at, next((it.end for it in st.items if it.start == b), b + 1)
+    return None
 
 
 def place_flags(st: State) -> None:
