@@ -531,6 +531,17 @@ RATE_ADJECTIVES = {
     "year": "yearly",
 }
 COPULAS = _words("are is was were that which being been currently now still")  # "<nouns> that are <adj>"
+# "what share of <whole> <verb> <part>": the verb after the whole starts the part ("what percent of
+# instances in prod are stopped", "what share of spend in prod came from ec2")
+SHARE_VERBS = _words("""
+is are was were came come comes went go goes belong belongs belonged have has had lack lacks
+""")
+RELATIVE_PRONOUNS = _words("that which who")  # "<nouns> that are in prod are ...": the noun phrase's own verb
+QUESTION_OPENERS = _words("what how")  # "what share ...": a question, not "<value> share of ..."
+# "what percent of instances are stopped in europe": a place said after the part's word, not joined
+# to it by one of these, may restrict the whole as well as the part
+PART_JOINERS = _words("and & or plus but")
+WHOLE_AFTER = _words("of")  # "what percent are stopped of the instances in prod": the whole said last
 
 # Words the reading and the passes compare single tokens with (kept here so no pass spells English).
 # a model phrase with one of these is read as time first ("<metric> per day")

@@ -457,6 +457,7 @@ def collect_conditions(st: State) -> None:
                     )
                     p.suggestions.extend(r.replace("_", " ") for r in st.vocab.ratio_of_boolean[m.name])
                 st.ratio_booleans.append(m.name)
+                st.flag_at.setdefault(m.name, it.start)
                 continue
             f = filter_from(st, m, negated)
             if f is not None:

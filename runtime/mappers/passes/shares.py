@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from models.intent import Filter
+import itertools
+
+from models.intent import Filter, Op
+from runtime.mappers.english import (
+    DETERMINERS,
+    PART_JOINERS,
+    PLACE_PREPOSITIONS,
+    QUESTION_OPENERS,
+    RELATIVE_PRONOUNS,
+    SHARE_VERBS,
+    WHOLE_AFTER,
+)
 from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
 from runtime.mappers.passes.queries import count_table
@@ -11,48 +22,210 @@ from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
 
 
+def predicate_start(st: State) -> int | None:
+    """Where the part starts in "what share of <whole> <verb> <part>" (a token index), or None.
+
+    The whole is a noun phrase with its own modifiers ("instances in prod", "public buckets",
+    "resources without an owner tag", "instances that are in prod"); the first verb after the
+    percentage word that is not the noun phrase's own ("that are ...") ends it, and the rest is the
+    part. A verb only inside a relative clause ("percentage of public resources that are encrypted")
+    starts the part itself. The whole may also come first ("among prod instances, what percent are
+    stopped"): the verb right after the percentage word starts the part all the same."""
+    assert st.ratio_at is not None
+    tokens = st.reading.tokens
+    inside = {i for it in st.items if it.kind != ItemKind.MARKER for i in range(it.start, it.end)}
+    verbs = [
+        i
+        for i in range(st.items[st.ratio_at].end, len(tokens))
+        if tokens[i].text in SHARE_VERBS and i not in inside
+    ]
+    own = [i for i in verbs if i > 0 and tokens[i - 1].text in RELATIVE_PRONOUNS]
+    main = [i for i in verbs if i not in own]
+    return main[0] if main else (own[-1] if own else None)
+
+
+def predicate_end(st: State, start: int) -> int:
+    """Where the part said from ``start`` ends (a token index): "what percent are stopped of the
+    instances in prod" names the whole after the part, after an "of" that follows it; else the end."""
+    assert st.ratio_at is not None
+    tokens = st.reading.tokens
+    marker = st.items[st.ratio_at]
+    if any(it.kind == ItemKind.TERM and marker.end <= it.start < start for it in st.items):
+        return len(tokens)  # "what percent of <whole> are ...": the whole is already named
+    inside = {i for it in st.items if it.kind != ItemKind.MARKER for i in range(it.start, it.end)}
+    return next(
+        (i for i in range(start + 1, len(tokens)) if tokens[i].text in WHOLE_AFTER and i not in inside),
+        len(tokens),
+    )
+
+
+def part_span(st: State) -> tuple[int, int] | None:
+    """The tokens ``[start, end)`` that say the part of "what percent of <whole> <verb> <part>" (see
+    ``predicate_start``, ``predicate_end``), or None when there is no such verb or nothing outside
+    the part names the whole ("what percent are stopped": of what is not said)."""
+    start = predicate_start(st)
+    if start is None:
+        return None
+    end = predicate_end(st, start)
+    if not any(it.kind == ItemKind.TERM and not start <= it.start < end for it in st.items):
+        return None
+    return start, end
+
+
+def share_owner(st: State) -> int | None:
+    """Where "<value>'s share of ...", "<value> share of ..." names the part before the percentage
+    word (the token index of the value), or None; "in prod, what percent ..." and "among prod
+    instances what percent ..." name the whole there instead."""
+    assert st.ratio_at is not None
+    marker = st.items[st.ratio_at].start
+    tokens = st.reading.tokens
+    before = st.items[st.ratio_at - 1] if st.ratio_at > 0 else None
+    if (
+        before
+        and before.kind == ItemKind.TERM
+        and before.end == marker
+        and not tokens[before.end - 1].pause
+        and tokens[marker].text not in QUESTION_OPENERS
+    ):
+        return before.start
+    return None
+
+
 def split_part(
     st: State, by_field: dict[str, list[Filter]], said_at: dict[Filter, int]
 ) -> tuple[dict[str, list[Filter]], dict[str, list[Filter]]]:
-    """ "what share of <whole> <is / came from / are> <part>": conditions said after the thing the
-    share is of define the part; those said before it (or inside it) restrict the whole."""
+    """ "what share of <whole> <is / came from / are> <part>": conditions said after the verb that
+    ends the whole define the part, those said before it (or before the percentage word) restrict the
+    whole. "<value>'s share of <whole>": the value is the part, the rest the whole. With neither
+    ("share of spend from prod"), conditions said after the thing the share is of define the part."""
     assert st.ratio_at is not None
     marker = st.items[st.ratio_at].start
-    after: list[
-        Item
-    ] = []  # the words naming the whole: the first term after the marker and the terms right after it
-    for it in st.items:
-        if it.kind == ItemKind.TERM and it.start > marker and it.meanings:
-            if after and it.start != after[-1].end:
+    owner = share_owner(st)
+    span = part_span(st)
+    start, end = span if span else (None, len(st.reading.tokens))
+    head: int | None
+    if start is not None:
+        head = start - 1  # the part: what is said from the verb on
+    elif owner is not None:
+        head = len(st.reading.tokens)  # "ec2's share of cost in prod": prod's cost is the whole
+    else:
+        # the words naming the whole: the first term after the marker and the terms right after it
+        after: list[Item] = []
+        for it in st.items:
+            if it.kind == ItemKind.TERM and it.start > marker and it.meanings:
+                if after and it.start != after[-1].end:
+                    break
+                after.append(it)
+            elif after:
                 break
-            after.append(it)
-        elif after:
-            break
-    heads = [
-        it.start
-        for it in st.items
-        if it.kind == ItemKind.TERM
-        and (st.use_of(it) in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
-    ]
-    # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
-    # percentage": the first metric or entity named
-    head = after[-1].start if after else (heads[0] if heads else None)
+        heads = [
+            it.start
+            for it in st.items
+            if it.kind == ItemKind.TERM
+            and (st.use_of(it) in (Use.METRIC, Use.SORT_METRIC, Use.COUNT_SUBJECT) or it.has(Kind.TABLE))
+        ]
+        # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
+        # percentage": the first metric or entity named
+        head = after[-1].start if after else (heads[0] if heads else None)
     if head is None:
         return by_field, {}
     whole: dict[str, list[Filter]] = {}
     part: dict[str, list[Filter]] = {}
-    before = st.items[st.ratio_at - 1] if st.ratio_at > 0 else None
-    owner = before.start if before and before.kind == ItemKind.TERM and before.end == marker else None
     for name, fs in by_field.items():
         for f in fs:
-            at = said_at.get(f, -1)  # "<value>'s share of ...", "<value> share of ...": the part
-            (part if at > head or at == owner else whole).setdefault(name, []).append(f)
+            at = said_at.get(f, -1)
+            (part if head < at < end or at == owner else whole).setdefault(name, []).append(f)
+    said = len(part)  # the conditions the part is made of: one per field, one per segment
     for seg in list(st.parts.segments):
-        if st.segment_at.get(seg, -1) > head:
+        if head < st.segment_at.get(seg, -1) < end:
+            said += 1
             st.parts.segments.remove(seg)
             for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
                 part.setdefault(f.field, []).append(f)
+    place = trailing_place(st, part_positions(st, part, said_at, head, end)) if start is not None else None
+    if place is not None and start is not None:
+        # "what percent of instances are stopped in europe": of Europe's instances, or of all?
+        st.parts.problems.append(
+            "a percentage of which rows: does the place said last belong to the rows the percentage "
+            "is of, or to the part? (say 'what percent of <rows> in <where> are <what>', or '... are "
+            "<what> and in <where>')"
+        )
+        words = [t.text for t in st.reading.tokens]
+        p, q = place
+        st.parts.suggestions.extend(
+            (
+                " ".join(words[:start] + words[p:q] + words[start:p] + words[q:]),
+                " ".join(words[:p] + ["and"] + words[p:]),
+            )
+        )
+    if start is None and owner is None and said > 1:
+        # "percentage of instances in prod stopped", "share of spend in prod from ec2": with no verb
+        # between them, which condition names the whole and which the part is a guess
+        st.parts.problems.append(
+            "a percentage of what, and which part? (say it with a verb: 'what percent of <rows> "
+            "in <where> are <what>', 'what share of <amount> in <where> came from <what>')"
+        )
     return whole, part
+
+
+def part_positions(
+    st: State, part: dict[str, list[Filter]], said_at: dict[Filter, int], head: int, end: int
+) -> list[int]:
+    """Where each condition of the part was said (token indexes, in order)."""
+    at = {said_at.get(f, -1) for fs in part.values() for f in fs} | set(st.segment_at.values())
+    return sorted(a for a in at if head < a < end)
+
+
+def trailing_place(st: State, positions: list[int]) -> tuple[int, int] | None:
+    """A condition of the part said after another one behind a preposition, with no "and" between
+    them ("are stopped in europe", "was from ec2 in prod"): the place may say which rows the
+    percentage is of as well as which of them count. Its tokens (from the preposition), or None."""
+    tokens = st.reading.tokens
+    inside = {i for it in st.items if it.kind != ItemKind.MARKER for i in range(it.start, it.end)}
+    for a, b in itertools.pairwise(positions):
+        between = [i for i in range(a + 1, b) if i not in inside]
+        words = [tokens[i].text for i in between]
+        if any(w in PART_JOINERS for w in words):
+            continue
+        at = next((i for i in between if tokens[i].text in PLACE_PREPOSITIONS), None)
+        if at is not None:
+            return at, next((it.end for it in st.items if it.start == b), b + 1)
+    return None
+
+
+def place_flags(st: State) -> None:
+    """ "what percent of public buckets are encrypted": of two yes/no words the model has ratios of,
+    the one said with the rows filters the whole and the one after the verb is the part, so the ratio
+    is the part's ("encrypted share, where public"); a part with more than its flag ("... are public
+    and in prod") is a share of the count instead. Without a verb to tell them apart, two flags are
+    asked back."""
+    flags = st.ratio_booleans
+    if not flags or any(st.vocab.metrics[m].type == "ratio" for m in st.parts.metrics):
+        return
+    span = part_span(st)
+    if span is None:
+        if len(set(flags)) > 1:
+            said = list(dict.fromkeys(flags))
+            st.parts.problems.append(
+                f"a percentage of which: {said[1]} among the rows where {said[0]}, or {said[0]} among "
+                f"those where {said[1]}? (say '<rows> that are <flag>')"
+            )
+            st.parts.suggestions.extend(
+                r.replace("_", " ") for b in said for r in st.vocab.ratio_of_boolean.get(b, [])
+            )
+        return
+    start, end = span
+    in_part = [b for b in flags if start <= st.flag_at.get(b, -1) < end]
+    more = any(start <= st.said_at.get(f, -1) < end for fs in st.by_field.values() for f in fs) or any(
+        start <= at < end for at in st.segment_at.values()
+    )
+    keep = in_part if len(set(in_part)) == 1 and not more else []
+    for b in flags:
+        if b not in keep:
+            f = Filter(field=b, op=Op.EQ, value=True)
+            st.by_field.setdefault(b, []).append(f)
+            st.said_at.setdefault(f, st.flag_at.get(b, -1))
+    st.ratio_booleans = keep
 
 
 def make_share(st: State, part: dict[str, list[Filter]]) -> None:
@@ -100,6 +273,8 @@ def pick_ratio(st: State, booleans: list[str]) -> None:
 def split_share(st: State) -> None:
     """A percentage with no ratio metric of the model behind it is a share (``share``); its part is
     the conditions said after what it is a share of: moved from ``by_field`` to ``part``."""
+    if st.ratio_requested:
+        place_flags(st)
     st.share = (
         st.ratio_requested
         and not st.ratio_booleans
@@ -117,7 +292,47 @@ def pick_model_ratio(st: State) -> None:
         pick_ratio(st, st.ratio_booleans)
 
 
+def whole_head(st: State) -> Item | None:
+    """The term right after "what percent of (the)", the rows the percentage is of, or None."""
+    assert st.ratio_at is not None
+    marker = st.items[st.ratio_at]
+    tokens = st.reading.tokens
+    for it in st.items[st.ratio_at + 1 :]:
+        if it.kind == ItemKind.TERM:
+            between = [t.text for t in tokens[marker.end : it.start]]
+            if between[:1] == ["of"] and all(w in DETERMINERS for w in between[1:]):
+                return it
+            return None
+    return None
+
+
+def ask_share_of_groups(st: State) -> None:
+    """ "what percent of accounts have public buckets", "what percent of regions ...": a percentage of
+    groups (a dimension's values, or rows of a table the metric does not measure) is not a ratio of
+    the rows the model measures; any answer would be the share of the buckets. Asked back, offering
+    the count of those groups ("how many accounts have public buckets")."""
+    if not st.ratio_requested or any(
+        st.use_of(it) in (Use.METRIC, Use.SORT_METRIC) for it in st.items if it.kind == ItemKind.TERM
+    ):
+        return
+    head = whole_head(st)
+    if head is None or head.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.METRIC):
+        return
+    measured = {t for m in st.parts.metrics for t in st.vocab.metric_tables.get(m, ())}
+    tables = {m.name for m in head.all(Kind.TABLE)}
+    if tables & measured:
+        return
+    rest = " ".join(t.text for t in st.reading.tokens[head.start :])
+    st.parts.problems.append(
+        f"a percentage of {head.text}: the model measures rows, not {head.text}, so it has no share "
+        f"of them; ask how many (e.g. 'how many {rest}')"
+    )
+    st.parts.suggestions.extend((f"how many {rest}", f"how many {head.text}"))
+
+
 def place_share(st: State) -> None:
-    """The share's part, once the counted metric is chosen (``pick_count``): ``parts.share_part``."""
+    """The share's part, once the counted metric is chosen (``pick_count``): ``parts.share_part``;
+    a percentage of groups rather than rows is asked back."""
     if st.share:
         make_share(st, st.part)
+    ask_share_of_groups(st)

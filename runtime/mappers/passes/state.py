@@ -147,6 +147,7 @@ class State:
     by_field: dict[str, list[Filter]] = field(default_factory=dict)
     said_at: dict[Filter, int] = field(default_factory=dict)  # where each condition was said
     ratio_booleans: list[str] = field(default_factory=list)  # yes/no fields the model has a ratio of
+    flag_at: dict[str, int] = field(default_factory=dict)  # where each of ``ratio_booleans`` was said
     share: bool = False  # a percentage the model has no ratio metric for: a share of a sum or count
     part: dict[str, list[Filter]] = field(default_factory=dict)  # the share's part, by field
 
