@@ -586,6 +586,10 @@ CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "n
 # EVERY_WORDS) excepts what follows it ("but not" is a marker of its own, "but only" no exception)
 EXCEPTING_BUT = "but"
 BUT_NOT_EXCEPTING = _words("only also just then")  # "all resources but only in prod": not an exception
+# "why is us-east-1 so expensive?", "how come spend went up": a cause, which no figure states; said
+# first, after fillers such as "and", "but", "so", "ok"
+CAUSE_PHRASES: tuple[tuple[str, ...], ...] = (("why",), ("whyd",), ("how", "come"))
+LEADING_FILLERS = _words("and but so ok okay then hmm")
 POINTING_BACK = _words("those these")
 # "how much storage is that?", "what did that cost": "that" standing for the last answer, not the
 # "that" of "volumes that are attached" (after "is", "was", "did", "does", or the question's last word)

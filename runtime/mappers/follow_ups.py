@@ -126,7 +126,14 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) ->
         return True
     if {t.text for t in tokens} & REPLACING_WORDS:  # "by number of instances instead"
         return True
+    if _starts(tokens, (*WIDENING_STARTS, "plus")) or _ends(tokens, MARKERS[Role.ALSO]):
+        return True  # "add storage too", "plus the cost", "show storage as well": added to the last one
     return not parts.metrics and not parts.listing
+
+
+def _ends(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
+    words = [t.text for t in tokens]
+    return any(p.split() == words[-len(p.split()) :] for p in phrases)
 
 
 def counts_no_rows(reading: Reading) -> bool:
@@ -187,7 +194,7 @@ def merge_follow_up(
     words = {t.text for t in tokens}
     # "how many resources do they have" after a ranking: the ranked rows, their ranking kept
     about_them = previous.limit is not None and ranked_rows_word(tokens) is not None
-    adding = also or _starts(tokens, ADDING_STARTS) or about_them
+    adding = also or _starts(tokens, (*ADDING_STARTS, *WIDENING_STARTS)) or about_them
     prev = previous.model_copy(update={"previous": None})
     every = _every(tokens, vocab)  # "all services": no condition on the service any more
 
@@ -328,6 +335,9 @@ def merge_follow_up(
     compare = parts.compare or prev.compare
     if not parts.compare and parts.time_range is not None and compare and not isinstance(compare.to, str):
         compare = None  # "and in April?" after "from March to April": no longer the period named
+    widened = also or _starts(tokens, WIDENING_STARTS)
+    if widened and not against and not prev.compare and parts.time_range is not None:
+        against = True  # "add April too" after "cost in May": both periods side by side, as a change does
     if against and prev.time_range is not None and as_of is not None:
         if parts.time_range is not None:  # "compared to April": forward in time, as a change reads
             now, then = _forward(prev.time_range, parts.time_range, as_of)

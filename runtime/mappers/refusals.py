@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from runtime.mappers.english import (
+    CAUSE_PHRASES,
     CREATIVE_WORDS,
     INJECTION_MARKERS,
+    LEADING_FILLERS,
     MESSAGE_WORDS,
     MUTATING_ANYWHERE,
     MUTATING_IMPERATIVE,
@@ -51,6 +53,12 @@ def refusal_reason(question: str, tokens: list[Token]) -> str | None:
     verbs = [w for i, w in enumerate(head[:3]) if w in WRITING_VERBS and not (i and w in MESSAGE_WORDS)]
     if any(w in CREATIVE_WORDS for w in words) or (any(w in MESSAGE_WORDS for w in words) and verbs):
         return "refused: crq answers questions about the cloud inventory with numbers, not with writing"
+    lead = [w for w in head if w not in LEADING_FILLERS]
+    if any(tuple(lead[: len(p)]) == p for p in CAUSE_PHRASES):  # "why is it so expensive?": a cause
+        return (
+            "refused: crq answers with figures from the data, not with causes; ask for the figures "
+            "that would show it (e.g. by service, by account, by month)"
+        )
     text = " ".join(words)
     if any(w in SCHEMA_WORDS for w in words) or any(f" {p} " in f" {text} " for p in SCHEMA_PHRASES):
         return (

@@ -17,6 +17,8 @@ _ISO_LIKE = re.compile(r"[\d./-]+")
 _SEPARATOR = re.compile(r"(?<=[^\W\d_])(?:==?|:)(?=\w)|(?<=\w)(?:==?|:)(?=[^\W\d_])")
 _PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lower-case words and single spaces, nothing else
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 5,000 -> 5000
+# "state != running", "≠", "<>": the words' "not", so the condition is negated as "not" negates it
+_NOT_EQUAL = re.compile(r"\s*(?:!=|≠|<>|=/=)\s*")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
 
 
@@ -67,6 +69,7 @@ def _pieces(raw: str) -> list[tuple[str, bool]]:
 def tokenize(text: str) -> list[Token]:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     text = _THOUSANDS.sub("", text)
+    text = _NOT_EQUAL.sub(" not ", text)
     words: list[tuple[str, bool, bool]] = []
     for m in _TOKEN.finditer(text):
         pieces = _pieces(m.group())
