@@ -590,6 +590,9 @@ BUT_NOT_EXCEPTING = _words("only also just then")  # "all resources but only in 
 # first, after fillers such as "and", "but", "so", "ok"
 CAUSE_PHRASES: tuple[tuple[str, ...], ...] = (("why",), ("whyd",), ("how", "come"))
 LEADING_FILLERS = _words("and but so ok okay then hmm")
+# "total cost less s3": "less" right before a value takes it away (before a number or an amount it
+# compares: "less than 5", "less expensive")
+MINUS_WORDS = _words("less")
 POINTING_BACK = _words("those these")
 # "how much storage is that?", "what did that cost": "that" standing for the last answer, not the
 # "that" of "volumes that are attached" (after "is", "was", "did", "does", or the question's last word)

@@ -26,6 +26,7 @@ from runtime.mappers.english import (
     INVERTING_WORDS,
     KNOWN_WORDS,
     MARKERS,
+    MINUS_WORDS,
     NEGATING_PREFIXES,
     NO_WORDS,
     SHOW_UNITS,
@@ -216,7 +217,16 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
             i += n
             continue
         tok = tokens[i]
+        after = next((x for x in items if x.start == i + 1 and x.kind == ItemKind.TERM), None)
         if (
+            tok.text in MINUS_WORDS
+            and after is not None
+            and after.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
+            and not after.has(Kind.METRIC)
+        ):
+            items.append(Item(ItemKind.MARKER, i, i + 1, tok.orig, roles=(Role.NEG,)))  # "cost less s3"
+            claim(i, i + 1)
+        elif (
             tok.text == EXCEPTING_BUT
             and any(t.text in EVERY_WORDS for t in tokens[max(0, i - 4) : i])
             and (i + 1 == len(tokens) or tokens[i + 1].text not in BUT_NOT_EXCEPTING)
@@ -237,7 +247,26 @@ def read_question(question: str, vocab: Vocabulary, as_of: dt.date) -> Reading:
         i += 1
     items.sort(key=lambda it: it.start)
     _read_inverted(items, tokens, vocab)
+    _negated_tags(items, tokens, vocab)
     return Reading(question, tuple(tokens), tuple(items), as_of)
+
+
+def _negated_tags(items: list[Item], tokens: Sequence[Token], vocab: Vocabulary) -> None:
+    """ "not tagged team ml", "not tagged with owner alice": a negated "tagged" before a tag key
+    negates that tag's condition; it is not the flag of rows with no tags at all (the analyst's
+    phrase for that flag would otherwise add "and untagged" to a tag the rows then cannot have)."""
+    flags = {d.untagged for d in vocab.tag_dimensions.values() if d.untagged}
+    for k, it in enumerate(items[:-1]):
+        if it.kind != ItemKind.TERM or tokens[it.start].text not in NO_WORDS | {"not"}:
+            continue
+        if not any(m.kind == Kind.BOOLEAN and m.name in flags for m in it.meanings):
+            continue
+        nxt = items[k + 1]
+        if nxt.kind == ItemKind.MARKER and Role.WITH in nxt.roles and k + 2 < len(items):
+            nxt = items[k + 2]  # "not tagged with team ml"
+        gap = [t.text for t in tokens[it.end : nxt.start]]
+        if nxt.kind == ItemKind.TERM and nxt.has(Kind.TAG_KEY) and gap in ([], ["with"], ["as"]):
+            items[k] = Item(ItemKind.MARKER, it.start, it.end, it.text, roles=(Role.NEG,))
 
 
 _SKIPPED_AFTER_OF = DETERMINERS | EACH_WORDS | {"a", "an", "this", "that"}

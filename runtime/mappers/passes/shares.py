@@ -335,4 +335,8 @@ def place_share(st: State) -> None:
     a percentage of groups rather than rows is asked back."""
     if st.share:
         make_share(st, st.part)
+    p = st.parts
+    if p.share_part:  # "what share was ec2 and s3": one part; by service, each would be 100% of itself
+        fields = {f.field for f in p.share_part}
+        p.dimensions = [d for d in p.dimensions if d.grain is not None or d.name not in fields]
     ask_share_of_groups(st)
