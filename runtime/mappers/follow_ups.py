@@ -188,6 +188,10 @@ def merge_follow_up(
     counted = _counted_rows(prev, vocab)
     if counted and asks_for_rows(tokens, parts) and not parts.metrics and not new_dims:
         metrics, dims = [], counted  # "list them", "which ones are sandbox?" after a count: those rows
+    elif (
+        prev.count_groups is not None and asks_for_rows(tokens, parts) and not parts.metrics and not new_dims
+    ):
+        dims = [*_named_groups(prev.count_groups.of, vocab), *dims]  # "which ones?": the groups counted
 
     for g in parts.pending_grains:
         series = _series_dimension(prev, metrics, vocab)
@@ -329,9 +333,19 @@ def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:
     )
 
 
+def _named_groups(of: Sequence[DimensionRef], vocab: Vocabulary) -> list[DimensionRef]:
+    """The groups a count of groups counted, as a listing names them: a table's key with its labels
+    ("which ones?" after "how many accounts ..." shows the accounts' names too)."""
+    out: list[DimensionRef] = []
+    for d in of:
+        labels = next((ls for ls in vocab.label_dimensions.values() if ls and ls[0] == d.name), (d.name,))
+        out.extend(d if n == d.name else DimensionRef(name=n) for n in labels)
+    return out
+
+
 def _counted_rows(prev: Intent, vocab: Vocabulary) -> list[DimensionRef]:
     """The columns that name the rows a previous count counted (one count, no groups), else none."""
-    if len(prev.metrics) != 1 or prev.dimensions or prev.order_by:
+    if len(prev.metrics) != 1 or prev.dimensions or prev.order_by or prev.count_groups is not None:
         return []
     table = next((t for t, m in vocab.count_metric.items() if m == prev.metrics[0]), None)
     return [DimensionRef(name=n) for n in vocab.label_dimensions.get(table, ())] if table else []
