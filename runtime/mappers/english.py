@@ -521,6 +521,10 @@ PLAIN_TOTAL = _words("total overall combined sum")  # "total and average <metric
 AUXILIARIES = _words("did does do has have had will would can could should")  # "what did ... cost"
 TOTAL_WORDS = _words("total combined aggregate overall summed cumulative")  # "their total size"
 MEANS: tuple[tuple[str, ...], ...] = (("average",), ("avg",), ("mean",), ("typical",))  # arithmetic means
+# "regions with total storage above 200000 GB", "accounts with average volume size over 200 GB": a
+# number compared with a metric said with one of these is on the groups' total or average, never on
+# each row's own size
+AGGREGATE_SAID = _words("total combined aggregate overall summed sum average avg mean")
 RATE_WORDS = _words("a an per each every")  # "2,000 a day"
 # the adjective of each period ("average daily <metric>": the metric that averages per day)
 RATE_ADJECTIVES = {

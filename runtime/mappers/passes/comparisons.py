@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from models.intent import Op
 from runtime.mappers.english import (
+    AGGREGATE_SAID,
     GROUPS_BACK,
     HAVING_BREAKS,
     HAVING_WORDS,
@@ -123,16 +124,21 @@ def _on_each_rows_size(st: State, c: _Said) -> bool:
 
 
 def _on_each_groups_size(st: State, c: _Said) -> bool:
-    """ "<groups> with over 300,000 GB": the groups' total size."""
+    """ "<groups> with over 300,000 GB", "which accounts have over 10 TB of volumes": the groups'
+    total size. A table's rows are groups here when they have no size of their own (the size is
+    measured on another table's rows); "resources with over 1 TB" is each resource's size."""
     s = c.subject
     total = sum_metric_of(st, c.unit_dim) if c.unit_dim and s is not None else None
     if (
         total is None
         or s is None
         or not s.has(Kind.DIMENSION, Kind.TAG_KEY)
-        or s.has(Kind.METRIC, Kind.TABLE, *FILTERING)
+        or s.has(Kind.METRIC, *FILTERING)
         or not s.plural
     ):
+        return False
+    sized = set(st.vocab.tables_of(c.unit_dim or ""))
+    if any(m.kind == Kind.TABLE and m.name in sized for m in s.meanings):
         return False
     if c.metric_next and c.next_t is not None:
         st.set_use(c.next_t, Use.COMPARED)
@@ -167,12 +173,27 @@ def _on_a_metric(st: State, c: _Said) -> bool:
     if metric_t is None:
         return False
     metric = metric_t.named(Kind.METRIC)
-    if c.unit_dim and not c.grouped and st.vocab.metric_format(metric) == c.q.unit:
+    if (
+        c.unit_dim
+        and not c.grouped
+        and st.vocab.metric_format(metric) == c.q.unit
+        and not _aggregate_said(st, metric_t, metric)
+    ):
         st.set_use(metric_t, Use.COMPARED)
         st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
         return True
     st.having.append((metric, c.op, c.q.value, c.q.unit, c.q.written))
     return True
+
+
+def _aggregate_said(st: State, metric_t: Item, metric: str) -> bool:
+    """ "total storage", "average volume size", "the sum of storage": the metric is named as an
+    aggregate (an average by itself, or a word of adding up said with it or just before it), so a
+    number compared with it is on the aggregate, not on each row's size."""
+    if st.vocab.metric_aggregation(metric) == "avg":
+        return True
+    tokens = st.reading.tokens[max(0, metric_t.start - 2) : metric_t.end]
+    return any(t.text in AGGREGATE_SAID for t in tokens)
 
 
 def _on_a_size(st: State, c: _Said) -> bool:
