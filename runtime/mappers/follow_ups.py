@@ -301,6 +301,7 @@ def merge_follow_up(
     for _, unit in parts.pending_units:
         shown |= {m: unit for m in _fitting(metrics, unit, vocab)}
     units = tuple(MetricUnit(metric=m, unit=u) for m, u in shown.items() if m in metrics)
+    filters = _pinned_units(filters, prev, units, vocab)
     # still a count of groups, unless the follow-up groups by what was counted
     count_groups = prev.count_groups
     if count_groups is not None and {d.name for d in count_groups.of} & {d.name for d in dims}:
@@ -321,6 +322,24 @@ def merge_follow_up(
         count_groups=count_groups,
         previous=prev,
     )
+
+
+def _pinned_units(
+    filters: Sequence[Filter], prev: Intent, units: Sequence[MetricUnit], vocab: Vocabulary
+) -> list[Filter]:
+    """A number said without a unit is in the unit its metric was shown in when it was said; when a
+    follow-up shows the metric in another unit ("accounts with more than 20k spend" -> "in
+    thousands"), the number keeps that unit, written on the filter, so it still means what it did."""
+    before = {u.metric: u.unit for u in prev.units}
+    after = {u.metric: u.unit for u in units}
+    out: list[Filter] = []
+    for f in filters:
+        was = before.get(f.field) or vocab.field_unit(f.field)
+        now = after.get(f.field) or vocab.field_unit(f.field)
+        if f.unit is None and f.field in vocab.metrics and was is not None and was != now:
+            f = f.model_copy(update={"unit": was})
+        out.append(f)
+    return out
 
 
 def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from models.units import FAMILY, units_of
-from runtime.mappers.english import (
-    SHOW_UNITS,
-)
-from runtime.mappers.kinds import ItemKind
+from models.units import FAMILY, Unit, units_of
+from runtime.mappers.english import NUMBER_SCALED, SHOW_UNITS, UNIT_SAID
+from runtime.mappers.kinds import ItemKind, QuantityKind
 from runtime.mappers.passes.state import State
 
 
@@ -41,10 +39,39 @@ def place_units(st: State) -> None:
         for m in fit:
             if declared[m] != unit:
                 p.units[m] = unit
-    if p.units:  # a number said with its unit stays in it when the metric is shown in another one
+    if p.units:
+        # a number compared with a metric shown in another unit stays in the unit it was said in, or,
+        # said without one, in the metric's own unit: "accounts with more than 20k spend last month in
+        # thousands" is over 20,000 dollars, never over 20,000 thousands
+        for f in p.filters:
+            if f.field in p.units and f.unit is None and id(f) not in st.unit_said:
+                _ask_bare_number(st, f.field, f.value, p.units[f.field])
         p.filters = [
-            f.model_copy(update={"unit": st.unit_said[id(f)]})
-            if f.field in p.units and f.unit is None and id(f) in st.unit_said
+            f.model_copy(update={"unit": st.unit_said.get(id(f)) or st.vocab.field_unit(f.field)})
+            if f.field in p.units and f.unit is None
             else f
             for f in p.filters
         ]
+
+
+def _ask_bare_number(st: State, metric: str, value: object, shown: Unit) -> None:
+    """ "regions with total storage over 250 in TB": a number said bare ("250", not "250k", "$250" or
+    "250 GB") beside the unit a metric is shown in may be in either unit; asked back, with both
+    readings written out, when both can be."""
+    own = st.vocab.field_unit(metric)
+    for it in st.items:
+        q = it.quantity
+        if it.kind != ItemKind.QUANTITY or q is None or q.kind != QuantityKind.COMPARE or q.value != value:
+            continue
+        said = st.reading.tokens[it.start : it.end]
+        if q.written is not None or own is None or any(NUMBER_SCALED.search(t.text) for t in said):
+            return
+        words = [t.orig for t in st.reading.tokens]
+        a, b = (UNIT_SAID.get(u, u.value) for u in (own, shown))
+        st.parts.problems.append(
+            f"'{' '.join(t.orig for t in said)}' with {metric.replace('_', ' ')} shown in {b}: is the "
+            f"number in {a} or in {b}? say the unit"
+        )
+        readings = [" ".join([*words[: it.end], u, *words[it.end :]]) for u in (a, b)]
+        st.parts.suggestions.extend(readings)
+        return
