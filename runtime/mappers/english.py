@@ -246,6 +246,10 @@ SHOW_UNITS: dict[str, Unit] = {
     **dict.fromkeys(_phrases("days"), Unit.DAYS),
 }
 
+# "tagged env dev", "labelled with team ml": after a word of tagging, a key is the tag's key, even when
+# it is also a word for a dimension ("env", the accounts' environment)
+TAGGING_WORDS = _words("tagged labeled labelled")
+TAGGING_FILLERS = _words("with as")
 # How a suggested question writes a number's unit (a unit not listed: its own name, "TB", "GiB");
 # "over 20 thousand dollars" reads back as 20,000 USD
 UNIT_SAID: dict[Unit, str] = {
