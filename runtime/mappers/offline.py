@@ -201,6 +201,7 @@ class OfflineMapper:
                         "the whole answer, not within each group; ask without the top, or rank again",
                         (f"{metric} by {split}", f"top {previous.limit} {before} by {metric}"),
                     )
+                intent = self._groups_no_longer_named(intent, previous)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         split_kept = split_counts and (
@@ -429,6 +430,30 @@ class OfflineMapper:
         if not ranked and not any(f.field in self.vocab.metrics for f in intent.filters):
             return intent
         return self._named_groups_only(intent, intent.dimensions)
+
+    def _groups_no_longer_named(self, intent: Intent, previous: Intent) -> Intent:
+        """ "which owner has the most instances" -> "by team instead": the rows without an owner tag
+        were left out because owners were named (``_ranked_groups_named``); grouped by team, they
+        count again."""
+        grouped = {d.name for d in intent.dimensions}
+        if intent.count_groups is not None:
+            grouped |= {d.name for d in intent.count_groups.of}
+        gone = {f for f in self._left_out_for_naming(previous) if f not in grouped}
+        earlier = previous.previous
+        if earlier is not None:  # said in the question before ("with an owner tag"): still meant
+            gone -= {f.field for f in earlier.filters if f.op == Op.IS_NOT_NULL} - self._left_out_for_naming(
+                earlier
+            )
+        if not gone:
+            return intent
+        kept = tuple(f for f in intent.filters if not (f.op == Op.IS_NOT_NULL and f.field in gone))
+        return intent.model_copy(update={"filters": kept})
+
+    def _left_out_for_naming(self, intent: Intent) -> set[str]:
+        """The fields whose missing values ``_ranked_groups_named`` leaves out of ``intent``."""
+        said = tuple(f for f in intent.filters if f.op != Op.IS_NOT_NULL)
+        named = self._ranked_groups_named(intent.model_copy(update={"filters": said}))
+        return {f.field for f in named.filters[len(said) :]}
 
     def _named_groups_only(self, intent: Intent, dimensions: Sequence[DimensionRef]) -> Intent:
         """``intent`` without the group of rows that have no value of each of ``dimensions`` that can be
