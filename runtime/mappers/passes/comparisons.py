@@ -177,7 +177,7 @@ def _on_a_metric(st: State, c: _Said) -> bool:
         c.unit_dim
         and not c.grouped
         and st.vocab.metric_format(metric) == c.q.unit
-        and not _aggregate_said(st, metric_t, metric)
+        and not _aggregate_said(st, metric_t, metric, c.unit_dim)
     ):
         st.set_use(metric_t, Use.COMPARED)
         st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
@@ -186,10 +186,19 @@ def _on_a_metric(st: State, c: _Said) -> bool:
     return True
 
 
-def _aggregate_said(st: State, metric_t: Item, metric: str) -> bool:
-    """ "total storage", "average volume size", "the sum of storage": the metric is named as an
-    aggregate (an average by itself, or a word of adding up said with it or just before it), so a
-    number compared with it is on the aggregate, not on each row's size."""
+def _aggregate_said(st: State, metric_t: Item, metric: str, unit_dim: str) -> bool:
+    """ "regions with total storage above ...", "accounts with average volume size over ...": the
+    metric is named as an aggregate (an average by itself, or a word of adding up said with it or
+    just before it) of groups, so a number compared with it is on the aggregate, not on each row's
+    size. Rows that have a size of their own said first ("buckets with total size over 1 TB") are
+    still each row's size."""
+    first = next((x for x in st.items if x.kind == ItemKind.TERM and not x.has(Kind.METRIC)), None)
+    sized = set(st.vocab.tables_of(unit_dim))
+    if first is not None and (
+        (first.has(*FILTERING) and set(tables_of_item(st, first)) & sized)
+        or any(m.kind == Kind.TABLE and m.name in sized for m in first.meanings)
+    ):
+        return False
     if st.vocab.metric_aggregation(metric) == "avg":
         return True
     tokens = st.reading.tokens[max(0, metric_t.start - 2) : metric_t.end]

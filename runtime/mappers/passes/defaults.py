@@ -68,11 +68,28 @@ def _qualifier(st: State, k: int, it: Item) -> bool:
     word so qualified is what is counted ("how many <value> <entities>") or where ("in <value> ...")."""
     if not it.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY) or not adjacent_value_of(st, k, it):
         return False
+    refs = group_target(st, it) if it.has(Kind.TABLE) and it.plural else None
+    if (
+        refs
+        and not after_preposition(st, k)
+        and _amount_per_row(st)
+        and not (st.parts.dimensions or st.count_requested)
+    ):
+        add_group(st, it, refs)  # "prod accounts that spent over $10k": each prod account's amount
+        return True
     st.set_use(it, Use.QUALIFIER)
     if it.has(Kind.TABLE):
         target = st.qualified_tables if after_preposition(st, k) else st.entity_tables
         target.extend(x.name for x in it.all(Kind.TABLE))
     return True
+
+
+def _amount_per_row(st: State) -> bool:
+    """An amount (not a count of rows) is compared with a number: "<entities> that spent over $10k",
+    "<entities> with more than 100 TB" hold it to each of those entities, which are the groups."""
+    return any(m is not None or unit is not None for m, _, _, unit, _ in st.having) and any(
+        (m or "") not in st.vocab.count_metric.values() for m, *_ in st.having
+    )
 
 
 def _time_hint(st: State, k: int, it: Item) -> bool:
