@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from models.intent import Op
+from models.intent import DimensionRef, Op
 from runtime.mappers.english import (
     AGGREGATE_SAID,
     GROUPS_BACK,
@@ -317,6 +317,52 @@ def place_having(st: State) -> None:
         if metric not in p.metrics and (p.metrics or not count_table(st)):
             p.metrics.append(metric)
         p.filters.append(compared(st, metric, op, value, written))
+
+
+def group_rows_held_to_amounts(st: State) -> None:
+    """ "which instances cost more than $100 last month", "running instances that cost over $100":
+    an amount compared with a number, nothing grouped, and the rows named by a kind (a value of a
+    listed kind, or a segment whose last word is one, said in the plural): the amount is each of
+    those rows', so they are the groups; held to the total of them all, the answer would be one
+    number, or nothing, for a question about which rows.
+
+    Reads the filters, the terms' uses and the counting fields; writes ``parts.dimensions``."""
+    p = st.parts
+    held = [
+        f for f in p.filters if f.field in st.vocab.metrics and f.field not in st.vocab.count_metric.values()
+    ]
+    if not held or p.dimensions or st.grains or st.count_requested or st.ratio_requested or st.limit:
+        return
+    kinds: dict[str, list[str]] = {}
+    for it in st.items:
+        if it.kind != ItemKind.TERM or not it.plural or st.use_of(it) not in (Use.FILTER, Use.SEGMENT):
+            continue
+        table = _kind_of_rows(st, it)
+        if table is not None:
+            kinds[table] = list(st.vocab.label_dimensions[table])
+    if len(kinds) == 1:
+        p.dimensions.extend(DimensionRef(name=n) for n in next(iter(kinds.values())))
+
+
+def _kind_of_rows(st: State, it: Item) -> str | None:
+    """The table whose rows a plural value ("instances") or a segment ending in one ("running
+    instances") names: the value of an enum dimension of one table whose rows have names."""
+    meanings = list(it.all(Kind.VALUE))
+    if not meanings and it.has(Kind.SEGMENT):
+        last = st.reading.tokens[it.end - 1]
+        meanings = [
+            m
+            for m in st.vocab.phrases.get((last.key,)) or st.vocab.phrases.get((last.text,)) or ()
+            if m.kind == Kind.VALUE
+        ]
+    for m in meanings:
+        dim = st.vocab.dimensions.get(m.name)
+        tables = set(st.vocab.tables_of(m.name))
+        if dim is not None and dim.enum and len(tables) == 1:
+            table = next(iter(tables))
+            if st.vocab.label_dimensions.get(table):
+                return table
+    return None
 
 
 def check_counted_conditions(st: State) -> None:
