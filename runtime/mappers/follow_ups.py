@@ -301,7 +301,7 @@ def merge_follow_up(
     for _, unit in parts.pending_units:
         shown |= {m: unit for m in _fitting(metrics, unit, vocab)}
     units = tuple(MetricUnit(metric=m, unit=u) for m, u in shown.items() if m in metrics)
-    filters = _pinned_units(filters, prev, units, vocab)
+    filters = _pinned_units(filters, prev, units, vocab, parts)
     # still a count of groups, unless the follow-up groups by what was counted
     count_groups = prev.count_groups
     if count_groups is not None and {d.name for d in count_groups.of} & {d.name for d in dims}:
@@ -325,18 +325,27 @@ def merge_follow_up(
 
 
 def _pinned_units(
-    filters: Sequence[Filter], prev: Intent, units: Sequence[MetricUnit], vocab: Vocabulary
+    filters: Sequence[Filter], prev: Intent, units: Sequence[MetricUnit], vocab: Vocabulary, parts: Parts
 ) -> list[Filter]:
     """A number said without a unit is in the unit its metric was shown in when it was said; when a
     follow-up shows the metric in another unit ("accounts with more than 20k spend" -> "in
-    thousands"), the number keeps that unit, written on the filter, so it still means what it did."""
+    thousands"), the number keeps that unit, written on the filter, so it still means what it did.
+    An amount the follow-up says with its scale ("only services over $50k" after "... in
+    thousands") is in the metric's own unit, as in a question of its own (``passes/units.py``)."""
     before = {u.metric: u.unit for u in prev.units}
     after = {u.metric: u.unit for u in units}
+    said_now = {id(f) for f in parts.filters}
     out: list[Filter] = []
     for f in filters:
-        was = before.get(f.field) or vocab.field_unit(f.field)
-        now = after.get(f.field) or vocab.field_unit(f.field)
-        if f.unit is None and f.field in vocab.metrics and was is not None and was != now:
+        own = vocab.field_unit(f.field)
+        was = before.get(f.field) or own
+        now = after.get(f.field) or own
+        if f.unit is not None or f.field not in vocab.metrics or own is None:
+            pass
+        elif id(f) in said_now:
+            if now != own and (f.field, f.value) in parts.amounts_scaled:
+                f = f.model_copy(update={"unit": own})
+        elif was != now:
             f = f.model_copy(update={"unit": was})
         out.append(f)
     return out

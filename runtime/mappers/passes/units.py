@@ -6,6 +6,7 @@ from models.units import FAMILY, Unit, units_of
 from runtime.mappers.english import NUMBER_SCALED, SHOW_UNITS, UNIT_SAID
 from runtime.mappers.kinds import ItemKind, QuantityKind
 from runtime.mappers.passes.state import State
+from runtime.mappers.reading import Item
 
 
 def place_units(st: State) -> None:
@@ -16,6 +17,9 @@ def place_units(st: State) -> None:
     Reads the unit items and the metrics; writes ``parts.units``, ``parts.pending_units``, the filters'
     units or a problem."""
     p = st.parts
+    for f in p.filters:
+        if f.field in st.vocab.metrics and f.unit is None and _said_bare(st, f.value) is False:
+            p.amounts_scaled.add((f.field, f.value))
     for it in st.items:
         if it.kind != ItemKind.UNIT:
             continue
@@ -59,19 +63,39 @@ def _ask_bare_number(st: State, metric: str, value: object, shown: Unit) -> None
     "250 GB") beside the unit a metric is shown in may be in either unit; asked back, with both
     readings written out, when both can be."""
     own = st.vocab.field_unit(metric)
-    for it in st.items:
-        q = it.quantity
-        if it.kind != ItemKind.QUANTITY or q is None or q.kind != QuantityKind.COMPARE or q.value != value:
-            continue
-        said = st.reading.tokens[it.start : it.end]
-        if q.written is not None or own is None or any(NUMBER_SCALED.search(t.text) for t in said):
-            return
-        words = [t.orig for t in st.reading.tokens]
-        a, b = (UNIT_SAID.get(u, u.value) for u in (own, shown))
-        st.parts.problems.append(
-            f"'{' '.join(t.orig for t in said)}' with {metric.replace('_', ' ')} shown in {b}: is the "
-            f"number in {a} or in {b}? say the unit"
-        )
-        readings = [" ".join([*words[: it.end], u, *words[it.end :]]) for u in (a, b)]
-        st.parts.suggestions.extend(readings)
+    it = _quantity_of(st, value)
+    if it is None or own is None or not _said_bare(st, value):
         return
+    said = st.reading.tokens[it.start : it.end]
+    words = [t.orig for t in st.reading.tokens]
+    a, b = (UNIT_SAID.get(u, u.value) for u in (own, shown))
+    st.parts.problems.append(
+        f"'{' '.join(t.orig for t in said)}' with {metric.replace('_', ' ')} shown in {b}: is the "
+        f"number in {a} or in {b}? say the unit"
+    )
+    st.parts.suggestions.extend(" ".join([*words[: it.end], u, *words[it.end :]]) for u in (a, b))
+
+
+def _quantity_of(st: State, value: object) -> Item | None:
+    """The comparison item that said ``value``."""
+    return next(
+        (
+            it
+            for it in st.items
+            if it.kind == ItemKind.QUANTITY
+            and it.quantity is not None
+            and it.quantity.kind == QuantityKind.COMPARE
+            and it.quantity.value == value
+        ),
+        None,
+    )
+
+
+def _said_bare(st: State, value: object) -> bool | None:
+    """Whether the comparison that said ``value`` wrote it bare (no unit, scale or currency: "250");
+    None when no comparison said it."""
+    it = _quantity_of(st, value)
+    if it is None or it.quantity is None:
+        return None
+    said = st.reading.tokens[it.start : it.end]
+    return it.quantity.written is None and not any(NUMBER_SCALED.search(t.text) for t in said)
