@@ -20,6 +20,7 @@ from runtime.mappers.passes.queries import (
     before,
     compared,
     count_table,
+    head_noun_meanings,
     is_count,
     list_instead,
     metric_for_unit,
@@ -349,12 +350,7 @@ def _kind_of_rows(st: State, it: Item) -> str | None:
     instances") names: the value of an enum dimension of one table whose rows have names."""
     meanings = list(it.all(Kind.VALUE))
     if not meanings and it.has(Kind.SEGMENT):
-        last = st.reading.tokens[it.end - 1]
-        meanings = [
-            m
-            for m in st.vocab.phrases.get((last.key,)) or st.vocab.phrases.get((last.text,)) or ()
-            if m.kind == Kind.VALUE
-        ]
+        meanings = [m for m in head_noun_meanings(st, it) if m.kind == Kind.VALUE]
     for m in meanings:
         dim = st.vocab.dimensions.get(m.name)
         tables = set(st.vocab.tables_of(m.name))

@@ -32,6 +32,7 @@ from runtime.mappers.passes.queries import (
     asks_for_other_metric,
     before,
     group_target,
+    head_noun_meanings,
     metric_in_unit,
     tables_of_item,
     unit_dimension,
@@ -314,8 +315,7 @@ def _rows_of_described_kind(st: State, marker: Item, j: int) -> None:
         refs = rows_of_kind(st, marker, nxt) if k > j else None
         if refs is None and nxt.has(Kind.SEGMENT):
             last = st.reading.tokens[nxt.end - 1]
-            noun = st.vocab.phrases.get((last.key,)) or st.vocab.phrases.get((last.text,)) or ()
-            kind = Item(ItemKind.TERM, nxt.end - 1, nxt.end, last.orig, meanings=tuple(noun))
+            kind = Item(ItemKind.TERM, nxt.end - 1, nxt.end, last.orig, meanings=head_noun_meanings(st, nxt))
             refs = rows_of_kind(st, marker, kind)
         if refs:
             add_group(st, nxt, refs, role=Use.RANKED_VALUE)
