@@ -334,6 +334,8 @@ def group_rows_held_to_amounts(st: State) -> None:
     ]
     if not held or p.dimensions or st.grains or st.count_requested or st.ratio_requested or st.limit:
         return
+    if st.partial:  # a follow-up: the groups are the previous question's
+        return
     kinds: dict[str, list[str]] = {}
     for it in st.items:
         if it.kind != ItemKind.TERM or not it.plural or st.use_of(it) not in (Use.FILTER, Use.SEGMENT):
