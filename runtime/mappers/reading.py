@@ -416,10 +416,10 @@ def _tag_then_value(tokens: list[Token], vocab: Vocabulary, free: list[bool]) ->
         tag_word = (
             n > 1 and any(m.kind == Kind.TAG_DIMENSION for m in vocab.phrases.get((tokens[j - 1].key,), ()))
         ) or _tagging_before(tokens, i)
-        if not keys or not tag_word or j >= len(tokens):
+        if not keys or not tag_word:
             i += max(n, 1)
             continue
-        for key in keys:
+        for key in keys if j < len(tokens) else ():
             value = next(
                 (
                     v
@@ -442,6 +442,10 @@ def _tag_then_value(tokens: list[Token], vocab: Vocabulary, free: list[bool]) ->
                 _claim(free, i, written[0])
                 j = written[0]
                 break
+        else:
+            if _tagging_before(tokens, i) and all(free[i:j]):  # "tagged env": the tag's key, no value
+                out.append(_spelled(tokens, i, j, keys))
+                _claim(free, i, j)
         i = j
     return out
 

@@ -17,6 +17,8 @@ from runtime.mappers.english import (
     LIST_JOINERS,
     OF_WORDS,
     PLACE_PREPOSITIONS,
+    TAGGING_FILLERS,
+    TAGGING_WORDS,
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.queries import (
@@ -92,6 +94,25 @@ def _amount_per_row(st: State) -> bool:
     )
 
 
+def _tagged_key(st: State, k: int, it: Item) -> bool:
+    """ "resources tagged owner", "tagged with env": a tag key right after a word of tagging, with no
+    value after it, asks for the rows that have that tag (even when the key is also a dimension's
+    word); read alone, "tagged" would count the rows with any tag."""
+    if not it.has(Kind.TAG_KEY):
+        return False
+    j = it.start - 1
+    if j >= 0 and st.reading.tokens[j].text in TAGGING_FILLERS:
+        j -= 1
+    if j < 0 or st.reading.tokens[j].text not in TAGGING_WORDS:
+        return False
+    keys = {m.name for m in it.all(Kind.TAG_KEY)}
+    if any(m.kind == Kind.VALUE and m.name in keys for x in st.items for m in x.meanings):
+        st.set_use(it, Use.QUALIFIER)  # "is bob tagged as owner": the key says what bob is
+        return True
+    st.set_use(it, Use.HAS_TAG)
+    return True
+
+
 def _time_hint(st: State, k: int, it: Item) -> bool:
     """A date's words ("created") say which date a range or series is on."""
     if not it.has(Kind.TIME_DIMENSION) or it.has(Kind.DIMENSION):
@@ -163,6 +184,7 @@ DEFAULT_RULES: tuple[Callable[[State, int, Item], bool], ...] = (
     _metric,
     _segment,
     _value,
+    _tagged_key,
     _qualifier,
     _time_hint,
     _weak_ranked,
