@@ -216,9 +216,11 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
             share_part.append(condition(f, f"share.part[{i}]"))
 
     conversions = _conversions(intent, metrics)
-    shown = {m.name: m.unit for m in metrics} | {c.metric: c.to for c in conversions}
+    own = {m.name: m.unit for m in metrics}
+    shown = own | {c.metric: c.to for c in conversions}
     having = tuple(
-        MetricCondition(f.field, f.op, _metric_value(f, shown.get(f.field))) for f in metric_filters
+        MetricCondition(f.field, f.op, _metric_value(f, own.get(f.field), shown.get(f.field)))
+        for f in metric_filters
     )
     if intent.compare is not None:
         _check_compare(intent, metrics, having)
@@ -796,8 +798,10 @@ def _as_number(v: Scalar, field: str) -> Decimal:
     return number
 
 
-def _metric_value(f: Filter, unit: Unit | None) -> TypedValue:
-    """The number a metric filter compares with, in the unit the metric is shown in."""
+def _metric_value(f: Filter, own: Unit | None, unit: Unit | None) -> TypedValue:
+    """The number a metric filter compares with, in the unit the metric is shown in. A number without
+    a unit is in the metric's own unit, whatever unit it is shown in: "over 20000" on cost shown in
+    thousands of dollars is 20,000 dollars (20 as shown), never 20,000 thousands."""
     if f.op in (Op.CONTAINS, Op.IS_NULL, Op.IS_NOT_NULL, Op.IN, Op.NOT_IN):
         raise IntentError(
             "filters",
@@ -805,11 +809,12 @@ def _metric_value(f: Filter, unit: Unit | None) -> TypedValue:
             ["=", "!=", "<", "<=", ">", ">=", "between"],
         )
     field = f"filter on {f.field}"
+    written = f.unit if f.unit is not None or own == unit else own
     if isinstance(f.value, tuple):
-        return tuple(_in_unit(_as_number(v, field), f.unit, unit, f.field, field) for v in f.value)
+        return tuple(_in_unit(_as_number(v, field), written, unit, f.field, field) for v in f.value)
     if f.value is None:  # Filter allows no value only for is (not) null, refused above
         raise IntentError("filters", f"metric filter on {f.field} needs a number")
-    return _in_unit(_as_number(f.value, field), f.unit, unit, f.field, field)
+    return _in_unit(_as_number(f.value, field), written, unit, f.field, field)
 
 
 def _time_window(

@@ -80,7 +80,8 @@ class Filter(BaseModel):
 
     ``unit`` is the unit the value is written in ("over 2 TB": 2, TB; "below 5%": 5, percent); the
     compiler converts it to the unit of the metric (as shown) or number dimension. Without it the
-    value is in that unit already.
+    value is in the field's own unit, the model's, also when ``Intent.units`` shows the metric in
+    another ("over 20000" on cost shown in thousand_USD is 20,000 USD).
     """
 
     model_config = _FROZEN

@@ -437,8 +437,9 @@ def test_a_percent_is_written_as_said_and_the_model_unit_converts_it(
     mapper, model = _cpu_mapper_in(unit)
     m = ask(mapper, "instances with avg cpu below 5% during usage date last week")
     assert m.status == "answered" and m.complete and m.intent is not None, m.message
-    assert dump(m.intent) == {
+    assert dump(m.intent) == {  # each instance's average, the instances listed
         "metrics": ["avg_cpu"],
+        "dimensions": [{"name": "resource_id"}, {"name": "resource_name"}],
         "filters": [{"field": "resource_type", "value": "ec2:instance"}, condition],
         "time_range": {"kind": "previous", "unit": "week", "dimension": "usage_date"},
     }

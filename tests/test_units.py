@@ -173,6 +173,24 @@ def test_converted_amounts_differ_from_the_models(model: SemanticModel, conn: ps
     assert all(converted[k] == v / 1000 for k, v in amounts.items()) and max(amounts.values()) > 1000
 
 
+def test_a_number_without_a_unit_is_in_the_metrics_own_unit(
+    model: SemanticModel, conn: psycopg.Connection[Any]
+) -> None:
+    """ "accounts that spent over 20000 last month, in thousands": the threshold is 20,000 dollars
+    whatever unit the cost is shown in (not 20,000 thousands, which no account reaches), so the
+    converted answer has the same accounts as the plain one, each amount a thousandth of it."""
+    raw = {
+        "metrics": ["cost"],
+        "dimensions": [{"name": "account_name"}],
+        "filters": [{"field": "cost", "op": ">", "value": 20000}],
+        "time_range": {"kind": "previous", "unit": "month"},
+    }
+    plain = dict(run_read_only(conn, *_sql(_compile(raw, model))))
+    converted = dict(run_read_only(conn, *_sql(_compile({**raw, "units": {"cost": "thousand_USD"}}, model))))
+    assert 1 < len(plain) < 20  # the threshold keeps some accounts, not all
+    assert converted == {k: v / 1000 for k, v in plain.items()}
+
+
 def _sql(query: Any) -> tuple[str, dict[str, object]]:
     return query.sql, query.params
 

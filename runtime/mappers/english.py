@@ -7,6 +7,8 @@ knows how English questions are put together ("by", "top 5", "excluding", "how m
 
 from __future__ import annotations
 
+import re
+
 from models.intent import NUMBER_WORDS as BASIC_NUMBER_WORDS
 from models.units import FAMILY, Family, Unit
 from runtime.mappers.kinds import Direction, Role
@@ -243,6 +245,23 @@ SHOW_UNITS: dict[str, Unit] = {
     **dict.fromkeys(_phrases("hours, hrs"), Unit.HOURS),
     **dict.fromkeys(_phrases("days"), Unit.DAYS),
 }
+
+# "tagged env dev", "labelled with team ml": after a word of tagging, a key is the tag's key, even when
+# it is also a word for a dimension ("env", the accounts' environment)
+TAGGING_WORDS = _words("tagged labeled labelled")
+TAGGING_FILLERS = _words("with as")
+# How a suggested question writes a number's unit (a unit not listed: its own name, "TB", "GiB");
+# "over 20 thousand dollars" reads back as 20,000 USD
+UNIT_SAID: dict[Unit, str] = {
+    Unit.USD: "dollars",
+    Unit.THOUSAND_USD: "thousand dollars",
+    Unit.MILLION_USD: "million dollars",
+}
+# a number written with its scale ("20k", "$5", "2.5m", "50 thousand") is an amount as it is; only a
+# bare one ("over 250") could be in the unit a metric is shown in
+NUMBER_SCALED = re.compile(
+    r"^\$|^\d[\d.,]*(?:k|m|mm|bn|b)$|^(?:k|thousand|thousands|m|mm|million|millions|bn|billion)$"
+)
 
 # The kind of number a unit's family is, as the mapper matches it against metric formats
 # ("over 5,000 dollars" compares a currency metric).
@@ -521,6 +540,10 @@ PLAIN_TOTAL = _words("total overall combined sum")  # "total and average <metric
 AUXILIARIES = _words("did does do has have had will would can could should")  # "what did ... cost"
 TOTAL_WORDS = _words("total combined aggregate overall summed cumulative")  # "their total size"
 MEANS: tuple[tuple[str, ...], ...] = (("average",), ("avg",), ("mean",), ("typical",))  # arithmetic means
+# "regions with total storage above 200000 GB", "accounts with average volume size over 200 GB": a
+# number compared with a metric said with one of these is on the groups' total or average, never on
+# each row's own size
+AGGREGATE_SAID = _words("total combined aggregate overall summed sum average avg mean")
 RATE_WORDS = _words("a an per each every")  # "2,000 a day"
 # the adjective of each period ("average daily <metric>": the metric that averages per day)
 RATE_ADJECTIVES = {

@@ -55,6 +55,7 @@ from runtime.mappers.english import (
     THAT_AFTER,
     THAT_BACK,
     THERE_IS,
+    UNIT_SAID,
     WEAK_FOLLOW_UP_STARTS,
     WHICH_ROWS,
     WIDENING_STARTS,
@@ -165,6 +166,16 @@ def unfit_units(previous: Intent, parts: Parts, vocab: Vocabulary) -> str | None
     for text, unit in parts.pending_units:
         if not _fitting(metrics, unit, vocab):
             return f"'{text}': {unit.value} is not a unit of {', '.join(metrics) or 'the rows listed'}"
+    shown = {u.metric: u.unit for u in previous.units}
+    for f in parts.filters:
+        # "only services over 50" after an answer in thousands: 50 dollars or 50 thousand?
+        bare = f.unit is None and (f.field, f.value) not in parts.amounts_scaled
+        if bare and f.field in shown and f.field not in parts.units and not parts.pending_units:
+            said = UNIT_SAID.get(shown[f.field], shown[f.field].value)
+            return (
+                f"'{f.value}' with {f.field.replace('_', ' ')} shown in {said}: say the number's unit "
+                "(e.g. '50 thousand dollars', '$50k', '2 TB')"
+            )
     return None
 
 
@@ -361,6 +372,7 @@ def merge_follow_up(
     for _, unit in parts.pending_units:
         shown |= {m: unit for m in _fitting(metrics, unit, vocab)}
     units = tuple(MetricUnit(metric=m, unit=u) for m, u in shown.items() if m in metrics)
+    filters = _pinned_units(filters, units, vocab)
     # still a count of groups, unless the follow-up groups by what was counted
     count_groups = prev.count_groups
     if count_groups is not None and {d.name for d in count_groups.of} & {d.name for d in dims}:
@@ -464,6 +476,22 @@ def _share_part_replaced(prev: Intent, parts: Parts, vocab: Vocabulary) -> tuple
         return None
     fields = {f.field for f in said} | {r for f in said for r in vocab.related.get(f.field, set())}
     return (*(f for f in prev.share.part if f.field not in fields), *said)
+
+
+def _pinned_units(filters: Sequence[Filter], units: Sequence[MetricUnit], vocab: Vocabulary) -> list[Filter]:
+    """A number compared with a metric is in the metric's own unit unless it says another; when the
+    metric is shown in another unit ("accounts with more than 20k spend" -> "in thousands", "only
+    services over $50k" after an answer in thousands) that unit is written on the filter, so the
+    reading says it ("cost > 20000 USD"). A bare number said while the metric is shown in another
+    unit is asked back first (``unfit_units``)."""
+    shown = {u.metric: u.unit for u in units}
+    out: list[Filter] = []
+    for f in filters:
+        own = vocab.field_unit(f.field)
+        if f.unit is None and f.field in shown and own is not None and shown[f.field] != own:
+            f = f.model_copy(update={"unit": own})
+        out.append(f)
+    return out
 
 
 def asks_for_rows(tokens: Sequence[Token], parts: Parts) -> bool:

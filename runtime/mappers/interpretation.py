@@ -18,6 +18,7 @@ from runtime.mappers.passes.comparisons import (
     bind_comparisons,
     check_counted_conditions,
     count_of_haves,
+    group_rows_held_to_amounts,
     place_having,
 )
 from runtime.mappers.passes.counting import ask_dropped_rows, pick_count, pick_listing
@@ -108,6 +109,8 @@ BINDING: tuple[Pass, ...] = (
 # - absorb_metrics before ask_metric_of_metric, pick_model_ratio and place_having (a derived metric
 #   absorbs its base one first, so they see the metrics asked for).
 # - place_having before count_of_haves and pick_count: a count is only added when no metric is asked.
+# - group_rows_held_to_amounts right after place_having, before place_grains and place_order: it
+#   reads the amount filters place_having wrote and only groups when nothing else does.
 # - pick_count before place_share: a share of a count needs the counted metric.
 # - check_counted_conditions, undo_degenerate_groups before pick_listing: a listing is chosen only
 #   when no metric remains, with the groupings final.
@@ -133,6 +136,7 @@ ASSEMBLY: tuple[Pass, ...] = (
     ask_metric_of_metric,
     pick_model_ratio,
     place_having,
+    group_rows_held_to_amounts,
     count_of_haves,
     pick_count,
     ask_dropped_rows,

@@ -25,7 +25,7 @@ from compiler import catalog_for
 from compiler.resolve import resolve
 from compiler.time_range import resolve_time_range
 from models.errors import DatesDoNotOverlap, IntentError, UserError
-from models.intent import Cumulative, Filter, Grain, Intent, MetricUnit, Op, Share
+from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, MetricUnit, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
@@ -226,6 +226,7 @@ class OfflineMapper:
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
                     return self._clarify(lost, self._answered(*suggested))
+                intent = self._groups_no_longer_named(intent, previous)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         split_kept = split_counts and (
@@ -354,6 +355,8 @@ class OfflineMapper:
         intent = counted_groups(question, self.vocab, lambda q: self._map(q, None, as_of))
         if intent is None:
             return None
+        if intent.count_groups is not None:  # "how many owners have public buckets": no owner is none
+            intent = self._named_groups_only(intent, intent.count_groups.of)
         try:
             resolve(intent, self._catalog, _CHECK_AS_OF)
         except UserError:
@@ -440,15 +443,51 @@ class OfflineMapper:
 
     def _ranked_groups_named(self, intent: Intent) -> Intent:
         """ "which <tag key> has the most ...", "top 3 <tag key>s by ...", "the most common instance
-        type": the winners are named, so rows whose tag (or other key looked up in a document) is
+        type", "which owners have more than 150 instances": the winners, or the groups that pass a
+        threshold on a metric, are named, so rows whose tag (or other key looked up in a document) is
         missing, or that a dimension does not apply to (``applies_to``), are no contender; plain
         breakdowns keep them as their own group."""
-        if intent.limit is None or not intent.order_by or intent.order_by[0].field not in self.vocab.metrics:
+        ranked = (
+            intent.limit is not None
+            and bool(intent.order_by)
+            and intent.order_by[0].field in self.vocab.metrics
+        )
+        if not ranked and not any(f.field in self.vocab.metrics for f in intent.filters):
             return intent
+        return self._named_groups_only(intent, intent.dimensions)
+
+    def _groups_no_longer_named(self, intent: Intent, previous: Intent) -> Intent:
+        """ "which owner has the most instances" -> "by team instead": the rows without an owner tag
+        were left out because owners were named (``_ranked_groups_named``); grouped by team, they
+        count again."""
+        grouped = {d.name for d in intent.dimensions}
+        if intent.count_groups is not None:
+            grouped |= {d.name for d in intent.count_groups.of}
+        gone = {f for f in self._left_out_for_naming(previous) if f not in grouped}
+        earlier = previous.previous
+        if earlier is not None:  # said in the question before ("with an owner tag"): still meant
+            gone -= {f.field for f in earlier.filters if f.op == Op.IS_NOT_NULL} - self._left_out_for_naming(
+                earlier
+            )
+        if not gone:
+            return intent
+        kept = tuple(f for f in intent.filters if not (f.op == Op.IS_NOT_NULL and f.field in gone))
+        return intent.model_copy(update={"filters": kept})
+
+    def _left_out_for_naming(self, intent: Intent) -> set[str]:
+        """The fields whose missing values ``_ranked_groups_named`` leaves out of ``intent``."""
+        said = tuple(f for f in intent.filters if f.op != Op.IS_NOT_NULL)
+        named = self._ranked_groups_named(intent.model_copy(update={"filters": said}))
+        return {f.field for f in named.filters[len(said) :]}
+
+    def _named_groups_only(self, intent: Intent, dimensions: Sequence[DimensionRef]) -> Intent:
+        """``intent`` without the group of rows that have no value of each of ``dimensions`` that can be
+        missing (a tag, a key in a document, a dimension that applies to some rows only): no value is
+        no group to name or count."""
         filtered = {f.field for f in intent.filters}
         conditions = [*intent.filters, *(f for s in intent.segments for f in self.vocab.segment_filters(s))]
         extra = []
-        for d in intent.dimensions:
+        for d in dimensions:
             base = d.name.partition(":")[0]
             dim = self.vocab.dimensions.get(d.name)
             optional = (base in self.vocab.tag_dimensions and ":" in d.name) or bool(

@@ -32,6 +32,8 @@ from runtime.mappers.english import (
     SHOW_UNITS,
     STOPWORDS,
     SUPERLATIVES,
+    TAGGING_FILLERS,
+    TAGGING_WORDS,
     TIME_LEFTOVERS,
     TIME_PHRASE_WORDS,
     UNIT_PREPOSITIONS,
@@ -265,7 +267,11 @@ def _negated_tags(items: list[Item], tokens: Sequence[Token], vocab: Vocabulary)
         if nxt.kind == ItemKind.MARKER and Role.WITH in nxt.roles and k + 2 < len(items):
             nxt = items[k + 2]  # "not tagged with team ml"
         gap = [t.text for t in tokens[it.end : nxt.start]]
-        if nxt.kind == ItemKind.TERM and nxt.has(Kind.TAG_KEY) and gap in ([], ["with"], ["as"]):
+        tag = nxt.has(Kind.TAG_KEY) or any(  # "team ml": a key and its value read as one
+            m.kind == Kind.VALUE and m.name.partition(":")[0] in vocab.tag_dimensions and ":" in m.name
+            for m in nxt.meanings
+        )
+        if nxt.kind == ItemKind.TERM and tag and gap in ([], ["with"], ["as"]):
             items[k] = Item(ItemKind.MARKER, it.start, it.end, it.text, roles=(Role.NEG,))
 
 
@@ -440,22 +446,23 @@ def _value_prefixes(tokens: list[Token], vocab: Vocabulary, free: list[bool]) ->
 
 
 def _tag_then_value(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
-    """ "<rows> with the <key> tag <value>": a tag key said with its tag word, then one of the values
-    that tag has in the data, is a condition on the tag, even when the value is also another
-    dimension's (an environment named like the env tag's values)."""
+    """ "<rows> with the <key> tag <value>", "<rows> tagged <key> <value>": a tag key said with its
+    tag word, or right after a word of tagging, then one of the values that tag has in the data, is a
+    condition on the tag, even when the key is also another dimension's word and the value one of its
+    values (an environment named like the env tag's values)."""
     out: list[Item] = []
     i = 0
     while i < len(tokens):
         n, found = vocab.match(tokens, i, free)
         keys = [m for m in found if m.kind == Kind.TAG_KEY]
         j = i + n
-        tag_word = n > 1 and any(
-            m.kind == Kind.TAG_DIMENSION for m in vocab.phrases.get((tokens[j - 1].key,), ())
-        )
-        if not keys or not tag_word or j >= len(tokens):
+        tag_word = (
+            n > 1 and any(m.kind == Kind.TAG_DIMENSION for m in vocab.phrases.get((tokens[j - 1].key,), ()))
+        ) or _tagging_before(tokens, i)
+        if not keys or not tag_word:
             i += max(n, 1)
             continue
-        for key in keys:
+        for key in keys if j < len(tokens) else ():
             value = next(
                 (
                     v
@@ -472,8 +479,42 @@ def _tag_then_value(tokens: list[Token], vocab: Vocabulary, free: list[bool]) ->
                 _claim(free, i, end)
                 j = end
                 break
+            written = _tag_value_written(tokens, i, j, key, vocab, free)
+            if written is not None:  # "tagged <key> <a value not seen in the data>": as written
+                out.append(_spelled(tokens, i, written[0], [written[1]]))
+                _claim(free, i, written[0])
+                j = written[0]
+                break
+        else:
+            if _tagging_before(tokens, i) and all(free[i:j]):  # "tagged env": the tag's key, no value
+                out.append(_spelled(tokens, i, j, keys))
+                _claim(free, i, j)
         i = j
     return out
+
+
+def _tag_value_written(
+    tokens: list[Token], i: int, j: int, key: Meaning, vocab: Vocabulary, free: list[bool]
+) -> tuple[int, Meaning] | None:
+    """After "tagged <key>", the next word is the tag's value even when the data has no such value
+    (taken as written), unless it is a word of another kind (a metric, a table, a grouping)."""
+    if not _tagging_before(tokens, i) or not free[j]:
+        return None
+    _, found = vocab.match(tokens, j, free)
+    if any(m.kind not in (Kind.VALUE, Kind.SEGMENT, Kind.BOOLEAN) for m in found):
+        return None
+    word = tokens[j].text
+    if not found and (word in KNOWN_WORDS or word in STOPWORDS or word in TIME_PHRASE_WORDS):
+        return None  # "tagged env last month": English, not a value
+    return _value_after(tokens, j, key, vocab, free)
+
+
+def _tagging_before(tokens: list[Token], i: int) -> bool:
+    """ "tagged <key>", "labelled with <key>": a word of tagging right before token ``i``."""
+    j = i - 1
+    if j >= 0 and tokens[j].text in TAGGING_FILLERS:
+        j -= 1
+    return j >= 0 and tokens[j].text in TAGGING_WORDS
 
 
 def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from models.intent import Op
+from models.intent import DimensionRef, Op
 from runtime.mappers.english import (
+    AGGREGATE_SAID,
     GROUPS_BACK,
     HAVING_BREAKS,
     HAVING_WORDS,
@@ -19,6 +20,7 @@ from runtime.mappers.passes.queries import (
     before,
     compared,
     count_table,
+    head_noun_meanings,
     is_count,
     list_instead,
     metric_for_unit,
@@ -123,16 +125,21 @@ def _on_each_rows_size(st: State, c: _Said) -> bool:
 
 
 def _on_each_groups_size(st: State, c: _Said) -> bool:
-    """ "<groups> with over 300,000 GB": the groups' total size."""
+    """ "<groups> with over 300,000 GB", "which accounts have over 10 TB of volumes": the groups'
+    total size. A table's rows are groups here when they have no size of their own (the size is
+    measured on another table's rows); "resources with over 1 TB" is each resource's size."""
     s = c.subject
     total = sum_metric_of(st, c.unit_dim) if c.unit_dim and s is not None else None
     if (
         total is None
         or s is None
         or not s.has(Kind.DIMENSION, Kind.TAG_KEY)
-        or s.has(Kind.METRIC, Kind.TABLE, *FILTERING)
+        or s.has(Kind.METRIC, *FILTERING)
         or not s.plural
     ):
+        return False
+    sized = set(st.vocab.tables_of(c.unit_dim or ""))
+    if any(m.kind == Kind.TABLE and m.name in sized for m in s.meanings):
         return False
     if c.metric_next and c.next_t is not None:
         st.set_use(c.next_t, Use.COMPARED)
@@ -167,12 +174,36 @@ def _on_a_metric(st: State, c: _Said) -> bool:
     if metric_t is None:
         return False
     metric = metric_t.named(Kind.METRIC)
-    if c.unit_dim and not c.grouped and st.vocab.metric_format(metric) == c.q.unit:
+    if (
+        c.unit_dim
+        and not c.grouped
+        and st.vocab.metric_format(metric) == c.q.unit
+        and not _aggregate_said(st, metric_t, metric, c.unit_dim)
+    ):
         st.set_use(metric_t, Use.COMPARED)
         st.parts.filters.append(compared(st, c.unit_dim, c.op, c.q.value, c.q.written))
         return True
     st.having.append((metric, c.op, c.q.value, c.q.unit, c.q.written))
     return True
+
+
+def _aggregate_said(st: State, metric_t: Item, metric: str, unit_dim: str) -> bool:
+    """ "regions with total storage above ...", "accounts with average volume size over ...": the
+    metric is named as an aggregate (an average by itself, or a word of adding up said with it or
+    just before it) of groups, so a number compared with it is on the aggregate, not on each row's
+    size. Rows that have a size of their own said first ("buckets with total size over 1 TB") are
+    still each row's size."""
+    first = next((x for x in st.items if x.kind == ItemKind.TERM and not x.has(Kind.METRIC)), None)
+    sized = set(st.vocab.tables_of(unit_dim))
+    if first is not None and (
+        (first.has(*FILTERING) and set(tables_of_item(st, first)) & sized)
+        or any(m.kind == Kind.TABLE and m.name in sized for m in first.meanings)
+    ):
+        return False
+    if st.vocab.metric_aggregation(metric) == "avg":
+        return True
+    tokens = st.reading.tokens[max(0, metric_t.start - 2) : metric_t.end]
+    return any(t.text in AGGREGATE_SAID for t in tokens)
 
 
 def _on_a_size(st: State, c: _Said) -> bool:
@@ -287,6 +318,49 @@ def place_having(st: State) -> None:
         if metric not in p.metrics and (p.metrics or not count_table(st)):
             p.metrics.append(metric)
         p.filters.append(compared(st, metric, op, value, written))
+
+
+def group_rows_held_to_amounts(st: State) -> None:
+    """ "which instances cost more than $100 last month", "running instances that cost over $100":
+    an amount compared with a number, nothing grouped, and the rows named by a kind (a value of a
+    listed kind, or a segment whose last word is one, said in the plural): the amount is each of
+    those rows', so they are the groups; held to the total of them all, the answer would be one
+    number, or nothing, for a question about which rows.
+
+    Reads the filters, the terms' uses and the counting fields; writes ``parts.dimensions``."""
+    p = st.parts
+    held = [
+        f for f in p.filters if f.field in st.vocab.metrics and f.field not in st.vocab.count_metric.values()
+    ]
+    if not held or p.dimensions or st.grains or st.count_requested or st.ratio_requested or st.limit:
+        return
+    if st.partial:  # a follow-up: the groups are the previous question's
+        return
+    kinds: dict[str, list[str]] = {}
+    for it in st.items:
+        if it.kind != ItemKind.TERM or not it.plural or st.use_of(it) not in (Use.FILTER, Use.SEGMENT):
+            continue
+        table = _kind_of_rows(st, it)
+        if table is not None:
+            kinds[table] = list(st.vocab.label_dimensions[table])
+    if len(kinds) == 1:
+        p.dimensions.extend(DimensionRef(name=n) for n in next(iter(kinds.values())))
+
+
+def _kind_of_rows(st: State, it: Item) -> str | None:
+    """The table whose rows a plural value ("instances") or a segment ending in one ("running
+    instances") names: the value of an enum dimension of one table whose rows have names."""
+    meanings = list(it.all(Kind.VALUE))
+    if not meanings and it.has(Kind.SEGMENT):
+        meanings = [m for m in head_noun_meanings(st, it) if m.kind == Kind.VALUE]
+    for m in meanings:
+        dim = st.vocab.dimensions.get(m.name)
+        tables = set(st.vocab.tables_of(m.name))
+        if dim is not None and dim.enum and len(tables) == 1:
+            table = next(iter(tables))
+            if st.vocab.label_dimensions.get(table):
+                return table
+    return None
 
 
 def check_counted_conditions(st: State) -> None:

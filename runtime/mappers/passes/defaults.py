@@ -17,6 +17,8 @@ from runtime.mappers.english import (
     LIST_JOINERS,
     OF_WORDS,
     PLACE_PREPOSITIONS,
+    TAGGING_FILLERS,
+    TAGGING_WORDS,
 )
 from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.queries import (
@@ -68,10 +70,46 @@ def _qualifier(st: State, k: int, it: Item) -> bool:
     word so qualified is what is counted ("how many <value> <entities>") or where ("in <value> ...")."""
     if not it.has(Kind.DIMENSION, Kind.TABLE, Kind.TAG_KEY) or not adjacent_value_of(st, k, it):
         return False
+    refs = group_target(st, it) if it.has(Kind.TABLE) and it.plural else None
+    if (
+        refs
+        and not after_preposition(st, k)
+        and _amount_per_row(st)
+        and not (st.parts.dimensions or st.count_requested)
+    ):
+        add_group(st, it, refs)  # "prod accounts that spent over $10k": each prod account's amount
+        return True
     st.set_use(it, Use.QUALIFIER)
     if it.has(Kind.TABLE):
         target = st.qualified_tables if after_preposition(st, k) else st.entity_tables
         target.extend(x.name for x in it.all(Kind.TABLE))
+    return True
+
+
+def _amount_per_row(st: State) -> bool:
+    """An amount (not a count of rows) is compared with a number: "<entities> that spent over $10k",
+    "<entities> with more than 100 TB" hold it to each of those entities, which are the groups."""
+    return any(m is not None or unit is not None for m, _, _, unit, _ in st.having) and any(
+        (m or "") not in st.vocab.count_metric.values() for m, *_ in st.having
+    )
+
+
+def _tagged_key(st: State, k: int, it: Item) -> bool:
+    """ "resources tagged owner", "tagged with env": a tag key right after a word of tagging, with no
+    value after it, asks for the rows that have that tag (even when the key is also a dimension's
+    word); read alone, "tagged" would count the rows with any tag."""
+    if not it.has(Kind.TAG_KEY):
+        return False
+    j = it.start - 1
+    if j >= 0 and st.reading.tokens[j].text in TAGGING_FILLERS:
+        j -= 1
+    if j < 0 or st.reading.tokens[j].text not in TAGGING_WORDS:
+        return False
+    keys = {m.name for m in it.all(Kind.TAG_KEY)}
+    if any(m.kind == Kind.VALUE and m.name in keys for x in st.items for m in x.meanings):
+        st.set_use(it, Use.QUALIFIER)  # "is bob tagged as owner": the key says what bob is
+        return True
+    st.set_use(it, Use.HAS_TAG)
     return True
 
 
@@ -146,6 +184,7 @@ DEFAULT_RULES: tuple[Callable[[State, int, Item], bool], ...] = (
     _metric,
     _segment,
     _value,
+    _tagged_key,
     _qualifier,
     _time_hint,
     _weak_ranked,

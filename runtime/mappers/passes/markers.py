@@ -33,6 +33,7 @@ from runtime.mappers.passes.queries import (
     asks_for_other_metric,
     before,
     group_target,
+    head_noun_meanings,
     metric_in_unit,
     tables_of_item,
     unit_dimension,
@@ -290,6 +291,8 @@ def bind_group(st: State, k: int, it: Item) -> None:
                 add_group(st, nxt, refs, role=Use.RANKED_VALUE)
                 st.set_use(nxt, Use.NONE)  # its value still filters
                 st.bind(it)
+            else:
+                _rows_of_described_kind(st, it, j)
             return  # "owned by alice": a value, not a grouping
         if qualifies_dimension(st, j, nxt):  # "per account environment": the account's environment
             j += 1
@@ -300,6 +303,36 @@ def bind_group(st: State, k: int, it: Item) -> None:
         add_group(st, nxt, refs)
         st.bind(it)
         j = _next_listed(st, j, nxt)
+
+
+def _rows_of_described_kind(st: State, marker: Item, j: int) -> None:
+    """ "cost per running instance", "cost per public bucket", "storage per unattached volume": a
+    kind of row said with words that describe it (values, yes/no words, or a segment whose last word
+    is the kind) is one row per thing of that kind, as "cost per instance" is; the describing words
+    still filter. Never the total of them all, which drops "per"."""
+    k = j
+    while True:
+        nxt = st.items[k]
+        refs = rows_of_kind(st, marker, nxt) if k > j else None
+        if refs is None and nxt.has(Kind.SEGMENT):
+            last = st.reading.tokens[nxt.end - 1]
+            kind = Item(ItemKind.TERM, nxt.end - 1, nxt.end, last.orig, meanings=head_noun_meanings(st, nxt))
+            refs = rows_of_kind(st, marker, kind)
+        if refs:
+            add_group(st, nxt, refs, role=Use.RANKED_VALUE)
+            st.set_use(nxt, Use.NONE)  # what it names still filters
+            st.bind(marker)
+            return
+        after_it = st.items[k + 1] if k + 1 < len(st.items) else None
+        if (
+            after_it is None
+            or after_it.kind != ItemKind.TERM
+            or after_it.start != nxt.end
+            or st.use_of(after_it)
+            or not after_it.has(*FILTERING)
+        ):
+            return
+        k += 1
 
 
 def rows_of_kind(st: State, marker: Item, it: Item) -> list[DimensionRef] | None:

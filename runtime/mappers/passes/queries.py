@@ -79,6 +79,13 @@ def tables_of_meaning(st: State, m: Meaning) -> list[str]:
     return st.vocab.tables_of(m.name)
 
 
+def head_noun_meanings(st: State, it: Item) -> tuple[Meaning, ...]:
+    """What the last word of a term means alone: the kind of row a segment names ("running
+    instances": instances)."""
+    last = st.reading.tokens[it.end - 1]
+    return tuple(st.vocab.phrases.get((last.key,)) or st.vocab.phrases.get((last.text,)) or ())
+
+
 def adjacent_value_of(st: State, k: int, it: Item) -> bool:
     """A dimension word next to one of its values only names what the value is ("the <v> <dim>")."""
     dims = {m.name for m in it.meanings if m.kind in (Kind.DIMENSION, Kind.TAG_KEY)}

@@ -75,6 +75,9 @@ class Parts:
     cumulative: bool = False  # "running total": each metric also added up along the series
     units: dict[str, Unit] = field(default_factory=dict)  # "in TB": metrics shown in another unit
     pending_units: list[tuple[str, Unit]] = field(default_factory=list)  # a follow-up's "in TB", no metric
+    # (metric, number) of a comparison said with its scale or currency ("over $50k"): an amount in the
+    # metric's own unit whatever unit it is shown in
+    amounts_scaled: set[tuple[str, object]] = field(default_factory=set)
 
 
 # a comparison to place on a metric: metric (None: the one the unit fits), op, value, the kind of number
