@@ -36,6 +36,7 @@ from runtime.mappers.english import (
     BACK_REFERENCES,
     CONTINUING_OPENERS,
     COUNT_HEADS,
+    GROUP_COUNT_LEADS,
     HELP_PHRASES,
     HELP_WORDS,
     JUDGEMENT_FIGURES,
@@ -123,6 +124,19 @@ class OfflineMapper:
             if previous is None and mapping.status != "refused" and not (mapping.intent and mapping.complete):
                 counted = self._counted_groups(question, day)  # "how many regions have ..."
                 return counted or mapping
+            held = (
+                self._held_per_group(question, mapping.intent)
+                if previous is None and mapping.intent
+                else None
+            )
+            if held is not None:
+                # "how many accounts in each environment spent over 10k": each account is held to the
+                # amount, not each environment's total; the groups counted per group, else asked back
+                return self._counted_groups(question, day) or self._clarify(
+                    f"each of the {held} held to that number, counted within each group: I would hold "
+                    f"each group's total to it instead; ask for the {held} as a list",
+                    self._examples(),
+                )
             return mapping
         except (ValueError, KeyError, IndexError, TypeError, AssertionError) as e:
             # a bug in a pass: the user is asked to rephrase, and the log keeps what broke, to fix it
@@ -348,6 +362,25 @@ class OfflineMapper:
             and any(t.text in JUDGEMENT_WORDS for t in tokens)
             and not (parts.dimensions or parts.time_range or parts.compare or parts.all_time)
         )
+
+    def _held_per_group(self, question: str, intent: Intent) -> str | None:
+        """A count of rows of one table asked first ("how many", "number of"), grouped, with an amount
+        of another table held to a number ("how many accounts in each environment spent over 10k",
+        "... have over 100 resources"): the amount is each counted row's, but the intent would hold
+        each group's total to it. (Named as a metric instead, "cost and resource count by region
+        where cost > 10000", the groups' totals are what is meant.)"""
+        words = tuple(t.text for t in tokenize(question))
+        if not any(words[: len(lead.split())] == tuple(lead.split()) for lead in GROUP_COUNT_LEADS):
+            return None
+        if not intent.dimensions or intent.count_groups is not None:
+            return None
+        for f in intent.filters:
+            if f.field not in self.vocab.metrics:
+                continue
+            counted = {t for t, m in self.vocab.count_metric.items() if m in intent.metrics and m != f.field}
+            if counted and not set(self.vocab.metric_tables.get(f.field, ())) & counted:
+                return ", ".join(sorted(counted))
+        return None
 
     def _counted_groups(self, question: str, as_of: dt.date) -> Mapping | None:
         """ "how many accounts have more than 200 resources": the groups the rest of the question lists,
