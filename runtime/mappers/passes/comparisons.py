@@ -163,6 +163,22 @@ def _on_a_count(st: State, c: _Said) -> bool:
     return True
 
 
+def _on_a_count_before(st: State, c: _Said) -> bool:
+    """ "accounts where resources > 300": a kind of row said right before the number, with none after
+    it, is counted (the count of those rows, per group), as "with more than 300 resources" is."""
+    t = c.prev_t
+    if t is None or c.next_t is not None or c.q.unit is not None or t.has(Kind.METRIC):
+        return False
+    if t.end != st.items[c.k].start or not t.has(Kind.TABLE) or t.has(*FILTERING):
+        return False
+    tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
+    if not tables or (c.subject is not None and set(tables_of_item(st, c.subject)) & set(tables)):
+        return False  # "resources > 300" with the resources themselves listed: not their count
+    st.set_use(t, Use.COUNT_SUBJECT)
+    st.having.append((st.vocab.count_metric[tables[0]], c.op, c.q.value, None, None))
+    return True
+
+
 def _on_a_metric(st: State, c: _Said) -> bool:
     """ "<metric> over 1000", "over $500 of <metric>": the metric, per group; a size metric in a
     question that does not group compares each row's size instead."""
@@ -228,6 +244,7 @@ COMPARISON_RULES: tuple[Callable[[State, _Said], bool], ...] = (
     _on_each_rows_size,
     _on_each_groups_size,
     _on_a_count,
+    _on_a_count_before,
     _on_a_metric,
     _on_a_size,
     _left_open,
