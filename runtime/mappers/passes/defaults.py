@@ -26,6 +26,7 @@ from runtime.mappers.passes.queries import (
     adjacent_value_of,
     asks_for_other_metric,
     group_target,
+    own_column,
     weak_value_ok,
 )
 from runtime.mappers.passes.state import FILTERING, State
@@ -148,6 +149,7 @@ def _dimension(st: State, k: int, it: Item) -> bool:
     of_something = after_preposition_word(st, it)
     if refs and is_column(st, it):
         st.set_use(it, Use.COLUMN)
+        refs = own_column(st, it, refs)  # "the accounts and their owners": the account's owner
         st.columns.extend(r for r in refs if r not in st.columns)
         return True
     plural_group = refs and (it.plural or after_each or breakdown) and not of_something

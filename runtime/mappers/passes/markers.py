@@ -35,6 +35,7 @@ from runtime.mappers.passes.queries import (
     group_target,
     head_noun_meanings,
     metric_in_unit,
+    own_column,
     tables_of_item,
     unit_dimension,
 )
@@ -508,6 +509,7 @@ def bind_with(st: State, k: int, it: Item) -> None:
         refs = group_target(st, nxt[1])
         if refs:
             st.set_use(nxt[1], Use.COLUMN)
+            refs = own_column(st, nxt[1], refs)  # "accounts with their owner": the account's owner
             st.columns.extend(r for r in refs if r not in st.columns)
             st.list_requested = True
             st.bind(it)

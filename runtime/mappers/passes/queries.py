@@ -191,6 +191,22 @@ def group_target(st: State, it: Item) -> list[DimensionRef] | None:
     return None
 
 
+def own_column(st: State, it: Item, refs: list[DimensionRef]) -> list[DimensionRef]:
+    """ "the accounts and their owners": a tag key of other rows (the resources' owner tag) that is
+    also a word of one dimension of the rows listed ("account owner") is that dimension: their own
+    column, not every tag value of everything under them."""
+    before = [x for x in st.items if x.kind == ItemKind.TERM and x.end <= it.start and x.has(Kind.TABLE)]
+    table = before[-1].named(Kind.TABLE) if before else None  # the rows "their" stands for
+    if table is None or not it.has(Kind.TAG_KEY) or any(table in st.vocab.tables_of(r.name) for r in refs):
+        return refs
+    words = {t.key for t in st.reading.tokens[it.start : it.end]} | {
+        t.text for t in st.reading.tokens[it.start : it.end]
+    }
+    names = {n for w in words for n in st.vocab.inner_words.get(w, set())}
+    own = sorted(n for n in names if n in st.vocab.dimensions and table in st.vocab.tables_of(n))
+    return [DimensionRef(name=own[0])] if len(own) == 1 else refs
+
+
 def entity_target(st: State, it: Item) -> list[DimensionRef] | None:
     """For "which <value words> ...": values name rows of a table, grouped by that table's labels."""
     target = group_target(st, it)
