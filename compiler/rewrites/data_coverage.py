@@ -10,8 +10,20 @@ from __future__ import annotations
 import dataclasses
 
 from compiler.materializations import layout_of
-from compiler.plan import Plan, dim_key
-from compiler.rewrites.context import RewriteContext
+from compiler.plan import DimKey, Plan, dim_key
+from compiler.rewrites.context import RewriteContext, ViewState
+
+
+def views_over(ctx: RewriteContext, key: DimKey) -> list[ViewState]:
+    """The states of the existing views bucketed by the date ``key``: their recorded spans say which
+    days the data covers, at no query's cost."""
+    return [
+        state
+        for mat in ctx.catalog.model.materializations
+        if ctx.views
+        and (state := ctx.views.get(mat.name)) is not None
+        and layout_of(mat.name, ctx.catalog).source.time_key == key
+    ]
 
 
 def data_coverage(plan: Plan, ctx: RewriteContext) -> Plan:
@@ -22,13 +34,7 @@ def data_coverage(plan: Plan, ctx: RewriteContext) -> Plan:
         tf = fact.time_filter
         if tf is None:
             continue
-        firsts = [  # only views that exist are resolved
-            state.first_day
-            for mat in ctx.catalog.model.materializations
-            if (state := ctx.views.get(mat.name)) is not None
-            and state.first_day is not None
-            and layout_of(mat.name, ctx.catalog).source.time_key == dim_key(tf.target)
-        ]
+        firsts = [s.first_day for s in views_over(ctx, dim_key(tf.target)) if s.first_day is not None]
         if firsts and tf.start < min(firsts):
             note = f"{fact.table.name} data starts on {min(firsts)}, after the range's start ({tf.start})"
             if note not in notes:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from compiler.materializations import layout_of
-from compiler.plan import FactQuery, Plan, dim_key
+from compiler.plan import DimKey, FactQuery, Plan, dim_key
 from compiler.rewrites.context import RewriteContext
+from compiler.rewrites.data_coverage import views_over
 from compiler.time_range import period_start, shift
 from models.intent import Grain
 
@@ -45,18 +45,13 @@ def partial_periods(plan: Plan, ctx: RewriteContext) -> Plan:
     return dataclasses.replace(plan, notes=tuple(notes))
 
 
-def _span(
-    fact: FactQuery, key: tuple[str, str, str | None], ctx: RewriteContext
-) -> tuple[dt.date | None, dt.date | None]:
+def _span(fact: FactQuery, key: DimKey, ctx: RewriteContext) -> tuple[dt.date | None, dt.date | None]:
     """The first and last day the series' periods can hold: the range, narrowed to the days the data
     covers (from the views over that date); None where neither says."""
     tf = fact.time_filter
     first = tf.start if tf is not None and dim_key(tf.target) == key else None
     last = tf.end if tf is not None and dim_key(tf.target) == key else None
-    for mat in ctx.catalog.model.materializations if ctx.views else ():
-        state = ctx.views.get(mat.name) if ctx.views else None
-        if state is None or layout_of(mat.name, ctx.catalog).source.time_key != key:
-            continue
+    for state in views_over(ctx, key):
         if state.first_day is not None:
             first = state.first_day if first is None else max(first, state.first_day)
         if state.last_day is not None:

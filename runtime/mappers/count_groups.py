@@ -10,16 +10,22 @@ model's vocabulary (a dimension or tag key by its name or synonyms, or a table b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from models.intent import CountGroups, Filter, Intent, Op
 from models.responses import Mapping
 from runtime.mappers.english import GROUP_COUNT_LEADS
-from runtime.mappers.tokens import tokenize
+from runtime.mappers.tokens import Token, tokenize
 from runtime.mappers.vocabulary import Kind, Vocabulary
 
 _GROUPING = (Kind.DIMENSION, Kind.TAG_KEY, Kind.TABLE)
 _LEADS = sorted((tuple(p.split()) for p in GROUP_COUNT_LEADS), key=len, reverse=True)
+
+
+def count_lead(tokens: Sequence[Token]) -> int:
+    """How many of the first words say "count" ("how many", "number of"); 0 when none do."""
+    words = tuple(t.text for t in tokens)
+    return next((n for n in map(len, _LEADS) if words[:n] in _LEADS), 0)
 
 
 def counted_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mapping]) -> Intent | None:
@@ -29,8 +35,7 @@ def counted_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mappi
     reading that lists those groups. With no condition ("how many regions are we in"), the values some
     row of one count has, not counting rows without one."""
     tokens = tokenize(question)
-    words = tuple(t.text for t in tokens)
-    lead = next((n for n in map(len, _LEADS) if words[:n] in _LEADS), 0)
+    lead = count_lead(tokens)
     if not lead or lead >= len(tokens):
         return None
     size, meanings = vocab.match(tokens, lead, [True] * len(tokens))
@@ -64,4 +69,4 @@ def counted_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mappi
     )
 
 
-__all__ = ["counted_groups"]
+__all__ = ["count_lead", "counted_groups"]

@@ -626,7 +626,7 @@ PRONOUNS_BACK = _words("they them their")
 # public?", "who owns it?", "how many instances there?"): an intent cannot say "among those N", so a
 # follow-up with one either shows the same ranked rows again or is asked back. "there" next to a form
 # of "to be" is no place ("how many are there", "is there"), see THERE_IS.
-RANKED_BACK = _words("they them their theirs those these it its there")
+RANKED_BACK = PRONOUNS_BACK | POINTING_BACK | _words("theirs it its there")
 THERE_IS = _words("is are was were be been")
 # "by number of instances instead", "rather by storage": a question that says it replaces part of the
 # last one is a follow-up, even when it names a metric of its own

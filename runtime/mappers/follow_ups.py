@@ -20,7 +20,6 @@ from compiler.time_range import (
     resolve_time_range,
     shift,
 )
-from models.errors import UserError
 from models.intent import (
     Compare,
     Cumulative,
@@ -63,6 +62,7 @@ from runtime.mappers.english import (
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.passes.state import period_unit
+from runtime.mappers.passes.time import forward
 from runtime.mappers.reading import Reading
 from runtime.mappers.senses import values_of
 from runtime.mappers.tokens import Token, singular
@@ -177,16 +177,6 @@ def unfit_units(previous: Intent, parts: Parts, vocab: Vocabulary) -> str | None
                 "(e.g. '50 thousand dollars', '$50k', '2 TB')"
             )
     return None
-
-
-def _forward(now: TimeRange, then: TimeRange, as_of: dt.date) -> tuple[TimeRange, TimeRange]:
-    """(now, then) with then the earlier of the two, as a change is measured."""
-    try:
-        if resolve_time_range(then, as_of)[0] > resolve_time_range(now, as_of)[0]:
-            return then, now
-    except UserError:  # a period not begun yet: as said, for the compiler to report
-        pass
-    return now, then
 
 
 def _says_compare(tokens: list[Token]) -> bool:
@@ -351,7 +341,7 @@ def merge_follow_up(
         against = True  # "add April too" after "cost in May": both periods side by side, as a change does
     if against and prev.time_range is not None and as_of is not None:
         if parts.time_range is not None:  # "compared to April": forward in time, as a change reads
-            now, then = _forward(prev.time_range, parts.time_range, as_of)
+            now, then = forward(prev.time_range, parts.time_range, as_of)
             time_range, compare = now, Compare(to=then)
         elif parts.before_previous is not None or parts.period_before:  # "vs the month before"
             time_range, compare = prev.time_range, Compare(to="previous_period")

@@ -29,14 +29,13 @@ from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, Metri
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import interpreted_as
-from runtime.mappers.count_groups import counted_groups
+from runtime.mappers.count_groups import count_lead, counted_groups
 from runtime.mappers.english import (
     AMOUNT_WORDS,
     AND_WORDS,
     BACK_REFERENCES,
     CONTINUING_OPENERS,
     COUNT_HEADS,
-    GROUP_COUNT_LEADS,
     HELP_PHRASES,
     HELP_WORDS,
     JUDGEMENT_FIGURES,
@@ -369,9 +368,6 @@ class OfflineMapper:
         "... have over 100 resources"): the amount is each counted row's, but the intent would hold
         each group's total to it. (Named as a metric instead, "cost and resource count by region
         where cost > 10000", the groups' totals are what is meant.)"""
-        words = tuple(t.text for t in tokenize(question))
-        if not any(words[: len(lead.split())] == tuple(lead.split()) for lead in GROUP_COUNT_LEADS):
-            return None
         if not intent.dimensions or intent.count_groups is not None:
             return None
         for f in intent.filters:
@@ -379,7 +375,8 @@ class OfflineMapper:
                 continue
             counted = {t for t, m in self.vocab.count_metric.items() if m in intent.metrics and m != f.field}
             if counted and not set(self.vocab.metric_tables.get(f.field, ())) & counted:
-                return ", ".join(sorted(counted))
+                # the words last: most answers are settled by the intent alone, without reading again
+                return ", ".join(sorted(counted)) if count_lead(tokenize(question)) else None
         return None
 
     def _counted_groups(self, question: str, as_of: dt.date) -> Mapping | None:

@@ -22,6 +22,7 @@ from runtime.mappers.passes.queries import (
     count_table,
     head_noun_meanings,
     is_count,
+    kind_table,
     list_instead,
     metric_for_unit,
     subject_before,
@@ -370,14 +371,7 @@ def _kind_of_rows(st: State, it: Item) -> str | None:
     meanings = list(it.all(Kind.VALUE))
     if not meanings and it.has(Kind.SEGMENT):
         meanings = [m for m in head_noun_meanings(st, it) if m.kind == Kind.VALUE]
-    for m in meanings:
-        dim = st.vocab.dimensions.get(m.name)
-        tables = set(st.vocab.tables_of(m.name))
-        if dim is not None and dim.enum and len(tables) == 1:
-            table = next(iter(tables))
-            if st.vocab.label_dimensions.get(table):
-                return table
-    return None
+    return next((t for t in (kind_table(st, m) for m in meanings) if t is not None), None)
 
 
 def check_counted_conditions(st: State) -> None:

@@ -34,6 +34,7 @@ from runtime.mappers.passes.queries import (
     before,
     group_target,
     head_noun_meanings,
+    kind_table,
     metric_in_unit,
     own_column,
     tables_of_item,
@@ -361,12 +362,10 @@ def rows_of_kind(st: State, marker: Item, it: Item) -> list[DimensionRef] | None
     )
     if noun is not None and not st.reading.tokens[it.end - 1].pause:
         return None  # "by <kind> <noun>": the noun says what to group by, not the kind
-    value = it.first(Kind.VALUE)
-    dim = st.vocab.dimensions.get(value.name) if value is not None else None
-    tables = st.vocab.tables_of(value.name) if value is not None else []
-    if dim is None or not dim.enum or len(set(tables)) != 1 or not st.vocab.label_dimensions.get(tables[0]):
+    table = kind_table(st, it.first(Kind.VALUE))
+    if table is None:
         return None
-    return [DimensionRef(name=n) for n in st.vocab.label_dimensions[tables[0]]]
+    return [DimensionRef(name=n) for n in st.vocab.label_dimensions[table]]
 
 
 def qualifies_dimension(st: State, j: int, it: Item) -> bool:

@@ -79,6 +79,19 @@ def tables_of_meaning(st: State, m: Meaning) -> list[str]:
     return st.vocab.tables_of(m.name)
 
 
+def kind_table(st: State, value: Meaning | None) -> str | None:
+    """The table whose rows a value names as a kind of row ("instances"): a value of an enum
+    dimension of one table whose rows have names; None for any other value."""
+    if value is None:
+        return None
+    dim = st.vocab.dimensions.get(value.name)
+    tables = set(st.vocab.tables_of(value.name))
+    if dim is None or not dim.enum or len(tables) != 1:
+        return None
+    table = next(iter(tables))
+    return table if st.vocab.label_dimensions.get(table) else None
+
+
 def head_noun_meanings(st: State, it: Item) -> tuple[Meaning, ...]:
     """What the last word of a term means alone: the kind of row a segment names ("running
     instances": instances)."""

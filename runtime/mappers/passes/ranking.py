@@ -23,6 +23,7 @@ from runtime.mappers.passes.queries import (
     after,
     before,
     entity_target,
+    kind_table,
     tables_of_item,
     unit_dimension,
 )
@@ -358,12 +359,9 @@ def _ranked_kind(st: State) -> tuple[list[DimensionRef], Item | None]:
             if nxt.kind != ItemKind.TERM or nxt.start != end:
                 break
             end = nxt.end
-            value = nxt.first(Kind.VALUE)
-            dim = st.vocab.dimensions.get(value.name) if value is not None else None
-            tables = set(st.vocab.tables_of(value.name)) if value is not None else set()
-            labels = st.vocab.label_dimensions.get(next(iter(tables)), ()) if len(tables) == 1 else ()
-            if dim is not None and dim.enum and labels and not nxt.has(Kind.TABLE):
-                found = ([DimensionRef(name=n) for n in labels], nxt)
+            table = kind_table(st, nxt.first(Kind.VALUE))
+            if table is not None and not nxt.has(Kind.TABLE):
+                found = ([DimensionRef(name=n) for n in st.vocab.label_dimensions[table]], nxt)
             if not nxt.has(Kind.METRIC, Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT):
                 break
         if found[1] is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from compiler.time_range import resolve_time_range
 from models.errors import UserError
 from models.intent import MIN_DATE, Compare, DimensionRef, Filter, Grain, Op, TimeRange
@@ -191,7 +193,7 @@ def read_change(st: State) -> None:
         if not said_year and then.kind == now.kind == "month" and then.year != now.year:
             # "between May and April" with no year said: each the latest, not a year apart
             then, now = then.model_copy(update={"year": None}), now.model_copy(update={"year": None})
-        p.time_range, st.compare_to = _chronological(st, now, then)
+        p.time_range, st.compare_to = forward(now, then, st.reading.as_of)
     elif len(ranges) == 2:
         (_, a), (kb, b) = ranges
         before_b = st.items[kb - 1] if kb > 0 else None
@@ -200,7 +202,7 @@ def read_change(st: State) -> None:
         )
         now_tp, then_tp = (a, b) if b_is_then else (b, a)  # "April vs March"; "from March to April"
         assert now_tp.time_range is not None and then_tp.time_range is not None
-        p.time_range, st.compare_to = _chronological(st, now_tp.time_range, then_tp.time_range)
+        p.time_range, st.compare_to = forward(now_tp.time_range, then_tp.time_range, st.reading.as_of)
         if just_before(then_tp.time_range, now_tp.time_range):  # "May vs the previous month": April
             st.compare_to = None
     elif len(ranges) == 1:
@@ -216,11 +218,10 @@ def read_change(st: State) -> None:
                 p.problems.append(f"a change {said}: from then to which period? (e.g. 'April vs March')")
 
 
-def _chronological(st: State, now: TimeRange, then: TimeRange) -> tuple[TimeRange, TimeRange]:
+def forward(now: TimeRange, then: TimeRange, as_of: dt.date | None) -> tuple[TimeRange, TimeRange]:
     """A change runs forward in time: "February vs March" and "Q1 vs Q2" are measured from the
     earlier period to the later one, whichever was said first (a change from March back to
-    February would have the sign a reader does not expect)."""
-    as_of = st.reading.as_of
+    February would have the sign a reader does not expect). (now, then), then the earlier."""
     try:
         if as_of is not None and resolve_time_range(then, as_of)[0] > resolve_time_range(now, as_of)[0]:
             return then, now
