@@ -132,6 +132,12 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) ->
     return not parts.metrics and not parts.listing
 
 
+def adds_to_last(tokens: list[Token]) -> bool:
+    """ "add X", "throw in X", "X too", "plus X", "X as well": what is said joins the last question."""
+    text = f" {' '.join(t.text for t in tokens)} "
+    return _starts(tokens, WIDENING_STARTS) or any(f" {p} " in text for p in ALSO_WORDS)
+
+
 def _ends(tokens: list[Token], phrases: tuple[str, ...]) -> bool:
     words = [t.text for t in tokens]
     return any(p.split() == words[-len(p.split()) :] for p in phrases)
@@ -451,6 +457,65 @@ def kind_questions(previous: Intent, parts: Parts, intent: Intent, vocab: Vocabu
     when = f" {describe_time_range(intent.time_range)}" if intent.time_range is not None else ""
     split = [f"{asked} {'and' if groups else 'by'} {left[0].replace('_', ' ')}{when}"] if left else []
     return [f"{asked}{when}", *split]
+
+
+def conditions_on_added(
+    previous: Intent, parts: Parts, intent: Intent, tokens: list[Token], vocab: Vocabulary
+) -> tuple[str, list[str]] | None:
+    """ "cost by account" -> "plus the count of instances": one intent's conditions hold for every
+    metric in it, so the instances would limit the cost shown before to instances too (another
+    number under the same heading); "instances by region" -> "add the number of unattached volumes
+    too": the same count of other rows beside it, which one answer cannot hold. Why it is asked
+    back and the questions it could be (the added amount on its own, then both of those rows), or
+    None when nothing said with the added amount changes the rows of the last one."""
+    kept = [m for m in previous.metrics if m in intent.metrics]
+    added = [m for m in intent.metrics if m not in previous.metrics]
+    new = [f for f in intent.filters if f not in previous.filters]
+    segments = [s for s in intent.segments if s not in previous.segments]
+    lost = [f for f in previous.filters if f not in intent.filters] + [
+        s for s in previous.segments if s not in intent.segments
+    ]
+    again = bool(parts.metrics) and set(parts.metrics) <= set(previous.metrics) and adds_to_last(tokens)
+    if not ((kept and added) or (again and lost)) or not (new or segments):
+        return None
+    said = " and ".join([*(describe_filter(f) for f in new), *(s.replace("_", " ") for s in segments)])
+    noun = next((n for f in new if (n := _plural_word(vocab, f)) is not None), None)
+    named = [s.replace("_", " ") for s in segments]
+    if noun and len(new) == 1 and not segments:
+        rows = f" of {noun}"
+    elif not new and len(named) == 1 and singular(named[0].split()[-1]) != named[0].split()[-1]:
+        rows = f" of {named[0]}"  # "running instances"
+    else:
+        rows = f" where {said}"
+    groups = [d.name.replace("_", " ") for d in intent.dimensions if d.grain is None]
+    by = f" by {' and '.join(groups)}" if groups else ""
+    when = f" {describe_time_range(intent.time_range)}" if intent.time_range is not None else ""
+    if not added:
+        return (
+            f"{_metric_words(parts.metrics)}{rows}, beside the last answer's: one answer holds one "
+            f"{_metric_words(parts.metrics)} per row; ask for them one at a time",
+            list(
+                dict.fromkeys(
+                    (
+                        f"{_metric_words(parts.metrics)}{rows}{by}{when}",
+                        f"{_metric_words(parts.metrics)}{rows}{by}",
+                    )
+                )
+            ),
+        )
+    added_words, kept_words = _metric_words(added), _metric_words(kept)
+    why = (
+        f"{said} came with {added_words}, but one question's conditions hold for all its numbers: "
+        f"{kept_words} would become the {kept_words} of those rows only; ask for {added_words} on its "
+        "own, or for both of those rows"
+    )
+    asked = (f"{_metric_words(added)}{rows}{by}{when}", f"{_metric_words(added)}{rows}{by}")
+    return why, list(dict.fromkeys((*asked, f"{_metric_words(intent.metrics)}{rows}{by}{when}")))
+
+
+def _metric_words(metrics: Sequence[str]) -> str:
+    """Metric names as words in a message: "cost and resource count"."""
+    return " and ".join(m.replace("_", " ") for m in metrics)
 
 
 def _share_part_replaced(prev: Intent, parts: Parts, vocab: Vocabulary) -> tuple[Filter, ...] | None:

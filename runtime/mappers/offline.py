@@ -54,9 +54,11 @@ from runtime.mappers.english import (
     VERB_MONTHS,
 )
 from runtime.mappers.follow_ups import (
+    adds_to_last,
     all_rows_question,
     asks_for_rows,
     conditions_as_columns,
+    conditions_on_added,
     counts_no_rows,
     kept_without_kind,
     kind_questions,
@@ -207,7 +209,14 @@ class OfflineMapper:
                 if unfit := unfit_units(previous, parts, self.vocab):
                     return self._clarify(f"I am not sure what you mean: {unfit}", self._examples())
                 counting = Role.COUNT in parts.markers and Role.RATIO not in parts.markers
-                if counting and counts_no_rows(reading) and not _names_a_metric(reading) and previous.metrics:
+                if (
+                    counting
+                    and counts_no_rows(reading)
+                    and not _names_a_metric(reading)
+                    and set(previous.metrics) & set(self.vocab.count_metric.values())  # a count before
+                    and not (adds_to_last(tokens) and _plural_segment(reading))  # "add the number of
+                    # running instances too": a count of other rows, not the last ones
+                ):
                     parts.metrics = []  # "how many are prod?" after a count of accounts: still accounts
                 intent = merge_follow_up(previous, parts, tokens, self.vocab, as_of)
                 finer = [d for d in intent.dimensions if d not in previous.dimensions]
@@ -239,6 +248,8 @@ class OfflineMapper:
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
                     return self._clarify(lost, self._answered(*suggested))
+                if narrowed := conditions_on_added(previous, parts, intent, tokens, self.vocab):
+                    return self._clarify(narrowed[0], self._answered(*narrowed[1], every=True))
                 intent = self._groups_no_longer_named(intent, previous)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
@@ -848,6 +859,11 @@ def _only_a_grouping(reading: Reading) -> bool:
         it.kind == ItemKind.TERM and all(m.kind in (Kind.DIMENSION, Kind.TAG_KEY) for m in it.meanings)
         for it in terms
     )
+
+
+def _plural_segment(reading: Reading) -> bool:
+    """A segment named in the plural ("running instances", "unattached volumes"): rows of their own."""
+    return any(it.kind == ItemKind.TERM and it.plural and it.has(Kind.SEGMENT) for it in reading.items)
 
 
 def _counts_nothing_named(reading: Reading) -> bool:
