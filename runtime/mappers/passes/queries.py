@@ -316,13 +316,18 @@ def count_table(st: State, prefer: str | None = None) -> str | None:
 
 
 def reaches_all(st: State, table: str) -> bool:
+    names = [d.name for d in st.parts.dimensions] + [
+        f.field for f in st.parts.filters if f.field not in st.vocab.metrics
+    ]
+    return reaches(st, table, names)
+
+
+def reaches(st: State, table: str, names: list[str]) -> bool:
+    """Whether every dimension of ``names`` can be read from ``table``'s rows (itself or a join)."""
     from compiler import catalog_for
     from models.errors import UserError
 
     catalog = catalog_for(st.vocab.model)
-    names = [d.name for d in st.parts.dimensions] + [
-        f.field for f in st.parts.filters if f.field not in st.vocab.metrics
-    ]
     try:
         for n in names:
             catalog.resolve_dimension(n, catalog.tables[table], "dimensions")

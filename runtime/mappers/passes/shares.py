@@ -16,7 +16,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
-from runtime.mappers.passes.queries import count_table
+from runtime.mappers.passes.queries import count_table, reaches, table_candidates
 from runtime.mappers.passes.state import State
 from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
@@ -104,6 +104,7 @@ def split_part(
     span = part_span(st)
     start, end = span if span else (None, len(st.reading.tokens))
     head: int | None
+    both_values: tuple[int, int] | None = None
     if start is not None:
         head = start - 1  # the part: what is said from the verb on
     elif owner is not None:
@@ -127,6 +128,13 @@ def split_part(
         # "what share of <whole> ...": the first thing named after the word; "<whole> ... as a
         # percentage": the first metric or entity named
         head = after[-1].start if after else (heads[0] if heads else None)
+        named = [h for h in heads if after and h >= after[-1].end]
+        if after and named and after[0].has(Kind.VALUE, Kind.SEGMENT) and not after[0].has(Kind.METRIC):
+            # "share of prod and staging in last month's cost", "percentage of ec2 instances in total
+            # spend": values first, then the amount they are a share of: the values are the part
+            head, end = after[0].start - 1, named[0]
+        elif after and not named and not any(it.has(Kind.METRIC, Kind.TABLE) for it in after):
+            both_values = (after[0].start, after[-1].end)
     if head is None:
         return by_field, {}
     whole: dict[str, list[Filter]] = {}
@@ -158,6 +166,8 @@ def split_part(
                 " ".join(words[:p] + ["and"] + words[p:]),
             )
         )
+    if start is None and owner is None and both_values and part:
+        ask_values_both_ways(st, *both_values)
     if start is None and owner is None and said > 1:
         # "percentage of instances in prod stopped", "share of spend in prod from ec2": with no verb
         # between them, which condition names the whole and which the part is a guess
@@ -166,6 +176,32 @@ def split_part(
             "in <where> are <what>', 'what share of <amount> in <where> came from <what>')"
         )
     return whole, part
+
+
+def ask_values_both_ways(st: State, first: int, last: int) -> None:
+    """ "share of ec2 in prod", "percent of buckets in us-east-1": values on both sides of "in" and
+    no verb. As in "the share of women in parliament", the second could be the whole (what share of
+    prod is ec2), yet "percent of buckets in us-east-1" is as often the buckets' share that is there.
+    Asked back, offering both with a verb ("what percent of buckets are in us-east-1", "what percent
+    of resources in us-east-1 are buckets")."""
+    tokens = [t for t in st.reading.tokens if t.text not in ("?", ".", "!")]
+
+    def said(lo: int, hi: int) -> str:  # as typed, hyphens kept
+        return "".join(
+            ("-" if t.glued and i > lo else " ") + t.orig for i, t in enumerate(tokens) if lo <= i < hi
+        )
+
+    rows, rest = said(first, last).strip(), said(last, len(tokens)).strip()
+    fields = [name for name in st.by_field if name not in st.vocab.metrics]
+    table = next((t for t in table_candidates(st) if reaches(st, t, fields)), None)
+    noun = table.replace("_", " ") if table else "rows"
+    st.parts.problems.append(
+        f"a percentage of which: of {rows}, those {rest}; or of the {noun} {rest}, the {rows}? (say it "
+        "with a verb: 'what percent of <rows> are <what>')"
+    )
+    st.parts.suggestions.extend(
+        (f"what percent of {rows} are {rest}", f"what percent of {noun} {rest} are {rows}")
+    )
 
 
 def part_positions(
