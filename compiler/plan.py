@@ -109,6 +109,7 @@ class Plan:
     limit: int | None
     timezone: str
     notes: tuple[str, ...] = ()
+    offset: int | None = None
     time_description: str | None = None
     materializations: tuple[str, ...] = ()
     view_report: tuple[tuple[str, str], ...] = field(default=())
@@ -162,7 +163,7 @@ def plan(query: ResolvedQuery) -> Plan:
         return _plan(query)
     earlier = _plan(
         dataclasses.replace(
-            query, time_window=query.compare_window, compare_window=None, order_by=(), limit=None
+            query, time_window=query.compare_window, compare_window=None, order_by=(), limit=None, offset=None
         )
     )
     metric_names = {m.name for m in query.metrics}
@@ -221,6 +222,7 @@ def _plan(query: ResolvedQuery) -> Plan:
         having=query.having,
         order_by=order_by,
         limit=query.limit,
+        offset=query.offset,
         timezone=query.timezone,
         notes=query.notes,
         time_description=query.time_window.description if query.time_window else None,

@@ -622,6 +622,8 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
         select.set("order", exp.Order(expressions=order))
     if plan.limit is not None:
         select.set("limit", exp.Limit(expression=params.add("limit", plan.limit)))
+    if plan.offset is not None:
+        select.set("offset", exp.Offset(expression=params.add("offset", plan.offset)))
 
 
 def _table(table: Table, ctx: _Context) -> exp.Table:
@@ -811,9 +813,7 @@ def _measure_sql(ref: MeasureRef, ctx: _Context) -> exp.Expr:
     return agg
 
 
-def _metric_sql(
-    metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expr]
-) -> exp.Expr:
+def _metric_sql(metric: Metric, ctx: _Context, leaf: Callable[[MeasureRef], exp.Expr]) -> exp.Expr:
     if metric.type == MetricType.SIMPLE:
         return leaf(ctx.catalog.measure(metric.measure or ""))
     if metric.type == MetricType.RATIO:

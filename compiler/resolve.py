@@ -93,6 +93,7 @@ class ResolvedQuery:
     limit: int | None
     timezone: str
     targets: dict[tuple[str, str], DimensionTarget]
+    offset: int | None = None
     notes: tuple[str, ...] = ()
     share_part: tuple[Condition, ...] | None = None
     """None: amounts. Otherwise metrics are shown as percentages: of the total over all rows when
@@ -121,6 +122,10 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         raise IntentError(
             "timezone",
             f"unknown time zone '{tz}'{_hint(tz, time_zones())}; use an IANA name such as Europe/Berlin",
+        )
+    if intent.offset is not None and not (intent.order_by and intent.limit is not None):
+        raise IntentError(
+            "offset", "skips the first rows of a ranking: give order_by and limit with it (none to skip)"
         )
     intent = _without_repeats(intent)
     filters = list(intent.filters)
@@ -244,6 +249,7 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
         time_window=time_window,
         order_by=order_by,
         limit=intent.limit,
+        offset=intent.offset,
         timezone=tz,
         targets=targets,
         notes=notes,
@@ -287,6 +293,7 @@ def _resolve_group_count(intent: Intent, catalog: Catalog, as_of: dt.date, timez
             "count_groups": None,
             "order_by": (),
             "limit": None,
+            "offset": None,
         }
     )
     try:
@@ -322,6 +329,7 @@ def _resolve_group_count(intent: Intent, catalog: Catalog, as_of: dt.date, timez
         query,
         order_by=tuple(order_by),
         limit=intent.limit,
+        offset=intent.offset,
         group_count=GroupCount(tuple(g.alias for g in outer), alias),
     )
 
@@ -868,8 +876,10 @@ def _refuse_disjoint_dates(
         return
     for fact in facts:
         own = target(window.dimension, fact, "time_range.dimension") if window.dimension else None
-        ranged = own.dimension if own else next(
-            (d for d in fact.time_dimensions if d.name == fact.default_time_dimension), None
+        ranged = (
+            own.dimension
+            if own
+            else next((d for d in fact.time_dimensions if d.name == fact.default_time_dimension), None)
         )
         if ranged is None:
             continue

@@ -397,6 +397,11 @@ class Intent(BaseModel):
     time_range: TimeRange | None = None
     order_by: tuple[OrderBy, ...] = ()
     limit: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    offset: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, exclude_if=lambda o: o is None
+    )
+    """Ranked rows skipped before ``limit`` ("the second most expensive service": order by cost, skip
+    1, limit 1); only with ``order_by`` and ``limit``. Left out of JSON when None, as before it."""
     timezone: str | None = None
     share: Share | None = None
     compare: Compare | None = None

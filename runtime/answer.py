@@ -14,6 +14,7 @@ from models.intent import Intent
 from models.semantic_model import SemanticModel
 from models.units import FAMILY, Family, Unit, display_format
 from models.units import label as unit_label
+from runtime.describe import ordinal
 
 
 def _compared_columns(intent: Intent, formats: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -120,6 +121,8 @@ def answer_text(
         first = columns[-1]  # ranked by the count, named by what it counts
     if intent.order_by and first in formats and first in columns:
         order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
+        if intent.offset and intent.limit == 1:
+            order = f"{ordinal(intent.offset + 1)} {order}"  # "s3 has the 2nd highest cost"
         field = first  # the metric the rows are ranked by, not the first one asked
         if intent.share is not None and share_alias(field) in columns:
             field = share_alias(field)

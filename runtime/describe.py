@@ -28,6 +28,12 @@ _OPS = {
 }
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st: how a rank is said in an answer."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def describe_filter(f: Filter) -> str:
     if f.op == Op.IS_NULL:
         return f"no {f.field}" if f.field.startswith("tag:") else f"{f.field} is empty"
@@ -84,19 +90,27 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None, readings: tupl
     if intent.order_by and intent.order_by[0].field in {d.name for d in intent.dimensions}:
         o = intent.order_by[0]  # rows sorted by one of their own columns ("the oldest ..."): not a rank
         way = "descending" if o.direction == "desc" else "ascending"
-        parts.append(
-            f"first {intent.limit} by {o.field} {way}" if intent.limit else f"sorted by {o.field} {way}"
-        )
+        if intent.offset and intent.limit == 1:  # "the second oldest instance"
+            parts.append(f"{ordinal(intent.offset + 1)} by {o.field} {way}")
+        else:
+            parts.append(
+                f"first {intent.limit} by {o.field} {way}" if intent.limit else f"sorted by {o.field} {way}"
+            )
     elif intent.order_by:
         o = intent.order_by[0]
         by = o.field
         if intent.count_groups is not None:
             by = "the count"  # named by its column or by what it counts
-        parts.append(
-            ("top" if o.direction == "desc" else "bottom")
-            + (f" {intent.limit}" if intent.limit else "")
-            + f" by {by}"
-        )
+        if intent.offset and intent.limit == 1:  # "the second most expensive service"
+            way = "highest" if o.direction == "desc" else "lowest"
+            parts.append(f"{ordinal(intent.offset + 1)} {way} by {by}")
+        else:
+            parts.append(
+                ("top" if o.direction == "desc" else "bottom")
+                + (f" {intent.limit}" if intent.limit else "")
+                + (f" after the first {intent.offset}" if intent.offset else "")
+                + f" by {by}"
+            )
     elif intent.limit:
         parts.append(f"first {intent.limit}")
     return ", ".join(parts)
@@ -127,4 +141,4 @@ def interpreted_as(intent: Intent) -> str:
     return "interpreted as: " + describe_intent(intent)
 
 
-__all__ = ["describe_filter", "describe_intent", "interpreted_as"]
+__all__ = ["describe_filter", "describe_intent", "interpreted_as", "ordinal"]

@@ -203,11 +203,17 @@ GROUP_COUNT_LEADS: tuple[str, ...] = _phrases(
     "how many, the number of, number of, count of, count the, count, total number of, the total number of"
 )
 
+# Ordinals before a ranking word ("the second most expensive", "third costliest"): the rank said
+ORDINAL_WORDS: dict[str, int] = {
+    w: i + 2
+    for i, w in enumerate(_phrases("second, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth"))
+}
+
 # Units people write after a number ("over 2 TB", "below 5%", "more than 300 dollars"): word -> the
 # unit (``models.units.Unit``). The mapper puts it on the filter as written and the compiler converts
 # it to the unit the model declares for the column, so no factor lives here.
 UNITS: dict[str, Unit] = {
-    **dict.fromkeys(_phrases("$, dollar, dollars, usd, buck, bucks"), Unit.USD),
+    **dict.fromkeys(_phrases("$, dollar, dollars, usd, buck, bucks, us dollar, us dollars, us$"), Unit.USD),
     **dict.fromkeys(_phrases("kb, kilobyte, kilobytes"), Unit.KB),
     **dict.fromkeys(_phrases("mb, megabyte, megabytes, megs"), Unit.MB),
     **dict.fromkeys(_phrases("gb, gigabyte, gigabytes, gig, gigs"), Unit.GB),
@@ -229,14 +235,14 @@ SHOW_UNITS: dict[str, Unit] = {
     **dict.fromkeys(
         _phrases(
             "thousands of dollars, thousand dollars, thousands of usd, thousand usd, thousands, thousand, "
-            "k$, $k, k, k usd, usd k, kusd"
+            "k$, $k, k, k usd, usd k, kusd, thousands of us dollars, thousand us dollars"
         ),
         Unit.THOUSAND_USD,
     ),
     **dict.fromkeys(
         _phrases(
             "millions of dollars, million dollars, millions of usd, million usd, millions, million, m$, $m, "
-            "$mm, mm, m usd, musd"
+            "$mm, mm, m usd, musd, millions of us dollars, million us dollars"
         ),
         Unit.MILLION_USD,
     ),

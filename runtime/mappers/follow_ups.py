@@ -312,9 +312,9 @@ def merge_follow_up(
     elif parts.all_time:
         time_range = None
 
-    order_by, limit = list(prev.order_by), prev.limit
+    order_by, limit, offset = list(prev.order_by), prev.limit, prev.offset
     if parts.order_by or parts.limit:
-        order_by, limit = list(parts.order_by), parts.limit
+        order_by, limit, offset = list(parts.order_by), parts.limit, parts.offset
     elif prev.order_by and parts.metrics and "by" in words and not new_dims:
         # "top 5 accounts by cost" -> "and by resource count?": the same ranking, by the new metric
         order_by = [prev.order_by[0].model_copy(update={"field": parts.metrics[0]})]
@@ -326,6 +326,7 @@ def merge_follow_up(
             else (prev.order_by[0].field if prev.order_by else metrics[0])
         )
         order_by, limit = [OrderBy(field=target, direction=direction)], n or prev.limit
+        offset = parts.offset if n else prev.offset
     if metrics != list(prev.metrics) and order_by:
         order_by = [
             o.model_copy(update={"field": metrics[0]})
@@ -337,6 +338,8 @@ def merge_follow_up(
     order_by = [o for o in order_by if o.field in names]
     if not order_by and not parts.limit:
         limit = None if prev.order_by else limit
+    if not order_by or limit is None:
+        offset = None
 
     # a comparison, running total or share carries over like the rest; one said anew replaces it
     compare = parts.compare or prev.compare
@@ -381,6 +384,7 @@ def merge_follow_up(
         time_range=time_range,
         order_by=tuple(order_by),
         limit=limit,
+        offset=offset,
         timezone=prev.timezone,
         share=share,
         compare=compare,

@@ -199,6 +199,7 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
         "items": _obj({"field": _enum(fields), "direction": _enum(["asc", "desc"])}),
     }
     props["limit"] = {"type": ["integer", "null"]}
+    props["offset"] = {"type": ["integer", "null"], "description": "ranked rows skipped before limit"}
     props["share"] = _nullable(
         _obj(
             {
@@ -562,6 +563,8 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
         "limit": data.get("limit"),
         "units": data.get("units") or [],
     }
+    if data.get("offset") is not None:  # absent from replies recorded before it existed
+        clean["offset"] = data["offset"]
     share = data.get("share")
     if isinstance(share, dict):
         clean["share"] = {"part": [_filter(f) for f in share.get("part") or []]}

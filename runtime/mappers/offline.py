@@ -187,7 +187,7 @@ class OfflineMapper:
                 "top" in words and way == "asc"
             ):  # "make it 10": the same ranking, a different length
                 last = previous.model_copy(update={"previous": None})
-                intent = previous.model_copy(update={"limit": limit, "previous": last})
+                intent = previous.model_copy(update={"limit": limit, "offset": None, "previous": last})
                 return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if _counts_nothing_named(reading):  # "how many?", "how many is that?"
             return self._count_of_previous(previous, reading, read_as)
@@ -319,6 +319,7 @@ class OfflineMapper:
             time_range=parts.time_range,
             order_by=tuple(parts.order_by),
             limit=parts.limit,
+            offset=parts.offset if parts.order_by and parts.limit else None,
             share=Share(part=tuple(parts.share_part)) if parts.share_part is not None else None,
             compare=parts.compare,
             cumulative=Cumulative() if parts.cumulative else None,

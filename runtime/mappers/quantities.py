@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from compiler.units import factor
 from models.units import FAMILY, Unit
-from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, UNITS, unit_kind
+from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, ORDINAL_WORDS, UNITS, unit_kind
 from runtime.mappers.kinds import Direction, QuantityKind
 
 _B = r"(?:^|(?<= ))"
@@ -40,6 +40,8 @@ _RANK_WORDS = (
     r"(most|least|highest|lowest|largest|biggest|smallest|cheapest|costliest|priciest|top|fewest|"
     r"greatest|heaviest|busiest)"
 )
+# "the second oldest": superlatives after an ordinal that are not ranking words of a number phrase
+_ORDINAL_SUPERLATIVES = ("oldest", "newest", "latest", "earliest", "youngest", "longest", "shortest")
 _DESC = {
     "top",
     "first",
@@ -67,6 +69,7 @@ class Quantity:
     unit: str | None = None  # the kind of number, as metric formats say it: currency, gb, percent
     written: Unit | None = None  # the unit as written ("2 TB": TB); the compiler converts from it
     limit: int | None = None
+    offset: int | None = None  # ranked rows skipped first ("the second most": limit 1, offset 1)
     direction: Direction | None = None
     size: bool = False  # said with a size word ("bigger than", "largest")
 
@@ -188,6 +191,16 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
                     size=m[2] in ("largest", "biggest", "smallest"),
                 )
             )
+    # "the second most expensive", "2nd largest", "third costliest": one row, after the ones before it
+    ordinal = re.compile(
+        rf"{_B}(?:the )?({'|'.join(ORDINAL_WORDS)}|\d+(?:st|nd|rd|th))"
+        rf"(?= (?:{_RANK_WORDS}|{'|'.join(_ORDINAL_SUPERLATIVES)}|[a-z]+iest)(?: |$))"
+    )
+    for m in ordinal.finditer(text):
+        n = ORDINAL_WORDS.get(m[1]) or int(m[1][:-2])
+        if 1 < n <= 1000 and claim(m.start(), m.end()):
+            # the ranking word after it is read as it would be alone ("highest", "oldest")
+            found.append(Quantity(QuantityKind.RANK, m.start(), m.end(), limit=1, offset=n - 1))
     counted = re.compile(
         rf"{_B}(?:which|what|the|list|show|name|give me|list the|show the|show me the|"
         rf"find the|what are the|which are the|get the) (\d+|{_WORD_NUM})(?= [a-z])"

@@ -53,6 +53,10 @@ def bind_rank(st: State, k: int, it: Item) -> None:
     q = it.quantity
     assert q is not None
     st.limit = q.limit
+    st.offset = q.offset
+    if q.offset is not None:  # "the second <superlative> ...": the words after it rank as they would alone
+        st.bind(it)
+        return
     generic = bool({t.text for t in st.reading.tokens[it.start : it.end]} & GENERIC_RANK_WORDS)
     if q.direction and not (generic and st.direction_said):  # "top 5 cheapest <entities>": asc
         st.direction = q.direction
@@ -287,7 +291,7 @@ def place_order(st: State) -> None:
             p.problems.append(f"'{said}' by what? the rows listed here have nothing to rank them by")
             return
         if st.limit:
-            p.limit = st.limit
+            p.limit, p.offset = st.limit, st.offset
         return
     field_name = st.sort_metric
     if field_name is None and st.sort_count_table in st.vocab.count_metric:
@@ -313,6 +317,7 @@ def place_order(st: State) -> None:
         p.limit = (
             st.limit if st.limit is not None else (1 if st.superlative and not _plural_periods(st) else None)
         )
+        p.offset = st.offset  # "the second most expensive day"
         return
     counted = field_name in st.vocab.count_metric.values()  # each row of a kind counts once: no ranking
     if not grouped and not p.listing and st.superlative and not st.partial and not series and not counted:
@@ -338,6 +343,7 @@ def place_order(st: State) -> None:
         return
     if st.limit is not None:
         p.limit = st.limit
+        p.offset = st.offset
     elif st.singular_target or any(
         st.use_of(it) in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items
     ):

@@ -55,6 +55,7 @@ class Parts:
     all_time: bool = False
     order_by: list[OrderBy] = field(default_factory=list)
     limit: int | None = None
+    offset: int | None = None  # "the second most expensive": ranked rows skipped (Intent.offset)
     listing: bool = False
     problems: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
@@ -111,6 +112,7 @@ class State:
     direction_said: bool = False
     generic_rank: bool = False  # the direction came from "top"/"first", which only say "the first N"
     limit: int | None = None
+    offset: int | None = None  # "the third largest": rows ranked before it
     singular_target: bool = False  # "the <entity> with ...": one row
 
     # --- counting and listing (markers.py: count/list; defaults.py; counting.py) -------------------

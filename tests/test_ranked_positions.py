@@ -1,0 +1,125 @@
+"""Ranked positions: "the second most expensive service", "the third oldest instance" (``Intent.offset``).
+
+Asked back before (the ordinal was an unknown word); answered now with the one row at that position of
+the ranking, by both mappers' intents, checked against the whole ranking on the sample data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import AS_OF
+
+from compiler import compile
+from models.errors import IntentError
+from models.intent import Intent
+from models.semantic_model import SemanticModel
+from runtime.answer import answer_text
+from runtime.database import Database
+from runtime.describe import describe_intent, ordinal
+from runtime.json_values import json_value
+from runtime.mappers.llm_schema import intent_from_json
+from runtime.mappers.offline import OfflineMapper
+from runtime.service import Service
+
+
+def _rows(url: str, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params or {}).fetchall()  # type: ignore[arg-type]
+
+
+RANKINGS = [
+    # question, the whole ranking in SQL (the answer is its row at the ordinal's position), position
+    (
+        "second most expensive service last month",
+        "SELECT service, sum(cost_usd) FROM inventory.resource_costs "
+        "WHERE usage_date BETWEEN '2026-05-01' AND '2026-05-31' GROUP BY 1 ORDER BY 2 DESC, 1",
+        2,
+    ),
+    (
+        "which region has the third most resources?",
+        "SELECT region, count(*) FROM inventory.resources GROUP BY 1 ORDER BY 2 DESC, 1",
+        3,
+    ),
+    (
+        "the 2nd cheapest day last month",
+        "SELECT usage_date, sum(cost_usd) FROM inventory.resource_costs "
+        "WHERE usage_date BETWEEN '2026-05-01' AND '2026-05-31' GROUP BY 1 ORDER BY 2, 1",
+        2,
+    ),
+    (
+        "which account has the 4th most buckets",
+        "SELECT r.account_id, a.account_name, count(*) FROM inventory.resources r "
+        "JOIN inventory.accounts a USING (account_id) WHERE r.resource_type = 's3:bucket' "
+        "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+        4,
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "ranking", "position"), RANKINGS, ids=[r[0] for r in RANKINGS])
+def test_an_ordinal_answers_that_row_of_the_ranking(
+    question: str, ranking: str, position: int, model: SemanticModel, sample_url: str
+) -> None:
+    whole = _rows(sample_url, ranking)
+    assert whole[position - 2][-1] != whole[position - 1][-1] != whole[position][-1], "a tie proves nothing"
+    service = Service(model, Database(sample_url), OfflineMapper(model, {}, as_of=AS_OF), as_of=AS_OF)
+    answer = service.ask(question)
+    assert answer.status == "answered", answer.message
+    assert [tuple(r) for r in answer.rows] == [tuple(json_value(v) for v in whole[position - 1])]
+    assert f"has the {ordinal(position)} " in answer.answer
+
+
+def test_a_listing_ordered_by_a_column_skips_the_rows_before(model: SemanticModel, sample_url: str) -> None:
+    mapper = OfflineMapper(model, {}, as_of=AS_OF)
+    intent = mapper.map("the third largest ebs volume").intent
+    assert intent is not None and (intent.limit, intent.offset) == (1, 2)
+    query = compile(intent, model, as_of=AS_OF)
+    sizes = [r[0] for r in _rows(sample_url, "SELECT storage_gb FROM inventory.resources "
+                                 "WHERE resource_type = 'ebs:volume' ORDER BY 1 DESC NULLS LAST")]
+    got = _rows(sample_url, query.sql, query.params)
+    assert len(got) == 1 and got[0][-1] == sizes[2]
+    assert describe_intent(intent, AS_OF).endswith("3rd by storage_gb descending")
+
+
+def test_offset_needs_a_ranking(model: SemanticModel) -> None:
+    for intent in (
+        {"metrics": ["cost"], "dimensions": ["service"], "limit": 1, "offset": 1},
+        {"metrics": ["cost"], "dimensions": ["service"], "order_by": [{"field": "cost"}], "offset": 1},
+    ):
+        with pytest.raises(IntentError) as e:
+            compile(Intent.model_validate(intent), model, as_of=AS_OF)
+        assert e.value.field == "offset"
+        assert "give order_by and limit" in str(e.value)
+
+
+def test_the_answer_and_its_reading_say_the_position(model: SemanticModel) -> None:
+    intent = Intent.model_validate({"metrics": ["cost"], "dimensions": ["service"],
+                                    "time_range": {"kind": "previous", "unit": "month"},
+                                    "order_by": [{"field": "cost"}], "limit": 1, "offset": 1})
+    text = answer_text(intent, model, ["service", "cost"], [("s3", Decimal("1234.5"))], False, "r")
+    assert text == "s3 has the 2nd highest cost: $1,234.50 (interpreted as r)."
+    assert describe_intent(intent, dt.date(2026, 6, 17)) == (
+        "cost by service, last month (2026-05-01 to 2026-05-31), 2nd highest by cost")
+    lowest = intent.model_copy(update={"order_by": (intent.order_by[0].model_copy(update={"direction": "asc"}),),
+                                       "offset": 10})
+    assert describe_intent(lowest).endswith("11th lowest by cost")
+
+
+def test_the_llm_reply_may_give_an_offset() -> None:
+    base = {"metrics": ["cost"], "dimensions": [{"name": "service", "grain": None}],
+            "order_by": [{"field": "cost", "direction": "desc"}], "limit": 1}
+    assert intent_from_json({**base, "offset": 2}).offset == 2
+    assert intent_from_json({**base, "offset": None}).offset is None
+    assert intent_from_json(base).offset is None  # replies recorded before the field existed
+    assert "offset" not in Intent.model_validate(base).model_dump(mode="json")  # JSON as before
+
+
+@pytest.mark.parametrize(("n", "said"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),
+                                         (12, "12th"), (13, "13th"), (21, "21st"), (102, "102nd"), (111, "111th")])
+def test_ordinal(n: int, said: str) -> None:
+    assert ordinal(n) == said
