@@ -28,6 +28,7 @@ from runtime.mappers.passes.queries import (
     subject_before,
     sum_metric_of,
     tables_of_item,
+    tables_of_meaning,
     unit_dimension,
 )
 from runtime.mappers.passes.state import FILTERING, State
@@ -155,8 +156,13 @@ def _on_a_count(st: State, c: _Said) -> bool:
     t = c.next_t
     if t is None or c.q.unit is not None or t.has(Kind.METRIC):
         return False
-    tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
-    if not tables or not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
+    if t.has(Kind.SEGMENT) and t.plural and not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
+        # "with more than 100 running instances": the rows a segment names, counted
+        seg = t.first(Kind.SEGMENT)
+        tables = [x for x in tables_of_meaning(st, seg) if x in st.vocab.count_metric] if seg else []
+    else:
+        tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
+    if not tables or not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT):
         return False
     if t.has(Kind.TABLE) and not t.has(*FILTERING):
         st.set_use(t, Use.COUNT_SUBJECT)
