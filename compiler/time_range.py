@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from models.errors import TimeRangeError
-from models.intent import Grain, TimeRange
+from models.intent import MIN_DATE, Grain, TimeRange
 
 _MONTH_NAMES = (
     "January",
@@ -166,6 +166,8 @@ def describe_time_range(tr: TimeRange) -> str:
     """Plain words for the answer's "interpreted as" line."""
     unit = tr.unit.value if tr.unit else "day"
     if tr.kind == "between":
+        if tr.start == MIN_DATE:  # "created before June 2025", "over a year ago": no start said
+            return f"up to {tr.end}"
         return f"{tr.start} to {tr.end}"
     if tr.kind == "since":
         return f"since {tr.start}"

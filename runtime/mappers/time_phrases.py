@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from compiler.time_range import MONTHS_IN, months_earlier, resolve_time_range, shift
-from models.intent import MONTHS, Grain, TimeRange
+from models.intent import MIN_DATE, MONTHS, Grain, TimeRange
 from runtime.mappers.english import NUMBER_WORDS
 
 _UNIT = {
@@ -34,7 +34,7 @@ _ORDINAL = {
     "4th": 4,
     "last": 4,
 }
-_EARLIEST = dt.date(1900, 1, 1)
+_EARLIEST = MIN_DATE
 
 # Parts of a period ("the first ten days of April", "the second half of March", "the last week of
 # May"): where a part is counted from, and how many days one unit of a part is. A week of a month is
@@ -461,6 +461,18 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         if (m[2] == "yesterday") != (m[1] == "day"):
             return None
         return TimeRange(kind="previous", unit=_UNIT[m[1]], skip=1)
+
+    @rule(rf"(over|more than|longer than|at least|upwards of) ({_NUM}) {_UNITS} ago")
+    def _longer_ago(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "created over a year ago", "at least 90 days ago": everything before that day (before it, or
+        on it too for "at least"), not the calendar period "a year ago" names."""
+        n, unit = _num(m[2]), _UNIT[m[3]]
+        if unit in (Grain.DAY, Grain.WEEK):
+            day = as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
+        else:
+            day = months_earlier(as_of, n * MONTHS_IN[unit])
+        end = day if m[1] in ("at least", "upwards of") else day - dt.timedelta(days=1)
+        return _between(_EARLIEST, end) if end >= _EARLIEST else None
 
     @rule(rf"since ({_NUM}) {_UNITS} ago")
     def _since_ago(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
