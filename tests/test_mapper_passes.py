@@ -477,14 +477,14 @@ CASES: list[tuple[str, str, list[tuple[str, str, bool]], dict[str, Any], dict[st
         },
     ),
     (  # an unknown word after a preposition: a value the model does not know, asked back
-        "cost in frankfurt",
+        "cost in lisbon",
         "ask_about_unknowns",
-        [("cost", "metric", False), ("frankfurt", "", False)],
+        [("cost", "metric", False), ("lisbon", "", False)],
         {},
         {
             "metrics": ["cost"],
             "problems": [
-                "unknown word 'frankfurt': not a value the model knows "
+                "unknown word 'lisbon': not a value the model knows "
                 "(it knows values of region, service, account name, business unit)"
             ],
             "has_domain_words": True,

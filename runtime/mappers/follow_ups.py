@@ -600,6 +600,34 @@ def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token]) -> s
     return ranked_rows_lost(word, previous.limit)
 
 
+def lost_threshold(
+    previous: Intent, intent: Intent, tokens: Sequence[Token], vocab: Vocabulary
+) -> str | None:
+    """Why a follow-up about the groups a threshold picked ("how many accounts have more than 100
+    instances" -> "how many instances do they have?", "what did they cost?") cannot be answered, or
+    None when it shows the same numbers again (the groups listed: "which ones?"). An intent holds
+    each of its own groups to the threshold; it cannot total only the groups another question picked,
+    and the rows that made the count (instances) would pick the rows of the new amount too."""
+    word = ranked_rows_word(tokens)
+    held = [f for f in previous.filters if f.field in vocab.metrics]
+    if word is None or not (held or previous.count_groups is not None):
+        return None
+    if (
+        intent.metrics == previous.metrics
+        and _same(intent.filters, previous.filters)
+        and _same(intent.segments, previous.segments)
+        and intent.time_range == previous.time_range
+        and (intent.count_groups is None or intent.count_groups != previous.count_groups)
+    ):
+        return None  # the same groups, listed ("which ones?"); the same count again is no question
+    said = " and ".join(describe_filter(f) for f in held) or "a count"
+    return (
+        f"'{word}' means the groups the last answer picked by {said}, and a new question cannot keep to "
+        "just those: it would hold its own groups (or its one total) to the condition, and count other "
+        "rows; ask for the groups that pass as a list, then about them by name"
+    )
+
+
 def conditions_as_columns(previous: Intent, intent: Intent) -> Intent:
     """ "are they running?", "which of those are in prod?" after "the 3 oldest instances" (a listing
     ranked and cut): the same rows, with a column for each value asked about, instead of a filter

@@ -163,13 +163,19 @@ PASSES: tuple[Pass, ...] = (*BINDING, *ASSEMBLY, *NOTES)
 
 
 def interpret(
-    reading: Reading, vocab: Vocabulary, partial: bool = False, filtered_before: frozenset[str] = frozenset()
+    reading: Reading,
+    vocab: Vocabulary,
+    partial: bool = False,
+    filtered_before: frozenset[str] = frozenset(),
+    metrics_before: tuple[str, ...] = (),
+    grouped_before: bool = False,
 ) -> Parts:
     """Read ``reading`` into parts by running ``PASSES``. The reading is immutable and what the passes
     decide lives in the state, so the mapper can interpret one reading twice (as a follow-up, then as
     a new question) without copying it. ``filtered_before``: the fields the question a follow-up
-    follows filtered by."""
-    state = State.start(reading, vocab, partial, filtered_before)
+    follows filtered by, ``metrics_before`` the metrics it asked for, ``grouped_before`` whether it
+    grouped."""
+    state = State.start(reading, vocab, partial, filtered_before, metrics_before, grouped_before)
     for step in PASSES:
         step(state)
     return state.parts

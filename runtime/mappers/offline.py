@@ -28,7 +28,7 @@ from models.errors import DatesDoNotOverlap, IntentError, UserError
 from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, MetricUnit, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
-from runtime.describe import interpreted_as
+from runtime.describe import describe_filter, interpreted_as
 from runtime.mappers.count_groups import count_lead, counted_groups
 from runtime.mappers.english import (
     AMOUNT_WORDS,
@@ -61,9 +61,11 @@ from runtime.mappers.follow_ups import (
     conditions_on_added,
     counts_no_rows,
     kept_without_kind,
+    kind_fields,
     kind_questions,
     looks_like_follow_up,
     lost_ranking,
+    lost_threshold,
     merge_follow_up,
     points_back,
     ranked_rows_lost,
@@ -125,6 +127,9 @@ class OfflineMapper:
             if previous is None and mapping.status != "refused" and not (mapping.intent and mapping.complete):
                 counted = self._counted_groups(question, day)  # "how many regions have ..."
                 return counted or mapping
+            narrowed = self._threshold_scope(mapping.intent) if mapping.status == "answered" else None
+            if narrowed is not None:
+                return self._clarify(narrowed, self._examples())
             held = (
                 self._held_per_group(question, mapping.intent)
                 if previous is None and mapping.intent
@@ -248,6 +253,8 @@ class OfflineMapper:
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)
                     return self._clarify(lost, self._answered(*suggested))
+                if picked := lost_threshold(previous, intent, tokens, self.vocab):
+                    return self._clarify(picked, self._examples())
                 if narrowed := conditions_on_added(previous, parts, intent, tokens, self.vocab):
                     return self._clarify(narrowed[0], self._answered(*narrowed[1], every=True))
                 intent = self._groups_no_longer_named(intent, previous)
@@ -373,6 +380,35 @@ class OfflineMapper:
             and any(t.text in JUDGEMENT_WORDS for t in tokens)
             and not (parts.dimensions or parts.time_range or parts.compare or parts.all_time)
         )
+
+    def _threshold_scope(self, intent: Intent | None) -> str | None:
+        """Why a threshold on an amount cannot be answered as read, or None. An intent holds each of
+        its groups to it (HAVING): with no groups, the one grand total is held to it ("how many
+        instances in accounts with at least 100 instances" counted every instance, the total being
+        over 100), and what picks the rows to count also picks the rows of every other amount ("cost
+        of accounts with at least 50 instances": their instances' cost only). Which groups pass, then
+        an amount of only those, is two questions an intent cannot nest: asked back."""
+        held = [f for f in intent.filters if f.field in self.vocab.metrics] if intent is not None else []
+        if intent is None or not held or intent.count_groups is not None:
+            return None
+        said = " and ".join(describe_filter(f) for f in held)
+        if not intent.dimensions:
+            return (
+                f"{said} would hold the one grand total to it, not each group's: I can list the groups "
+                "that pass it ('<groups> with ...') or count them ('how many <groups> ...'), not add up "
+                "the amounts of only those groups"
+            )
+        counts = {f.field for f in held} & set(self.vocab.count_metric.values())
+        others = [m for m in intent.metrics if m not in counts and m not in {f.field for f in held}]
+        rows = [describe_filter(f) for f in intent.filters if f.field in kind_fields(self.vocab)]
+        rows += [f"segment {s}" for s in intent.segments]
+        if counts and others and rows:
+            kinds = " and ".join(rows)
+            return (
+                f"{kinds} picks the rows {said} counts, but it would hold {', '.join(others)} to those rows "
+                "too; ask for the groups that pass first, then their amount"
+            )
+        return None
 
     def _held_per_group(self, question: str, intent: Intent) -> str | None:
         """A count of rows of one table asked first ("how many", "number of"), grouped, with an amount
@@ -786,7 +822,16 @@ def _interpret(senses: Senses, vocab: Vocabulary, previous: Intent | None = None
     read as a follow-up of ``previous`` when given."""
     partial = previous is not None
     filtered = frozenset(f.field for f in previous.filters) if previous is not None else frozenset()
-    parts = interpret(senses.reading, vocab, partial=partial, filtered_before=filtered)
+    before = previous.metrics if previous is not None else ()
+    grouped = previous is not None and any(d.grain is None for d in previous.dimensions)
+    parts = interpret(
+        senses.reading,
+        vocab,
+        partial=partial,
+        filtered_before=filtered,
+        metrics_before=before,
+        grouped_before=grouped,
+    )
     parts.problems[:0] = senses.problems
     parts.suggestions[:0] = senses.suggestions
     return parts

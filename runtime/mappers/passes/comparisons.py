@@ -69,7 +69,8 @@ def _said(st: State, k: int, it: Item) -> _Said:
         next_t=next_t,
         subject=subject_before(st, k),
         grouped=(
-            bool(st.parts.dimensions)
+            st.grouped_before  # a follow-up of a grouped answer: "only the ones over 250 TB"
+            or bool(st.parts.dimensions)
             or any(x.kind == ItemKind.MARKER and Role.GROUP in x.roles for x in st.items)
             or any(
                 x.kind == ItemKind.MARKER and Role.WHICH in x.roles and st.is_bound(x) for x in st.items[:k]
@@ -178,6 +179,10 @@ def _on_a_count_before(st: State, c: _Said) -> bool:
         return False
     if t.end != st.items[c.k].start or not t.has(Kind.TABLE) or t.has(*FILTERING):
         return False
+    if not any(
+        x.kind == ItemKind.TERM and x.has(Kind.TABLE, Kind.DIMENSION) for x in st.items[: st.items.index(t)]
+    ):
+        return False  # "only accounts over 20k": the rows named are the groups themselves, not counted
     tables = [x for x in tables_of_item(st, t) if x in st.vocab.count_metric]
     if not tables or (c.subject is not None and set(tables_of_item(st, c.subject)) & set(tables)):
         return False  # "resources > 300" with the resources themselves listed: not their count
@@ -229,6 +234,25 @@ def _aggregate_said(st: State, metric_t: Item, metric: str, unit_dim: str) -> bo
     return any(t.text in AGGREGATE_SAID for t in tokens)
 
 
+def _on_named_groups_size(st: State, c: _Said) -> bool:
+    """ "total storage by region" -> "only regions over 200 TB": after a grouped answer, the groups
+    named right before a size are held to their total, not each of their rows (a table whose rows
+    have a size of their own, "only volumes over 1 TB", is each row's)."""
+    t = c.prev_t
+    total = sum_metric_of(st, c.unit_dim) if c.unit_dim else None
+    if not st.grouped_before or t is None or total is None or t.end != st.items[c.k].start:
+        return False
+    if not t.plural or not t.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TABLE) or t.has(Kind.METRIC, *FILTERING):
+        return False
+    sized = set(st.vocab.tables_of(c.unit_dim or ""))
+    if any(m.kind == Kind.TABLE and m.name in sized for m in t.meanings):
+        return False
+    if total not in st.implied_metrics:
+        st.implied_metrics.append(total)
+    st.having.append((total, c.op, c.q.value, c.q.unit, c.q.written))
+    return True
+
+
 def _on_a_size(st: State, c: _Said) -> bool:
     """ "bigger than 1 TB" with nothing else named: each row's size."""
     if not c.unit_dim or not (c.q.unit == "gb" or c.q.size):
@@ -253,6 +277,7 @@ COMPARISON_RULES: tuple[Callable[[State, _Said], bool], ...] = (
     _on_a_count,
     _on_a_count_before,
     _on_a_metric,
+    _on_named_groups_size,
     _on_a_size,
     _left_open,
 )

@@ -279,6 +279,17 @@ def metric_for_unit(st: State, unit: str | None) -> str | None:
     if unit is None and len(st.parts.metrics) == 1:
         return st.parts.metrics[0]
     table = count_table(st) if unit is None else None
+    if (
+        unit is None
+        and not st.parts.metrics
+        and len(st.metrics_before) == 1
+        and table in st.vocab.count_metric
+    ):
+        labels = st.vocab.label_dimensions.get(table or "", ())
+        if labels and all(d.name in labels for d in st.parts.dimensions):
+            # "cost by account" -> "only accounts over 20k": the groups named are held to the amount
+            # asked before, not counted (each account counts one)
+            return st.metrics_before[0]
     if table in st.vocab.count_metric:
         return st.vocab.count_metric[table]
     return metric_in_unit(st, fmt)

@@ -96,6 +96,8 @@ class State:
     vocab: Vocabulary
     partial: bool = False  # a possible follow-up: do not fill in a default metric or listing
     filtered_before: frozenset[str] = frozenset()  # a follow-up: the fields the last question filtered by
+    metrics_before: tuple[str, ...] = ()  # a follow-up: the metrics the last question asked for
+    grouped_before: bool = False  # a follow-up: the last question had groups (not only a series)
     parts: Parts = field(default_factory=Parts)
 
     # --- what each item is for (every binding pass; keyed by ``Item.start``) -----------------------
@@ -200,6 +202,8 @@ class State:
         vocab: Vocabulary,
         partial: bool = False,
         filtered_before: frozenset[str] = frozenset(),
+        metrics_before: tuple[str, ...] = (),
+        grouped_before: bool = False,
     ) -> State:
         """A state for ``reading``, with the words that ask for a change found up front: which time
         phrase is "now" and which "then" depends on them from the first time phrase on."""
@@ -229,7 +233,15 @@ class State:
             and any(it.start > ranges[0].start and _just_before(it, ranges[0]) for it in items)
         ):
             changes.append(opening)  # "compare last week's cost with the week before"
-        return cls(reading, vocab, partial, filtered_before=filtered_before, changes=changes)
+        return cls(
+            reading,
+            vocab,
+            partial,
+            filtered_before=filtered_before,
+            metrics_before=metrics_before,
+            grouped_before=grouped_before,
+            changes=changes,
+        )
 
 
 Pass = Callable[[State], None]
