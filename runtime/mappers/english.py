@@ -653,6 +653,18 @@ JUDGEMENT_OPENERS = _words("how how's hows")
 JUDGEMENT_WORDS = _words("doing going looking faring shaping")
 # "are we spending too much?", "is that a lot?": a judgement no figure makes alone (what is "too
 # much" is the asker's), asked back whatever else the question names
+# "annual run rate", "monthly burn rate": a rate over a period longer than a day is a projection (the
+# average per day times the period's days), not the daily average of each period; asked back
+RATE_PHRASES: tuple[str, ...] = _phrases("run rate, run-rate, burn rate, burn-rate")
+PROJECTING_WORDS: dict[str, str] = {
+    **dict.fromkeys(_phrases("weekly, per week, a week"), "weekly"),
+    **dict.fromkeys(_phrases("monthly, per month, a month"), "monthly"),
+    **dict.fromkeys(_phrases("quarterly, per quarter, a quarter"), "quarterly"),
+    **dict.fromkeys(
+        _phrases("annual, annualized, annualised, yearly, per year, a year, per annum"), "yearly"
+    ),
+}
+
 JUDGEMENT_PHRASES: tuple[str, ...] = _phrases(
     "too much, too many, too high, too expensive, too costly, overspending, overspend, over budget, "
     "a lot, reasonable, acceptable, excessive, wasteful, worrying"

@@ -348,7 +348,16 @@ def merge_follow_up(
     widened = also or _starts(tokens, WIDENING_STARTS)
     if widened and not against and not prev.compare and parts.time_range is not None:
         against = True  # "add April too" after "cost in May": both periods side by side, as a change does
-    if against and prev.time_range is not None and as_of is not None:
+    to_date, before = prev.time_range, parts.time_range
+    just_before = (
+        to_date is not None
+        and before is not None
+        and to_date.kind == "current"
+        and before == TimeRange(kind="previous", unit=to_date.unit)
+    )  # "cost this month" -> "vs last month", "change from last month": the same days of last month
+    if just_before and (against or parts.compare is not None):
+        time_range, compare = to_date, Compare(to="previous_period")
+    elif against and prev.time_range is not None and as_of is not None:
         if parts.time_range is not None:  # "compared to April": forward in time, as a change reads
             now, then = forward(prev.time_range, parts.time_range, as_of)
             time_range, compare = now, Compare(to=then)

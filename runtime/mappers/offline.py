@@ -46,6 +46,8 @@ from runtime.mappers.english import (
     LIMIT_WORDS,
     LIST_INSTEAD,
     NUMBER_WORDS,
+    PROJECTING_WORDS,
+    RATE_PHRASES,
     RATIO_OF_WORDS,
     TIME_LEFTOVERS,
     TIME_UNIT_LEADS,
@@ -302,6 +304,17 @@ class OfflineMapper:
             # "how much is in prod": an amount of what? a count of the rows would answer another question
             amounts = tuple(m.replace("_", " ") for m in self.vocab.dated_amounts()[:3])
             return self._clarify("how much of what? name the amount", amounts or self._examples())
+        if (projected := _projected_rate(tokens)) is not None:
+            metric = next((m.replace("_", " ") for m in parts.metrics), None)
+            unit = projected.removesuffix("ly")  # "monthly": a month
+            return self._clarify(
+                f"a {projected} run rate is a projection (the average per day times the days of a "
+                f"{unit}), which crq does not make; it can give the average per day, or each {unit}'s "
+                "total",
+                self._answered(
+                    *((f"{metric} last 30 days", f"{metric} by {unit}") if metric else ()), every=True
+                ),
+            )
         if self._judgement(tokens, parts):
             dated = [
                 m
@@ -905,6 +918,14 @@ def _only_a_grouping(reading: Reading) -> bool:
         it.kind == ItemKind.TERM and all(m.kind in (Kind.DIMENSION, Kind.TAG_KEY) for m in it.meanings)
         for it in terms
     )
+
+
+def _projected_rate(tokens: Sequence[Token]) -> str | None:
+    """The period of "annual run rate", "burn rate per month" (a rate over more than a day), or None."""
+    said = f" {' '.join(t.text for t in tokens)} "
+    if not any(f" {p} " in said for p in RATE_PHRASES):
+        return None
+    return next((unit for p, unit in PROJECTING_WORDS.items() if f" {p} " in said), None)
 
 
 def _plural_segment(reading: Reading) -> bool:

@@ -27,6 +27,10 @@ def take_time(st: State, k: int, it: Item) -> None:
     assert tp is not None
     if tp.time_range is not None:
         st.ranges.append((k, tp))
+        if st.parts.time_range == tp.time_range and not st.changes:
+            # "cost last month of resources created last month": the same range said for each date
+            other_date(st, k, tp)
+            return
         two = st.parts.time_range is not None and st.parts.time_range != tp.time_range
         if two and not st.changes:  # with a change, the two are now and then (``read_change``)
             if not other_date(st, k, tp):  # "<entities> launched since March ... last week"
