@@ -91,6 +91,9 @@ class FactQuery:
     view: ViewSource | None = None
     part: tuple[FactFilter, ...] = ()
     """A share's part: each measure is also aggregated over only these rows (``<alias>__part``)."""
+    counted: tuple[FactFilter, ...] = ()
+    """Conditions on the rows the measures aggregate, not on the rows that make the groups: a group
+    with none of them shows 0 (see rewrites/zero_groups.py)."""
     scope: tuple[tuple[FactFilter, ...], ...] | None = None
     """The caller's access scope on this fact's rows: those meeting every filter of any one of these
     alternatives (None: every row; empty: none). Applied before aggregation; see rewrites/scoping.py."""

@@ -478,11 +478,17 @@ def _view_dimension(d: DimColumn, view: ViewSource) -> exp.Expr:
 
 
 def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = False) -> exp.Expr:
-    """The measure's aggregate; with ``part``, over only the rows of the share's part."""
+    """The measure's aggregate (over only the ``counted`` rows, a group with none of them 0); with
+    ``part``, over only the rows of the share's part."""
     agg = _whole_measure(fact, ref, ctx)
+    view = fact.view
+    if fact.counted:
+        counted = [_view_filter_sql(f, view, ctx) if view else _filter_sql(f, ctx) for f in fact.counted]
+        agg = _restricted(agg, _and(counted))
+        if ref.measure.agg == Aggregation.SUM:
+            agg = exp.Coalesce(this=agg, expressions=[exp.Literal.number(0)])
     if not part or not fact.part:
         return agg
-    view = fact.view
     conditions = [_view_filter_sql(f, view, ctx) if view else _filter_sql(f, ctx) for f in fact.part]
     return _restricted(agg, _and(conditions))
 

@@ -238,6 +238,15 @@ SCOPED_CASES: list[tuple[str, Raw, str, bool]] = [
      f"""WITH n AS (SELECT a.environment, count(*) AS n FROM {R_PAY} GROUP BY a.environment),
              s AS (SELECT a.environment, sum(c.cost_usd) AS cost FROM {C_PAY} GROUP BY a.environment)
         SELECT n.environment, s.cost / n.n, n.n FROM n JOIN s USING (environment) WHERE n.n > 100""", False),
+    # the fewest: groups with none show 0, but only groups of the caller's rows (the scope stays in WHERE)
+    ("fewest_public_buckets_by_account", {"metrics": ["resource_count"], "dimensions": ["account_name"],
+                                          "filters": [{"field": "is_public", "value": True},
+                                                      {"field": "resource_type", "value": "s3:bucket"}],
+                                          "order_by": [{"field": "resource_count", "direction": "asc"}]},
+     """SELECT a.account_name, count(r.resource_id) FROM inventory.accounts a
+        LEFT JOIN inventory.resources r ON r.account_id = a.account_id AND r.is_public
+          AND r.resource_type = 's3:bucket'
+        WHERE a.business_unit = 'payments' GROUP BY 1 ORDER BY 2, 1""", True),
     ("listing_accounts", {"dimensions": ["account_name", "environment"]},
      "SELECT account_name, environment FROM inventory.accounts WHERE business_unit = 'payments'", False),
 ]

@@ -14,11 +14,13 @@ from compiler.rewrites.data_coverage import data_coverage
 from compiler.rewrites.materialized_views import materialized_views
 from compiler.rewrites.partial_periods import partial_periods
 from compiler.rewrites.scoping import scoping
+from compiler.rewrites.zero_groups import zero_groups
 
 Rewrite = Callable[[Plan, RewriteContext], Plan]
 
-# scoping first: a view may answer only with the caller's scope applied to its columns
-REWRITES: tuple[Rewrite, ...] = (scoping, data_coverage, partial_periods, materialized_views)
+# scoping first: a view may answer only with the caller's scope applied to its columns; zero_groups
+# before the views, which must then hold the columns of the conditions it moves
+REWRITES: tuple[Rewrite, ...] = (scoping, data_coverage, partial_periods, zero_groups, materialized_views)
 
 __all__ = ["REWRITES", "Rewrite", "RewriteContext", "ViewState", "apply_rewrites"]
 

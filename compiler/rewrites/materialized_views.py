@@ -128,7 +128,7 @@ def _mismatch(
                 )
         elif key not in columns:
             return f"lacks {_name(key)}, which a filter needs"
-    for f in fact.part:
+    for f in (*fact.part, *fact.counted):
         key = dim_key(f.target)
         if key == source.time_key:
             if source.grain != Grain.DAY:

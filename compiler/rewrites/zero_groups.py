@@ -1,0 +1,105 @@
+"""Keep the groups that have none of the rows counted, when the question is about the fewest.
+
+"Which account has the fewest public buckets" counted public buckets per account over the rows that
+are public buckets: an account with none has no such row, so it was not a group at all, and the
+answer named an account with one. The same for "accounts with fewer than 2 public buckets" (a
+threshold that 0 meets) and "bottom 3 regions by number of public databases". Such a plan groups
+every row of the fact instead, and counts (or sums) only the rows its conditions pick, with
+``FILTER (WHERE ...)``: a group with none shows 0.
+
+Only conditions on the counted rows move. A condition on a grouped dimension, or on the table a
+grouped dimension comes from (the accounts' environment, grouped by account), says which groups to
+show and stays in WHERE; so do the time range (the groups are those with rows in the period) and the
+caller's access scope (rows a caller may not see never make a group). The plan is unchanged unless a
+group with none could be in the answer: ranked from the lowest, or held to a number 0 passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from compiler.plan import DimKey, FactFilter, Plan, dim_key
+from compiler.resolve import MetricCondition
+from compiler.rewrites.context import RewriteContext
+from models.intent import Op
+from models.semantic_model import Aggregation, MetricType
+
+# measures that are 0 over no rows (a count) or whose 0 is meaningful (a sum): the groups with none
+# show that 0; an average, minimum or maximum of no rows is no number, and those groups stay out
+_ADDITIVE = (Aggregation.COUNT, Aggregation.COUNT_DISTINCT, Aggregation.SUM)
+
+
+def zero_groups(plan: Plan, ctx: RewriteContext) -> Plan:
+    if len(plan.facts) != 1 or not plan.dimensions or plan.share or plan.cumulative or plan.compare:
+        return plan
+    fact = plan.facts[0]
+    if not fact.measures or not fact.filters or fact.part or fact.counted:
+        return plan
+    if not any(_asks_for_zero(plan, name) for name in _additive_metrics(plan)):
+        return plan
+    groups = {dim_key(d.target) for d in fact.dimensions}
+    group_tables = {d.target.table.name for d in fact.dimensions} - {fact.table.name}
+    kept = tuple(f for f in fact.filters if _describes_groups(f, groups, group_tables))
+    counted = tuple(f for f in fact.filters if f not in kept)
+    if not counted:
+        return plan
+    moved = dataclasses.replace(fact, filters=kept, counted=counted)
+    return dataclasses.replace(
+        plan,
+        facts=(moved,),
+        readings=(*plan.readings, "groups with none of those rows counted as 0"),
+    )
+
+
+def _additive_metrics(plan: Plan) -> list[str]:
+    """The plan's metrics that are a count or a sum of one measure."""
+    fact = plan.facts[0]
+    out = []
+    for m in plan.metrics:
+        if m.type != MetricType.SIMPLE:
+            continue
+        ref = next((r for r in fact.measures if m.measure and m.measure.endswith(f".{r.measure.name}")), None)
+        if ref is not None and ref.measure.agg in _ADDITIVE:
+            out.append(m.name)
+    return out
+
+
+def _asks_for_zero(plan: Plan, metric: str) -> bool:
+    """Ranked from the lowest on ``metric``, or ``metric`` held to a condition that 0 meets."""
+    if plan.order_by and plan.order_by[0] == (metric, "asc"):
+        return True
+    return any(c.metric == metric and _zero_passes(c) for c in plan.having)
+
+
+def _zero_passes(c: MetricCondition) -> bool:
+    value = c.value
+    if c.op == Op.BETWEEN and isinstance(value, tuple) and len(value) == 2:
+        low, high = (_number(v) for v in value)
+        return low is not None and high is not None and low <= 0 <= high
+    number = _number(value)
+    if number is None:
+        return False
+    checks = {
+        Op.LT: number > 0,
+        Op.LTE: number >= 0,
+        Op.EQ: number == 0,
+        Op.NE: number != 0,
+        Op.GT: number < 0,
+        Op.GTE: number <= 0,
+    }
+    return checks.get(c.op, False)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    return float(value)
+
+
+def _describes_groups(f: FactFilter, groups: set[DimKey], group_tables: set[str]) -> bool:
+    """A condition on a grouped dimension, or on another table a grouped dimension comes from."""
+    return dim_key(f.target) in groups or f.target.table.name in group_tables
+
+
+__all__ = ["zero_groups"]
