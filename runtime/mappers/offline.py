@@ -305,14 +305,14 @@ class OfflineMapper:
             amounts = tuple(m.replace("_", " ") for m in self.vocab.dated_amounts()[:3])
             return self._clarify("how much of what? name the amount", amounts or self._examples())
         if (projected := _projected_rate(tokens)) is not None:
-            metric = next((m.replace("_", " ") for m in parts.metrics), None)
+            rate = next((m.replace("_", " ") for m in parts.metrics), None)
             unit = projected.removesuffix("ly")  # "monthly": a month
             return self._clarify(
                 f"a {projected} run rate is a projection (the average per day times the days of a "
                 f"{unit}), which crq does not make; it can give the average per day, or each {unit}'s "
                 "total",
                 self._answered(
-                    *((f"{metric} last 30 days", f"{metric} by {unit}") if metric else ()), every=True
+                    *((f"{rate} last 30 days", f"{rate} by {unit}") if rate else ()), every=True
                 ),
             )
         if self._judgement(tokens, parts):
