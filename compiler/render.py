@@ -115,8 +115,7 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
         select = _cumulative_select(plan, plan.cumulative, select)
     if plan.group_count is not None:
         select = _group_count_select(plan.group_count, select)
-    _order_and_limit(select, plan, params)
-    return select
+    return _order_and_limit(select, plan, params)
 
 
 _GROUPS = "counted_groups"
@@ -612,7 +611,14 @@ def _coalesced(alias: str, names: list[str]) -> exp.Expr:
     return cols[0] if len(cols) == 1 else exp.Coalesce(this=cols[0], expressions=cols[1:])
 
 
-def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
+_RANKED = "ranked"
+
+
+def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Select:
+    """Ordered by the ranked fields, then the dimensions (so LIMIT picks the same rows every time).
+    "The" one (a limit of 1, nothing skipped) is every row tied for first (FETCH ... WITH TIES on the
+    ranked fields alone), in the dimensions' order: "which business unit has the most accounts"
+    named one of six tied units, as if it alone had the most."""
     order: list[exp.Ordered] = []
     named = set()
     for field, direction in plan.order_by:
@@ -624,12 +630,23 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> None:
     # ties broken by the dimensions, so LIMIT picks the same rows every time
     shown = plan.group_count.outer if plan.group_count is not None else plan.dimensions
     order += [exp.Ordered(this=column(a), nulls_first=False) for a in shown if a not in named]
+    ranked = len(plan.order_by)
+    if plan.limit == 1 and plan.offset is None and ranked and len(order) > ranked:
+        select.set("order", exp.Order(expressions=order[:ranked]))
+        rows = exp.LimitOptions(rows=True, with_ties=True)
+        select.set("limit", exp.Fetch(direction="FIRST", count=params.add("limit", 1), limit_options=rows))
+        outer = exp.Select(expressions=[exp.Star()]).from_(
+            exp.Subquery(this=select, alias=exp.TableAlias(this=identifier(_RANKED)))
+        )
+        outer.set("order", exp.Order(expressions=[o.copy() for o in order]))
+        return outer
     if order:
         select.set("order", exp.Order(expressions=order))
     if plan.limit is not None:
         select.set("limit", exp.Limit(expression=params.add("limit", plan.limit)))
     if plan.offset is not None:
         select.set("offset", exp.Offset(expression=params.add("offset", plan.offset)))
+    return select
 
 
 def _table(table: Table, ctx: _Context) -> exp.Table:

@@ -119,6 +119,18 @@ def test_the_llm_reply_may_give_an_offset() -> None:
     assert "offset" not in Intent.model_validate(base).model_dump(mode="json")  # JSON as before
 
 
+def test_ties_for_first_are_all_named(model: SemanticModel) -> None:
+    """ "which business unit has the most accounts": every unit tied for first, not one of them."""
+    intent = Intent.model_validate({"metrics": ["account_count"], "dimensions": ["business_unit"],
+                                    "order_by": [{"field": "account_count"}], "limit": 1})
+    rows = [("data", 4), ("marketing", 4), ("payments", 4), ("platform", 4)]
+    text = answer_text(intent, model, ["business_unit", "account_count"], rows, False, "r")
+    assert text == ("4 rows tie for the highest account count, 4: data; marketing; payments and 1 more "
+                    "(interpreted as r).")
+    one = answer_text(intent, model, ["business_unit", "account_count"], rows[:1], False, "r")
+    assert one == "data has the highest account count: 4 (interpreted as r)."
+
+
 @pytest.mark.parametrize(("n", "said"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),
                                          (12, "12th"), (13, "13th"), (21, "21st"), (102, "102nd"), (111, "111th")])
 def test_ordinal(n: int, said: str) -> None:
