@@ -46,6 +46,7 @@ from runtime.mappers.english import (
     LIMIT_WORDS,
     LIST_INSTEAD,
     NUMBER_WORDS,
+    ORDINAL_WORDS,
     PROJECTING_WORDS,
     RATE_PHRASES,
     RATIO_OF_WORDS,
@@ -186,6 +187,12 @@ class OfflineMapper:
             as_read, read_as = _corrected(text, reading.tokens, corrected)
             reading = read_question(as_read, self.vocab, as_of)
             tokens = list(reading.tokens)
+        position = _ordinal_only(tokens) if previous is not None and previous.order_by else None
+        if previous is not None and position is not None and previous.limit in (1, None):
+            # "most expensive account last month" -> "and the second?": the next row of that ranking
+            last = previous.model_copy(update={"previous": None})
+            intent = previous.model_copy(update={"limit": 1, "offset": position - 1, "previous": last})
+            return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None and previous.limit is not None:
             limit = _new_limit(tokens)
             words = {t.text for t in tokens}
@@ -970,6 +977,17 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
         return None
     n = int(numbers[0]) if numbers[0].isdigit() else NUMBER_WORDS[numbers[0]]
     return n if 1 <= n <= 100_000 else None
+
+
+def _ordinal_only(tokens: Sequence[Token]) -> int | None:
+    """ "and the second?", "what about the 3rd one": only a position in the last ranking, or None."""
+    words = [t.text for t in tokens if t.text not in ("?", ".", "!")]
+    said = [w for w in words if w not in LIMIT_WORDS | {"and", "one", "place", "spot"}]
+    if len(said) != 1:
+        return None
+    word = said[0]
+    n = ORDINAL_WORDS.get(word) or (int(word[:-2]) if re.fullmatch(r"\d+(?:st|nd|rd|th)", word) else None)
+    return n if n is not None and 1 < n <= 1000 else None
 
 
 def _within(conditions: Sequence[Filter], applies_to: MappingType[str, Sequence[str]]) -> bool:
