@@ -318,9 +318,7 @@ class OfflineMapper:
                 f"a {projected} run rate is a projection (the average per day times the days of a "
                 f"{unit}), which crq does not make; it can give the average per day, or each {unit}'s "
                 "total",
-                self._answered(
-                    *((f"{rate} last 30 days", f"{rate} by {unit}") if rate else ()), every=True
-                ),
+                self._answered(*((f"{rate} last 30 days", f"{rate} by {unit}") if rate else ()), every=True),
             )
         if self._judgement(tokens, parts):
             dated = [
@@ -420,6 +418,19 @@ class OfflineMapper:
             )
         counts = {f.field for f in held} & set(self.vocab.count_metric.values())
         others = [m for m in intent.metrics if m not in counts and m not in {f.field for f in held}]
+        grouped = {d.name for d in intent.dimensions}
+        split = [
+            f
+            for f in intent.filters
+            if f.field in grouped and f.op == Op.IN and f.field in kind_fields(self.vocab)
+        ]
+        if counts and split:
+            # "how many volumes do accounts with over 100 instances have": each kind's count held to
+            # the number, the volumes' too, where one kind's count picks the groups
+            return (
+                f"{said} holds each of {describe_filter(split[0])} to the number, where one kind's count "
+                "picks the groups; ask for the groups that pass first, then about them"
+            )
         rows = [describe_filter(f) for f in intent.filters if f.field in kind_fields(self.vocab)]
         rows += [f"segment {s}" for s in intent.segments]
         if counts and others and rows:
