@@ -187,6 +187,8 @@ class OfflineMapper:
             as_read, read_as = _corrected(text, reading.tokens, corrected)
             reading = read_question(as_read, self.vocab, as_of)
             tokens = list(reading.tokens)
+        if previous is not None and (of_count := self._share_of_count(previous, reading, as_of)) is not None:
+            return Mapping(status="answered", intent=of_count, message=interpreted_as(of_count))
         position = _ordinal_only(tokens) if previous is not None and previous.order_by else None
         if previous is not None and position is not None and previous.limit in (1, None):
             # "most expensive account last month" -> "and the second?": the next row of that ranking
@@ -397,6 +399,60 @@ class OfflineMapper:
             and tokens[0].text in JUDGEMENT_OPENERS
             and any(t.text in JUDGEMENT_WORDS for t in tokens)
             and not (parts.dimensions or parts.time_range or parts.compare or parts.all_time)
+        )
+
+    def _share_of_count(self, previous: Intent, reading: Reading, as_of: dt.date) -> Intent | None:
+        """ "how many ebs volumes are unencrypted" -> "as a percentage of all volumes?": the last count
+        as a share of the rows named (those rows' conditions the whole, the last count's others the
+        part); with no rows named ("what percentage is that?"), of the rows of the kind counted, when
+        one other condition made the count. None when the follow-up is not that, or the rows named
+        are not a superset of the ones counted (a percentage of other rows)."""
+        counts = set(self.vocab.count_metric.values())
+        if len(previous.metrics) != 1 or previous.metrics[0] not in counts:
+            return None
+        if previous.share or previous.compare or previous.count_groups or previous.cumulative:
+            return None
+        ratio = next(
+            (it for it in reading.items if it.kind == ItemKind.MARKER and Role.RATIO in it.roles), None
+        )
+        if ratio is None:
+            return None
+        words = [t.text for t in reading.tokens[ratio.end :] if t.text not in ("?", ".", "!")]
+        while words and words[0] in ("of", "all", "the", "our", "every", "total"):
+            words.pop(0)
+        if set(words) <= {"is", "was", "that", "this", "it", "are", "those", "them", "these"}:
+            words = []  # "what percentage is that?": of the rows counted
+        if any(t.text in ("what", "which") for t in reading.tokens[ratio.end :]):
+            return None
+        whole: Intent | None = None
+        if words:
+            whole = self._map(f"how many {' '.join(words)}", None, as_of).intent
+            if whole is None or whole.metrics != previous.metrics or whole.dimensions or whole.count_groups:
+                return None
+            if whole.segments and not set(whole.segments) <= set(previous.segments):
+                return None
+            kept = list(whole.filters)
+        else:
+            kinds = kind_fields(self.vocab)
+            kept = [f for f in previous.filters if f.field in kinds]
+            if not kept or previous.segments:
+                return None
+        if any(f not in previous.filters for f in kept):
+            return None  # "of all buckets" after a count of volumes: not the rows counted
+        part = [f for f in previous.filters if f not in kept]
+        segments = [s for s in previous.segments if s not in (whole.segments if whole is not None else ())]
+        for name in segments:
+            part.extend(next(s for s in self.model.segments if s.name == name).filters)
+        if not part or (not words and len(part) > 1):
+            return None
+        last = previous.model_copy(update={"previous": None})
+        return previous.model_copy(
+            update={
+                "filters": tuple(kept),
+                "segments": tuple(s for s in previous.segments if s not in segments),
+                "share": Share(part=tuple(part)),
+                "previous": last,
+            }
         )
 
     def _threshold_scope(self, intent: Intent | None) -> str | None:
