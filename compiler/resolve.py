@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from compiler.catalog import Catalog, DimensionTarget, MeasureRef, split_reference
 from compiler.time_range import describe_time_range, previous_period, resolve_time_range
 from compiler.units import Conversion, conversion, convert_value
-from models.errors import DatesDoNotOverlap, IntentError, QueryRefused, UserError
+from models.errors import DatesDoNotOverlap, IntentError, PeriodBeforeDates, QueryRefused, UserError
 from models.intent import MAX_DATE, MIN_DATE, Filter, Grain, Intent, Op, Scalar
 from models.semantic_model import (
     Aggregation,
@@ -540,7 +540,7 @@ def _compare_window(
                 "leave compare.to out for the one before"
             )
     if start < MIN_DATE:
-        raise IntentError("compare", f"the earlier period starts on {start}, before {MIN_DATE}")
+        raise PeriodBeforeDates(f"compare: the earlier period would start on {start}, before {MIN_DATE}")
     return TimeWindow(start, end, tr.dimension, words)
 
 

@@ -66,6 +66,12 @@ class TimeRangeError(UserError):
     """A time range is malformed or empty."""
 
 
+class PeriodBeforeDates(TimeRangeError):
+    """A comparison's earlier period that would start before the first date crq reads. Depends on the
+    as-of date (the length of "since January" grows with it), so the offline mapper's check of names,
+    made at a far date, ignores it, as it ignores ``DatesDoNotOverlap``."""
+
+
 class QueryRefused(UserError):
     """The query is well formed but its answer would not be trustworthy (e.g. it would double count)."""
 

@@ -27,7 +27,7 @@ from test_materialized_views import base_rows, compiled, states, url  # noqa: F4
 from compiler import compile
 from compiler.time_range import previous_period, resolve_time_range
 from models.access import RowFilter, Scope
-from models.errors import DatesDoNotOverlap, IntentError
+from models.errors import DatesDoNotOverlap, IntentError, PeriodBeforeDates
 from models.intent import Intent, TimeRange
 from models.semantic_model import SemanticModel
 from runtime.answer import answer_text
@@ -368,6 +368,24 @@ def test_comparisons_that_mean_nothing_are_refused(raw: dict[str, Any], says: st
         compile(Intent.model_validate(raw), model, as_of=AS_OF)
     assert says in str(info.value)
     assert info.value.field.startswith("compare")
+
+
+def test_an_earlier_period_before_the_dates_depends_on_the_day(model: SemanticModel) -> None:
+    """ "cost growth since january": the period before "since 2026-01-01" is as long as the range, so
+    it starts in 2025 on June 17 but before 1900 when checked at a far date; the offline mapper, which
+    checks names at such a date, must not ask back for that ("the earlier period starts on 1852-01-01")."""
+    since = Intent.model_validate({"metrics": ["cost"], "compare": {},
+                                   "time_range": {"kind": "since", "start": "2026-01-01"}})
+    compiled = compile(since, model, as_of=AS_OF)
+    assert compiled.params["usage_date_start"] == dt.date(2026, 1, 1)
+    with pytest.raises(PeriodBeforeDates, match="before 1900-01-01"):
+        compile(since, model, as_of=dt.date(2199, 12, 31))
+    from runtime.mappers.offline import OfflineMapper
+
+    mapped = OfflineMapper(model, {}, as_of=AS_OF).map("cost growth since january")
+    assert mapped.status == "answered" and mapped.intent is not None
+    assert mapped.intent.model_dump(exclude_defaults=True, exclude={"previous"}) == since.model_dump(
+        exclude_defaults=True, exclude={"previous"})
 
 
 def test_answer_says_the_comparison(model: SemanticModel) -> None:

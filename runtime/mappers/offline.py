@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from compiler import catalog_for
 from compiler.resolve import resolve
 from compiler.time_range import resolve_time_range
-from models.errors import DatesDoNotOverlap, IntentError, UserError
+from models.errors import DatesDoNotOverlap, IntentError, PeriodBeforeDates, UserError
 from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, MetricUnit, Op, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
@@ -737,7 +737,7 @@ class OfflineMapper:
         ignored (marked incomplete: asked back, or sent to the LLM in hybrid mode)."""
         try:
             resolve(intent, self._catalog, _CHECK_AS_OF)
-        except DatesDoNotOverlap:  # judged by the compile at the real as-of date, not by this check
+        except (DatesDoNotOverlap, PeriodBeforeDates):  # judged by the compile at the real as-of date
             pass
         except IntentError as e:
             return self._clarify(f"I could not build that query: {e}", tuple(e.choices[:8]))
