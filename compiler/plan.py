@@ -94,6 +94,8 @@ class FactQuery:
     counted: tuple[FactFilter, ...] = ()
     """Conditions on the rows the measures aggregate, not on the rows that make the groups: a group
     with none of them shows 0 (see rewrites/zero_groups.py)."""
+    time_counted: bool = False
+    """``time_filter`` is one of those conditions (the groups are made of rows of every date)."""
     scope: tuple[tuple[FactFilter, ...], ...] | None = None
     """The caller's access scope on this fact's rows: those meeting every filter of any one of these
     alternatives (None: every row; empty: none). Applied before aggregation; see rewrites/scoping.py."""

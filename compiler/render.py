@@ -376,7 +376,7 @@ def _fact_select(fact: FactQuery, ctx: _Context, with_group_exprs: bool) -> exp.
     if joins:
         select.set("joins", joins)
     conditions = [_filter_sql(f, ctx) for f in fact.filters]
-    if fact.time_filter:
+    if fact.time_filter and not fact.time_counted:
         conditions.append(_time_filter_sql(fact.time_filter, ctx))
     if fact.common_span is not None:
         conditions.append(_in_common_span(_dimension_sql(fact.common_span, Grain.DAY, ctx)))
@@ -481,8 +481,10 @@ def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = F
     ``part``, over only the rows of the share's part."""
     agg = _whole_measure(fact, ref, ctx)
     view = fact.view
-    if fact.counted:
+    if fact.counted or fact.time_counted:
         counted = [_view_filter_sql(f, view, ctx) if view else _filter_sql(f, ctx) for f in fact.counted]
+        if fact.time_counted and fact.time_filter is not None:  # never with a view (zero_groups)
+            counted.append(_time_filter_sql(fact.time_filter, ctx))
         agg = _restricted(agg, _and(counted))
         if ref.measure.agg == Aggregation.SUM:
             agg = exp.Coalesce(this=agg, expressions=[exp.Literal.number(0)])

@@ -7,11 +7,14 @@ threshold that 0 meets) and "bottom 3 regions by number of public databases". Su
 every row of the fact instead, and counts (or sums) only the rows its conditions pick, with
 ``FILTER (WHERE ...)``: a group with none shows 0.
 
-Only conditions on the counted rows move. A condition on a grouped dimension, or on the table a
-grouped dimension comes from (the accounts' environment, grouped by account), says which groups to
-show and stays in WHERE; so do the time range (the groups are those with rows in the period) and the
-caller's access scope (rows a caller may not see never make a group). The plan is unchanged unless a
-group with none could be in the answer: ranked from the lowest, or held to a number 0 passes.
+Only conditions on the counted rows move, the time range too (an account that created nothing last
+month, or spent nothing, is a group with 0). A condition on a grouped dimension, on the table a
+grouped dimension comes from (the accounts' environment, grouped by account), or on the kind of rows
+a grouped dimension applies to (`applies_to`: instance types are of instances) says which groups to
+show and stays in WHERE; so does the caller's access scope (rows a caller may not see never make a
+group). Moving the range reads every date, so no materialized view answers such a plan. The plan is
+unchanged unless a group with none could be in the answer: ranked from the lowest, or held to a
+number 0 passes.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from compiler.plan import DimKey, FactFilter, Plan, dim_key
 from compiler.resolve import MetricCondition
 from compiler.rewrites.context import RewriteContext
 from models.intent import Op
-from models.semantic_model import Aggregation, MetricType
+from models.semantic_model import Aggregation, Dimension, MetricType
 
 # measures that are 0 over no rows (a count) or whose 0 is meaningful (a sum): the groups with none
 # show that 0; an average, minimum or maximum of no rows is no number, and those groups stay out
@@ -34,21 +37,28 @@ def zero_groups(plan: Plan, ctx: RewriteContext) -> Plan:
     if len(plan.facts) != 1 or not plan.dimensions or plan.share or plan.cumulative or plan.compare:
         return plan
     fact = plan.facts[0]
-    if not fact.measures or not fact.filters or fact.part or fact.counted:
+    if not fact.measures or not (fact.filters or fact.time_filter) or fact.part or fact.counted:
         return plan
     if not any(_asks_for_zero(plan, name) for name in _additive_metrics(plan)):
         return plan
     groups = {dim_key(d.target) for d in fact.dimensions}
     group_tables = {d.target.table.name for d in fact.dimensions} - {fact.table.name}
-    kept = tuple(f for f in fact.filters if _describes_groups(f, groups, group_tables))
+    kinds = {
+        field
+        for d in fact.dimensions
+        if isinstance(d.target.dimension, Dimension)
+        for field in d.target.dimension.applies_to
+    }
+    kept = tuple(f for f in fact.filters if _describes_groups(f, groups, group_tables, kinds))
     counted = tuple(f for f in fact.filters if f not in kept)
-    if not counted:
+    dated = fact.time_filter is not None and dim_key(fact.time_filter.target) not in groups
+    if not counted and not dated:
         return plan
-    moved = dataclasses.replace(fact, filters=kept, counted=counted)
+    moved = dataclasses.replace(fact, filters=kept, counted=counted, time_counted=dated)
     return dataclasses.replace(
         plan,
         facts=(moved,),
-        readings=(*plan.readings, "groups with none of those rows counted as 0"),
+        readings=(*plan.readings, "groups with none counted as 0"),
     )
 
 
@@ -97,9 +107,11 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def _describes_groups(f: FactFilter, groups: set[DimKey], group_tables: set[str]) -> bool:
-    """A condition on a grouped dimension, or on another table a grouped dimension comes from."""
-    return dim_key(f.target) in groups or f.target.table.name in group_tables
+def _describes_groups(f: FactFilter, groups: set[DimKey], group_tables: set[str], kinds: set[str]) -> bool:
+    """A condition on a grouped dimension, on another table a grouped dimension comes from, or on the
+    kind of rows a grouped dimension applies to (instance types: of instances, not of databases)."""
+    named = f.target.dimension.name in kinds
+    return dim_key(f.target) in groups or f.target.table.name in group_tables or named
 
 
 __all__ = ["zero_groups"]

@@ -326,7 +326,12 @@ def merge_follow_up(
             else (prev.order_by[0].field if prev.order_by else metrics[0])
         )
         order_by, limit = [OrderBy(field=target, direction=direction)], n or prev.limit
-        offset = parts.offset if n else prev.offset
+        offset = parts.offset  # a ranking said anew ("and the cheapest?"): its own position, if any
+    elif parts.rank is not None and not metrics and prev.order_by:
+        # "the largest bucket" -> "and the second smallest?": the listing ranked the other way round
+        direction, n = parts.rank
+        order_by = [prev.order_by[0].model_copy(update={"direction": direction})]
+        limit, offset = n or prev.limit, parts.offset
     if metrics != list(prev.metrics) and order_by:
         order_by = [
             o.model_copy(update={"field": metrics[0]})

@@ -283,6 +283,7 @@ def place_order(st: State) -> None:
         return
     singular = st.singular_target or which_one(st)
     p.rank = (st.direction or "desc", st.limit or (1 if singular and st.superlative else None))
+    p.offset = st.offset  # "the second ...": kept with the rank for a follow-up that only ranks
     p.sort_metric = st.sort_metric
     if p.listing and not p.metrics:
         if st.superlative and not p.order_by and not st.partial:

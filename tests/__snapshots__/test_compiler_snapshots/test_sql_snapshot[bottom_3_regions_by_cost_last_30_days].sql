@@ -2,10 +2,12 @@
 -- Bottom-N by a metric (ascending).
 SELECT
   resource_costs.region AS region,
-  SUM(resource_costs.cost_usd) AS cost
+  COALESCE(
+    SUM(resource_costs.cost_usd) FILTER(WHERE
+      resource_costs.usage_date BETWEEN %(usage_date_start)s AND %(usage_date_end)s),
+    0
+  ) AS cost
 FROM inventory.resource_costs AS resource_costs
-WHERE
-  resource_costs.usage_date BETWEEN %(usage_date_start)s AND %(usage_date_end)s
 GROUP BY
   resource_costs.region
 ORDER BY

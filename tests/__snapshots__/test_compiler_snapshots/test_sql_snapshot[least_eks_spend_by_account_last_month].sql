@@ -4,14 +4,13 @@ SELECT
   accounts.account_name AS account_name,
   COALESCE(
     SUM(resource_costs.cost_usd) FILTER(WHERE
-      resource_costs.service = %(service)s),
+      resource_costs.service = %(service)s
+      AND resource_costs.usage_date BETWEEN %(usage_date_start)s AND %(usage_date_end)s),
     0
   ) AS cost
 FROM inventory.resource_costs AS resource_costs
 LEFT JOIN inventory.accounts AS accounts
   ON accounts.account_id = resource_costs.account_id
-WHERE
-  resource_costs.usage_date BETWEEN %(usage_date_start)s AND %(usage_date_end)s
 GROUP BY
   accounts.account_name
 ORDER BY
