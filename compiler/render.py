@@ -633,6 +633,8 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Sele
     shown = plan.group_count.outer if plan.group_count is not None else plan.dimensions
     order += [exp.Ordered(this=column(a), nulls_first=False) for a in shown if a not in named]
     ranked = len(plan.order_by)
+    if plan.limit == 1 and plan.offset is not None and ranked:
+        return _at_position(select, order, ranked, plan.offset + 1, params)
     if plan.limit == 1 and plan.offset is None and ranked and len(order) > ranked:
         select.set("order", exp.Order(expressions=order[:ranked]))
         rows = exp.LimitOptions(rows=True, with_ties=True)
@@ -649,6 +651,49 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Sele
     if plan.offset is not None:
         select.set("offset", exp.Offset(expression=params.add("offset", plan.offset)))
     return select
+
+
+_RANK, _TIED = "position_rank", "position_tied"
+
+
+def _at_position(
+    select: exp.Select, order: list[exp.Ordered], ranked: int, position: int, params: Params
+) -> exp.Select:
+    """The rows at ``position`` of the ranking ("the second most expensive service"), with every row
+    tied there: a row stands at positions rank .. rank + ties - 1 (RANK() and the count of rows with
+    its ranked values), so "the second smallest volume", when 168 volumes share the smallest size, is
+    those 168, not one of them picked by name. Ordered as the ranking, then by the dimensions."""
+    columns = list(select.named_selects)
+    by = [o.copy() for o in order[:ranked]]
+    positioned = exp.Select(
+        expressions=[
+            exp.Star(),
+            _alias(exp.Window(this=exp.Anonymous(this="RANK"), order=exp.Order(expressions=by)), _RANK),
+            _alias(
+                exp.Window(
+                    this=exp.Count(this=exp.Star()), partition_by=[o.this.copy() for o in order[:ranked]]
+                ),
+                _TIED,
+            ),
+        ]
+    ).from_(exp.Subquery(this=select, alias=exp.TableAlias(this=identifier(_RANKED))))
+    at = params.add("position", position)
+    outer = exp.Select(expressions=[column(c) for c in columns]).from_(
+        exp.Subquery(this=positioned, alias=exp.TableAlias(this=identifier("positioned")))
+    )
+    outer.set(
+        "where",
+        exp.Where(
+            this=exp.And(
+                this=exp.LTE(this=column(_RANK), expression=at),
+                expression=exp.GT(
+                    this=exp.Add(this=column(_RANK), expression=column(_TIED)), expression=at.copy()
+                ),
+            )
+        ),
+    )
+    outer.set("order", exp.Order(expressions=[o.copy() for o in order]))
+    return outer
 
 
 def _table(table: Table, ctx: _Context) -> exp.Table:

@@ -401,7 +401,8 @@ class Intent(BaseModel):
         default=None, exclude_if=lambda o: o is None
     )
     """Ranked rows skipped before ``limit`` ("the second most expensive service": order by cost, skip
-    1, limit 1); only with ``order_by`` and ``limit``. Left out of JSON when None, as before it."""
+    1, limit 1; with a limit of 1, every row tied at that place); only with ``order_by`` and
+    ``limit``. Left out of JSON when None, as before it."""
     timezone: str | None = None
     share: Share | None = None
     compare: Compare | None = None

@@ -145,6 +145,7 @@ def answer_text(
             dimensions=dims,
             metrics=metrics,
             limit=intent.limit,
+            place=f"{ordinal(intent.offset + 1)} place" if intent.offset else "first",
             order=order,
             ranked=ranked,
             truncated=truncated,

@@ -82,7 +82,9 @@ def test_a_listing_ordered_by_a_column_skips_the_rows_before(model: SemanticMode
     sizes = [r[0] for r in _rows(sample_url, "SELECT storage_gb FROM inventory.resources "
                                  "WHERE resource_type = 'ebs:volume' ORDER BY 1 DESC NULLS LAST")]
     got = _rows(sample_url, query.sql, query.params)
-    assert len(got) == 1 and got[0][-1] == sizes[2]
+    # the third place is shared by every volume of that size (16 at 2,000 GB): all of them, no other
+    assert [r[-1] for r in got] == [s for s in sizes if s == sizes[2]]
+    assert len(got) > 1
     assert describe_intent(intent, AS_OF).endswith("3rd by storage_gb descending")
 
 
@@ -117,6 +119,14 @@ def test_the_llm_reply_may_give_an_offset() -> None:
     assert intent_from_json({**base, "offset": None}).offset is None
     assert intent_from_json(base).offset is None  # replies recorded before the field existed
     assert "offset" not in Intent.model_validate(base).model_dump(mode="json")  # JSON as before
+
+
+def test_a_place_shared_is_said_so(model: SemanticModel) -> None:
+    intent = Intent.model_validate({"dimensions": ["resource_id", "storage_gb"],
+                                    "order_by": [{"field": "storage_gb", "direction": "asc"}], "limit": 1, "offset": 1})
+    rows = [("vol-1", 8), ("vol-2", 8)]
+    assert answer_text(intent, model, ["resource_id", "storage_gb"], rows, False, "r") == (
+        "2 rows tie for 2nd place: vol-1, 8; vol-2, 8 (interpreted as r).")
 
 
 def test_ties_for_first_are_all_named(model: SemanticModel) -> None:
