@@ -24,6 +24,7 @@ from runtime.mappers.passes.queries import (
     before,
     entity_target,
     kind_table,
+    reaches,
     tables_of_item,
     unit_dimension,
 )
@@ -445,15 +446,28 @@ def rank_named_rows(st: State) -> None:
     sup = next((k for k, it in enumerate(st.items) if it.kind == ItemKind.SUPER), None)
     if sup is None:
         return
-    for it in st.items[sup + 1 :]:
-        if it.kind != ItemKind.TERM or st.use_of(it) != Use.ENTITY or it.plural or not it.has(Kind.TABLE):
+    following = st.items[sup + 1 :]
+    for j, it in enumerate(following):
+        if it.kind != ItemKind.TERM or it.plural:
             continue
-        tables = {m.name for m in it.all(Kind.TABLE)}
+        modifier = (
+            j + 1 < len(following)
+            and following[j + 1].kind == ItemKind.TERM
+            and following[j + 1].start == it.end
+        )
+        # "which region has the most expensive instance": a value naming a kind of row names rows
+        # too, unless it modifies the noun after it, or the ranking counts rows ("the most instances")
+        counted = bool(p.order_by) and p.order_by[0].field in st.vocab.count_metric.values()
+        single = it.has(Kind.VALUE) and not it.has(Kind.TABLE) and not counted and not modifier
+        kind = kind_table(st, it.first(Kind.VALUE)) if single else None
+        if kind is None and (st.use_of(it) != Use.ENTITY or not it.has(Kind.TABLE)):
+            continue
+        tables = {kind} if kind is not None else {m.name for m in it.all(Kind.TABLE)}
         labels = [n for t in sorted(tables) for n in st.vocab.label_dimensions.get(t, ())]
         shown = [d for d in p.dimensions if d.name not in labels]
         if not labels or not shown:
             return
-        if all(set(st.vocab.tables_of(d.name)) & tables for d in shown):
+        if all(reaches(st, t, [d.name for d in shown]) for t in tables):  # one value per ranked row
             p.dimensions = [*(DimensionRef(name=n) for n in labels), *shown]
         else:
             names = ", ".join(d.name for d in shown)
