@@ -362,6 +362,14 @@ def merge_follow_up(
     )  # "cost this month" -> "vs last month", "change from last month": the same days of last month
     if just_before and (against or parts.compare is not None):
         time_range, compare = to_date, Compare(to="previous_period")
+    elif (
+        against
+        and to_date is not None
+        and as_of is not None
+        and before == TimeRange(kind="previous", unit=Grain.YEAR)
+        and any(f" {p} " in text for p in SAME_SPAN_PHRASES)
+    ):  # "cost this month" -> "compared to the same period last year": those days a year earlier
+        time_range, compare = to_date, Compare(to=_year_earlier(to_date, as_of))
     elif against and prev.time_range is not None and as_of is not None:
         if parts.time_range is not None:  # "compared to April": forward in time, as a change reads
             now, then = forward(prev.time_range, parts.time_range, as_of)
@@ -863,6 +871,13 @@ def _same_days(before: TimeRange, period: TimeRange, as_of: dt.date) -> TimeRang
         return period
     a, b = first.replace(day=min(start.day, last.day)), first.replace(day=min(end.day, last.day))
     return TimeRange(kind="between", start=a, end=b, dimension=period.dimension or before.dimension)
+
+
+def _year_earlier(tr: TimeRange, as_of: dt.date) -> TimeRange:
+    """The days of ``tr`` one year earlier (February 29 as the 28th)."""
+    start, end = resolve_time_range(tr, as_of)
+    a, b = (months_earlier(d, 12) for d in (start, end))
+    return TimeRange(kind="between", start=a, end=b, dimension=tr.dimension)
 
 
 def _period_before(tr: TimeRange, unit: Grain, as_of: dt.date, n: int = 1) -> TimeRange:

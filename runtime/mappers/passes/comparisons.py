@@ -153,9 +153,10 @@ def _on_each_groups_size(st: State, c: _Said) -> bool:
 
 
 def _on_a_count(st: State, c: _Said) -> bool:
-    """ "with more than 200 <entities>": the count of those rows."""
+    """ "with more than 200 <entities>": the count of those rows (said right after the number: "over
+    20k in prod" is no count of prod accounts)."""
     t = c.next_t
-    if t is None or c.q.unit is not None or t.has(Kind.METRIC):
+    if t is None or c.q.unit is not None or t.has(Kind.METRIC) or t.start != st.items[c.k].end:
         return False
     if t.has(Kind.SEGMENT) and t.plural and not t.has(Kind.TABLE, Kind.VALUE, Kind.BOOLEAN):
         # "with more than 100 running instances": the rows a segment names, counted

@@ -242,6 +242,8 @@ def bind_super(st: State, k: int, it: Item) -> None:
     ``SUPERLATIVE_RULES`` decides what it ranks by; it is always used."""
     _note_superlative(st, k, it)
     nxt, prev = after(st, k), before(st, k)
+    if prev is not None and prev[1].quantity is not None and prev[1].quantity.offset is not None:
+        prev = before(st, prev[0])  # "spent the third least": the word before the ordinal
     around = _Around(
         next_k=nxt[0] if nxt else k,
         next_t=nxt[1] if nxt and nxt[1].kind == ItemKind.TERM and not st.use_of(nxt[1]) else None,
