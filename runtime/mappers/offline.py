@@ -352,7 +352,51 @@ class OfflineMapper:
             cumulative=Cumulative() if parts.cumulative else None,
             units=tuple(MetricUnit(metric=m, unit=u) for m, u in parts.units.items()),
         )
+        if (picked := self._groups_with_rows(reading, intent)) is not None:
+            return self._clarify(picked, self._examples())
         return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+
+    def _groups_with_rows(self, reading: Reading, intent: Intent) -> str | None:
+        """ "cost of accounts with public buckets", "how many resources are in accounts with an eks
+        cluster": an amount asked of the groups (said before them) that some rows pick; the intent
+        would measure those rows instead (the public buckets' cost, the eks clusters counted). Which
+        groups have them, then an amount of only those, is two questions: asked back."""
+        items = reading.items
+        asked = False
+        for k, it in enumerate(items[:-2]):
+            if it.kind == ItemKind.MARKER and Role.COUNT in it.roles:
+                asked = True
+            if it.kind != ItemKind.TERM:
+                continue
+            if it.has(Kind.METRIC):
+                asked = True
+                continue
+            groups = {m.name for m in it.all(Kind.TABLE)}
+            with_, rows = items[k + 1], items[k + 2]
+            if (
+                not (asked and groups and it.plural)
+                or with_.kind != ItemKind.MARKER
+                or Role.WITH not in with_.roles
+            ):
+                continue
+            named = rows.first(Kind.VALUE, Kind.SEGMENT, Kind.BOOLEAN)
+            if rows.kind != ItemKind.TERM or named is None:
+                continue
+            measured = {t for m in intent.metrics for t in self.vocab.metric_tables.get(m, ())}
+            if groups & measured:
+                continue  # "instances with a public ip": the rows named are the rows measured
+            end = rows.end
+            for nxt in items[k + 3 :]:  # "public buckets": the words said together name the rows
+                if nxt.kind != ItemKind.TERM or nxt.start != end:
+                    break
+                end = nxt.end
+            said = " ".join(t.text for t in reading.tokens[rows.start : end])
+            return (
+                f"'{it.text} {with_.text} {said}': which {it.text} have {said}, then an amount of only "
+                f"those {it.text}, is two questions (I would measure the {said} themselves); ask for the "
+                f"{it.text} as a list first"
+            )
+        return None
 
     def _count_of_previous(
         self, previous: Intent | None, reading: Reading, read_as: Sequence[str]
