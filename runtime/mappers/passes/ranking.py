@@ -405,6 +405,26 @@ def ask_ranking_within_groups(st: State) -> None:
     p = st.parts
     if st.direction is None and p.limit is None:
         return
+    sup = next((k for k, it in enumerate(st.items) if it.kind == ItemKind.SUPER), None)
+    said = st.items[sup + 1] if sup is not None and sup + 1 < len(st.items) else None
+    which = any(st.use_of(it) == Use.WHICH for it in st.items)
+    if (
+        which
+        and said is not None
+        and said.kind == ItemKind.TERM
+        and said.plural
+        and st.use_of(said) == Use.GROUP
+        and said.has(Kind.DIMENSION, Kind.TAG_KEY)
+        and not said.has(Kind.TABLE, Kind.VALUE)
+    ):
+        # "which account has the most regions": how many different regions each has; the model
+        # counts rows, so grouping by both would rank the largest single (account, region) pair
+        word = st.items[sup].text if sup is not None else "most"
+        p.problems.append(
+            f"the {word} {said.text}: the model counts rows, not different {said.text}, so it cannot "
+            f"rank by how many {said.text} each has; ask for the rows by both (by ... and {said.text})"
+        )
+        return
     ranked = None
     for it in st.items:
         use = st.use_of(it)
