@@ -157,7 +157,7 @@ least lowest smallest fewest minimum min cheapest bottom less lower smaller fewe
 }
 TRUE_SUPERLATIVES = _words("""
 biggest bottom cheapest costliest fewest greatest highest largest least lowest max maximum min
-minimum most priciest smallest top fastest quickest slowest
+minimum most priciest smallest top fastest quickest slowest leading
 """)
 # Superlatives of speed: with a change ("grew fastest"), the change is ranked in percent.
 RATE_SUPERLATIVES = _words("fastest quickest slowest")

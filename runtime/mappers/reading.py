@@ -9,6 +9,7 @@ interpretation look at neighbours ("by" + dimension, "not" + value, "top 5" + en
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -29,6 +30,7 @@ from runtime.mappers.english import (
     MINUS_WORDS,
     NEGATING_PREFIXES,
     NO_WORDS,
+    ORDINAL_WORDS,
     SHOW_UNITS,
     STOPWORDS,
     SUPERLATIVES,
@@ -541,6 +543,11 @@ def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[
     return out
 
 
+def _ranks(word: str) -> bool:
+    """An ordinal ("second", "2nd") or "runner" (of "runner-up"): a rank, never a row's name."""
+    return word in ORDINAL_WORDS or word == "runner" or re.fullmatch(r"\d+(?:st|nd|rd|th)", word) is not None
+
+
 def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:
     """ "the ab-cd-7 <noun>": a hyphenated word the model does not know, right before a noun that names
     a kind of row (a value of a dimension, or the table), is that row's name, taken as written."""
@@ -557,6 +564,7 @@ def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]
             or not all(free[i : end + 1])
             or tokens[i].glued
             or tokens[i].text in NEGATING_PREFIXES  # "non-ec2 resources": not a name, a negation
+            or _ranks(tokens[i].text)  # "the second-largest account", "the runner-up account": a rank
         ):
             i = end
             continue
