@@ -304,6 +304,18 @@ def place_order(st: State) -> None:
         field_name = p.metrics[0]
     if field_name is None:
         return
+    by_date = st.sort_age and st.sort_metric is None
+    by_size = st.sort_size and st.sort_metric is None and st.vocab.metric_format(field_name) != "gb"
+    if (by_date or by_size) and field_name in p.metrics and _ranked_kind(st)[1] is not None:
+        # "what is the cost of the oldest instance", "how much did the largest bucket cost": the word
+        # ranks rows by their date or size, not by the amount asked (it read "oldest" as the cheapest)
+        word = next((x.text for x in st.items if x.kind == ItemKind.SUPER), "that")
+        p.problems.append(
+            f"'{word}' ranks rows by their {'date' if by_date else 'size'}, and the "
+            f"{field_name.replace('_', ' ')} asked is another number: ask for the {word} first, then its "
+            f"{field_name.replace('_', ' ')}"
+        )
+        return
     grouped = [d for d in p.dimensions if d.grain is None]
     names = {d.name for d in grouped}
     own = [t for t, m in st.vocab.count_metric.items() if m == field_name]
