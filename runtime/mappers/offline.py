@@ -131,6 +131,8 @@ class OfflineMapper:
                 counted = self._counted_groups(question, day)  # "how many regions have ..."
                 return counted or mapping
             narrowed = self._threshold_scope(mapping.intent) if mapping.status == "answered" else None
+            if narrowed is None and mapping.status == "answered" and " their " in f" {question.lower()} ":
+                narrowed = self._threshold_per_pair(mapping.intent)
             if narrowed is not None:
                 return self._clarify(narrowed, self._examples())
             held = (
@@ -540,6 +542,34 @@ class OfflineMapper:
                 "too; ask for the groups that pass first, then their amount"
             )
         return None
+
+    def _threshold_per_pair(self, intent: Intent | None) -> str | None:
+        """ "accounts with more than 100 instances and their owners": the threshold is each account's,
+        but an intent holds each row of its answer to it, here each account and owner pair (one
+        account of four passed). Asked back unless "their" names something each group has once (the
+        accounts' business unit)."""
+        if intent is None or intent.count_groups is not None:
+            return None
+        held = [f for f in intent.filters if f.field in self.vocab.metrics]
+        groups = [d.name for d in intent.dimensions if d.grain is None]
+        if not held or len(groups) < 2:
+            return None
+        table = next(
+            (t for t, labels in self.vocab.label_dimensions.items() if labels and groups[0] in labels), None
+        )
+        rest = [g for g in groups if table is None or g not in self.vocab.label_dimensions[table]]
+        if table is not None:
+            try:
+                for name in rest:
+                    self._catalog.resolve_dimension(name, self._catalog.tables[table], "dimensions")
+                return None
+            except UserError:
+                pass
+        said = " and ".join(describe_filter(f) for f in held)
+        return (
+            f"{said} would hold each {groups[0].replace('_', ' ')} and {rest[-1].replace('_', ' ')} pair "
+            "to the number, not each group named first; ask for the groups that pass as a list first"
+        )
 
     def _held_per_group(self, question: str, intent: Intent) -> str | None:
         """A count of rows of one table asked first ("how many", "number of"), grouped, with an amount
