@@ -640,6 +640,10 @@ def lost_threshold(
         and _same(intent.segments, previous.segments)
         and intent.time_range == previous.time_range
         and (intent.count_groups is None or intent.count_groups != previous.count_groups)
+        and all(
+            d in intent.dimensions
+            for d in (previous.count_groups.of if previous.count_groups else previous.dimensions)
+        )
     ):
         return None  # the same groups, listed ("which ones?"); the same count again is no question
     said = " and ".join(describe_filter(f) for f in held) or "a count"
