@@ -407,18 +407,8 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
         ),
     )
     conditions = [_view_filter_sql(f, view, ctx) for f in fact.filters]
-    if fact.time_filter is not None:
-        # buckets are labelled by their first day: the bucket holding the start begins on or before it
-        # (matching made sure no data lies between that bucket's start and the range's)
-        name = fact.time_filter.target.dimension.name
-        first_bucket = period_start(fact.time_filter.start, view.grain or Grain.DAY)
-        conditions.append(
-            exp.Between(
-                this=column(view.time_column or "", view.name),
-                low=ctx.params.add(f"{name}_start", first_bucket),
-                high=ctx.params.add(f"{name}_end", fact.time_filter.end),
-            )
-        )
+    if fact.time_filter is not None and not fact.time_counted:
+        conditions.append(_view_time_sql(fact.time_filter, view, ctx))
     if fact.common_span is not None:  # matching made sure the view has daily buckets of it
         conditions.append(_in_common_span(column(view.time_column or "", view.name)))
     if fact.scope is not None:
@@ -428,6 +418,19 @@ def _view_fact_select(fact: FactQuery, view: ViewSource, ctx: _Context) -> exp.S
     if dims:
         select.set("group", exp.Group(expressions=[e.copy() for e in dims]))
     return select
+
+
+def _view_time_sql(tf: TimeFilter, view: ViewSource, ctx: _Context) -> exp.Expr:
+    """The range on the view's buckets, labelled by their first day: the bucket holding the start
+    begins on or before it (matching made sure no data lies between that bucket's start and the
+    range's)."""
+    name = tf.target.dimension.name
+    first_bucket = period_start(tf.start, view.grain or Grain.DAY)
+    return exp.Between(
+        this=column(view.time_column or "", view.name),
+        low=ctx.params.add(f"{name}_start", first_bucket),
+        high=ctx.params.add(f"{name}_end", tf.end),
+    )
 
 
 def _view_filter_sql(f: FactFilter, view: ViewSource, ctx: _Context) -> exp.Expr:
@@ -483,8 +486,9 @@ def _measure_for(fact: FactQuery, ref: MeasureRef, ctx: _Context, part: bool = F
     view = fact.view
     if fact.counted or fact.time_counted:
         counted = [_view_filter_sql(f, view, ctx) if view else _filter_sql(f, ctx) for f in fact.counted]
-        if fact.time_counted and fact.time_filter is not None:  # never with a view (zero_groups)
-            counted.append(_time_filter_sql(fact.time_filter, ctx))
+        if fact.time_counted and fact.time_filter is not None:
+            tf = fact.time_filter
+            counted.append(_view_time_sql(tf, view, ctx) if view else _time_filter_sql(tf, ctx))
         agg = _restricted(agg, _and(counted))
         if ref.measure.agg == Aggregation.SUM:
             agg = exp.Coalesce(this=agg, expressions=[exp.Literal.number(0)])

@@ -95,8 +95,6 @@ def _mismatch(
         if age_h > mat.max_staleness_hours:
             allowed = mat.max_staleness_hours
             return f"stale: refreshed {age_h:.1f} h ago, allowed {allowed:g} h (run `crq mv refresh`)"
-    if fact.time_counted:
-        return "groups with none of the rows counted are made of rows of every date: the base table"
     source = layout.source
     held = dict(source.measures)
     for m in fact.measures:

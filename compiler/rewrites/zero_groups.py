@@ -12,8 +12,8 @@ month, or spent nothing, is a group with 0). A condition on a grouped dimension,
 grouped dimension comes from (the accounts' environment, grouped by account), or on the kind of rows
 a grouped dimension applies to (`applies_to`: instance types are of instances) says which groups to
 show and stays in WHERE; so does the caller's access scope (rows a caller may not see never make a
-group). Moving the range reads every date, so no materialized view answers such a plan. The plan is
-unchanged unless a group with none could be in the answer: ranked from the lowest, or held to a
+group). A view answers such a plan as it answers the range (the range on its buckets, in FILTER).
+The plan is unchanged unless a group with none could be in the answer: ranked from the lowest, or held to a
 number 0 passes.
 """
 
