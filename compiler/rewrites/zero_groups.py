@@ -13,8 +13,8 @@ grouped dimension comes from (the accounts' environment, grouped by account), or
 a grouped dimension applies to (`applies_to`: instance types are of instances) says which groups to
 show and stays in WHERE; so does the caller's access scope (rows a caller may not see never make a
 group). A view answers such a plan as it answers the range (the range on its buckets, in FILTER).
-The plan is unchanged unless a group with none could be in the answer: ranked from the lowest, or held to a
-number 0 passes.
+The plan is unchanged unless a group with none could be in the answer: ranked from the lowest, or
+held to a number 0 passes.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def zero_groups(plan: Plan, ctx: RewriteContext) -> Plan:
     fact = plan.facts[0]
     if not fact.measures or not (fact.filters or fact.time_filter) or fact.part or fact.counted:
         return plan
-    if not any(_asks_for_zero(plan, name) for name in _additive_metrics(plan)):
+    if not any(_asks_for_zero(plan, name) for name in _additive_metrics(plan, ctx)):
         return plan
     groups = {dim_key(d.target) for d in fact.dimensions}
     group_tables = {d.target.table.name for d in fact.dimensions} - {fact.table.name}
@@ -62,15 +62,12 @@ def zero_groups(plan: Plan, ctx: RewriteContext) -> Plan:
     )
 
 
-def _additive_metrics(plan: Plan) -> list[str]:
+def _additive_metrics(plan: Plan, ctx: RewriteContext) -> list[str]:
     """The plan's metrics that are a count or a sum of one measure."""
-    fact = plan.facts[0]
     out = []
     for m in plan.metrics:
-        if m.type != MetricType.SIMPLE:
-            continue
-        ref = next((r for r in fact.measures if m.measure and m.measure.endswith(f".{r.measure.name}")), None)
-        if ref is not None and ref.measure.agg in _ADDITIVE:
+        refs = ctx.catalog.measures_of(m) if m.type == MetricType.SIMPLE else []
+        if len(refs) == 1 and refs[0].measure.agg in _ADDITIVE:
             out.append(m.name)
     return out
 

@@ -208,6 +208,15 @@ ORDINAL_WORDS: dict[str, int] = {
     w: i + 2
     for i, w in enumerate(_phrases("second, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth"))
 }
+ORDINAL_PATTERN = rf"(?:{'|'.join(ORDINAL_WORDS)}|\d+(?:st|nd|rd|th))"  # one word: "second", "2nd"
+
+
+def ordinal_number(word: str) -> int | None:
+    """The place an ordinal says ("second" 2, "3rd" 3), or None for any other word."""
+    if word in ORDINAL_WORDS:
+        return ORDINAL_WORDS[word]
+    return int(word[:-2]) if re.fullmatch(ORDINAL_PATTERN, word) else None
+
 
 # Units people write after a number ("over 2 TB", "below 5%", "more than 300 dollars"): word -> the
 # unit (``models.units.Unit``). The mapper puts it on the filter as written and the compiler converts

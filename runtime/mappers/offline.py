@@ -46,7 +46,6 @@ from runtime.mappers.english import (
     LIMIT_WORDS,
     LIST_INSTEAD,
     NUMBER_WORDS,
-    ORDINAL_WORDS,
     PROJECTING_WORDS,
     RATE_PHRASES,
     RATIO_OF_WORDS,
@@ -55,6 +54,7 @@ from runtime.mappers.english import (
     TIME_UNIT_SHORTHANDS,
     UNITS,
     VERB_MONTHS,
+    ordinal_number,
 )
 from runtime.mappers.follow_ups import (
     adds_to_last,
@@ -77,6 +77,7 @@ from runtime.mappers.follow_ups import (
 )
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.passes.queries import reaches
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses, values_of
@@ -558,13 +559,8 @@ class OfflineMapper:
             (t for t, labels in self.vocab.label_dimensions.items() if labels and groups[0] in labels), None
         )
         rest = [g for g in groups if table is None or g not in self.vocab.label_dimensions[table]]
-        if table is not None:
-            try:
-                for name in rest:
-                    self._catalog.resolve_dimension(name, self._catalog.tables[table], "dimensions")
-                return None
-            except UserError:
-                pass
+        if table is not None and reaches(self.vocab, table, rest):
+            return None  # "... and their business units": one per account
         said = " and ".join(describe_filter(f) for f in held)
         return (
             f"{said} would hold each {groups[0].replace('_', ' ')} and {rest[-1].replace('_', ' ')} pair "
@@ -1126,8 +1122,7 @@ def _ordinal_only(tokens: Sequence[Token]) -> int | None:
     said = [w for w in words if w not in LIMIT_WORDS | {"and", "one", "place", "spot"}]
     if len(said) != 1:
         return None
-    word = said[0]
-    n = ORDINAL_WORDS.get(word) or (int(word[:-2]) if re.fullmatch(r"\d+(?:st|nd|rd|th)", word) else None)
+    n = ordinal_number(said[0])
     return n if n is not None and 1 < n <= 1000 else None
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from compiler.units import factor
 from models.units import FAMILY, Unit
-from runtime.mappers.english import COMPARATORS, NUMBER_WORDS, ORDINAL_WORDS, UNITS, unit_kind
+from runtime.mappers.english import (
+    COMPARATORS,
+    NUMBER_WORDS,
+    ORDINAL_PATTERN,
+    UNITS,
+    ordinal_number,
+    unit_kind,
+)
 from runtime.mappers.kinds import Direction, QuantityKind
 
 _B = r"(?:^|(?<= ))"
@@ -193,11 +200,11 @@ def find_quantities(text: str, taken: Callable[[int, int], bool]) -> list[Quanti
             )
     # "the second most expensive", "2nd largest", "third costliest": one row, after the ones before it
     ordinal = re.compile(
-        rf"{_B}(?:the )?({'|'.join(ORDINAL_WORDS)}|\d+(?:st|nd|rd|th))"
+        rf"{_B}(?:the )?({ORDINAL_PATTERN})"
         rf"(?= (?:{_RANK_WORDS}|{'|'.join(_ORDINAL_SUPERLATIVES)}|[a-z]+iest)(?: |$))"
     )
     for m in ordinal.finditer(text):
-        n = ORDINAL_WORDS.get(m[1]) or int(m[1][:-2])
+        n = ordinal_number(m[1]) or 0
         if 1 < n <= 1000 and claim(m.start(), m.end()):
             # the ranking word after it is read as it would be alone ("highest", "oldest")
             found.append(Quantity(QuantityKind.RANK, m.start(), m.end(), limit=1, offset=n - 1))

@@ -9,7 +9,6 @@ interpretation look at neighbours ("by" + dimension, "not" + value, "top 5" + en
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -30,7 +29,6 @@ from runtime.mappers.english import (
     MINUS_WORDS,
     NEGATING_PREFIXES,
     NO_WORDS,
-    ORDINAL_WORDS,
     SHOW_UNITS,
     STOPWORDS,
     SUPERLATIVES,
@@ -44,6 +42,7 @@ from runtime.mappers.english import (
     WHO_WORDS,
     YES_WORDS,
     doer_nouns,
+    ordinal_number,
 )
 from runtime.mappers.kinds import Direction, ItemKind, Role
 from runtime.mappers.quantities import Quantity, find_quantities
@@ -545,7 +544,7 @@ def _who_does(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[
 
 def _ranks(word: str) -> bool:
     """An ordinal ("second", "2nd") or "runner" (of "runner-up"): a rank, never a row's name."""
-    return word in ORDINAL_WORDS or word == "runner" or re.fullmatch(r"\d+(?:st|nd|rd|th)", word) is not None
+    return word == "runner" or ordinal_number(word) is not None
 
 
 def _names_before_nouns(tokens: list[Token], vocab: Vocabulary, free: list[bool]) -> list[Item]:

@@ -160,6 +160,13 @@ def _period_span(m: re.Match[str], as_of: dt.date) -> tuple[dt.date, dt.date] | 
     return start, shift(start, unit, 1) - dt.timedelta(days=1)
 
 
+def _units_before(as_of: dt.date, n: int, unit: Grain) -> dt.date:
+    """The day ``n`` units before ``as_of`` ("3 weeks ago", "over a year ago")."""
+    if unit in (Grain.DAY, Grain.WEEK):
+        return as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
+    return months_earlier(as_of, n * MONTHS_IN[unit])
+
+
 def _between(a: dt.date | None, b: dt.date | None) -> TimeRange | None:
     if a is None or b is None or a > b:
         return None
@@ -466,21 +473,13 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     def _longer_ago(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
         """ "created over a year ago", "at least 90 days ago": everything before that day (before it, or
         on it too for "at least"), not the calendar period "a year ago" names."""
-        n, unit = _num(m[2]), _UNIT[m[3]]
-        if unit in (Grain.DAY, Grain.WEEK):
-            day = as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
-        else:
-            day = months_earlier(as_of, n * MONTHS_IN[unit])
+        day = _units_before(as_of, _num(m[2]), _UNIT[m[3]])
         end = day if m[1] in ("at least", "upwards of") else day - dt.timedelta(days=1)
         return _between(_EARLIEST, end) if end >= _EARLIEST else None
 
     @rule(rf"since ({_NUM}) {_UNITS} ago")
     def _since_ago(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
-        n, unit = _num(m[1]), _UNIT[m[2]]
-        if unit in (Grain.DAY, Grain.WEEK):
-            start = as_of - dt.timedelta(days=n * (7 if unit == Grain.WEEK else 1))
-        else:
-            start = months_earlier(as_of, n * MONTHS_IN[unit])
+        start = _units_before(as_of, _num(m[1]), _UNIT[m[2]])
         return TimeRange(kind="since", start=start) if start >= _EARLIEST else None
 
     @rule(rf"{_IN}({_NUM}) {_UNITS} ago")

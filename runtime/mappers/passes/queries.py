@@ -5,6 +5,8 @@ units, the table a count is about), and the small writers several passes share (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from models.intent import DimensionRef, Filter, Grain, Op
 from models.units import Unit
 from runtime.mappers.english import (
@@ -21,7 +23,7 @@ from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.state import FILTERING, PLAIN_UNITS, State
 from runtime.mappers.reading import Item
 from runtime.mappers.senses import best_fit
-from runtime.mappers.vocabulary import Kind, Meaning
+from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 
 def after(st: State, k: int, skip: tuple[Role, ...] = ()) -> tuple[int, Item] | None:
@@ -330,15 +332,16 @@ def reaches_all(st: State, table: str) -> bool:
     names = [d.name for d in st.parts.dimensions] + [
         f.field for f in st.parts.filters if f.field not in st.vocab.metrics
     ]
-    return reaches(st, table, names)
+    return reaches(st.vocab, table, names)
 
 
-def reaches(st: State, table: str, names: list[str]) -> bool:
-    """Whether every dimension of ``names`` can be read from ``table``'s rows (itself or a join)."""
+def reaches(vocab: Vocabulary, table: str, names: Sequence[str]) -> bool:
+    """Whether every dimension of ``names`` can be read from ``table``'s rows, once each (itself, or
+    a join that does not fan out)."""
     from compiler import catalog_for
     from models.errors import UserError
 
-    catalog = catalog_for(st.vocab.model)
+    catalog = catalog_for(vocab.model)
     try:
         for n in names:
             catalog.resolve_dimension(n, catalog.tables[table], "dimensions")

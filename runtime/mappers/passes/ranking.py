@@ -286,7 +286,7 @@ def place_order(st: State) -> None:
         return
     singular = st.singular_target or which_one(st)
     p.rank = (st.direction or "desc", st.limit or (1 if singular and st.superlative else None))
-    p.offset = st.offset  # "the second ...": kept with the rank for a follow-up that only ranks
+    p.offset = st.offset  # "the second ...": a place in the ranking, whichever way it is placed
     p.sort_metric = st.sort_metric
     if p.listing and not p.metrics:
         if st.superlative and not p.order_by and not st.partial:
@@ -295,7 +295,7 @@ def place_order(st: State) -> None:
             p.problems.append(f"'{said}' by what? the rows listed here have nothing to rank them by")
             return
         if st.limit:
-            p.limit, p.offset = st.limit, st.offset
+            p.limit = st.limit
         return
     field_name = st.sort_metric
     if field_name is None and st.sort_count_table in st.vocab.count_metric:
@@ -333,7 +333,6 @@ def place_order(st: State) -> None:
         p.limit = (
             st.limit if st.limit is not None else (1 if st.superlative and not _plural_periods(st) else None)
         )
-        p.offset = st.offset  # "the second most expensive day"
         return
     counted = field_name in st.vocab.count_metric.values()  # each row of a kind counts once: no ranking
     if not grouped and not p.listing and st.superlative and not st.partial and not series and not counted:
@@ -359,7 +358,6 @@ def place_order(st: State) -> None:
         return
     if st.limit is not None:
         p.limit = st.limit
-        p.offset = st.offset
     elif st.singular_target or any(
         st.use_of(it) in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items
     ):
@@ -501,7 +499,7 @@ def rank_named_rows(st: State) -> None:
         shown = [d for d in p.dimensions if d.name not in labels]
         if not labels or not shown:
             return
-        if all(reaches(st, t, [d.name for d in shown]) for t in tables):  # one value per ranked row
+        if all(reaches(st.vocab, t, [d.name for d in shown]) for t in tables):  # one value per ranked row
             p.dimensions = [*(DimensionRef(name=n) for n in labels), *shown]
         else:
             names = ", ".join(d.name for d in shown)

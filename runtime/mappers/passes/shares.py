@@ -193,7 +193,7 @@ def ask_values_both_ways(st: State, first: int, last: int) -> None:
 
     rows, rest = said(first, last).strip(), said(last, len(tokens)).strip()
     fields = [name for name in st.by_field if name not in st.vocab.metrics]
-    table = next((t for t in table_candidates(st) if reaches(st, t, fields)), None)
+    table = next((t for t in table_candidates(st) if reaches(st.vocab, t, fields)), None)
     noun = table.replace("_", " ") if table else "rows"
     st.parts.problems.append(
         f"a percentage of which: of {rows}, those {rest}; or of the {noun} {rest}, the {rows}? (say it "
