@@ -622,9 +622,10 @@ _RANKED = "ranked"
 
 def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Select:
     """Ordered by the ranked fields, then the dimensions (so LIMIT picks the same rows every time).
-    "The" one (a limit of 1, nothing skipped) is every row tied for first (FETCH ... WITH TIES on the
-    ranked fields alone), in the dimensions' order: "which business unit has the most accounts"
-    named one of six tied units, as if it alone had the most."""
+    A ranked cut (a limit, nothing skipped) keeps every row tied with the last one (FETCH ... WITH
+    TIES on the ranked fields alone), in the dimensions' order: "which business unit has the most
+    accounts" named one of six tied units, as if it alone had the most, and "the bottom 3 accounts by
+    public buckets" picked 3 of the 5 with none by their names. The answer says how many tie."""
     order: list[exp.Ordered] = []
     named = set()
     for field, direction in plan.order_by:
@@ -639,10 +640,11 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Sele
     ranked = len(plan.order_by)
     if plan.limit == 1 and plan.offset is not None and ranked:
         return _at_position(select, order, ranked, plan.offset + 1, params)
-    if plan.limit == 1 and plan.offset is None and ranked and len(order) > ranked:
+    if plan.limit is not None and plan.offset is None and ranked and len(order) > ranked:
         select.set("order", exp.Order(expressions=order[:ranked]))
         rows = exp.LimitOptions(rows=True, with_ties=True)
-        select.set("limit", exp.Fetch(direction="FIRST", count=params.add("limit", 1), limit_options=rows))
+        count = params.add("limit", plan.limit)
+        select.set("limit", exp.Fetch(direction="FIRST", count=count, limit_options=rows))
         outer = exp.Select(expressions=[exp.Star()]).from_(
             exp.Subquery(this=select, alias=exp.TableAlias(this=identifier(_RANKED)))
         )

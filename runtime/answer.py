@@ -116,6 +116,7 @@ def answer_text(
     metrics = [{"label": labels[c], "index": i} for i, c in enumerate(columns) if c in formats]
     shown = [[format_value(v, formats.get(columns[i], "number")) for i, v in enumerate(r)] for r in rows]
     order = ranked = None
+    at: int | None = None  # the column ranked by
     first = intent.order_by[0].field if intent.order_by else None
     if intent.count_groups is not None and first in {d.name for d in intent.count_groups.of}:
         first = columns[-1]  # ranked by the count, named by what it counts
@@ -128,9 +129,9 @@ def answer_text(
             field = share_alias(field)
         if intent.compare is not None and field in intent.metrics:  # ranked by its change (or rank_by)
             field = compare_aliases(field)[_RANKED_COLUMN[intent.compare.rank_by]]
-        ranked = {"label": labels[field], "index": columns.index(field)}
+        at = columns.index(field)
+        ranked = {"label": labels[field], "index": at}
     # "which region fell the most" when every change is a rise: the lowest change is still a rise
-    at = ranked["index"] if ranked is not None else None
     rises_only = (
         intent.compare is not None
         and intent.compare.rank_by in ("change", "percent_change")
@@ -141,6 +142,7 @@ def answer_text(
     return (
         _template()
         .render(
+            cut=_tied_at_cut(intent, columns, rows, at, formats),
             rows=shown,
             dimensions=dims,
             metrics=metrics,
@@ -154,3 +156,25 @@ def answer_text(
         )
         .strip()
     )
+
+
+def _tied_at_cut(
+    intent: Intent, columns: list[str], rows: list[tuple[Any, ...]], at: int | None, formats: dict[str, str]
+) -> dict[str, object] | None:
+    """More rows than the top N asked for: the compiler kept every row tied with the N-th (FETCH ...
+    WITH TIES), so the answer says where the tie starts rather than leave "top 3" showing five rows
+    unexplained. Rows tie when they agree on every ranked column shown."""
+    limit = intent.limit
+    if limit is None or limit < 2 or intent.offset or len(rows) <= limit:
+        return None
+    keys = [columns.index(o.field) for o in intent.order_by if o.field in columns]
+    if at is not None and at not in keys:  # ranked by a change or share, shown under another name
+        keys.insert(0, at)
+    if not keys:
+        return None
+    last = [rows[-1][i] for i in keys]
+    start = len(rows)
+    while start > 0 and [rows[start - 1][i] for i in keys] == last:
+        start -= 1
+    value = format_value(rows[-1][keys[0]], formats.get(columns[keys[0]], "number"))
+    return {"tied": len(rows) - start, "place": f"{ordinal(start + 1)} place", "asked": limit, "value": value}

@@ -96,11 +96,13 @@ CASES: list[dict[str, Any]] = [
                    "count_groups": {"of": ["service"]}, "order_by": [{"field": "service", "direction": "desc"}],
                    "limit": 5},
         "reference_sql": f"""
-            SELECT account_name, count(*) FROM (
-                SELECT a.account_name, c.service FROM inventory.resource_costs c
-                LEFT JOIN inventory.accounts a ON a.account_id = c.account_id WHERE {MAY}
-                GROUP BY a.account_name, c.service HAVING sum(c.cost_usd) > 2000) g
-            GROUP BY account_name ORDER BY count(*) DESC, account_name LIMIT 5""",
+            SELECT account_name, n FROM (  -- the top 5 and every account tied with the 5th
+                SELECT account_name, count(*) AS n, rank() OVER (ORDER BY count(*) DESC) AS rk FROM (
+                    SELECT a.account_name, c.service FROM inventory.resource_costs c
+                    LEFT JOIN inventory.accounts a ON a.account_id = c.account_id WHERE {MAY}
+                    GROUP BY a.account_name, c.service HAVING sum(c.cost_usd) > 2000) g
+                GROUP BY account_name) t
+            WHERE rk <= 5 ORDER BY n DESC, account_name""",
         "ordered": True,
     },
     {

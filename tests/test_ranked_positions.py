@@ -145,3 +145,39 @@ def test_ties_for_first_are_all_named(model: SemanticModel) -> None:
                                          (12, "12th"), (13, "13th"), (21, "21st"), (102, "102nd"), (111, "111th")])
 def test_ordinal(n: int, said: str) -> None:
     assert ordinal(n) == said
+
+
+def test_a_top_n_keeps_the_rows_tied_with_its_last(model: SemanticModel, sample_url: str) -> None:
+    """ "bottom 3 accounts by public buckets": two accounts have none and three have one, so the third
+    place is shared by three: all five are the answer (RANK() <= 3), never three of them picked by
+    name, and the sentence says why five rows answer a bottom 3."""
+    ranking = _rows(sample_url, """
+        SELECT account_id, account_name, n FROM (
+          SELECT a.account_id, a.account_name, count(r.resource_id) AS n,
+                 rank() OVER (ORDER BY count(r.resource_id)) AS rk
+          FROM inventory.accounts a LEFT JOIN inventory.resources r
+            ON r.account_id = a.account_id AND r.is_public AND r.resource_type = 's3:bucket'
+          GROUP BY 1, 2) t
+        WHERE rk <= 3 ORDER BY n, account_id""")
+    assert len(ranking) > 3, "no tie at the cut proves nothing"
+    service = Service(model, Database(sample_url), OfflineMapper(model, {}, as_of=AS_OF), as_of=AS_OF)
+    answer = service.ask("bottom 3 accounts by public buckets")
+    assert answer.status == "answered", answer.message
+    assert [tuple(r) for r in answer.rows] == [tuple(json_value(v) for v in r) for r in ranking]
+    last = ranking[-1][-1]
+    tied = sum(1 for r in ranking if r[-1] == last)
+    first_place = next(i for i, r in enumerate(ranking, 1) if r[-1] == last)
+    assert f"; {tied} rows tie for {ordinal(first_place)} place ({last}), so {len(ranking)} are shown for the 3 asked" in (
+        answer.answer)
+
+
+def test_a_top_n_without_a_tie_at_its_cut_says_nothing_of_ties(model: SemanticModel) -> None:
+    intent = Intent.model_validate({"metrics": ["cost"], "dimensions": ["service"],
+                                    "order_by": [{"field": "cost"}], "limit": 2})
+    rows = [("ec2", Decimal("3")), ("s3", Decimal("2"))]
+    assert answer_text(intent, model, ["service", "cost"], rows, False, "r") == (
+        "2 rows of cost by service; highest cost first: ec2 ($3.00) (interpreted as r).")
+    tied = [*rows, ("rds", Decimal("2"))]
+    assert answer_text(intent, model, ["service", "cost"], tied, False, "r") == (
+        "3 rows of cost by service; highest cost first: ec2 ($3.00); 2 rows tie for 2nd place ($2.00), so 3 "
+        "are shown for the 2 asked (interpreted as r).")

@@ -12,7 +12,9 @@ month, or spent nothing, is a group with 0). A condition on a grouped dimension,
 grouped dimension comes from (the accounts' environment, grouped by account), or on the kind of rows
 a grouped dimension applies to (`applies_to`: instance types are of instances) says which groups to
 show and stays in WHERE; so does the caller's access scope (rows a caller may not see never make a
-group). A view answers such a plan as it answers the range (the range on its buckets, in FILTER).
+group). A grouped dimension of some kinds only, with no condition on the kind, keeps the plan as it
+is: "among running ec2" names the kind by its service, and every kind's values would be groups.
+A view answers such a plan as it answers the range (the range on its buckets, in FILTER).
 The plan is unchanged unless a group with none could be in the answer: ranked from the lowest, or
 held to a number 0 passes.
 """
@@ -49,6 +51,11 @@ def zero_groups(plan: Plan, ctx: RewriteContext) -> Plan:
         if isinstance(d.target.dimension, Dimension)
         for field in d.target.dimension.applies_to
     }
+    if kinds and not any(f.target.dimension.name in kinds for f in fact.filters):
+        # "least common instance type among running ec2": the kind of rows is said some other way
+        # (a service), so which groups are of that kind is unknown; every instance type of every kind
+        # the dimension applies to would be a group with none (databases' classes among ec2's)
+        return plan
     kept = tuple(f for f in fact.filters if _describes_groups(f, groups, group_tables, kinds))
     counted = tuple(f for f in fact.filters if f not in kept)
     dated = fact.time_filter is not None and dim_key(fact.time_filter.target) not in groups

@@ -683,4 +683,9 @@ LIMIT_WORDS = _words("""
 make it change to show give me how what about instead top the first just only now please then ok okay
 let's lets see
 """)  # "make it 10", "show 20 instead": only a new number of rows
+# what may stand beside "the other way" in a follow-up that only turns the last ranking
+REVERSE_FILLER = _words("""
+and now then please can you could it the in into sort sorted sorting order ordered ordering rank ranked
+show list round around them that instead same but
+""")
 COUNT_HEADS = (("number", "of"), ("count", "of"), ("how", "many"))  # "the number of <a> and of <b>"

@@ -62,7 +62,7 @@ from runtime.mappers.english import (
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
 from runtime.mappers.passes.state import period_unit
-from runtime.mappers.passes.time import forward
+from runtime.mappers.passes.time import forward, grain_for
 from runtime.mappers.reading import Reading
 from runtime.mappers.senses import values_of
 from runtime.mappers.tokens import Token, singular
@@ -213,6 +213,10 @@ def merge_follow_up(
     new_dims = [
         d for d in parts.dimensions if (not parts.listing or not prev.metrics) and d.name not in every
     ]
+    if parts.auto_series and any(d.grain is not None for d in prev.dimensions):
+        # "cost last week by day" -> "for s3, running total": along the days already asked, not a
+        # series of months a range-less follow-up would get
+        new_dims = [d for d in new_dims if d.grain is None]
     if new_dims:
         new_time = [d for d in new_dims if d.grain is not None]
         if new_time:
@@ -244,9 +248,13 @@ def merge_follow_up(
 
     for g in parts.pending_grains:
         series = _series_dimension(prev, metrics, vocab)
+        if g is None and any(d.name == series and d.grain is not None for d in dims):
+            continue  # "cost last week by day" -> "running total": along the days already asked
         if series is not None:
             dims = [d for d in dims if d.name != series]
-            dims.insert(0, DimensionRef(name=series, grain=g or Grain.MONTH))
+            # "cost by service last month" -> "running total": along the days of that month
+            grain = g or grain_for(parts.time_range or prev.time_range)
+            dims.insert(0, DimensionRef(name=series, grain=grain))
 
     new_filters = [*listed_part, *parts.filters]
     share_part = _share_part_replaced(prev, parts, vocab)

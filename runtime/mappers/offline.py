@@ -25,7 +25,7 @@ from compiler import catalog_for
 from compiler.resolve import resolve
 from compiler.time_range import resolve_time_range
 from models.errors import DatesDoNotOverlap, IntentError, PeriodBeforeDates, UserError
-from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, MetricUnit, Op, Share
+from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, MetricUnit, Op, OrderBy, Share
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import describe_filter, interpreted_as
@@ -49,6 +49,7 @@ from runtime.mappers.english import (
     PROJECTING_WORDS,
     RATE_PHRASES,
     RATIO_OF_WORDS,
+    REVERSE_FILLER,
     TIME_LEFTOVERS,
     TIME_UNIT_LEADS,
     TIME_UNIT_SHORTHANDS,
@@ -76,7 +77,7 @@ from runtime.mappers.follow_ups import (
     unfit_units,
 )
 from runtime.mappers.interpretation import Parts, interpret
-from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.kinds import ItemKind, QuantityKind, Role
 from runtime.mappers.passes.queries import reaches
 from runtime.mappers.reading import Reading, read_question
 from runtime.mappers.refusals import refusal_reason
@@ -132,6 +133,8 @@ class OfflineMapper:
                 counted = self._counted_groups(question, day)  # "how many regions have ..."
                 return counted or mapping
             narrowed = self._threshold_scope(mapping.intent) if mapping.status == "answered" else None
+            if narrowed is None and mapping.status == "answered":
+                narrowed = self._threshold_on_other_rows(question, mapping.intent, day)
             if narrowed is None and mapping.status == "answered" and " their " in f" {question.lower()} ":
                 narrowed = self._threshold_per_pair(mapping.intent)
             if narrowed is not None:
@@ -193,10 +196,29 @@ class OfflineMapper:
         if previous is not None and (of_count := self._share_of_count(previous, reading, as_of)) is not None:
             return Mapping(status="answered", intent=of_count, message=interpreted_as(of_count))
         position = _ordinal_only(tokens) if previous is not None and previous.order_by else None
-        if previous is not None and position is not None and previous.limit in (1, None):
-            # "most expensive account last month" -> "and the second?": the next row of that ranking
+        if previous is not None and position is not None:
+            # "most expensive account last month" -> "and the second?": the next row of that ranking;
+            # after "top 3 services", the second of them (its place in the same ranking)
             last = previous.model_copy(update={"previous": None})
             intent = previous.model_copy(update={"limit": 1, "offset": position - 1, "previous": last})
+            return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
+        if previous is not None and (ranked := self._ranking_only(reading, previous)) is not None:
+            # "cost by service this month" -> "top 3 by cost", "the 3 most expensive": that answer ranked
+            return Mapping(status="answered", intent=ranked, message=interpreted_as(ranked))
+        if previous is not None and not previous.order_by and _reverse_only(tokens):
+            first = next(iter(previous.metrics), None)
+            return self._clarify(
+                "the last answer was not ranked, so it has no way to turn; rank it first",
+                self._answered(*((f"lowest {first.replace('_', ' ')} first",) if first else ())),
+            )
+        if previous is not None and previous.order_by and _reverse_only(tokens):
+            # "sorted the other way", "reverse the order": the same ranking, each way turned
+            last = previous.model_copy(update={"previous": None})
+            turned = tuple(
+                o.model_copy(update={"direction": "asc" if o.direction == "desc" else "desc"})
+                for o in previous.order_by
+            )
+            intent = previous.model_copy(update={"order_by": turned, "offset": None, "previous": last})
             return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None and previous.limit is not None:
             limit = _new_limit(tokens)
@@ -212,6 +234,8 @@ class OfflineMapper:
             return self._count_of_previous(previous, reading, read_as)
         if previous is not None:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, previous)
+            if parts.having_none is not None:
+                return self._map(_none_as_zero(tokens, parts.having_none), previous, as_of)
             # "who owns it?", "how many instances there?" after a ranked answer: about its rows
             ranked_back = previous.limit is not None and ranked_rows_word(tokens) is not None
             if ranked_back and not (self._usable(parts) or asks_for_rows(tokens, parts)):
@@ -274,6 +298,8 @@ class OfflineMapper:
                 intent = self._groups_no_longer_named(intent, previous)
                 return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
+        if parts.having_none is not None:  # "accounts with no public buckets": with exactly 0
+            return self._map(_none_as_zero(tokens, parts.having_none), previous, as_of)
         split_kept = split_counts and (
             len(parts.metrics) < 2 or any(f.field in split_fields for f in parts.filters)
         )  # each count must have become a metric of its own, not a condition on both
@@ -312,6 +338,14 @@ class OfflineMapper:
         if _STATE_IDIOM.search(" ".join(said)):
             # "are the instances up?": in which state? the model's states have names of their own
             return self._clarify("'up' or 'down': which state do you mean? name it", self._examples())
+        if (held := _state_held_for(reading, tokens)) is not None:
+            # "stopped for more than 30 days": how long a value has held, which no date of the model says
+            state, rest = held
+            return self._clarify(
+                f"crq knows what is {state} now, not since when: the model has no date of that change. "
+                "It can count them now, or by when they were created",
+                self._answered(rest, f"{rest} by month created", every=True),
+            )
         if [t.text for t in tokens[:2]] == ["how", "much"] and not _names_a_metric(reading):
             # "how much is in prod": an amount of what? a count of the rows would answer another question
             amounts = tuple(m.replace("_", " ") for m in self.vocab.dated_amounts()[:3])
@@ -543,6 +577,99 @@ class OfflineMapper:
                 "too; ask for the groups that pass first, then their amount"
             )
         return None
+
+    def _ranking_only(self, reading: Reading, previous: Intent) -> Intent | None:
+        """A follow-up that only ranks the last answer: a number of rows and a way ("top 3", "the 3
+        cheapest", "bottom 2"), with at most a metric the last answer has ("by cost", "most
+        expensive"). Read as a new question it was the grand total of that metric, every group and
+        condition of the conversation gone. None for anything else."""
+        if not previous.metrics or not (previous.dimensions or previous.count_groups):
+            return None
+        rank = [it for it in reading.items if it.kind == ItemKind.QUANTITY]
+        if len(rank) != 1 or rank[0].quantity is None or rank[0].quantity.kind != QuantityKind.RANK:
+            return None
+        quantity = rank[0].quantity
+        if quantity.limit is None or quantity.offset is not None:
+            return None
+        named: set[str] = set()
+        for it in reading.items:
+            if it is rank[0] or (it.kind == ItemKind.MARKER and set(it.roles) <= _RANKING_MARKERS):
+                continue
+            metric = it.first(Kind.METRIC) if it.kind == ItemKind.TERM else None
+            if metric is None:
+                return None  # anything else said: not only a ranking
+            named.add(metric.name)
+        for tok in reading.tokens[rank[0].start : rank[0].end]:  # "the 3 cheapest": cost
+            found = self.vocab.phrases.get((tok.key,)) or self.vocab.phrases.get((tok.text,)) or []
+            named |= {m.name for m in found if m.kind == Kind.METRIC}
+        if len(named) > 1 or (named and not named <= set(previous.metrics)):
+            return None  # another metric: a new question, read as one
+        field = next(iter(named), previous.metrics[0])
+        direction = quantity.direction or "desc"
+        last = previous.model_copy(update={"previous": None})
+        update: dict[str, object] = {
+            "order_by": (OrderBy(field=field, direction=direction),),
+            "limit": quantity.limit,
+            "offset": None,
+            "previous": last,
+        }
+        if previous.compare is not None:  # ranked by the amount now, not by its change
+            update["compare"] = previous.compare.model_copy(update={"rank_by": "amount"})
+        return previous.model_copy(update=update)
+
+    def _threshold_on_other_rows(self, question: str, intent: Intent | None, day: dt.date) -> str | None:
+        """ "how many volumes do accounts with more than 20 unattached volumes have": the rows counted
+        ("volumes") are not the rows the threshold counts ("unattached volumes"), but one count, held
+        to the number, answers both (22 unattached volumes for 155 volumes). Asked back, as a
+        threshold that picks groups for another amount is (``_threshold_scope``)."""
+        counts = set(self.vocab.count_metric.values())
+        if intent is None or intent.count_groups is not None or not any(
+            f.field in counts for f in intent.filters
+        ):
+            return None
+        reading = read_question(question, self.vocab, day)
+        items = reading.items
+
+        def run_after(k: int) -> tuple[Token, ...]:
+            """The row words right after item ``k`` ("unattached volumes")."""
+            out: list[Token] = []
+            end = items[k].end
+            for it in items[k + 1 :]:
+                if it.kind != ItemKind.TERM or it.start != end:
+                    break
+                if not it.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT, Kind.TABLE):
+                    break
+                out += reading.tokens[it.start : it.end]
+                end = it.end
+            return tuple(out)
+
+        counted = next(
+            (
+                run_after(k)
+                for k, it in enumerate(items)
+                if it.kind == ItemKind.MARKER and Role.COUNT in it.roles
+            ),
+            (),
+        )
+        held = next(
+            (
+                run_after(k)
+                for k, it in enumerate(items)
+                if it.kind == ItemKind.QUANTITY
+                and it.quantity is not None
+                and it.quantity.kind == QuantityKind.COMPARE
+                and it.quantity.unit is None
+            ),
+            (),
+        )
+        if not counted or not held or [t.key for t in counted] == [t.key for t in held]:
+            return None
+        return (
+            f"the rows counted ('{' '.join(t.orig for t in counted)}') are not the rows the number is "
+            f"about ('{' '.join(t.orig for t in held)}'), and one count would answer both; ask for the "
+            "groups that pass first, "
+            "then about them"
+        )
 
     def _threshold_per_pair(self, intent: Intent | None) -> str | None:
         """ "accounts with more than 100 instances and their owners": the threshold is each account's,
@@ -1049,6 +1176,29 @@ def _unit_said(m: re.Match[str]) -> str:
 _STATE_IDIOM = re.compile(r"\b(?:is|are|was|were)\s+(?:up|down|live|alive|dead)\b(?!\s+(?:to|by|from|in)\b)")
 
 
+# "for more than 30 days", "for over a week", "for 2 months": how long something has been so
+_HELD_FOR = re.compile(
+    r"^for\s+(?:(?:more|longer|less|fewer)\s+than\s+|over\s+|under\s+|at\s+(?:least|most)\s+)?"
+    r"(?:\d+|a|an|one|two|three|six|ten)\s+(?:hour|day|week|month|quarter|year)s?\b"
+)
+
+
+def _state_held_for(reading: Reading, tokens: Sequence[Token]) -> tuple[str, str] | None:
+    """A value or segment followed by how long it has held ("instances stopped for more than 30
+    days", "volumes unattached for over a week"): the words of the value, and the question without
+    the duration. A model knows a resource's state now and when it was created, not when its state
+    last changed; reading the days as a grain or a count answered something else."""
+    for it in reading.items:
+        if it.kind != ItemKind.TERM or not it.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT):
+            continue
+        after = " ".join(t.text for t in tokens[it.end :])
+        if m := _HELD_FOR.match(after):
+            before = " ".join(t.text for t in tokens[: it.end])
+            rest = " ".join(t.text for t in tokens[it.end :])[m.end() :].strip()
+            return it.text, f"{before} {rest}".strip()
+    return None
+
+
 def _names_a_metric(reading: Reading) -> bool:
     return any(it.kind == ItemKind.TERM and it.has(Kind.METRIC) for it in reading.items)
 
@@ -1114,6 +1264,35 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
         return None
     n = int(numbers[0]) if numbers[0].isdigit() else NUMBER_WORDS[numbers[0]]
     return n if 1 <= n <= 100_000 else None
+
+
+# what may stand beside a ranking in a follow-up that only ranks the last answer ("show the top 3 by")
+_RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
+
+# "sorted the other way", "reverse the order", "flip it", "the other way round"
+_REVERSE_SAID = re.compile(
+    r"\b(?:other\s+way|reverse[ds]?|reversing|flip(?:ped)?|opposite\s+(?:order|way))\b"
+)
+
+
+def _reverse_only(tokens: Sequence[Token]) -> bool:
+    """Only "the other way" round (a follow-up turning the last ranking), nothing else said."""
+    said = " ".join(t.text for t in tokens if t.text not in ("?", ".", "!"))
+    m = _REVERSE_SAID.search(said)
+    if m is None:
+        return False
+    rest = (said[: m.start()] + " " + said[m.end() :]).split()
+    return all(w in REVERSE_FILLER for w in rest)
+
+
+def _none_as_zero(tokens: Sequence[Token], span: tuple[int, int]) -> str:
+    """The question with the words saying "none" (tokens ``span``) as "exactly 0": "which accounts
+    have no public buckets" -> "which accounts have exactly 0 public buckets", "accounts without eks
+    clusters" -> "accounts with exactly 0 eks clusters", "don't have any" -> "have exactly 0"."""
+    said = {t.text for t in tokens[span[0] : span[1]]}
+    verb = "have" if said & {"have", "has", "had"} else "with" if said & {"with", "without"} else ""
+    words = [t.orig for t in tokens[: span[0]]] + [verb, "exactly", "0"] + [t.orig for t in tokens[span[1] :]]
+    return " ".join(w for w in words if w)
 
 
 def _ordinal_only(tokens: Sequence[Token]) -> int | None:

@@ -186,12 +186,14 @@ def ask_or_across_fields(st: State) -> None:
 
 
 def ask_having_none(st: State) -> None:
-    """ "which accounts have no public <rows>", "accounts without public <rows>": rows of one kind
-    that have none of another's. A condition on the other rows would keep the accounts that have some
-    other rows (or negate both words), never the accounts with none; asked back, offering the
-    count of those rows per account, where an account with none is the one missing.
+    """ "which accounts have no public <rows>", "accounts without public <rows>", "regions that don't
+    have any eks clusters": groups that have none of some rows. A condition on the rows would keep
+    the groups that have some other rows (or negate both words), never the groups with none; the
+    words saying "none" are marked (``Parts.having_none``) for the mapper to read the question again
+    with "exactly 0", a count per group held to 0, where groups with none count as 0. A table's rows
+    that have none of another kind's (no groups to count in) are asked back.
 
-    Reads the items' uses; writes problems and suggestions."""
+    Reads the items' uses; writes ``having_none``, or problems and suggestions."""
     p = st.parts
     subject: Item | None = None
     for k, it in enumerate(st.items):
@@ -200,24 +202,38 @@ def ask_having_none(st: State) -> None:
             subject = it
         elif it.kind == ItemKind.TERM and use == Use.WHICH and it.has(Kind.DIMENSION, Kind.TAG_KEY):
             subject = it  # "which regions have no eks clusters": groups with none of those rows
+        elif (
+            it.kind == ItemKind.TERM
+            and use in (Use.GROUP, Use.UNPLACED)
+            and it.has(Kind.DIMENSION, Kind.TAG_KEY)
+            and k + 1 < len(st.items)
+            and Role.NEG in st.items[k + 1].roles
+            and not {t.text for t in st.reading.tokens[it.end : st.items[k + 1].start]} - _RELATIVES
+        ):
+            subject = it  # "regions with no eks clusters", "any business unit that has no public dbs"
         if subject is None or it.kind != ItemKind.MARKER or Role.NEG not in it.roles:
             continue
         own = {m.name for m in subject.all(Kind.TABLE)}  # (a dimension's groups own no rows)
+        none_said = bool(set(it.text.split()) & _NONE)  # "no", "without": not "except", "other than"
         after: list[Item] = []
         end = it.end
-        for x in st.items[k + 1 : k + 3]:  # the words right after "no", up to a preposition
+        for x in st.items[k + 1 : k + 4]:  # the words right after "no", up to a preposition
+            if x.kind == ItemKind.MARKER and Role.WITH in x.roles and x.text in _HAVE and not after:
+                end = x.end  # "don't have any": the verb after the negation
+                none_said = True
+                continue
             if x.kind != ItemKind.TERM or {t.text for t in st.reading.tokens[end : x.start]} - {"any", "the"}:
                 break
             after.append(x)
             end = x.end
-        rows = next(  # a plural noun for rows of another kind
+        rows = next(  # a noun for rows of another kind
             (
                 x
                 for x in after
-                if x.plural
-                and (
+                if (
                     (x.has(Kind.TABLE) and not {m.name for m in x.all(Kind.TABLE)} & own)
                     or any(not set(st.vocab.tables_of(m.name)) & own for m in x.all(Kind.VALUE))
+                    or any(not _segment_tables(st, m.name) & own for m in x.all(Kind.SEGMENT))
                 )
             ),
             None,
@@ -225,12 +241,29 @@ def ask_having_none(st: State) -> None:
         if rows is None:
             continue
         said = " ".join(x.text for x in after)
+        grouped = {m.name for m in subject.meanings if m.kind in (Kind.DIMENSION, Kind.TAG_KEY)}
+        if grouped and none_said and not any(m.name in grouped for x in after for m in x.meanings):
+            p.having_none = (it.start, after[0].start)
+            return
+        if grouped and not own:
+            continue  # "services except s3": the groups' own values left out
         p.problems.append(
             f"'{subject.text}' with no {said}: I count or list rows that exist, not the {subject.text} "
             "that have none"
         )
         p.suggestions.append(f"{said} by {subject.text}")
         return
+
+
+_HAVE = frozenset({"have", "has", "had"})
+_NONE = frozenset({"no", "without", "none", "zero"})
+_RELATIVES = frozenset({"that", "which", "who", "where"})
+
+
+def _segment_tables(st: State, name: str) -> set[str]:
+    """The tables a segment's conditions are on."""
+    segment = next((s for s in st.vocab.model.segments if s.name == name), None)
+    return {t for f in (segment.filters if segment else ()) for t in st.vocab.tables_of(f.field)}
 
 
 def ask_metric_of_metric(st: State) -> None:

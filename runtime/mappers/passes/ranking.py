@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from models.intent import DimensionRef, OrderBy
 from runtime.mappers.english import (
@@ -341,6 +342,12 @@ def place_order(st: State) -> None:
         if kind is not None and not kind.plural and st.limit is None:
             st.limit = 1
     if not grouped and not p.listing:
+        if st.limit is not None and st.limit > 1 and not series and not st.superlative:
+            # "top 3 by cost" with nothing to rank: the top 3 of what? (it answered the grand total)
+            end = "top" if (st.direction or "desc") == "desc" else "bottom"
+            p.problems.append(f"the {end} {st.limit} of what? name what to rank (e.g. 'by service')")
+            p.suggestions.extend(rank_suggestions(st, field_name))
+            return
         if st.superlative and not st.partial and not series:
             # "what costs the most?": the most of what? ranking one total answers nothing
             p.problems.append(
@@ -349,6 +356,16 @@ def place_order(st: State) -> None:
             )
             p.suggestions.extend(rank_suggestions(st, field_name))
         return  # one number: nothing to rank
+    if by_size and (p.filters or p.segments) and (sized := _size_of_group(st)):
+        # "how many public buckets does the biggest account have": biggest by what? ranking by the
+        # amount asked would rank the accounts by their public buckets, not by their size
+        p.problems.append(
+            f"'{sized}' by what? ranked by the {field_name.replace('_', ' ')} asked, only the rows its "
+            "conditions pick would count; say which amount makes it the "
+            f"{sized} (e.g. 'the {sized.split()[-1]} with the most ...')"
+        )
+        p.suggestions.append(f"{field_name.replace('_', ' ')} by {sized.split()[-1]}")
+        return
     p.order_by.insert(0, OrderBy(field=field_name, direction=st.direction or "desc"))
     if st.limit is not None and st.limit > 1 and _totals_ranked_rows(st):
         # "total cost of the top 5 accounts": one sum over the ranked rows, which a ranking cannot
@@ -362,6 +379,21 @@ def place_order(st: State) -> None:
         st.use_of(it) in (Use.WHICH, Use.RANKED) and not it.plural for it in st.items
     ):
         p.limit = 1
+
+
+def _size_of_group(st: State) -> str | None:
+    """ "the biggest account": a size word right before a group's noun (ranked or asked "which"),
+    with no amount of its own; the words, or None."""
+    for sup, noun in pairwise(st.items):
+        if (
+            sup.kind == ItemKind.SUPER
+            and sup.text.lower() in SIZE_WORDS
+            and noun.start == sup.end
+            and noun.kind == ItemKind.TERM
+            and st.use_of(noun) in (Use.RANKED, Use.WHICH)
+        ):
+            return f"{sup.text} {noun.text}"
+    return None
 
 
 def _ranked_kind(st: State) -> tuple[list[DimensionRef], Item | None]:

@@ -79,6 +79,10 @@ class Parts:
     # (metric, number) of a comparison said with its scale or currency ("over $50k"): an amount in the
     # metric's own unit whatever unit it is shown in
     amounts_scaled: set[tuple[str, object]] = field(default_factory=set)
+    # "accounts with no public buckets": the tokens (start, end) of the words saying "none", to be
+    # read again as "exactly 0" (each group's count held to 0, groups with none counted)
+    having_none: tuple[int, int] | None = None
+    auto_series: bool = False  # a series whose grain nobody said ("running total"): the range's
 
 
 # a comparison to place on a metric: metric (None: the one the unit fits), op, value, the kind of number

@@ -309,6 +309,7 @@ def place_grains(st: State) -> None:
         p.problems.append("which date to put the series on")
         return
     said = [g for g in st.grains if g is not None]
+    p.auto_series = not said
     for g in dict.fromkeys(said or st.grains):  # "trend by week": the grain said, not one that suits
         grain = g or auto_grain(st)
         ref = DimensionRef(name=dim, grain=grain)
@@ -335,7 +336,11 @@ def time_dimension_for_series(st: State) -> str | None:
 
 
 def auto_grain(st: State) -> Grain:
-    tr = st.parts.time_range
+    return grain_for(st.parts.time_range)
+
+
+def grain_for(tr: TimeRange | None) -> Grain:
+    """The grain of a series nobody named one for: days for a month or less, weeks for a quarter."""
     if tr is None:
         return Grain.MONTH
     if tr.kind in ("current", "previous", "trailing") and tr.unit in (Grain.DAY, Grain.WEEK):

@@ -5,6 +5,7 @@ in the note otherwise, so no word is dropped without a trace.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from runtime.mappers.english import (
     AVERAGE_WORDS,
@@ -270,6 +271,37 @@ def weak_word(st: State, it: Item) -> None:
 def ask_about_unknowns(st: State) -> None:
     """Unknown words where they usually restrict the answer become problems, others are noted."""
     collect_unknowns(st)
+    one_named_by_a_table_word(st)
+
+
+# "the billing account", "this storage region": one row of a dimension, named by a determiner
+_ONE_OF = frozenset({"the", "this", "that", "our", "my", "their"})
+
+
+def one_named_by_a_table_word(st: State) -> None:
+    """ "cost of the billing account": one account, named by a word the model knows only as a table's
+    ("billing" is a word of the cost table), so both words were taken as the rows measured and the
+    answer was the grand total. A singular dimension noun after "the <table word>" names one of its
+    rows the model cannot tell: ask which."""
+    reading, items = st.reading, st.reading.items
+    for first, noun in pairwise(items):
+        before = reading.token_before(first)
+        if (
+            before is not None
+            and before.text in _ONE_OF
+            and noun.start == first.end
+            and first.kind == noun.kind == ItemKind.TERM
+            and not noun.plural
+            and all(m.kind == Kind.TABLE for m in first.meanings)
+            and noun.has(Kind.DIMENSION)
+            and st.use_of(first) == st.use_of(noun) == Use.ENTITY
+        ):
+            dimension = noun.named(Kind.DIMENSION).replace("_", " ")
+            st.parts.problems.append(
+                f"'the {first.text} {noun.text}': which {noun.text}? the model knows no {dimension} by "
+                f"the word '{first.text}'; name it"
+            )
+            st.parts.suggestions.extend(f"{m.replace('_', ' ')} by {noun.text}" for m in st.parts.metrics[:1])
 
 
 def name_unaccounted(st: State) -> None:

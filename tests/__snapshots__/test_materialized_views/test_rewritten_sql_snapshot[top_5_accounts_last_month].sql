@@ -5,15 +5,21 @@
 -- view monthly_cost: used
 -- view resource_inventory: holds resources; this query reads resource_costs
 SELECT
-  monthly_cost.account_name AS account_name,
-  SUM(monthly_cost.cost) AS cost
-FROM crq_mv.monthly_cost AS monthly_cost
-WHERE
-  monthly_cost.usage_date__month BETWEEN %(usage_date_start)s AND %(usage_date_end)s
-GROUP BY
-  monthly_cost.account_name
+  *
+FROM (
+  SELECT
+    monthly_cost.account_name AS account_name,
+    SUM(monthly_cost.cost) AS cost
+  FROM crq_mv.monthly_cost AS monthly_cost
+  WHERE
+    monthly_cost.usage_date__month BETWEEN %(usage_date_start)s AND %(usage_date_end)s
+  GROUP BY
+    monthly_cost.account_name
+  ORDER BY
+    cost DESC NULLS LAST
+  FETCH FIRST %(limit)s ROWS WITH TIES
+) AS ranked
 ORDER BY
   cost DESC NULLS LAST,
   account_name
-LIMIT %(limit)s
 -- params: {"limit": 5, "usage_date_end": "2026-05-31", "usage_date_start": "2026-05-01"}
