@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from compiler.plan import DimKey, FactFilter, Plan, dim_key
+from compiler.plan import DimColumn, DimKey, FactFilter, Plan, dim_key
 from compiler.resolve import MetricCondition
 from compiler.rewrites.context import RewriteContext
 from models.intent import Op
@@ -58,7 +58,11 @@ def zero_groups(plan: Plan, ctx: RewriteContext) -> Plan:
         return plan
     kept = tuple(f for f in fact.filters if _describes_groups(f, groups, group_tables, kinds))
     counted = tuple(f for f in fact.filters if f not in kept)
-    dated = fact.time_filter is not None and dim_key(fact.time_filter.target) not in groups
+    dated = (
+        fact.time_filter is not None
+        and dim_key(fact.time_filter.target) not in groups
+        and not _dated_rows_grouped(fact.dimensions, fact.table.name, ctx)
+    )
     if not counted and not dated:
         return plan
     moved = dataclasses.replace(fact, filters=kept, counted=counted, time_counted=dated)
@@ -109,6 +113,21 @@ def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     return float(value)
+
+
+def _dated_rows_grouped(dimensions: tuple[DimColumn, ...], fact_table: str, ctx: RewriteContext) -> bool:
+    """Grouped by the rows of another table whose rows have dates of their own (each resource, by its
+    id or name): such a row may not have existed in the period, so it is no group with 0 then ("the
+    cheapest instance in March" was won at $0 by instances created in April). An account or a
+    region has no date: it is a group with 0 when it spent nothing."""
+    dated = [t for t in ctx.catalog.tables.values() if t.time_dimensions and t.name != fact_table]
+    keys = {k for t in dated for k in t.primary_key}
+    for d in dimensions:
+        if d.target.table.name != fact_table and d.target.table.time_dimensions:
+            return True  # a column of those rows (a resource's name)
+        if d.target.dimension.name in keys:
+            return True  # the fact's own copy of their key (the cost rows' resource id)
+    return False
 
 
 def _describes_groups(f: FactFilter, groups: set[DimKey], group_tables: set[str], kinds: set[str]) -> bool:

@@ -173,7 +173,16 @@ def ask_or_across_fields(st: State) -> None:
         if st.use_of(left) not in conditions or st.use_of(right) not in conditions:
             continue
         if st.use_of(left) == st.use_of(right) == Use.NEGATED:
-            continue  # "without owner or team tags": neither, which is both conditions
+            # "missing an owner or team tag": either one missing (a compliance check), or neither
+            # there? an intent holds both conditions, so only "neither" can be answered; asked back
+            tokens = st.reading.tokens
+            both = [t.orig for t in tokens[: it.start]] + ["and"] + [t.orig for t in tokens[it.end :]]
+            st.parts.problems.append(
+                f"'{left.text} or {right.text}' after a negation: missing either one, or both? I can count "
+                "the rows missing both, or those missing each one"
+            )
+            st.parts.suggestions.append(" ".join(both))
+            return
         a, b = fields_of(left), fields_of(right)
         if not a or not b or a & b:
             continue

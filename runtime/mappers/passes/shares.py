@@ -87,8 +87,26 @@ def share_owner(st: State) -> int | None:
         and not tokens[before.end - 1].pause
         and tokens[marker].text not in QUESTION_OPENERS
     ):
+        adjective = st.items[st.ratio_at - 2] if st.ratio_at > 1 else None
+        if (
+            adjective is not None
+            and adjective.kind == ItemKind.TERM
+            and adjective.end == before.start
+            and adjective.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
+            and _names_a_kind(st, before)
+            and not _names_a_kind(st, adjective)
+        ):
+            # "stopped instance rate": the instances are the whole, the stopped ones the part (it read
+            # the instances as the part of the stopped resources: 87.9% for 16.9%)
+            return adjective.start
         return before.start
     return None
+
+
+def _names_a_kind(st: State, it: Item) -> bool:
+    """A word for a kind of rows ("instance", "buckets"): a value of a field whose values are kinds."""
+    fields = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
+    return any(m.kind == Kind.VALUE and m.name in fields for m in it.meanings)
 
 
 def split_part(
@@ -105,6 +123,8 @@ def split_part(
     start, end = span if span else (None, len(st.reading.tokens))
     head: int | None
     both_values: tuple[int, int] | None = None
+    if start is None and owner is None and (named_whole := _as_share_of(st)) is not None:
+        return _part_before(st, by_field, said_at, named_whole)
     if start is not None:
         head = start - 1  # the part: what is said from the verb on
     elif owner is not None:
@@ -175,6 +195,55 @@ def split_part(
             "a percentage of what, and which part? (say it with a verb: 'what percent of <rows> "
             "in <where> are <what>', 'what share of <amount> in <where> came from <what>')"
         )
+    return whole, part
+
+
+def _as_share_of(st: State) -> list[Item] | None:
+    """ "<part> as a share of (all) <whole>": the terms that name the whole, or None when the words are
+    not said that way. Only when something before the words says which rows or amount the part is."""
+    assert st.ratio_at is not None
+    marker = st.items[st.ratio_at]
+    tokens = st.reading.tokens
+    before = [t.text for t in tokens[max(0, marker.start - 2) : marker.start]]
+    if "as" not in before or marker.end >= len(tokens) or tokens[marker.end].text != "of":
+        return None
+    if not any(it.kind == ItemKind.TERM and it.end <= marker.start for it in st.items):
+        return None
+    whole: list[Item] = []
+    for it in st.items[st.ratio_at + 1 :]:
+        if it.kind == ItemKind.MARKER and whole:
+            break
+        if it.kind == ItemKind.TERM:
+            if whole and it.start != whole[-1].end:
+                break
+            whole.append(it)
+    return whole or None
+
+
+def _part_before(
+    st: State, by_field: dict[str, list[Filter]], said_at: dict[Filter, int], named_whole: list[Item]
+) -> tuple[dict[str, list[Filter]], dict[str, list[Filter]]]:
+    """ "unencrypted volumes as a share of all volumes by environment": the whole is what the words
+    after "of" name (the volumes), the part what the words before add to it (unencrypted); each
+    group's part over that group's whole. It divided by the part's own total over every group."""
+    assert st.ratio_at is not None
+    marker = st.items[st.ratio_at].start
+    whole_fields = {m.name for it in named_whole for m in it.meanings if m.kind in (Kind.VALUE, Kind.BOOLEAN)}
+    whole: dict[str, list[Filter]] = {}
+    part: dict[str, list[Filter]] = {}
+    for name, fs in by_field.items():
+        for f in fs:
+            before = said_at.get(f, -1) < marker
+            (part if before and f.field not in whole_fields else whole).setdefault(name, []).append(f)
+    whole_segments = {m.name for it in named_whole for m in it.meanings if m.kind == Kind.SEGMENT}
+    for seg in list(st.parts.segments):
+        if st.segment_at.get(seg, len(st.reading.tokens)) < marker and seg not in whole_segments:
+            st.parts.segments.remove(seg)
+            for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
+                if f.field not in whole_fields:
+                    part.setdefault(f.field, []).append(f)
+                else:
+                    whole.setdefault(f.field, []).append(f)
     return whole, part
 
 
