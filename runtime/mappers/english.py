@@ -576,6 +576,8 @@ is are was were came come comes went go goes belong belongs belonged have has ha
 """)
 RELATIVE_PRONOUNS = _words("that which who")  # "<nouns> that are in prod are ...": the noun phrase's own verb
 QUESTION_OPENERS = _words("what how")  # "what share ...": a question, not "<value> share of ..."
+# "are they running?", "which of those are in prod?": a question about rows listed, not a filter
+ASKING_OPENERS = _words("are is were was which what do does did who whose where how")
 # "what percent of instances are stopped in europe": a place said after the part's word, not joined
 # to it by one of these, may restrict the whole as well as the part
 PART_JOINERS = _words("and & or plus but")

@@ -33,6 +33,7 @@ from runtime.mappers.count_groups import count_lead, counted_groups
 from runtime.mappers.english import (
     AMOUNT_WORDS,
     AND_WORDS,
+    ASKING_OPENERS,
     BACK_REFERENCES,
     CONTINUING_OPENERS,
     COUNT_HEADS,
@@ -285,8 +286,13 @@ class OfflineMapper:
                 if unfit := kept_without_kind(previous, parts, intent, self.vocab):
                     in_full = kind_questions(previous, parts, intent, self.vocab)
                     return self._clarify(unfit, self._answered(*in_full, every=True))
-                if self._one_row_each(previous) and Role.COUNT not in parts.markers:
-                    intent = conditions_as_columns(previous, intent)  # "are they running?": a column
+                if (
+                    self._one_row_each(previous)
+                    and Role.COUNT not in parts.markers
+                    and tokens
+                    and tokens[0].text in ASKING_OPENERS
+                ):  # "are they running?": a column; "only public ones": those rows, ranked again
+                    intent = conditions_as_columns(previous, intent)
                 if lost := lost_ranking(previous, intent, tokens):
                     when = intent.time_range if parts.time_range is None else None
                     suggested = all_rows_question(previous, tokens, self.vocab, when)

@@ -489,12 +489,48 @@ def ask_ranking_within_groups(st: State) -> None:
                 (f"top {p.limit or 1} {ranked.text} by {metric}", f"{metric} by {ranked.text} and {it.text}")
             )
             return
+    if not p.problems and (within := _rows_ranked_per_group(st)) is not None:
+        rows, group = within
+        p.problems.append(
+            f"the top '{rows.text}' within each '{group.text}': I can rank the whole answer, not within "
+            "each group"
+        )
+        before = [t.orig for t in st.reading.tokens[: group.start - 1]]
+        while before and before[-1].lower() in ("in", "for", "of", "by"):
+            before.pop()
+        p.suggestions.append(" ".join(before))
+        return
     series = next((d.grain for d in p.dimensions if d.grain is not None), None)
     if ranked is not None and series is not None and p.limit is not None:  # "the top service per month"
         p.problems.append(
             f"the top '{ranked.text}' within each {series.value}: I can rank the whole answer, not "
             "within each period"
         )
+
+
+def _rows_ranked_per_group(st: State) -> tuple[Item, Item] | None:
+    """ "the 4 biggest volumes per account", "the priciest database in each region": rows of a kind
+    in a ranked question, then "per" or "each" and a group; the rows' and the group's words, or None."""
+    tokens = st.reading.tokens
+    rows: Item | None = None
+    for it in st.items:
+        if it.kind != ItemKind.TERM:
+            continue
+        if rows is None and _kind_value(st, it):
+            rows = it
+        elif (
+            rows is not None
+            and it.start > 0
+            and tokens[it.start - 1].text in ("per", "each")
+            and it.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TABLE)
+        ):
+            return rows, it
+    return None
+
+
+def _kind_value(st: State, it: Item) -> bool:
+    fields = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
+    return any(m.kind == Kind.VALUE and m.name in fields for m in it.meanings)
 
 
 def rank_named_rows(st: State) -> None:
