@@ -617,7 +617,9 @@ def doer_nouns(verb: str) -> tuple[str, ...]:
 
 
 # Conversation: how a follow-up opens, asking for help, and a follow-up that only changes the limit.
-CONTINUING_OPENERS = ("and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but")
+CONTINUING_OPENERS = (
+    "and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but", "only", "just"
+)  # fmt: skip
 # Words for the rows of the last answer ("how many of those are encrypted", "what did they cost"): a
 # question with one builds on it, even when it names a metric of its own. The demonstratives always
 # point back; the pronouns only with nothing before them in the question they could stand for ("how

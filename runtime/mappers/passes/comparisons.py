@@ -104,6 +104,23 @@ def _on_the_groups(st: State, c: _Said) -> bool:
     return _left_open(st, c)  # on the metric its unit fits, chosen when assembling
 
 
+def _on_groups_named_again(st: State, c: _Said) -> bool:
+    """ "storage per account, only accounts over 100,000 GB", "cost by account last month, only
+    accounts over 20k": the groups of the question named again right before the number are held to
+    their total (the metric its unit fits), as "only the ones over ..." is; it compared each
+    volume's size, or counted the accounts."""
+    t = c.prev_t
+    if not c.grouped or c.metric_next or t is None or t.end != st.items[c.k].start or not t.plural:
+        return False
+    if not t.has(Kind.DIMENSION, Kind.TAG_KEY, Kind.TABLE) or t.has(Kind.METRIC, *FILTERING):
+        return False
+    names = {m.name for m in t.meanings}
+    earlier = st.items[: st.items.index(t)]
+    if not any(x.kind == ItemKind.TERM and names & {m.name for m in x.meanings} for x in earlier):
+        return False  # the groups were not named before: "which accounts have over 100 instances"
+    return _left_open(st, c)
+
+
 def _on_a_number_dimension(st: State, c: _Said) -> bool:
     """ "<number dimension> over 100": each row's own value."""
     dim = c.prev_t.first(Kind.DIMENSION) if c.prev_t is not None else None
@@ -272,6 +289,7 @@ def _left_open(st: State, c: _Said) -> bool:
 COMPARISON_RULES: tuple[Callable[[State, _Said], bool], ...] = (
     _on_a_rate,
     _on_the_groups,
+    _on_groups_named_again,
     _on_a_number_dimension,
     _on_each_rows_size,
     _on_each_groups_size,
