@@ -500,10 +500,15 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         return TimeRange(kind="month", month=MONTHS[m[1]], year=int(m[2]) if m[2] else None)
 
     @rule(rf"{_IN}(?:the years? )?({_YEAR}) (?:and|to|through|thru|until|-|&) ({_YEAR})")
-    def _years(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
-        """ "2025 and 2026", "2024 to 2026": whole years, the first through the last."""
+    def _years(m: re.Match[str], as_of: dt.date) -> TimePhrase | None:
+        """ "2025 and 2026", "2024 to 2026": whole years, the first through the last; each year named
+        is a period of its own, for "change from 2025 to 2026" (as "from March to April" is)."""
         a, b = int(m[1]), int(m[2])
-        return _between(dt.date(a, 1, 1), dt.date(b, 12, 31)) if a < b else None
+        whole = _between(dt.date(a, 1, 1), dt.date(b, 12, 31)) if a < b else None
+        if whole is None:
+            return None
+        years = (TimeRange(kind="year", year=a), TimeRange(kind="year", year=b))
+        return TimePhrase(m.start(), m.end(), time_range=whole, periods=years)
 
     @rule(rf"(?:in|during|for|of|throughout|within|calendar year|year|fy|the year) ({_YEAR})")
     @rule(rf"({_YEAR})$")
@@ -612,12 +617,14 @@ _GRAIN_RULES = _grain_rules()
 
 
 def _month_may(m: re.Match[str]) -> bool:
-    """A bare "may" that is the month: the question's last word, or compared with a period
-    ("April vs May", "compared to may")."""
+    """A bare "may" that is the month: the question's last word, or compared with a month
+    ("April vs May", "compared to may", "may vs june")."""
     after = m.string[m.end() :].strip(" ?.!")
-    return not after or m.string[: m.start()].endswith(
-        ("vs ", "vs. ", "versus ", "compared to ", "compared with ")
-    )
+    return (
+        not after
+        or m.string[: m.start()].endswith(("vs ", "vs. ", "versus ", "compared to ", "compared with "))
+        or re.match(rf"(?:vs\.?|versus|compared (?:to|with)) {_MON}\b", after) is not None
+    )  # "cost may vs june": compared with a month after it
 
 
 def find_time_phrases(text: str, as_of: dt.date, taken: Callable[[int, int], bool]) -> list[TimePhrase]:
