@@ -127,7 +127,9 @@ def _describe_compare(intent: Intent, as_of: dt.date | None) -> str:
                 start, end = previous_period(intent.time_range, *resolve_time_range(intent.time_range, as_of))
             else:
                 start, end = resolve_time_range(to, as_of)
-            words += f" ({start} to {end})" if start != end else f" ({start})"
+            dates = f"{start} to {end}" if start != end else f"{start}"
+            if dates != words:  # "2026-05-01 to 2026-05-17" says its dates already
+                words += f" ({dates})"
         except ValueError:
             pass
     out = f"compared with {words}"

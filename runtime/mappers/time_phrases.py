@@ -251,6 +251,26 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         last_day = first_day + dt.timedelta(days=length - 1)
         return _between(first_day, last_day) if last_day <= end else None
 
+    @rule(
+        rf"(?:(?:between|from) )?(?:(?:the )?(?:start|beginning) of ({_MONTH_YEAR})|({_DATE})) {_TO} "
+        rf"(?:the )?end of ({_MONTH_YEAR})"
+    )
+    @rule(rf"(?:between|from) (?:the )?(?:start|beginning) of ({_MONTH_YEAR}) {_TO} ({_DATE})()")
+    def _to_the_end_of(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "from Feb 1 through the end of April", "from the start of March to the end of April",
+        "from the beginning of March to April 10": a day or a month's first day, to a month's last
+        day or a day. (It read two ranges: "from Feb 1" and "through the end of April".)"""
+        first_month = _month_span(m[1], as_of) if m[1] else None
+        first = first_month[0] if first_month else _parse_date(m[2], as_of)
+        if m.lastindex == 3 and m[3]:
+            last_month = _month_span(m[3], as_of)
+            last = last_month[1] if last_month else None
+        else:
+            last = _parse_date(m[2], as_of) if first_month else None
+        if first is not None and last is not None and first > last and not re.search(_YEAR, m[0]):
+            first = first.replace(year=first.year - 1)  # "from November to the end of February"
+        return _between(first, last)
+
     @rule(rf"(?:between|from) ({_DATE}) {_TO} ({_DATE})")
     @rule(rf"({_DATE}) (?:to|until|till|through|thru|-|\.\.) ({_DATE})")
     def _date_range(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
