@@ -163,6 +163,7 @@ class OfflineMapper:
 
     def _map(self, question: str, previous: Intent | None, as_of: dt.date) -> Mapping:
         text = _UNIT_IN_BRACKETS.sub(_unit_said, (question or "").strip())
+        text = _SNAKE_NAME.sub(self._name_as_words, text)
         if not text:
             return self._clarify(f"ask a question about {self._topic()}", self._examples())
         tokens = tokenize(text)
@@ -622,6 +623,12 @@ class OfflineMapper:
         if previous.compare is not None:  # ranked by the amount now, not by its change
             update["compare"] = previous.compare.model_copy(update={"rank_by": "amount"})
         return previous.model_copy(update=update)
+
+    def _name_as_words(self, m: re.Match[str]) -> str:
+        """ "storage_gb", "resource_type": a name of the model written as in the YAML (a data
+        engineer's "avg(storage_gb) by region"), read as its words; any other word stays as written."""
+        words = tuple(singular(w) for w in m[0].lower().split("_"))
+        return m[0].replace("_", " ") if words in self.vocab.phrases else m[0]
 
     def _threshold_on_other_rows(self, question: str, intent: Intent | None, day: dt.date) -> str | None:
         """ "how many volumes do accounts with more than 20 unattached volumes have": the rows counted
@@ -1274,6 +1281,9 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
 
 # what may stand beside a ranking in a follow-up that only ranks the last answer ("show the top 3 by")
 _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
+
+# a model name written as in the YAML: "storage_gb", "resource_type"
+_SNAKE_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 
 # "sorted the other way", "reverse the order", "flip it", "the other way round"
 _REVERSE_SAID = re.compile(
