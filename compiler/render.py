@@ -115,7 +115,7 @@ def _render_query(plan: Plan, catalog: Catalog, params: Params) -> exp.Select:
         select = _cumulative_select(plan, plan.cumulative, select)
     if plan.group_count is not None:
         select = _group_count_select(plan.group_count, select)
-    return _order_and_limit(select, plan, params)
+    return _order_and_limit(select, plan, params, _time_keys(plan, ctx))
 
 
 _GROUPS = "counted_groups"
@@ -620,7 +620,27 @@ def _coalesced(alias: str, names: list[str]) -> exp.Expr:
 _RANKED = "ranked"
 
 
-def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Select:
+def _time_keys(plan: Plan, ctx: _Context) -> dict[str, exp.Expr]:
+    """The ranked fields that show a timestamp as its date, with the timestamp itself: "the 2 newest
+    instances" ranks by the time each was created, not by the day (rows of one day are no tie)."""
+    if len(plan.facts) != 1 or plan.compare is not None or plan.cumulative is not None:
+        return {}
+    fact = plan.facts[0]
+    ranked = {field for field, _ in plan.order_by}
+    if plan.group_count is not None or fact.view is not None or not ranked:
+        return {}
+    out: dict[str, exp.Expr] = {}
+    for d in fact.dimensions:
+        dim = d.target.dimension
+        shown_as_date = d.grain in (None, Grain.DAY)
+        if d.alias in ranked and isinstance(dim, TimeDimension) and dim.type == "timestamp" and shown_as_date:
+            out[d.alias] = exp.Min(this=_source_sql(dim, d.target.table.name, ctx))
+    return out
+
+
+def _order_and_limit(
+    select: exp.Select, plan: Plan, params: Params, times: dict[str, exp.Expr] | None = None
+) -> exp.Select:
     """Ordered by the ranked fields, then the dimensions (so LIMIT picks the same rows every time).
     A ranked cut (a limit, nothing skipped) keeps every row tied with the last one (FETCH ... WITH
     TIES on the ranked fields alone), in the dimensions' order: "which business unit has the most
@@ -628,28 +648,40 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Sele
     public buckets" picked 3 of the 5 with none by their names. The answer says how many tie."""
     order: list[exp.Ordered] = []
     named = set()
+    times = times or {}
+    columns = list(select.named_selects)
     for field, direction in plan.order_by:
         named.add(field)
         desc = direction == "desc"
         # NULL ranks lowest, except a comparison's: a group missing from a period did not change at all
         nulls_first = not desc and plan.compare is None
-        order.append(exp.Ordered(this=column(field), desc=desc, nulls_first=nulls_first))
+        key: exp.Expr = column(field)
+        if field in times:  # the time itself, shown beside the date it is shown as
+            select = select.select(_alias(times[field], f"{field}{_TIME_KEY}"), copy=False)
+            key = column(f"{field}{_TIME_KEY}")
+        order.append(exp.Ordered(this=key, desc=desc, nulls_first=nulls_first))
     # ties broken by the dimensions, so LIMIT picks the same rows every time
     shown = plan.group_count.outer if plan.group_count is not None else plan.dimensions
     order += [exp.Ordered(this=column(a), nulls_first=False) for a in shown if a not in named]
     ranked = len(plan.order_by)
     if plan.limit == 1 and plan.offset is not None and ranked:
-        return _at_position(select, order, ranked, plan.offset + 1, params)
+        return _at_position(select, order, ranked, plan.offset + 1, params, columns)
     if plan.limit is not None and plan.offset is None and ranked and len(order) > ranked:
         select.set("order", exp.Order(expressions=order[:ranked]))
         rows = exp.LimitOptions(rows=True, with_ties=True)
         count = params.add("limit", plan.limit)
         select.set("limit", exp.Fetch(direction="FIRST", count=count, limit_options=rows))
-        outer = exp.Select(expressions=[exp.Star()]).from_(
+        picked: list[exp.Expr] = [column(c) for c in columns] if times else [exp.Star()]
+        outer = exp.Select(expressions=picked).from_(
             exp.Subquery(this=select, alias=exp.TableAlias(this=identifier(_RANKED)))
         )
         outer.set("order", exp.Order(expressions=[o.copy() for o in order]))
         return outer
+    if times:  # no cut: the time orders the rows, and is not shown twice
+        for o in order:
+            if isinstance(o.this, exp.Column) and o.this.name.endswith(_TIME_KEY):
+                o.set("this", times[o.this.name.removesuffix(_TIME_KEY)].copy())
+        select.set("expressions", [e for e in select.expressions if e.alias_or_name in columns])
     if order:
         select.set("order", exp.Order(expressions=order))
     if plan.limit is not None:
@@ -660,16 +692,22 @@ def _order_and_limit(select: exp.Select, plan: Plan, params: Params) -> exp.Sele
 
 
 _RANK, _TIED = "position_rank", "position_tied"
+_TIME_KEY = "__time"
 
 
 def _at_position(
-    select: exp.Select, order: list[exp.Ordered], ranked: int, position: int, params: Params
+    select: exp.Select,
+    order: list[exp.Ordered],
+    ranked: int,
+    position: int,
+    params: Params,
+    columns: list[str] | None = None,
 ) -> exp.Select:
     """The rows at ``position`` of the ranking ("the second most expensive service"), with every row
     tied there: a row stands at positions rank .. rank + ties - 1 (RANK() and the count of rows with
     its ranked values), so "the second smallest volume", when 168 volumes share the smallest size, is
     those 168, not one of them picked by name. Ordered as the ranking, then by the dimensions."""
-    columns = list(select.named_selects)
+    columns = columns if columns is not None else list(select.named_selects)
     by = [o.copy() for o in order[:ranked]]
     positioned = exp.Select(
         expressions=[

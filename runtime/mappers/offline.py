@@ -625,8 +625,8 @@ class OfflineMapper:
         return previous.model_copy(update=update)
 
     def _name_as_words(self, m: re.Match[str]) -> str:
-        """ "storage_gb", "resource_type": a name of the model written as in the YAML (a data
-        engineer's "avg(storage_gb) by region"), read as its words; any other word stays as written."""
+        """A name of the model written as in the YAML, with underscores (a data engineer's
+        "avg(<name_with_underscores>) by region"), read as its words; any other word stays as written."""
         words = tuple(singular(w) for w in m[0].lower().split("_"))
         return m[0].replace("_", " ") if words in self.vocab.phrases else m[0]
 
@@ -1282,7 +1282,7 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
 # what may stand beside a ranking in a follow-up that only ranks the last answer ("show the top 3 by")
 _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
 
-# a model name written as in the YAML: "storage_gb", "resource_type"
+# a model name written as in the YAML, with underscores
 _SNAKE_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 
 # "sorted the other way", "reverse the order", "flip it", "the other way round"
