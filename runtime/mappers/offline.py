@@ -78,9 +78,9 @@ from runtime.mappers.follow_ups import (
     unfit_units,
 )
 from runtime.mappers.interpretation import Parts, interpret
-from runtime.mappers.kinds import ItemKind, QuantityKind, Role
+from runtime.mappers.kinds import Direction, ItemKind, QuantityKind, Role
 from runtime.mappers.passes.queries import reaches
-from runtime.mappers.reading import Reading, read_question
+from runtime.mappers.reading import Item, Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses, values_of
 from runtime.mappers.spelling import Speller
@@ -206,6 +206,8 @@ class OfflineMapper:
             return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
         if previous is not None and (ranked := self._ranking_only(reading, previous)) is not None:
             # "cost by service this month" -> "top 3 by cost", "the 3 most expensive": that answer ranked
+            if isinstance(ranked, Mapping):
+                return ranked
             return Mapping(status="answered", intent=ranked, message=interpreted_as(ranked))
         if previous is not None and not previous.order_by and _reverse_only(tokens):
             first = next(iter(previous.metrics), None)
@@ -585,38 +587,64 @@ class OfflineMapper:
             )
         return None
 
-    def _ranking_only(self, reading: Reading, previous: Intent) -> Intent | None:
+    def _ranking_only(self, reading: Reading, previous: Intent) -> Intent | Mapping | None:
         """A follow-up that only ranks the last answer: a number of rows and a way ("top 3", "the 3
-        cheapest", "bottom 2"), with at most a metric the last answer has ("by cost", "most
-        expensive"). Read as a new question it was the grand total of that metric, every group and
-        condition of the conversation gone. None for anything else."""
-        if not previous.metrics or not (previous.dimensions or previous.count_groups):
-            return None
-        rank = [it for it in reading.items if it.kind == ItemKind.QUANTITY]
-        if len(rank) != 1 or rank[0].quantity is None or rank[0].quantity.kind != QuantityKind.RANK:
-            return None
-        quantity = rank[0].quantity
-        if quantity.limit is None or quantity.offset is not None:
-            return None
+        cheapest", "bottom 2", "which account spent the most?", "the most expensive day"), with at
+        most a metric the last answer has and words for its groups or its series' periods. Read as a
+        new question it ranked the grand total or all time, every condition of the conversation gone.
+        After a listing or a count (nothing grouped to rank) it is asked back. None for anything else."""
+        rank: Item | None = None
+        limit: int | None = None
+        direction: Direction | None = None
         named: set[str] = set()
+        plural = False
+        grouped = {d.name for d in previous.dimensions if d.grain is None}
+        grains = {d.grain for d in previous.dimensions if d.grain is not None}
         for it in reading.items:
-            if it is rank[0] or (it.kind == ItemKind.MARKER and set(it.roles) <= _RANKING_MARKERS):
+            q = it.quantity
+            is_rank = q is not None and q.kind == QuantityKind.RANK
+            if it.kind == ItemKind.QUANTITY and q is not None and is_rank and rank is None:
+                if q.offset is not None:
+                    return None
+                rank, limit, direction = it, q.limit, q.direction
+            elif it.kind == ItemKind.SUPER and rank is None:
+                rank, direction = it, it.direction
+            elif it.kind == ItemKind.MARKER and set(it.roles) <= _RANKING_MARKERS | {Role.WHICH}:
                 continue
-            metric = it.first(Kind.METRIC) if it.kind == ItemKind.TERM else None
-            if metric is None:
+            elif it.kind == ItemKind.TIME and it.time is not None and it.time.time_range is None:
+                if it.time.grain is None or it.time.grain not in grains:
+                    return None  # "the cheapest week" after days: another series
+                plural = plural or it.text.lower().endswith("s")
+            elif it.kind == ItemKind.TERM and it.has(Kind.METRIC):
+                named.add(it.named(Kind.METRIC))
+                if it.direction is not None and rank is None:  # "the cheapest month"
+                    rank, direction = it, it.direction
+            elif it.kind == ItemKind.TERM and {m.name for m in it.meanings} & grouped:
+                plural = plural or it.plural  # "which account ...": the groups asked already
+            else:
                 return None  # anything else said: not only a ranking
-            named.add(metric.name)
-        for tok in reading.tokens[rank[0].start : rank[0].end]:  # "the 3 cheapest": cost
+        if rank is None:
+            return None
+        for tok in reading.tokens[rank.start : rank.end]:  # "the 3 cheapest": cost
             found = self.vocab.phrases.get((tok.key,)) or self.vocab.phrases.get((tok.text,)) or []
             named |= {m.name for m in found if m.kind == Kind.METRIC}
+        if not previous.metrics or not (previous.dimensions or previous.count_groups):
+            if rank.kind == ItemKind.QUANTITY or named:
+                return self._clarify(
+                    "the last answer has nothing ranked to cut; ask it in full with the ranking (e.g. "
+                    "'the 3 largest <rows> ...')",
+                    self._examples(),
+                )
+            return None
         if len(named) > 1 or (named and not named <= set(previous.metrics)):
             return None  # another metric: a new question, read as one
         field = next(iter(named), previous.metrics[0])
-        direction = quantity.direction or "desc"
+        if limit is None and not plural:
+            limit = 1  # "the most expensive day", "which account spent the most?"
         last = previous.model_copy(update={"previous": None})
         update: dict[str, object] = {
-            "order_by": (OrderBy(field=field, direction=direction),),
-            "limit": quantity.limit,
+            "order_by": (OrderBy(field=field, direction=direction or "desc"),),
+            "limit": limit,
             "offset": None,
             "previous": last,
         }
