@@ -136,6 +136,11 @@ class OfflineMapper:
             narrowed = self._threshold_scope(mapping.intent) if mapping.status == "answered" else None
             if narrowed is None and mapping.status == "answered":
                 narrowed = self._threshold_on_other_rows(question, mapping.intent, day)
+            listing_held = _listing_held_to_count(mapping.intent, self.vocab)
+            if narrowed is None and mapping.status == "answered" and listing_held:
+                # "which european regions have no public databases" read as a list of databases, each
+                # held to a count: every row counts 1, so the answer would be no data or every row
+                narrowed = "a count held to a number, on a list of single rows: which groups should pass it?"
             if narrowed is None and mapping.status == "answered" and " their " in f" {question.lower()} ":
                 narrowed = self._threshold_per_pair(mapping.intent)
             if narrowed is not None:
@@ -1327,6 +1332,12 @@ def _reverse_only(tokens: Sequence[Token]) -> bool:
         return False
     rest = (said[: m.start()] + " " + said[m.end() :]).split()
     return all(w in REVERSE_FILLER for w in rest)
+
+
+def _listing_held_to_count(intent: Intent | None, vocab: Vocabulary) -> bool:
+    """A listing of rows (no metric) with a condition on a count: each row is one, so no list answers."""
+    counts = set(vocab.count_metric.values())
+    return intent is not None and not intent.metrics and any(f.field in counts for f in intent.filters)
 
 
 def _none_as_zero(tokens: Sequence[Token], span: tuple[int, int]) -> str:

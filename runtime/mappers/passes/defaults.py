@@ -75,7 +75,7 @@ def _qualifier(st: State, k: int, it: Item) -> bool:
     if (
         refs
         and not after_preposition(st, k)
-        and _amount_per_row(st)
+        and (_amount_per_row(st) or _count_of_other_rows(st, it))
         and not (st.parts.dimensions or st.count_requested)
     ):
         add_group(st, it, refs)  # "prod accounts that spent over $10k": each prod account's amount
@@ -93,6 +93,15 @@ def _amount_per_row(st: State) -> bool:
     return any(m is not None or unit is not None for m, _, _, unit, _ in st.having) and any(
         (m or "") not in st.vocab.count_metric.values() for m, *_ in st.having
     )
+
+
+def _count_of_other_rows(st: State, it: Item) -> bool:
+    """A count of another table's rows is compared with a number: "which prod accounts have more than
+    100 instances", "sandbox accounts with no eks clusters" (read as "exactly 0") hold each of those
+    entities to it, which are the groups (it listed each instance, each a count of 1)."""
+    own = {m.name for m in it.all(Kind.TABLE)}
+    counted = {t for t, m in st.vocab.count_metric.items() if any(h[0] == m for h in st.having)}
+    return bool(counted) and not counted & own
 
 
 def _tagged_key(st: State, k: int, it: Item) -> bool:

@@ -213,13 +213,14 @@ def ask_having_none(st: State) -> None:
             subject = it  # "which regions have no eks clusters": groups with none of those rows
         elif (
             it.kind == ItemKind.TERM
-            and use in (Use.GROUP, Use.UNPLACED)
+            and use in (Use.GROUP, Use.UNPLACED, Use.QUALIFIER)
+            and (use != Use.QUALIFIER or it.plural)  # "sandbox accounts": the accounts, qualified
             and it.has(Kind.DIMENSION, Kind.TAG_KEY)
             and k + 1 < len(st.items)
             and Role.NEG in st.items[k + 1].roles
             and not {t.text for t in st.reading.tokens[it.end : st.items[k + 1].start]} - _RELATIVES
         ):
-            subject = it  # "regions with no eks clusters", "any business unit that has no public dbs"
+            subject = it  # "regions with no eks clusters", "which sandbox accounts have no eks clusters"
         if subject is None or it.kind != ItemKind.MARKER or Role.NEG not in it.roles:
             continue
         own = {m.name for m in subject.all(Kind.TABLE)}  # (a dimension's groups own no rows)
