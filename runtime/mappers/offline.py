@@ -169,6 +169,7 @@ class OfflineMapper:
     def _map(self, question: str, previous: Intent | None, as_of: dt.date) -> Mapping:
         text = _UNIT_IN_BRACKETS.sub(_unit_said, (question or "").strip())
         text = _SNAKE_NAME.sub(self._name_as_words, text)
+        text = _SPENT_NOTHING.sub(r"\1 exactly $0", text)  # "which accounts spent nothing on eks"
         if not text:
             return self._clarify(f"ask a question about {self._topic()}", self._examples())
         tokens = tokenize(text)
@@ -1314,6 +1315,9 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
 
 # what may stand beside a ranking in a follow-up that only ranks the last answer ("show the top 3 by")
 _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
+
+# "spent nothing", "cost nothing": an amount of 0 (the word was dropped: the groups that did spend)
+_SPENT_NOTHING = re.compile(r"\b(spent|spend|spends|cost|costs|costed)\s+nothing\b", re.IGNORECASE)
 
 # a model name written as in the YAML, with underscores
 _SNAKE_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")

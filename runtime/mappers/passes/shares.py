@@ -164,6 +164,19 @@ def split_part(
             at = said_at.get(f, -1)
             (part if head < at < end or at == owner else whole).setdefault(name, []).append(f)
     said = len(part)  # the conditions the part is made of: one per field, one per segment
+    if owner is not None:
+        kinds = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
+        owned = {owner}
+        k = next((k for k, it in enumerate(st.items) if it.start == owner), None)
+        if k is not None and k > 0 and st.items[k - 1].end == owner and st.items[k].has(Kind.TABLE):
+            owned.add(st.items[k - 1].start)  # "untagged resource rate": the segment before the rows' word
+        for seg in list(st.parts.segments):
+            if st.segment_at.get(seg, -1) in owned:
+                # "unattached volume rate by region": the unattached ones of each region's volumes
+                # (it was each region's share of all unattached volumes)
+                st.parts.segments.remove(seg)
+                for f in next(s for s in st.vocab.model.segments if s.name == seg).filters:
+                    (whole if f.field in kinds else part).setdefault(f.field, []).append(f)
     for seg in list(st.parts.segments):
         if head < st.segment_at.get(seg, -1) < end:
             said += 1
