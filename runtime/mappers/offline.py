@@ -170,6 +170,9 @@ class OfflineMapper:
         text = _UNIT_IN_BRACKETS.sub(_unit_said, (question or "").strip())
         text = _SNAKE_NAME.sub(self._name_as_words, text)
         text = _SPENT_NOTHING.sub(r"\1 exactly $0", text)  # "which accounts spent nothing on eks"
+        text = _COMPARE_AND.sub(r"\1\2 vs \3", text)  # "compare may and april cost": a change
+        text = _HALF_VS_HALF.sub(_halves_of_one_period, text)  # "first half vs second half of may"
+        text = _H_VS_H.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", text)  # "h1 vs h2 2025"
         if not text:
             return self._clarify(f"ask a question about {self._topic()}", self._examples())
         tokens = tokenize(text)
@@ -246,6 +249,16 @@ class OfflineMapper:
             parts = _interpret(choose_senses(reading, self.vocab, previous), self.vocab, previous)
             if parts.having_none is not None:
                 return self._map(_none_as_zero(tokens, parts.having_none), previous, as_of)
+            if _had_none(previous, self.vocab) and any(
+                it.kind == ItemKind.MARKER and Role.NEG in it.roles for it in reading.items
+            ):
+                # "which accounts have no public buckets" -> "and no public databases?": none of
+                # either is a count of both kinds held to 0, which a follow-up would read as "not"
+                return self._clarify(
+                    "groups that have none of two kinds: ask it in full (e.g. 'which accounts have no "
+                    "<these> and no <those>' as two questions)",
+                    self._examples(),
+                )
             # "who owns it?", "how many instances there?" after a ranked answer: about its rows
             ranked_back = previous.limit is not None and ranked_rows_word(tokens) is not None
             if ranked_back and not (self._usable(parts) or asks_for_rows(tokens, parts)):
@@ -1319,6 +1332,29 @@ _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
 # "spent nothing", "cost nothing": an amount of 0 (the word was dropped: the groups that did spend)
 _SPENT_NOTHING = re.compile(r"\b(spent|spend|spends|cost|costs|costed)\s+nothing\b", re.IGNORECASE)
 
+# "compare may and april cost", "compare cost in april and may by service": one period against the
+# other (read as both months added up, or one of them dropped)
+_MONTH_WORD = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|q[1-4])"
+)
+_COMPARE_AND = re.compile(
+    rf"^\s*compare\s+(.*?\b)?({_MONTH_WORD})\s+(?:and|with|to)\s+({_MONTH_WORD})\b", re.IGNORECASE
+)
+
+# "first half vs second half of may": the first half is of May too (it was read as a half-year)
+_HALF_VS_HALF = re.compile(
+    r"\b(first|second|1st|2nd) half\s+(vs\.?|versus|compared (?:to|with)|and)\s+(the )?(first|second|1st|2nd)"
+    r" half\s+(of|in)\s+((?:the\s+)?\w+(?:\s+(?:19|20)\d\d)?)",
+    re.IGNORECASE,
+)
+_H_VS_H = re.compile(r"\b(h[12])\s+(vs\.?|versus|and)\s+(h[12])\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+def _halves_of_one_period(m: re.Match[str]) -> str:
+    period = f"{m[5]} {m[6]}"
+    return f"{m[1]} half {period} {m[2]} {m[3] or ''}{m[4]} half {period}"
+
 # a model name written as in the YAML, with underscores
 _SNAKE_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 
@@ -1336,6 +1372,12 @@ def _reverse_only(tokens: Sequence[Token]) -> bool:
         return False
     rest = (said[: m.start()] + " " + said[m.end() :]).split()
     return all(w in REVERSE_FILLER for w in rest)
+
+
+def _had_none(intent: Intent, vocab: Vocabulary) -> bool:
+    """The groups with none of some rows: a count held to exactly 0."""
+    counts = set(vocab.count_metric.values())
+    return any(f.field in counts and f.op == Op.EQ and f.value == 0 for f in intent.filters)
 
 
 def _listing_held_to_count(intent: Intent | None, vocab: Vocabulary) -> bool:
