@@ -81,6 +81,13 @@ def tables_of_meaning(st: State, m: Meaning) -> list[str]:
     return st.vocab.tables_of(m.name)
 
 
+def names_a_kind(st: State, it: Item) -> bool:
+    """A word for a kind of rows ("instance", "buckets"): a value of a field whose values are kinds
+    (a field some dimension's ``applies_to`` names)."""
+    fields = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
+    return any(m.kind == Kind.VALUE and m.name in fields for m in it.meanings)
+
+
 def kind_table(st: State, value: Meaning | None) -> str | None:
     """The table whose rows a value names as a kind of row ("instances"): a value of an enum
     dimension of one table whose rows have names; None for any other value."""

@@ -25,6 +25,7 @@ from runtime.mappers.passes.queries import (
     before,
     entity_target,
     kind_table,
+    names_a_kind,
     reaches,
     tables_of_item,
     unit_dimension,
@@ -516,7 +517,7 @@ def _rows_ranked_per_group(st: State) -> tuple[Item, Item] | None:
     for it in st.items:
         if it.kind != ItemKind.TERM:
             continue
-        if rows is None and _kind_value(st, it):
+        if rows is None and names_a_kind(st, it):
             rows = it
         elif (
             rows is not None
@@ -526,11 +527,6 @@ def _rows_ranked_per_group(st: State) -> tuple[Item, Item] | None:
         ):
             return rows, it
     return None
-
-
-def _kind_value(st: State, it: Item) -> bool:
-    fields = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
-    return any(m.kind == Kind.VALUE and m.name in fields for m in it.meanings)
 
 
 def rank_named_rows(st: State) -> None:

@@ -16,7 +16,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
-from runtime.mappers.passes.queries import count_table, reaches, table_candidates
+from runtime.mappers.passes.queries import count_table, names_a_kind, reaches, table_candidates
 from runtime.mappers.passes.state import State
 from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
@@ -93,8 +93,8 @@ def share_owner(st: State) -> int | None:
             and adjective.kind == ItemKind.TERM
             and adjective.end == before.start
             and adjective.has(Kind.VALUE, Kind.BOOLEAN, Kind.SEGMENT)
-            and _names_a_kind(st, before)
-            and not _names_a_kind(st, adjective)
+            and names_a_kind(st, before)
+            and not names_a_kind(st, adjective)
         ):
             # "stopped instance rate": the instances are the whole, the stopped ones the part (it read
             # the instances as the part of the stopped resources: 87.9% for 16.9%)
@@ -102,11 +102,6 @@ def share_owner(st: State) -> int | None:
         return before.start
     return None
 
-
-def _names_a_kind(st: State, it: Item) -> bool:
-    """A word for a kind of rows ("instance", "buckets"): a value of a field whose values are kinds."""
-    fields = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
-    return any(m.kind == Kind.VALUE and m.name in fields for m in it.meanings)
 
 
 def split_part(
