@@ -529,6 +529,11 @@ class OfflineMapper:
         words = [t.text for t in reading.tokens[ratio.end :] if t.text not in ("?", ".", "!")]
         while words and words[0] in ("of", "all", "the", "our", "every", "total"):
             words.pop(0)
+        grouped = {d.name for d in previous.dimensions}
+        if len(words) > 1 and words[0] == "each":  # "as a share of each region's instances": per group
+            named = self.vocab.phrases.get((singular(words[1]),)) or []
+            if any(m.name in grouped for m in named):
+                words = words[2:]
         if set(words) <= {"is", "was", "that", "this", "it", "are", "those", "them", "these"}:
             words = []  # "what percentage is that?": of the rows counted
         if any(t.text in ("what", "which") for t in reading.tokens[ratio.end :]):
