@@ -61,6 +61,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
+from runtime.mappers.passes.queries import kind_keys
 from runtime.mappers.passes.state import period_unit
 from runtime.mappers.passes.time import forward, grain_for
 from runtime.mappers.reading import Reading
@@ -428,7 +429,7 @@ def merge_follow_up(
 def kind_fields(vocab: Vocabulary) -> set[str]:
     """The fields whose values are kinds of rows: those a dimension's ``applies_to`` names (the rows
     that have a value at all), and the fields related to them."""
-    out = {key for dim in vocab.dimensions.values() for key in dim.applies_to}
+    out = kind_keys(vocab)
     return out | {r for f in set(out) for r in vocab.related.get(f, set())}
 
 

@@ -79,7 +79,7 @@ from runtime.mappers.follow_ups import (
 )
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.kinds import Direction, ItemKind, QuantityKind, Role
-from runtime.mappers.passes.queries import reaches
+from runtime.mappers.passes.queries import metrics_in_words, reaches
 from runtime.mappers.reading import Item, Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses, values_of
@@ -136,8 +136,8 @@ class OfflineMapper:
             narrowed = self._threshold_scope(mapping.intent) if mapping.status == "answered" else None
             if narrowed is None and mapping.status == "answered":
                 narrowed = self._threshold_on_other_rows(question, mapping.intent, day)
-            listing_held = _listing_held_to_count(mapping.intent, self.vocab)
-            if narrowed is None and mapping.status == "answered" and listing_held:
+            answered = mapping.status == "answered"
+            if narrowed is None and answered and _listing_held_to_count(mapping.intent, self.vocab):
                 # "which european regions have no public databases" read as a list of databases, each
                 # held to a count: every row counts 1, so the answer would be no data or every row
                 narrowed = "a count held to a number, on a list of single rows: which groups should pass it?"
@@ -649,9 +649,7 @@ class OfflineMapper:
                 return None  # anything else said: not only a ranking
         if rank is None:
             return None
-        for tok in reading.tokens[rank.start : rank.end]:  # "the 3 cheapest": cost
-            found = self.vocab.phrases.get((tok.key,)) or self.vocab.phrases.get((tok.text,)) or []
-            named |= {m.name for m in found if m.kind == Kind.METRIC}
+        named |= set(metrics_in_words(self.vocab, reading.tokens[rank.start : rank.end]))  # "the 3 cheapest"
         if not previous.metrics or not (previous.dimensions or previous.count_groups):
             if rank.kind == ItemKind.QUANTITY or named:
                 return self._clarify(

@@ -23,6 +23,7 @@ from runtime.mappers.kinds import ItemKind, Role, Use
 from runtime.mappers.passes.state import FILTERING, PLAIN_UNITS, State
 from runtime.mappers.reading import Item
 from runtime.mappers.senses import best_fit
+from runtime.mappers.tokens import Token
 from runtime.mappers.vocabulary import Kind, Meaning, Vocabulary
 
 
@@ -81,11 +82,24 @@ def tables_of_meaning(st: State, m: Meaning) -> list[str]:
     return st.vocab.tables_of(m.name)
 
 
+def kind_keys(vocab: Vocabulary) -> set[str]:
+    """The fields whose values are kinds of rows: those some dimension's ``applies_to`` names."""
+    return {key for dim in vocab.dimensions.values() for key in dim.applies_to}
+
+
 def names_a_kind(st: State, it: Item) -> bool:
-    """A word for a kind of rows ("instance", "buckets"): a value of a field whose values are kinds
-    (a field some dimension's ``applies_to`` names)."""
-    fields = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
+    """A word for a kind of rows ("instance", "buckets"): a value of a field whose values are kinds."""
+    fields = kind_keys(st.vocab)
     return any(m.kind == Kind.VALUE and m.name in fields for m in it.meanings)
+
+
+def metrics_in_words(vocab: Vocabulary, tokens: Sequence[Token]) -> list[str]:
+    """The metrics words inside a number phrase stand for ("cheapest" in "the 5 cheapest"), in order."""
+    out: list[str] = []
+    for tok in tokens:
+        found = vocab.phrases.get((tok.key,)) or vocab.phrases.get((tok.text,)) or []
+        out += [m.name for m in found if m.kind == Kind.METRIC and m.name not in out]
+    return out
 
 
 def kind_table(st: State, value: Meaning | None) -> str | None:

@@ -25,6 +25,7 @@ from runtime.mappers.passes.queries import (
     before,
     entity_target,
     kind_table,
+    metrics_in_words,
     names_a_kind,
     reaches,
     tables_of_item,
@@ -102,12 +103,7 @@ def bind_rank(st: State, k: int, it: Item) -> None:
 
 def metric_in_words(st: State, it: Item) -> str | None:
     """The metric a word inside a number phrase stands for ("cheapest" in "the 5 cheapest")."""
-    for tok in st.reading.tokens[it.start : it.end]:
-        found = st.vocab.phrases.get((tok.key,)) or st.vocab.phrases.get((tok.text,)) or []
-        metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
-        if metric is not None:
-            return metric
-    return None
+    return next(iter(metrics_in_words(st.vocab, st.reading.tokens[it.start : it.end])), None)
 
 
 def _note_superlative(st: State, k: int, it: Item) -> None:

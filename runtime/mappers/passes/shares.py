@@ -16,7 +16,7 @@ from runtime.mappers.english import (
 )
 from runtime.mappers.kinds import ItemKind, Use
 from runtime.mappers.passes.filters import merge_filters
-from runtime.mappers.passes.queries import count_table, names_a_kind, reaches, table_candidates
+from runtime.mappers.passes.queries import count_table, kind_keys, names_a_kind, reaches, table_candidates
 from runtime.mappers.passes.state import State
 from runtime.mappers.reading import Item
 from runtime.mappers.vocabulary import Kind
@@ -160,7 +160,7 @@ def split_part(
             (part if head < at < end or at == owner else whole).setdefault(name, []).append(f)
     said = len(part)  # the conditions the part is made of: one per field, one per segment
     if owner is not None:
-        kinds = {key for dim in st.vocab.dimensions.values() for key in dim.applies_to}
+        kinds = kind_keys(st.vocab)
         owned = {owner}
         k = next((k for k, it in enumerate(st.items) if it.start == owner), None)
         if k is not None and k > 0 and st.items[k - 1].end == owner and st.items[k].has(Kind.TABLE):
