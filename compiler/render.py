@@ -123,9 +123,13 @@ _GROUPS = "counted_groups"
 
 def _group_count_select(counting: GroupCount, groups: exp.Select) -> exp.Select:
     """The number of groups (rows of the grouped query, after HAVING) per outer group: a count over
-    the grouped query as a subquery, so each group counts once however many rows it aggregated."""
+    the grouped query as a subquery, so each group counts once however many rows it aggregated.
+    Averaging groups, each metric's average over them first (a group's NULL amount, a sum of no
+    values, is no amount: AVG skips it, and the count beside it still counts the group)."""
+    averages = [_alias(exp.Avg(this=column(m, _GROUPS)), a) for m, a in counting.averaged]
     select = exp.Select(
         expressions=[_alias(column(a, _GROUPS), a) for a in counting.outer]
+        + averages
         + [_alias(exp.Count(this=exp.Star()), counting.alias)]
     )
     select.set(

@@ -76,6 +76,9 @@ class GroupCount:
 
     outer: tuple[str, ...]
     alias: str
+    averaged: tuple[tuple[str, str], ...] = ()
+    """Averaging groups instead (``models.intent.AverageGroups``): (metric column, average column)
+    pairs, each metric's amounts averaged over the groups; ``alias`` still counts them."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,8 @@ class ResolvedQuery:
 
 
 def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "UTC") -> ResolvedQuery:
-    if intent.count_groups is not None:
-        return _resolve_group_count(intent, catalog, as_of, timezone)
+    if intent.count_groups is not None or intent.average_groups is not None:
+        return _resolve_groups(intent, catalog, as_of, timezone)
     tz = intent.timezone or timezone
     if not is_time_zone(tz):
         raise IntentError(
@@ -267,30 +270,51 @@ def resolve(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str = "U
     )
 
 
-def _resolve_group_count(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str) -> ResolvedQuery:
-    """The query that makes the groups (grouped by the dimensions and the counted ones, metric filters
-    as HAVING), and the count over it; order and limit apply to the count."""
-    counting = intent.count_groups
-    assert counting is not None
+def average_alias(metric: str) -> str:
+    """The column of a metric averaged over groups (``models.intent.AverageGroups``)."""
+    return metric + AVERAGE_SUFFIX
+
+
+AVERAGE_SUFFIX = "_average"
+_AVERAGED = (Aggregation.SUM, Aggregation.COUNT, Aggregation.COUNT_DISTINCT)
+
+
+def _resolve_groups(intent: Intent, catalog: Catalog, as_of: dt.date, timezone: str) -> ResolvedQuery:
+    """Counting or averaging groups: the query that makes the groups (grouped by the dimensions and
+    the counted or averaged ones, metric filters as HAVING), and the count or the averages over it;
+    order and limit apply to the outer query."""
+    averaging = intent.average_groups
+    nested = averaging if averaging is not None else intent.count_groups
+    assert nested is not None
+    field = "average_groups" if averaging is not None else "count_groups"
+    if intent.count_groups is not None and averaging is not None:
+        raise IntentError(field, "counting groups and averaging them cannot be asked together")
     for other, words in (
         (intent.share, "a share"),
         (intent.compare, "a comparison"),
         (intent.cumulative, "a running total"),
     ):
         if other is not None:
-            raise IntentError("count_groups", f"counting groups and {words} cannot be asked together")
+            what = "averaging" if averaging is not None else "counting"
+            raise IntentError(field, f"{what} groups and {words} cannot be asked together")
     grouped = {d.name for d in intent.dimensions}
-    for i, ref in enumerate(counting.of):
+    for i, ref in enumerate(nested.of):
         if ref.name in grouped:
-            raise IntentError(
-                f"count_groups.of[{i}]",
-                f"{ref.name} is also in dimensions, so each of its groups would count once; "
-                "count it or group by it, not both",
+            why = (
+                "each average would be over one group; average over it"
+                if averaging is not None
+                else "each of its groups would count once; count it"
             )
+            raise IntentError(
+                f"{field}.of[{i}]", f"{ref.name} is also in dimensions, so {why} or group by it, not both"
+            )
+    if averaging is not None:
+        _check_averaged(intent, catalog)
     inner = intent.model_copy(
         update={
-            "dimensions": (*intent.dimensions, *counting.of),
+            "dimensions": (*intent.dimensions, *nested.of),
             "count_groups": None,
+            "average_groups": None,
             "order_by": (),
             "limit": None,
             "offset": None,
@@ -298,30 +322,40 @@ def _resolve_group_count(intent: Intent, catalog: Catalog, as_of: dt.date, timez
     )
     try:
         query = resolve(inner, catalog, as_of, timezone)
-    except IntentError as e:  # a counted dimension's mistake, named as the caller wrote it
-        counted = re.fullmatch(r"dimensions\[(\d+)\]", e.field)
-        if counted is None or int(counted[1]) < len(intent.dimensions):
+    except IntentError as e:  # a nested dimension's mistake, named as the caller wrote it
+        at = re.fullmatch(r"dimensions\[(\d+)\]", e.field)
+        if at is None or int(at[1]) < len(intent.dimensions):
             raise
-        field = f"count_groups.of[{int(counted[1]) - len(intent.dimensions)}]"
+        where = f"{field}.of[{int(at[1]) - len(intent.dimensions)}]"
         raise IntentError(
-            field, str(e).removeprefix(f"{e.field}: ").split(" (valid: ")[0], e.choices
+            where, str(e).removeprefix(f"{e.field}: ").split(" (valid: ")[0], e.choices
         ) from None
     outer = query.group_by[: len(intent.dimensions)]
     alias = "_".join(g.alias for g in query.group_by[len(intent.dimensions) :]) + "_count"
-    if alias in {g.alias for g in outer}:
-        raise IntentError("count_groups.of", f"the count's column {alias} is also a dimension's")
-    # the count is named by its column or by what it counts (the LLM's schema lists model names only)
+    averaged = tuple((m.name, average_alias(m.name)) for m in query.metrics) if averaging is not None else ()
+    taken = {g.alias for g in outer}
+    if alias in taken or taken & {a for _, a in averaged}:
+        raise IntentError(f"{field}.of", f"the count's column {alias} is also a dimension's")
+    # the outer columns are named by their own names or by what they stand for (the LLM's schema
+    # lists model names only): the count by what it counts, an average by its metric
     columns = {g.alias: g.alias for g in outer} | {g.name: g.alias for g in outer}
-    columns |= {alias: alias} | {d.name: alias for d in counting.of}
+    columns |= {alias: alias} | {d.name: alias for d in nested.of}
+    columns |= {a: a for _, a in averaged} | dict(averaged)
     order_by = []
     for i, o in enumerate(intent.order_by):
         column = columns.get(o.field)
         if column is None:
-            choices = [alias, *(d.name for d in counting.of), *(g.alias for g in outer)]
+            what = "an average (or its metric), the count" if averaged else "the count (or what it counts)"
+            choices = [
+                *(a for _, a in averaged),
+                alias,
+                *(d.name for d in nested.of),
+                *(g.alias for g in outer),
+            ]
             raise IntentError(
                 f"order_by[{i}]",
-                f"'{o.field}' is not a column of the count; order by the count (or what it counts) or "
-                f"a dimension{_hint(o.field, choices)}",
+                f"'{o.field}' is not a column of the {'averages' if averaged else 'count'}; order by "
+                f"{what} or a dimension{_hint(o.field, choices)}",
                 choices,
             )
         order_by.append((column, o.direction))
@@ -330,8 +364,34 @@ def _resolve_group_count(intent: Intent, catalog: Catalog, as_of: dt.date, timez
         order_by=tuple(order_by),
         limit=intent.limit,
         offset=intent.offset,
-        group_count=GroupCount(tuple(g.alias for g in outer), alias),
+        group_count=GroupCount(tuple(g.alias for g in outer), alias, averaged),
     )
+
+
+def _check_averaged(intent: Intent, catalog: Catalog) -> None:
+    """Only amounts that add up within a group (sums, counts, distinct counts) are averaged over
+    groups: an average of each group's average or ratio weighs a group of one row like a group of a
+    thousand, not what "the average cost per resource" means (a metric of the model says that)."""
+    if not intent.metrics:
+        raise IntentError(
+            "average_groups", "averaging groups needs at least one metric", sorted(catalog.metrics)
+        )
+    choices = sorted(
+        m.name
+        for m in catalog.metrics.values()
+        if m.type == MetricType.SIMPLE and catalog.measure(m.measure or "").measure.agg in _AVERAGED
+    )
+    for name in intent.metrics:
+        m = catalog.metrics.get(name)
+        if m is None:
+            continue  # the inner query names the unknown metric
+        if m.type != MetricType.SIMPLE or catalog.measure(m.measure or "").measure.agg not in _AVERAGED:
+            raise IntentError(
+                "average_groups",
+                f"{name} is not averaged over groups: only sums and counts are (an average of each "
+                "group's average or ratio would weigh every group alike)",
+                choices,
+            )
 
 
 def _time_readings(

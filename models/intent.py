@@ -353,6 +353,21 @@ class CountGroups(BaseModel):
     of: Annotated[tuple[DimensionRef, ...], Field(min_length=1, max_length=MAX_DIMENSIONS)]
 
 
+class AverageGroups(BaseModel):
+    """Each metric as the average of its groups' amounts: "average cost per account last month".
+
+    The query groups by ``of`` (and by the intent's ``dimensions``), computes each metric per group
+    (metric filters hold each group, as HAVING), then averages those amounts per group of the
+    intent's ``dimensions``: the column ``<metric>_average``, beside ``<of>_count``, the number of
+    groups averaged. Groups with no rows are not among them (an account with no cost rows is no
+    account at $0), which the count says. Only sums and counts: an average of averages or of ratios
+    weighs each group alike whatever its size, a different number from the one the words suggest.
+    """
+
+    model_config = _FROZEN
+    of: Annotated[tuple[DimensionRef, ...], Field(min_length=1, max_length=MAX_DIMENSIONS)]
+
+
 def _too_big(message: str) -> PydanticCustomError:
     """An error whose message is exactly ``message`` (no "Value error, " in front of it)."""
     return PydanticCustomError("too_big", message)
@@ -408,6 +423,7 @@ class Intent(BaseModel):
     compare: Compare | None = None
     cumulative: Cumulative | None = None
     count_groups: CountGroups | None = Field(default=None, exclude_if=lambda c: c is None)  # JSON as before
+    average_groups: AverageGroups | None = Field(default=None, exclude_if=lambda a: a is None)
     units: tuple[MetricUnit, ...] = Field(default=(), exclude_if=lambda u: not u)
     """Metrics shown in another unit than the model's; ``{"total_storage_gb": "TB"}`` is short for
     ``[{"metric": "total_storage_gb", "unit": "TB"}]``. The compiler converts in SQL and checks the

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from compiler.plan import compare_aliases, cumulative_alias, share_alias
+from compiler.resolve import average_alias
 from models.intent import Intent
 from models.semantic_model import SemanticModel
 from models.units import FAMILY, Family, Unit, display_format
@@ -107,6 +108,14 @@ def answer_text(
         counted = ", ".join(str(d).replace("__", " by ").replace("_", " ") for d in intent.count_groups.of)
         formats[columns[-1]] = "integer"
         compared_labels[columns[-1]] = f"number of {counted}"
+    if intent.average_groups is not None and columns:  # each average, then the number of groups averaged
+        over = [_group_noun(str(d)) for d in intent.average_groups.of]
+        for m in intent.metrics:
+            fmt = formats.get(m, "number")  # an average of counts is no whole number
+            formats[average_alias(m)] = "number" if fmt == "integer" else fmt
+            compared_labels[average_alias(m)] = f"average {m.replace('_', ' ')} per {', '.join(over)}"
+        formats[columns[-1]] = "integer"
+        compared_labels[columns[-1]] = f"number of {', '.join(map(_plural, over))}"
     dims = [c for c in columns if c not in formats]
     labels = {c: c.replace("_", " ") for c in columns}
     labels |= {u.metric: f"{u.metric.replace('_', ' ')} ({unit_label(u.unit)})" for u in intent.units}
@@ -120,6 +129,8 @@ def answer_text(
     first = intent.order_by[0].field if intent.order_by else None
     if intent.count_groups is not None and first in {d.name for d in intent.count_groups.of}:
         first = columns[-1]  # ranked by the count, named by what it counts
+    if intent.average_groups is not None and first in intent.metrics:
+        first = average_alias(first)  # ranked by the average, named by its metric
     if intent.order_by and first in formats and first in columns:
         order = "highest" if intent.order_by[0].direction == "desc" else "lowest"
         if intent.offset and intent.limit == 1:
@@ -156,6 +167,26 @@ def answer_text(
         )
         .strip()
     )
+
+
+def _group_noun(dimension: str) -> str:
+    """A dimension said as the thing its groups are: ``account_id`` and ``account_name`` an account,
+    ``tag:team`` a team."""
+    name, by, grain = dimension.removeprefix("tag:").partition("__")
+    return name.removesuffix("_id").removesuffix("_name").replace("_", " ") + (f" by {grain}" if by else "")
+
+
+def _plural(noun: str) -> str:
+    """English plurals of the nouns dimensions are named by (accounts, business units, entities);
+    of "<noun> by <grain>", the noun's."""
+    head, by, grain = noun.partition(" by ")
+    if head.endswith(("s", "x", "ch", "sh")):
+        head += "es"
+    elif head.endswith("y") and head[-2:-1] not in ("a", "e", "i", "o", "u"):
+        head = head[:-1] + "ies"
+    else:
+        head += "s"
+    return head + by + grain
 
 
 def _tied_at_cut(

@@ -58,9 +58,13 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None, readings: tupl
     if intent.count_groups is not None:
         counted = ", ".join(str(d).replace("__", " by ") for d in intent.count_groups.of)
         parts = [f"number of {counted}" + (f" per {by}" if by else "")]
+    elif intent.average_groups is not None:  # an account with no cost rows is not averaged in as $0
+        over = ", ".join(str(d).replace("__", " by ") for d in intent.average_groups.of)
+        parts = [f"average {' and '.join(intent.metrics)} per {over}" + (f" by {by}" if by else "")]
+        parts[0] += " (over those with rows)"
     else:
         parts = [" and ".join(intent.metrics) or "list of " + ", ".join(str(d) for d in intent.dimensions)]
-    if intent.metrics and intent.dimensions and intent.count_groups is None:
+    if intent.metrics and intent.dimensions and intent.count_groups is None and intent.average_groups is None:
         parts[0] += " by " + by
     if intent.units:
         parts[0] += ", " + ", ".join(f"{u.metric} in {unit_label(u.unit)}" for u in intent.units)
@@ -101,6 +105,8 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None, readings: tupl
         by = o.field
         if intent.count_groups is not None:
             by = "the count"  # named by its column or by what it counts
+        elif intent.average_groups is not None and by in intent.metrics:
+            by = f"average {by}"
         if intent.offset and intent.limit == 1:  # "the second most expensive service"
             way = "highest" if o.direction == "desc" else "lowest"
             parts.append(f"{ordinal(intent.offset + 1)} {way} by {by}")

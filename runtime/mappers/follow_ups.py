@@ -403,10 +403,15 @@ def merge_follow_up(
         shown |= {m: unit for m in _fitting(metrics, unit, vocab)}
     units = tuple(MetricUnit(metric=m, unit=u) for m, u in shown.items() if m in metrics)
     filters = _pinned_units(filters, units, vocab)
-    # still a count of groups, unless the follow-up groups by what was counted
-    count_groups = prev.count_groups
+    # still a count (an average) of groups, unless the follow-up groups by what was counted (averaged
+    # over), or asks for what the groups' amounts cannot be averaged as (a share, a change)
+    count_groups, average_groups = prev.count_groups, prev.average_groups
     if count_groups is not None and {d.name for d in count_groups.of} & {d.name for d in dims}:
         count_groups = None
+    if average_groups is not None and (
+        {d.name for d in average_groups.of} & {d.name for d in dims} or share or compare or cumulative
+    ):
+        average_groups = None
     return Intent(
         metrics=tuple(metrics),
         dimensions=tuple(_dedupe(dims)),
@@ -422,6 +427,7 @@ def merge_follow_up(
         cumulative=cumulative,
         units=units,
         count_groups=count_groups,
+        average_groups=average_groups,
         previous=prev,
     )
 

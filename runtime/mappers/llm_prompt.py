@@ -573,7 +573,7 @@ class PromptBuilder:
             [*d.value_synonyms, *(w for ws in d.value_synonyms.values() for w in ws)]
         )
         text += sum(len(g) + _words(v.values) + _words(v.synonyms) + 8 for g, v in d.groups.items())
-        # named in dimensions, filters, order_by, share.part and count_groups.of
+        # named in dimensions, filters, order_by, share.part, count_groups.of and average_groups.of
         return text + 5 * (len(d.name) + 3), 5
 
     # --- the index ---------------------------------------------------------------------------------------
@@ -696,8 +696,9 @@ def _names_of(intent: Intent) -> set[str]:
     names.update(o.field for o in intent.order_by)
     if intent.share is not None:
         names.update(f.field for f in intent.share.part)
-    if intent.count_groups is not None:
-        names.update(d.name for d in intent.count_groups.of)
+    for nested in (intent.count_groups, intent.average_groups):
+        if nested is not None:
+            names.update(d.name for d in nested.of)
     if intent.time_range is not None and intent.time_range.dimension:
         names.add(intent.time_range.dimension)
     return names

@@ -229,6 +229,12 @@ def intent_schema(model: SemanticModel) -> dict[str, Any]:
             "how many groups of these (time dimensions by their finest grain); null: show the groups",
         )
     )
+    props["average_groups"] = _nullable(
+        _obj(
+            {"of": {"type": "array", "items": _enum(dims)}},
+            "each group's sum or count of these, averaged over the groups; null: not an average of groups",
+        )
+    )
     return _obj(props)
 
 
@@ -570,9 +576,10 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
         clean["share"] = {"part": [_filter(f) for f in share.get("part") or []]}
     if data.get("cumulative") is True:
         clean["cumulative"] = {}
-    counting = data.get("count_groups")
-    if isinstance(counting, dict):
-        clean["count_groups"] = {"of": counting.get("of") or []}
+    for nested in ("count_groups", "average_groups"):
+        groups = data.get(nested)
+        if isinstance(groups, dict):
+            clean[nested] = {"of": groups.get("of") or []}
     compare = data.get("compare")
     if isinstance(compare, dict):
         to = compare.get("to")  # null: the period just before time_range
@@ -633,7 +640,7 @@ def intent_to_json(
             value = value is not None
         elif name == "units":
             value = value or []
-        elif name == "count_groups" and isinstance(value, dict):
+        elif name in ("count_groups", "average_groups") and isinstance(value, dict):
             value = {"of": [d["name"] for d in value["of"]]}  # a grain is not in the schema's enum
         elif name == "compare" and isinstance(value, dict):
             to = value["to"]

@@ -29,6 +29,7 @@ from models.intent import Cumulative, DimensionRef, Filter, Grain, Intent, Metri
 from models.responses import Mapping
 from models.semantic_model import SemanticModel
 from runtime.describe import describe_filter, interpreted_as
+from runtime.mappers.average_groups import averaged_groups
 from runtime.mappers.count_groups import count_lead, counted_groups
 from runtime.mappers.english import (
     AMOUNT_WORDS,
@@ -131,8 +132,8 @@ class OfflineMapper:
             day = as_of or self.as_of or dt.date.today()
             mapping = self._map(question, previous, day)
             if previous is None and mapping.status != "refused" and not (mapping.intent and mapping.complete):
-                counted = self._counted_groups(question, day)  # "how many regions have ..."
-                return counted or mapping
+                # "how many regions have ...", "average cost per account"
+                return self._counted_groups(question, day) or self._averaged_groups(question, day) or mapping
             narrowed = self._threshold_scope(mapping.intent) if mapping.status == "answered" else None
             if narrowed is None and mapping.status == "answered":
                 narrowed = self._threshold_on_other_rows(question, mapping.intent, day)
@@ -521,6 +522,8 @@ class OfflineMapper:
             return None
         if previous.share or previous.compare or previous.count_groups or previous.cumulative:
             return None
+        if previous.average_groups:
+            return None
         ratio = next(
             (it for it in reading.items if it.kind == ItemKind.MARKER and Role.RATIO in it.roles), None
         )
@@ -686,8 +689,10 @@ class OfflineMapper:
         to the number, answers both (22 unattached volumes for 155 volumes). Asked back, as a
         threshold that picks groups for another amount is (``_threshold_scope``)."""
         counts = set(self.vocab.count_metric.values())
-        if intent is None or intent.count_groups is not None or not any(
-            f.field in counts for f in intent.filters
+        if (
+            intent is None
+            or intent.count_groups is not None
+            or not any(f.field in counts for f in intent.filters)
         ):
             return None
         reading = read_question(question, self.vocab, day)
@@ -782,6 +787,20 @@ class OfflineMapper:
             return None
         if intent.count_groups is not None:  # "how many owners have public buckets": no owner is none
             intent = self._named_groups_only(intent, intent.count_groups.of)
+        try:
+            resolve(intent, self._catalog, _CHECK_AS_OF)
+        except UserError:
+            return None
+        return Mapping(status="answered", intent=intent, message=interpreted_as(intent))
+
+    def _averaged_groups(self, question: str, as_of: dt.date) -> Mapping | None:
+        """ "average cost per account last month": the groups' amounts the rest of the question
+        reads, averaged over the groups (``average_groups.py``); None when it does not read that way
+        or the compiler would not average its metrics (an average of averages)."""
+        intent = averaged_groups(question, self.vocab, lambda q: self._map(q, None, as_of))
+        if intent is None or intent.average_groups is None:
+            return None
+        intent = self._named_groups_only(intent, intent.average_groups.of)  # untagged is no team
         try:
             resolve(intent, self._catalog, _CHECK_AS_OF)
         except UserError:
@@ -1357,6 +1376,7 @@ _H_VS_H = re.compile(r"\b(h[12])\s+(vs\.?|versus|and)\s+(h[12])\s+((?:19|20)\d\d
 def _halves_of_one_period(m: re.Match[str]) -> str:
     period = f"{m[5]} {m[6]}"
     return f"{m[1]} half {period} {m[2]} {m[3] or ''}{m[4]} half {period}"
+
 
 # a model name written as in the YAML, with underscores
 _SNAKE_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
