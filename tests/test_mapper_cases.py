@@ -41,7 +41,7 @@ VALUES = {
     "tag:cost-center": ["cc-1001", "cc-1002"],
     "account_name": ["payments-prod", "search-staging", "data-sandbox", "search-prod"],
 }
-_KEYS = {"question", "previous", "status", "complete", "note", "suggestions", "intent", "known_wrong"}
+_KEYS = {"question", "previous", "status", "complete", "note", "suggestions", "intent", "known_wrong", "follows"}
 _STATUSES = ("answered", "clarify", "refused")
 
 
@@ -78,8 +78,8 @@ def load_cases(folder: Path = CASES_DIR) -> list[Case]:
                 if raw.get("suggestions"):
                     expected["suggestions"] = raw["suggestions"]
                 expected["intent"] = raw["intent"]
-                if raw.get("previous"):
-                    expected["follows"] = True
+                if raw.get("previous"):  # answered as a follow-up, unless the case says it asks anew
+                    expected["follows"] = raw.get("follows", True)
             previous = raw.get("previous")
             label = (
                 f"{path.stem}: {previous} -> {raw['question']}"

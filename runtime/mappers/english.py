@@ -520,6 +520,8 @@ PRECEDING_WORDS = _words("previous prior preceding")
 SUMMING_WORDS = _words("combined together altogether")
 # "all services", "every region" in a follow-up: the condition on that dimension is lifted
 EVERY_WORDS = _words("all every any")
+# words for the whole estate: a follow-up that names only an amount with one of these asks for it anew
+WHOLE_WORDS = _words("all our overall whole entire company everything grand altogether")
 # "and the same days in May?": the previous range's days, moved into the period said
 SAME_SPAN_PHRASES: tuple[str, ...] = _phrases("same days, same dates, same period, same stretch, same window")
 ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")
@@ -618,7 +620,8 @@ def doer_nouns(verb: str) -> tuple[str, ...]:
 
 # Conversation: how a follow-up opens, asking for help, and a follow-up that only changes the limit.
 CONTINUING_OPENERS = (
-    "and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but", "only", "just"
+    "and", "what about", "how about", "same", "same thing", "now", "also", "instead", "but", "only", "just",
+    "exclude", "excluding", "except", "without", "minus",  # "exclude sandbox": from what?
 )  # fmt: skip
 # Words for the rows of the last answer ("how many of those are encrypted", "what did they cost"): a
 # question with one builds on it, even when it names a metric of its own. The demonstratives always

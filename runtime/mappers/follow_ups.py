@@ -57,11 +57,12 @@ from runtime.mappers.english import (
     UNIT_SAID,
     WEAK_FOLLOW_UP_STARTS,
     WHICH_ROWS,
+    WHOLE_WORDS,
     WIDENING_STARTS,
 )
 from runtime.mappers.interpretation import Parts
 from runtime.mappers.kinds import ItemKind, Role
-from runtime.mappers.passes.queries import kind_keys
+from runtime.mappers.passes.queries import kind_keys, without_rate_series
 from runtime.mappers.passes.state import period_unit
 from runtime.mappers.passes.time import forward, grain_for
 from runtime.mappers.reading import Reading
@@ -130,7 +131,23 @@ def looks_like_follow_up(tokens: list[Token], parts: Parts, reading: Reading) ->
         return True
     if _starts(tokens, (*WIDENING_STARTS, "plus")) or _ends(tokens, MARKERS[Role.ALSO]):
         return True  # "add storage too", "plus the cost", "show storage as well": added to the last one
-    return not parts.metrics and not parts.listing
+    return (not parts.metrics and not parts.listing) or only_a_metric(tokens, parts, reading)
+
+
+def only_a_metric(tokens: list[Token], parts: Parts, reading: Reading) -> bool:
+    """ "how much storage?", "total storage in TB", "cost last month", "what is the average per day?"
+    after an answer: an amount and nothing of its own to compute it over (no rows, values, groups or
+    ranking) is the amount of the last answer's rows; read anew it was the whole estate's (1,665,857.9
+    GB of storage after "how many unattached volumes", not their 25,852). A word for the whole ("our
+    total cost", "overall", "all resources") asks for it anew."""
+    if not parts.metrics or parts.listing or parts.filters or parts.segments or parts.dimensions:
+        return False
+    if parts.order_by or parts.limit or parts.rank or parts.share_part is not None or parts.compare:
+        return False
+    if {t.text for t in tokens} & WHOLE_WORDS:
+        return False
+    terms = [it for it in reading.items if it.kind == ItemKind.TERM]
+    return bool(terms) and all(it.has(Kind.METRIC) for it in terms)
 
 
 def adds_to_last(tokens: list[Token]) -> bool:
@@ -231,6 +248,11 @@ def merge_follow_up(
         for d in new_dims:
             if d not in dims:
                 dims.append(d)
+    ranked_one = bool(parts.order_by or parts.rank) and new_dims and set(new_dims) <= set(prev.dimensions)
+    if ranked_one and len(prev.dimensions) > len(new_dims) and prev.metrics:
+        # "which quarter was the most expensive?" after cost by quarter and business unit: the quarters'
+        # totals ranked, not the top (quarter, unit) pair named as if it were the quarter
+        dims = list(new_dims)
     if not prev.metrics and parts.listing and not parts.metrics:
         dims = list(prev.dimensions)
     if not prev.metrics and parts.metrics and not new_dims:
@@ -241,8 +263,10 @@ def merge_follow_up(
     listed_part: tuple[Filter, ...] = ()
     if rows_asked and prev.count_groups is not None:
         dims = _with_labels(prev.count_groups.of, vocab)  # "which ones?" after "how many accounts ..."
-    elif rows_asked and owners and prev.metrics and not prev.dimensions:
-        dims = [DimensionRef(name=n) for n in owners]  # "which accounts?" after a count of buckets
+    elif rows_asked and owners and prev.metrics:
+        # "which accounts?" after a count of buckets, or after one by region: by account instead (a
+        # series keeps its dates); it answered the regions again
+        dims = [*(d for d in prev.dimensions if d.grain is not None), *(DimensionRef(name=n) for n in owners)]
     elif counted and rows_asked:
         metrics, dims = [], counted  # "list them", "which ones are sandbox?" after a count: those rows
         listed_part = counted_part  # "list them" after "what percent of buckets are public": those
@@ -266,6 +290,8 @@ def merge_follow_up(
     summed = bool(words & SUMMING_WORDS)  # "and eu-central-1 combined": one total for both
     if also or summed or _starts(tokens, WIDENING_STARTS):
         new_filters, dims = _widened(prev_filters, new_filters, dims, summed)
+    if not words & {"instead", "rather"}:
+        new_filters = _excluded_too(prev_filters, new_filters)
     kept: list[Filter] = []
     for old in prev_filters:
         related = vocab.related.get(old.field, set())
@@ -386,6 +412,8 @@ def merge_follow_up(
         elif parts.before_previous is not None or parts.period_before:  # "vs the month before"
             time_range, compare = prev.time_range, Compare(to="previous_period")
     cumulative = Cumulative() if parts.cumulative else prev.cumulative
+    if not parts.cumulative and any(vocab.metric_aggregation(m) not in ("sum", "count") for m in metrics):
+        cumulative = None  # "running total" -> "what is the average per day?": an average adds nothing up
     share = Share(part=tuple(parts.share_part)) if parts.share_part is not None else prev.share
     if share_part is not None:
         share = Share(part=share_part)
@@ -412,7 +440,7 @@ def merge_follow_up(
         {d.name for d in average_groups.of} & {d.name for d in dims} or share or compare or cumulative
     ):
         average_groups = None
-    return Intent(
+    merged = Intent(
         metrics=tuple(metrics),
         dimensions=tuple(_dedupe(dims)),
         filters=tuple(filters),
@@ -430,6 +458,7 @@ def merge_follow_up(
         average_groups=average_groups,
         previous=prev,
     )
+    return without_rate_series(merged, vocab)
 
 
 def kind_fields(vocab: Vocabulary) -> set[str]:
@@ -817,6 +846,24 @@ def _widened(
         if len(joined) > 1 and not summed and all(d.name != f.field for d in dims):  # each value a row
             dims = [*dims, DimensionRef(name=f.field)]
     return out, dims
+
+
+def _excluded_too(prev_filters: Sequence[Filter], new_filters: list[Filter]) -> list[Filter]:
+    """ "excluding sandbox" -> "and excluding dev too" (or "and not in dev either", or just "excluding
+    dev"): an exclusion after an exclusion of the same field excludes both; it replaced the first, and
+    the sandbox rows came back. Only "instead" puts the first one back."""
+    excluding = (Op.NE, Op.NOT_IN)
+    old = {f.field: f for f in prev_filters if f.op in excluding}
+    out: list[Filter] = []
+    for f in new_filters:
+        before = old.get(f.field)
+        said = (*values_of(before), *values_of(f)) if before is not None else ()
+        if before is None or f.op not in excluding or not all(isinstance(v, str) for v in said):
+            out.append(f)
+            continue
+        joined = tuple(v for v in dict.fromkeys(said) if isinstance(v, str))
+        out.append(Filter(field=f.field, op=Op.NOT_IN, value=joined) if len(joined) > 1 else f)
+    return out
 
 
 def _expand_touched_segments(

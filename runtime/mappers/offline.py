@@ -80,7 +80,7 @@ from runtime.mappers.follow_ups import (
 )
 from runtime.mappers.interpretation import Parts, interpret
 from runtime.mappers.kinds import Direction, ItemKind, QuantityKind, Role
-from runtime.mappers.passes.queries import metrics_in_words, reaches
+from runtime.mappers.passes.queries import metrics_in_words, reaches, without_rate_series
 from runtime.mappers.reading import Item, Reading, read_question
 from runtime.mappers.refusals import refusal_reason
 from runtime.mappers.senses import Senses, choose_senses, values_of
@@ -192,6 +192,7 @@ class OfflineMapper:
             return Mapping(status="answered", intent=verified, message=interpreted_as(verified))
 
         if previous is not None:
+            text = _CHANGE_IT_TO.sub("", text)  # "change the period to Q1": Q1 instead, not a change in cost
             text = _BARE_MAY.sub(r"\1 in \2", text)  # "and May?": the month, in a follow-up
             text = _part_of_previous(_elided_unit(text, previous), previous, as_of)
             tokens = tokenize(text)
@@ -325,7 +326,7 @@ class OfflineMapper:
                 if narrowed := conditions_on_added(previous, parts, intent, tokens, self.vocab):
                     return self._clarify(narrowed[0], self._answered(*narrowed[1], every=True))
                 intent = self._groups_no_longer_named(intent, previous)
-                return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+                return self._answer(self._ranked_groups_named(intent, reading), parts, reading, read_as)
         parts = _interpret(choose_senses(reading, self.vocab), self.vocab)
         if parts.having_none is not None:  # "accounts with no public buckets": with exactly 0
             return self._map(_none_as_zero(tokens, parts.having_none), previous, as_of)
@@ -418,9 +419,10 @@ class OfflineMapper:
             cumulative=Cumulative() if parts.cumulative else None,
             units=tuple(MetricUnit(metric=m, unit=u) for m, u in parts.units.items()),
         )
+        intent = without_rate_series(intent, self.vocab)  # "average daily cost per day in may": one number
         if (picked := self._groups_with_rows(reading, intent)) is not None:
             return self._clarify(picked, self._examples())
-        return self._answer(self._ranked_groups_named(intent), parts, reading, read_as)
+        return self._answer(self._ranked_groups_named(intent, reading), parts, reading, read_as)
 
     def _groups_with_rows(self, reading: Reading, intent: Intent) -> str | None:
         """ "cost of accounts with public buckets", "how many resources are in accounts with an eks
@@ -627,6 +629,8 @@ class OfflineMapper:
         plural = False
         grouped = {d.name for d in previous.dimensions if d.grain is None}
         grains = {d.grain for d in previous.dimensions if d.grain is not None}
+        said_grains: set[Grain] = set()  # the groups the follow-up names ("which quarter ...")
+        said_groups: set[str] = set()
         for it in reading.items:
             q = it.quantity
             is_rank = q is not None and q.kind == QuantityKind.RANK
@@ -642,12 +646,14 @@ class OfflineMapper:
                 if it.time.grain is None or it.time.grain not in grains:
                     return None  # "the cheapest week" after days: another series
                 plural = plural or it.text.lower().endswith("s")
+                said_grains.add(it.time.grain)
             elif it.kind == ItemKind.TERM and it.has(Kind.METRIC):
                 named.add(it.named(Kind.METRIC))
                 if it.direction is not None and rank is None:  # "the cheapest month"
                     rank, direction = it, it.direction
             elif it.kind == ItemKind.TERM and {m.name for m in it.meanings} & grouped:
                 plural = plural or it.plural  # "which account ...": the groups asked already
+                said_groups |= {m.name for m in it.meanings} & grouped
             else:
                 return None  # anything else said: not only a ranking
         if rank is None:
@@ -675,6 +681,18 @@ class OfflineMapper:
         }
         if previous.compare is not None:  # ranked by the amount now, not by its change
             update["compare"] = previous.compare.model_copy(update={"rank_by": "amount"})
+        if said_groups or said_grains:
+            # "which quarter was the most expensive?" after cost by quarter and business unit: the
+            # quarters' totals ranked; the top (quarter, unit) pair was named as if it were the quarter
+            labels = {n for t in self.vocab.label_dimensions.values() if said_groups & set(t) for n in t}
+            named_dims = tuple(
+                d
+                for d in previous.dimensions
+                if (d.grain is None and d.name in said_groups | labels)
+                or (d.grain is not None and d.grain in said_grains)
+            )
+            if named_dims and len(named_dims) < len(previous.dimensions):
+                update["dimensions"] = named_dims
         return previous.model_copy(update=update)
 
     def _name_as_words(self, m: re.Match[str]) -> str:
@@ -885,14 +903,21 @@ class OfflineMapper:
             for k, it in enumerate(items)
         )
 
-    def _ranked_groups_named(self, intent: Intent) -> Intent:
+    def _ranked_groups_named(self, intent: Intent, reading: Reading | None = None) -> Intent:
         """ "which <tag key> has the most ...", "top 3 <tag key>s by ...", "the most common instance
         type", "which owners have more than 150 instances": the winners, or the groups that pass a
         threshold on a metric, are named, so rows whose tag (or other key looked up in a document) is
         missing, or that a dimension does not apply to (``applies_to``), are no contender; plain
         breakdowns keep them as their own group."""
+        # "which instance types are most common": a superlative asked of the groups names winners,
+        # however many; without one ("cost by owner, sorted by cost") it is a plain breakdown
+        superlative = (
+            reading is not None
+            and any(it.kind == ItemKind.SUPER for it in reading.items)
+            and any(it.kind == ItemKind.MARKER and Role.WHICH in it.roles for it in reading.items)
+        )
         ranked = (
-            intent.limit is not None
+            (intent.limit is not None or superlative)
             and bool(intent.order_by)
             and intent.order_by[0].field in self.vocab.metrics
         )
@@ -1202,6 +1227,15 @@ def _interpret(senses: Senses, vocab: Vocabulary, previous: Intent | None = None
     parts.suggestions[:0] = senses.suggestions
     return parts
 
+
+# "change the period to Q1", "switch it to this month", "set the range to may": what follows replaces
+# the part named; the verb is no request for a change over time
+_CHANGE_IT_TO = re.compile(
+    r"^(?:(?:ok|okay|now|and|please)[,\s]+)*(?:change|switch|set|make)\s+"
+    r"(?:the\s+(?:period|time\s+range|time\s+frame|timeframe|range|dates?|month|quarter|year|filter)|it|that|this)"
+    r"\s+to\s+(?=\S)",
+    re.IGNORECASE,
+)
 
 # "and May?", "what about May": a month name that is also a verb, said as a follow-up's whole change
 _BARE_MAY = re.compile(

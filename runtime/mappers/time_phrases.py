@@ -71,6 +71,8 @@ _NUM = (
 _UNITS = r"(day|week|month|quarter|year)s?"
 _IN = r"(?:(?:in|during|for|over|within|from|of|throughout|on|at|across) )?(?:the )?"
 _YEAR = r"(?:19|20|21)\d\d"
+_ORDINALS = "first|second|third|fourth|1st|2nd|3rd|4th"
+_RELATIVE_YEAR = "last|previous|this|current"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _DATE = (
     rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|{_MON} {_DAY}(?: {_YEAR})?|"
@@ -426,6 +428,17 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
         q = int(a) if a.isdigit() else _ORDINAL[a]
         return TimeRange(kind="quarter", quarter=q, year=int(b) if b else None)
 
+    @rule(rf"{_IN}(?:q([1-4])|({_ORDINALS}) (?:fiscal )?quarter) (?:of )?(?:the )?({_RELATIVE_YEAR}) year")
+    def _quarter_of_year(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        """ "Q4 last year", "the first quarter of this year": a quarter of the year named by its place."""
+        q = int(m[1]) if m[1] else _ORDINAL[m[2]]
+        return TimeRange(kind="quarter", quarter=q, year=as_of.year - (m[3] in ("last", "previous")))
+
+    @rule(rf"{_IN}({_MON}) (?:of )?(?:the )?({_RELATIVE_YEAR}) year")
+    def _month_of_year(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        """ "december last year", "may of this year": a month of the year named by its place."""
+        return TimeRange(kind="month", month=MONTHS[m[1]], year=as_of.year - (m[2] in ("last", "previous")))
+
     @rule(
         rf"{_IN}(?:(first|second|1st|2nd) half|h([12]))"
         rf"(?: (?:of )?({_YEAR})| of (?:the |this )?(?:(last|previous) )?year)?"
@@ -636,12 +649,19 @@ _RULES = _rules()
 _GRAIN_RULES = _grain_rules()
 
 
+# after a leading "may", words of a request ("may I see", "may we get the cost"), not of a month's numbers
+_MAY_ASKS = r"(?:i|we|you|they|it|he|she|someone|one|crq|the|a|an|this|that|these|those|please|be)\b"
+
+
 def _month_may(m: re.Match[str]) -> bool:
-    """A bare "may" that is the month: the question's last word, or compared with a month
-    ("April vs May", "compared to may", "may vs june")."""
+    """A bare "may" that is the month: the question's last word, compared with a month ("April vs
+    May", "compared to may", "may vs june"), or its first word before no one who may do something
+    ("May spend by service", not "may I see ...")."""
     after = m.string[m.end() :].strip(" ?.!")
+    first = not m.string[: m.start()].strip() and re.match(_MAY_ASKS, after) is None
     return (
         not after
+        or first
         or m.string[: m.start()].endswith(("vs ", "vs. ", "versus ", "compared to ", "compared with "))
         or re.match(rf"(?:vs\.?|versus|compared (?:to|with)) {_MON}\b", after) is not None
     )  # "cost may vs june": compared with a month after it

@@ -288,6 +288,24 @@ def bind_group(st: State, k: int, it: Item) -> None:
             ):
                 j += 1  # "each <value> <entity>": the entities, of that value, each
                 continue
+            own = {m.name for m in nxt.meanings if m.kind == Kind.VALUE}
+            if (
+                entity is not None
+                and entity.kind == ItemKind.TERM
+                and entity.start == nxt.end
+                and not st.use_of(entity)
+                and own & {m.name for m in entity.meanings if m.kind == Kind.DIMENSION}
+            ):
+                # "per EU region": each region of that group, the group still filtering; it was one
+                # total for Europe, the "per" dropped
+                add_group(
+                    st,
+                    entity,
+                    [DimensionRef(name=n) for n in sorted(own & {m.name for m in entity.meanings})],
+                )
+                st.bind(it)
+                j = _next_listed(st, j + 1, entity)  # "by eu region and service"
+                continue
             refs = rows_of_kind(st, it, nxt)
             if refs:  # "cost by <kind>", "of each <kind>": one row per <kind>, of that kind only
                 add_group(st, nxt, refs, role=Use.RANKED_VALUE)

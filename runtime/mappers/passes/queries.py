@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from models.intent import DimensionRef, Filter, Grain, Op
+from models.intent import DimensionRef, Filter, Grain, Intent, Op
 from models.units import Unit
 from runtime.mappers.english import (
     DAY_WORDS,
@@ -198,16 +198,34 @@ def weak_value_ok(st: State, k: int, it: Item) -> bool:
 
 def rate_metric(st: State, grain: Grain) -> str | None:
     """The metric whose words are "average" + the grain's adjective ("average daily")."""
+    return vocab_rate_metric(st.vocab, grain)
+
+
+def vocab_rate_metric(vocab: Vocabulary, grain: Grain) -> str | None:
     adjective = RATE_ADJECTIVES.get(grain.value)
     if adjective is None:
         return None
     for mean in MEANS:
         for key in ((*mean, adjective), (adjective, *mean)):
-            found = st.vocab.phrases.get(key) or []
+            found = vocab.phrases.get(key) or []
             metric = next((m.name for m in found if m.kind == Kind.METRIC), None)
             if metric:
                 return metric
     return None
+
+
+def without_rate_series(intent: Intent, vocab: Vocabulary) -> Intent:
+    """ "average daily cost per day in may", or "what is the average per day?" after a daily series:
+    an average per day split by day is each day's own amount (31 rows, not the one average asked
+    for), so the split by the rate's own grain goes; a running total of an average adds nothing up
+    and goes with it."""
+    rates = {g for g in Grain if (m := vocab_rate_metric(vocab, g)) and m in intent.metrics}
+    if not rates:
+        return intent
+    dims = tuple(d for d in intent.dimensions if d.grain not in rates)
+    if len(dims) == len(intent.dimensions):
+        return intent
+    return intent.model_copy(update={"dimensions": dims, "cumulative": None})
 
 
 def group_target(st: State, it: Item) -> list[DimensionRef] | None:

@@ -116,7 +116,12 @@ def collect_unknowns(st: State) -> None:
                     Use.QUALIFIER,
                 )
             )
-            if it.text.lower() in COMPARATIVES:
+            if k == 0 and _measure_not_modelled(st):
+                # "cpu usage of instances", "memory per cluster": what is asked for is no measure of
+                # the model, and the count of the rows filled in for it would answer another question
+                named = ", ".join(m.name.replace("_", " ") for m in vocab.model.metrics[:6])
+                parts.problems.append(f"'{it.text}' is no measure of the model (it has {named}, ...)")
+            elif it.text.lower() in COMPARATIVES:
                 parts.problems.append("a comparison without a number I could read")
             elif it.text.lower() in TIME_LEFTOVERS:
                 parts.problems.append(f"the time range around '{it.text}'")
@@ -175,6 +180,23 @@ def collect_unknowns(st: State) -> None:
             it.kind in (ItemKind.UNIT, ItemKind.SUPER) and not st.is_bound(it)
         ):
             parts.ignored.append(it.text)
+
+
+def _measure_not_modelled(st: State) -> bool:
+    """The question opens with an unknown word and asks for nothing the model has: no metric, no word
+    for counting, listing or asking which; only the count of the rows named, filled in by default."""
+    asking = {Role.COUNT, Role.LIST, Role.WHICH, Role.RATIO, Role.AVG, Role.SORT}
+    items = st.reading.items
+    if st.count_requested or st.list_requested or not st.parts.metrics:
+        return False
+    if not set(st.parts.metrics) <= set(st.vocab.count_metric.values()):
+        return False
+    return not any(
+        (it.kind == ItemKind.TERM and it.has(Kind.METRIC))
+        or (it.kind == ItemKind.MARKER and asking & set(it.roles))
+        or it.kind == ItemKind.SUPER
+        for it in items
+    )
 
 
 def valued(items: Sequence[Item], vocab: Vocabulary, most: int = 4) -> str:
