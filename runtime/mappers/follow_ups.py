@@ -634,12 +634,18 @@ def ranked_rows_word(tokens: Sequence[Token]) -> str | None:
     place, not the "there" of "how many are there"), or None."""
     words = [t.text for t in tokens]
     for i, w in enumerate(words):
+        if w == "that" and 0 < i < len(words) - 1 and words[i - 1] in _PLACE_PREPOSITIONS:
+            return w  # "the public buckets in that account"
         if w not in RANKED_BACK:
             continue
         if w == "there" and {*words[max(i - 1, 0) : i], *words[i + 1 : i + 2]} & THERE_IS:
             continue
         return w
     return None
+
+
+_PLACE_PREPOSITIONS = frozenset({"in", "for", "of", "from", "on", "at", "under", "inside", "within"})
+_LISTING_VERBS = frozenset({"list", "show", "display", "enumerate", "print"})
 
 
 def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token]) -> str | None:
@@ -661,7 +667,10 @@ def lost_ranking(previous: Intent, intent: Intent, tokens: Sequence[Token]) -> s
         and all(d in intent.dimensions for d in previous.dimensions)
     )
     summed = bool({t.text for t in tokens} & SUMMING_WORDS)  # "their combined cost": one total
-    if same_rows and not (summed and previous.dimensions):
+    # "show me those buckets", "list them" after "which account has the most public buckets": the
+    # rows inside the ranked group, which the same ranking shown again is not
+    listed = bool({t.text for t in tokens} & _LISTING_VERBS) and previous.metrics and previous.dimensions
+    if same_rows and not (summed and previous.dimensions) and not listed:
         return None
     return ranked_rows_lost(word, previous.limit)
 

@@ -169,6 +169,15 @@ def _units_before(as_of: dt.date, n: int, unit: Grain) -> dt.date:
     return months_earlier(as_of, n * MONTHS_IN[unit])
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = "|".join(_WEEKDAYS)
+
+
+def _latest_weekday(name: str, as_of: dt.date) -> dt.date:
+    """The latest day with that name on or before ``as_of``."""
+    return as_of - dt.timedelta(days=(as_of.weekday() - _WEEKDAYS.index(name)) % 7)
+
+
 def _between(a: dt.date | None, b: dt.date | None) -> TimeRange | None:
     if a is None or b is None or a > b:
         return None
@@ -413,6 +422,18 @@ def _rules() -> list[tuple[re.Pattern[str], Builder]]:
     @rule(r"(?:so far )?today(?: so far)?")
     def _today(m: re.Match[str], as_of: dt.date) -> TimeRange:
         return TimeRange(kind="current", unit=Grain.DAY)
+
+    @rule(rf"since (?:this )?({_WEEKDAY})\b(?!s)")
+    def _since_weekday(m: re.Match[str], as_of: dt.date) -> TimeRange:
+        """ "new resources since monday": from the latest such day up to today ("last monday" is left
+        asked back: this week's or the week before's?)."""
+        return TimeRange(kind="since", start=_latest_weekday(m[1], as_of))
+
+    @rule(rf"on (?:this )?({_WEEKDAY})\b(?!s)")
+    def _on_weekday(m: re.Match[str], as_of: dt.date) -> TimeRange | None:
+        """ "cost on tuesday": the latest such day, today included."""
+        day = _latest_weekday(m[1], as_of)
+        return _between(day, day)
 
     @rule(r"yesterday")
     def _yesterday(m: re.Match[str], as_of: dt.date) -> TimeRange:

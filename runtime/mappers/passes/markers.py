@@ -547,10 +547,24 @@ def bind_sort(st: State, k: int, it: Item) -> None:
     """ "sorted by <metric>": the metric ranked by, largest first unless said otherwise; "rank
     <entities> by <metric>" / "by how many ...": the entities ranked by what follows their "by"."""
     nxt = after(st, k, skip=(Role.GROUP,))
+    listing = any(i.kind == ItemKind.MARKER and Role.LIST in i.roles for i in st.items)
+    if listing and nxt and nxt[1].kind == ItemKind.TERM and nxt[1].text.lower() in SIZE_WORDS:
+        # "list the public buckets sorted by size": each row by its own size, as "biggest first" sorts
+        sized = [
+            m for m in st.vocab.metrics if st.vocab.metric_format(m) == "gb" and st.vocab.metric_aggregation(m) == "sum"
+        ]
+        if len(sized) == 1:
+            st.set_use(nxt[1], Use.SORT_METRIC)
+            st.sort_metric, st.sort_size = sized[0], True
+            st.direction = st.direction or "desc"
+            st.bind(it)
+            return
     if nxt and nxt[1].kind == ItemKind.TERM and nxt[1].has(Kind.METRIC):
         st.set_use(nxt[1], Use.SORT_METRIC)
         st.sort_metric = nxt[1].named(Kind.METRIC)
         st.direction = st.direction or "desc"
+        if listing and st.vocab.metric_format(st.sort_metric) == "gb":
+            st.sort_size = True  # "list the buckets sorted by storage": rows by their own size
         st.bind(it)
         return
     by = after(st, nxt[0]) if nxt and nxt[1].kind == ItemKind.TERM else None
