@@ -86,7 +86,8 @@ def describe_intent(intent: Intent, as_of: dt.date | None = None, readings: tupl
             except ValueError:
                 pass
         if intent.time_range.dimension:
-            words = f"{intent.time_range.dimension}{'' if words.startswith(('up to', 'since')) else ' in'} {words}"
+            joint = "" if words.startswith(("up to", "since")) else " in"
+            words = f"{intent.time_range.dimension}{joint} {words}"
         parts.append(words)
         if intent.compare is not None:
             parts.append(_describe_compare(intent, as_of))

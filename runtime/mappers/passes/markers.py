@@ -550,9 +550,8 @@ def bind_sort(st: State, k: int, it: Item) -> None:
     listing = any(i.kind == ItemKind.MARKER and Role.LIST in i.roles for i in st.items)
     if listing and nxt and nxt[1].kind == ItemKind.TERM and nxt[1].text.lower() in SIZE_WORDS:
         # "list the public buckets sorted by size": each row by its own size, as "biggest first" sorts
-        sized = [
-            m for m in st.vocab.metrics if st.vocab.metric_format(m) == "gb" and st.vocab.metric_aggregation(m) == "sum"
-        ]
+        v = st.vocab
+        sized = [m for m in v.metrics if (v.metric_format(m), v.metric_aggregation(m)) == ("gb", "sum")]
         if len(sized) == 1:
             st.set_use(nxt[1], Use.SORT_METRIC)
             st.sort_metric, st.sort_size = sized[0], True
