@@ -219,6 +219,7 @@ class OfflineMapper:
             # "cost by service this month" -> "top 3 by cost", "the 3 most expensive": that answer ranked
             if isinstance(ranked, Mapping):
                 return ranked
+            ranked = self._ranked_groups_named(ranked)  # "cost by owner" -> "top 3": no "none" owner
             return Mapping(status="answered", intent=ranked, message=interpreted_as(ranked))
         if previous is not None and not previous.order_by and _reverse_only(tokens):
             first = next(iter(previous.metrics), None)
