@@ -115,8 +115,13 @@ MARKERS: dict[Role, tuple[str, ...]] = {
         "sorted by, ordered by, order by, sort by, ranked by, rank by, rank, ranking, ranked, sort, sorted, "
         "order, ordered"
     ),
-    Role.ASC: _phrases("ascending, asc, increasing, smallest first, lowest first"),
-    Role.DESC: _phrases("descending, desc, decreasing, largest first, highest first, biggest first"),
+    Role.ASC: _phrases(
+        "ascending, asc, increasing, smallest first, lowest first, oldest first, earliest first"
+    ),
+    Role.DESC: _phrases(
+        "descending, desc, decreasing, largest first, highest first, biggest first, newest first, "
+        "latest first, most recent first"
+    ),
     Role.ALL_TIME: _phrases(
         "all time, ever, all-time, of all time, since the beginning, since inception, any time, anytime, "
         "whole period, entire period, lifetime"
@@ -337,6 +342,7 @@ came come comes coming went go goes going contribute contributes contributed con
 originate originates originated sitting sit sits restrict restricted narrow narrowed period timeframe
 split distribution mix drive drives drove driven driving allocated allotted whatsoever
 live lives living reside resides residing tied trend trends trended trending add adds added
+ballpark fine review reviews slide slides deck meeting
 """)
 
 # Single words that are also everyday English: when a model value is spelled like one of these (or like

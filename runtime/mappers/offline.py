@@ -171,6 +171,9 @@ class OfflineMapper:
         text = _UNIT_IN_BRACKETS.sub(_unit_said, (question or "").strip())
         text = _SNAKE_NAME.sub(self._name_as_words, text)
         text = _SPENT_NOTHING.sub(r"\1 exactly $0", text)  # "which accounts spent nothing on eks"
+        text = _ZERO_ROWS.sub(r"\1 no ", text)  # "accounts with zero public buckets"
+        text = _OCCASION.sub("", text)  # "for the quarterly review": no series by quarter
+        text = _MOST_RECENT.sub("newest ", text).replace("newest  ", "newest ")
         text = _COMPARE_AND.sub(r"\1\2 vs \3", text)  # "compare may and april cost": a change
         text = _HALF_VS_HALF.sub(_halves_of_one_period, text)  # "first half vs second half of may"
         text = _H_VS_H.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", text)  # "h1 vs h2 2025"
@@ -1388,6 +1391,22 @@ _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
 
 # "spent nothing", "cost nothing": an amount of 0 (the word was dropped: the groups that did spend)
 _SPENT_NOTHING = re.compile(r"\b(spent|spend|spends|cost|costs|costed)\s+nothing\b", re.IGNORECASE)
+
+# "for the quarterly review I need monthly cost ...", "for my weekly report": the occasion the answer
+# is for, not a series by quarter or week
+_OCCASION = re.compile(
+    r"\b(?:for|in|at)\s+(?:the|my|our|a|this|next)\s+(?:daily|weekly|monthly|quarterly|yearly|annual)\s+"
+    r"(?:review|report|meeting|update|sync|standup|stand-up|slide|deck|presentation)s?\b",
+    re.IGNORECASE,
+)
+
+# "the 10 most recently created resources", "the 5 most recent instances": the newest
+_MOST_RECENT = re.compile(
+    r"\bmost\s+recent(?:ly\s+(?:created|launched|added|provisioned|deployed)|\s+(?=[a-z]))", re.IGNORECASE
+)
+
+# "accounts with zero public buckets", "regions that have 0 eks clusters": none of them, as "no" says
+_ZERO_ROWS = re.compile(r"\b(with|have|has|had|having)\s+(?:zero|0)\s+(?=[a-z])", re.IGNORECASE)
 
 # "compare may and april cost", "compare cost in april and may by service": one period against the
 # other (read as both months added up, or one of them dropped)

@@ -231,6 +231,11 @@ def pick_listing(st: State) -> None:
     if st.partial and not st.entity_tables and not st.qualified_tables:
         return
     table = count_table(st)
+    if table is None and st.sort_age and not st.sort_size:
+        # "the 3 oldest resources": the table's noun read as its labels; the rows are that table's
+        # ("the biggest resource" stays asked back: by storage, or by cost?)
+        named = {d.name for d in p.dimensions}
+        table = next((t for t, ls in st.vocab.label_dimensions.items() if ls and named == set(ls)), None)
     if table is None:
         if p.dimensions:
             p.listing = True
@@ -251,6 +256,16 @@ def pick_listing(st: State) -> None:
         p.order_by.append(OrderBy(field=unit_dim, direction=st.direction or "desc"))
         if st.limit is None and _one_named(st):  # "the biggest bucket": one
             p.limit = 1
+    elif st.sort_columns:
+        reached = [n for n in st.sort_columns if table in st.vocab.reach and _reaches(st, table, n)]
+        sorted_on = [n for n in reached if n in labels] or reached
+        if len(sorted_on) != 1:
+            p.problems.append("sorted by which column" + (f" ({', '.join(sorted_on)})" if sorted_on else ""))
+        else:
+            if not any(d.name == sorted_on[0] for d in dims):
+                dims.append(DimensionRef(name=sorted_on[0]))
+            way = st.direction or ("desc" if sorted_on[0] in st.vocab.number_dimensions else "asc")
+            p.order_by.append(OrderBy(field=sorted_on[0], direction=way))
     elif st.sort_age:
         own = st.vocab.table_time_dimensions.get(table, [])
         when = st.time_hint if st.time_hint in own else (own[0] if len(own) == 1 else None)
@@ -271,6 +286,11 @@ def pick_listing(st: State) -> None:
         group = groups[-1].name.replace("_", " ")
         p.problems.append(f"the {which} per {group}: I can rank the whole list, not within each group")
         p.suggestions.append(f"list them by {group}, {which} first")
+
+
+def _reaches(st: State, table: str, dimension: str) -> bool:
+    """Whether the rows of ``table`` have ``dimension``: their own or through a to-one join."""
+    return bool(set(st.vocab.tables_of(dimension)) & set(st.vocab.reach.get(table, {table: 0})))
 
 
 def ask_dropped_rows(st: State) -> None:

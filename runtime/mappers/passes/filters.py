@@ -216,9 +216,8 @@ def ask_having_none(st: State) -> None:
             and use in (Use.GROUP, Use.UNPLACED, Use.QUALIFIER)
             and (use != Use.QUALIFIER or it.plural)  # "sandbox accounts": the accounts, qualified
             and it.has(Kind.DIMENSION, Kind.TAG_KEY)
-            and k + 1 < len(st.items)
-            and Role.NEG in st.items[k + 1].roles
-            and not {t.text for t in st.reading.tokens[it.end : st.items[k + 1].start]} - _RELATIVES
+            and (neg := _negation_after(st, k)) is not None
+            and not {t.text for t in st.reading.tokens[it.end : neg.start]} - _RELATIVES - _HAVE
         ):
             subject = it  # "regions with no eks clusters", "which sandbox accounts have no eks clusters"
         if subject is None or it.kind != ItemKind.MARKER or Role.NEG not in it.roles:
@@ -266,6 +265,24 @@ def ask_having_none(st: State) -> None:
 
 
 _HAVE = frozenset({"have", "has", "had"})
+
+
+def _negation_after(st: State, k: int) -> Item | None:
+    """The negation right after item ``k``, or after a verb of having there ("regions that have no
+    eks clusters": it was read as every region's resources but eks clusters)."""
+    nxt = k + 1
+    between = st.items[nxt] if nxt < len(st.items) else None
+    if (
+        between is not None
+        and between.kind == ItemKind.MARKER
+        and set(between.text.split()) <= _HAVE | _RELATIVES
+    ):
+        nxt += 1  # "that have", "which has"
+    if nxt < len(st.items) and Role.NEG in st.items[nxt].roles:
+        return st.items[nxt]
+    return None
+
+
 _NONE = frozenset({"no", "without", "none", "zero"})
 _RELATIVES = frozenset({"that", "which", "who", "where"})
 

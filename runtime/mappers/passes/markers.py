@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from models.intent import DimensionRef
 from runtime.mappers.english import (
+    AGE_WORDS,
     AGENT_VERBS,
     AND_WORDS,
     AUXILIARIES,
@@ -558,6 +559,15 @@ def bind_sort(st: State, k: int, it: Item) -> None:
             st.direction = st.direction or "desc"
             st.bind(it)
             return
+    columns = (Kind.DIMENSION, Kind.TIME_DIMENSION)
+    term = nxt[1] if nxt and nxt[1].kind == ItemKind.TERM else None
+    if listing and term is not None and term.has(*columns) and not term.has(Kind.METRIC):
+        # "list the buckets sorted by name": the rows by a column of their own (which of the
+        # dimensions the word may be is chosen with the rows listed, ``pick_listing``)
+        st.set_use(term, Use.COLUMN)
+        st.sort_columns = tuple(m.name for m in term.meanings if m.kind in columns)
+        st.bind(it)
+        return
     if nxt and nxt[1].kind == ItemKind.TERM and nxt[1].has(Kind.METRIC):
         st.set_use(nxt[1], Use.SORT_METRIC)
         st.sort_metric = nxt[1].named(Kind.METRIC)
@@ -588,6 +598,8 @@ def bind_direction(st: State, k: int, it: Item) -> None:
     st.direction_said = True
     if st.reading.tokens[it.start].text in SIZE_WORDS:
         st.sort_size = True
+    elif {t.text for t in st.reading.tokens[it.start : it.end]} & {*AGE_WORDS, "latest", "recent"}:
+        st.sort_age = True  # "newest first", "most recent first": rows by their date
     st.bind(it)
 
 

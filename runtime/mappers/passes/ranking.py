@@ -24,6 +24,7 @@ from runtime.mappers.passes.queries import (
     after,
     before,
     entity_target,
+    head_noun_meanings,
     kind_table,
     metrics_in_words,
     names_a_kind,
@@ -93,6 +94,15 @@ def bind_rank(st: State, k: int, it: Item) -> None:
             j += 1
             continue
         refs = entity_target(st, nxt)
+        if refs is None and nxt.has(Kind.SEGMENT):
+            # "the 5 cheapest running instances": the rows of the kind the segment's last word names,
+            # the segment still filtering (it asked "the bottom 5 of what?")
+            kind = Item(ItemKind.TERM, nxt.end - 1, nxt.end, nxt.text, meanings=head_noun_meanings(st, nxt))
+            refs = entity_target(st, kind) if kind.has(Kind.VALUE, Kind.TABLE) else None
+            if refs is not None:
+                add_group(st, nxt, refs, role=Use.RANKED_VALUE)
+                st.set_use(nxt, Use.NONE)  # the segment still filters
+                break
         if refs is not None:
             add_group(st, nxt, refs, role=Use.RANKED if not nxt.has(*FILTERING) else Use.RANKED_VALUE)
             if st.use_of(nxt) == Use.RANKED_VALUE:

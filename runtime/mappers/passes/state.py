@@ -113,6 +113,7 @@ class State:
     sort_count_table: str | None = None  # "the most <entities>": ranked by how many
     sort_size: bool = False  # "the biggest <entities>": rows sorted by their size
     sort_age: bool = False  # "the oldest <entities>": rows sorted by their date
+    sort_columns: tuple[str, ...] = ()  # "list buckets sorted by name": the dimensions the words may be
     direction: Direction | None = None
     superlative: bool = False  # "most", "highest": something is ranked
     direction_said: bool = False
