@@ -21,6 +21,7 @@ from runtime.mappers.tokens import tokenize
 from runtime.mappers.vocabulary import Vocabulary
 
 _MEAN_WORDS = frozenset(w for (w,) in MEANS if w != "typical")  # "typical" is a median as often as not
+_EACH = frozenset({"each", "every"})
 
 
 def averaged_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mapping]) -> Intent | None:
@@ -33,14 +34,20 @@ def averaged_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mapp
     if len(means) != 1:
         return None
     mean = means[0]
-    pers = [i for i, t in enumerate(tokens) if i > mean and t.text in AVERAGE_PER]
+    said = {mean}
+    adverb = mean > 0 and tokens[mean - 1].text == "on"  # "on average, how much does each account ..."
+    if adverb:
+        said.add(mean - 1)
+    # the group: after "per", or after "each" when "on average" says what is averaged
+    leads = AVERAGE_PER | (_EACH if adverb else frozenset())
+    pers = [i for i, t in enumerate(tokens) if (i > mean or adverb) and t.text in leads]
     if len(pers) != 1 or pers[0] + 1 >= len(tokens):
         return None
     at = pers[0] + 1
     size, _ = vocab.match(tokens, at, [True] * len(tokens))  # a dimension, a table, a kind's noun
     if not size:
         return None
-    rest = read(" ".join(t.orig for i, t in enumerate(tokens) if i != mean))
+    rest = read(" ".join(t.orig for i, t in enumerate(tokens) if i not in said))
     intent = rest.intent
     if rest.status != "answered" or not rest.complete or intent is None or not intent.metrics:
         return None
@@ -48,7 +55,7 @@ def averaged_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mapp
         return None
     # the groups are what "per <group>" adds to the reading without it (a table's noun: its id and name)
     gone = range(pers[0], at + size)
-    plain = read(" ".join(t.orig for i, t in enumerate(tokens) if i != mean and i not in gone)).intent
+    plain = read(" ".join(t.orig for i, t in enumerate(tokens) if i not in said and i not in gone)).intent
     if (
         plain is None
         or not set(plain.dimensions) <= set(intent.dimensions)
@@ -59,6 +66,8 @@ def averaged_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mapp
     if not added:
         return None
     of = added[:1]  # one key: the id, not id and name
+    if of[0].grain is not None:  # "per day on average": the model's own average per period says it
+        return None
     others = tuple(d for d in intent.dimensions if d not in added)
     if any(d.grain is not None for d in others):  # "average monthly cost per account": over which?
         return None

@@ -131,6 +131,14 @@ class OfflineMapper:
         try:
             day = as_of or self.as_of or dt.date.today()
             mapping = self._map(question, previous, day)
+            if (
+                previous is None
+                and _ON_AVERAGE.search(question)
+                and (averaged := self._averaged_groups(question, day))
+            ):
+                # "on average, how much storage does each account have": each account's total averaged,
+                # not the model's average size of a resource, per account
+                return averaged
             if previous is None and mapping.status != "refused" and not (mapping.intent and mapping.complete):
                 # "how many regions have ...", "average cost per account"
                 return self._counted_groups(question, day) or self._averaged_groups(question, day) or mapping
@@ -635,6 +643,8 @@ class OfflineMapper:
         grains = {d.grain for d in previous.dimensions if d.grain is not None}
         said_grains: set[Grain] = set()  # the groups the follow-up names ("which quarter ...")
         said_groups: set[str] = set()
+        new_grains: list[Grain] = []  # groups it names that the last answer did not have
+        new_groups: list[DimensionRef] = []
         for it in reading.items:
             q = it.quantity
             is_rank = q is not None and q.kind == QuantityKind.RANK
@@ -646,11 +656,16 @@ class OfflineMapper:
                 rank, direction = it, it.direction
             elif it.kind == ItemKind.MARKER and set(it.roles) <= _RANKING_MARKERS | {Role.WHICH}:
                 continue
+            elif it.kind == ItemKind.MARKER and set(it.text.split()) <= _HAS_WORDS:
+                continue  # "which account has the most storage?"
             elif it.kind == ItemKind.TIME and it.time is not None and it.time.time_range is None:
-                if it.time.grain is None or it.time.grain not in grains:
-                    return None  # "the cheapest week" after days: another series
+                if it.time.grain is None:
+                    return None
                 plural = plural or it.text.lower().endswith("s")
-                said_grains.add(it.time.grain)
+                if it.time.grain in grains:
+                    said_grains.add(it.time.grain)
+                else:  # "which quarter was the most expensive?" after a monthly series: by quarter
+                    new_grains.append(it.time.grain)
             elif it.kind == ItemKind.TERM and it.has(Kind.METRIC):
                 named.add(it.named(Kind.METRIC))
                 if it.direction is not None and rank is None:  # "the cheapest month"
@@ -658,11 +673,16 @@ class OfflineMapper:
             elif it.kind == ItemKind.TERM and {m.name for m in it.meanings} & grouped:
                 plural = plural or it.plural  # "which account ...": the groups asked already
                 said_groups |= {m.name for m in it.meanings} & grouped
+            elif it.kind == ItemKind.TERM and (refs := self._group_words(it)):
+                plural = plural or it.plural  # "which account spent the most?" after a total: by account
+                new_groups.extend(r for r in refs if r not in new_groups)
             else:
                 return None  # anything else said: not only a ranking
         if rank is None:
             return None
         named |= set(metrics_in_words(self.vocab, reading.tokens[rank.start : rank.end]))  # "the 3 cheapest"
+        if new_groups or new_grains:
+            return self._ranked_anew(previous, named, new_groups, new_grains, limit, direction, plural)
         if not previous.metrics or not (previous.dimensions or previous.count_groups):
             if rank.kind == ItemKind.QUANTITY or named:
                 return self._clarify(
@@ -698,6 +718,70 @@ class OfflineMapper:
             if named_dims and len(named_dims) < len(previous.dimensions):
                 update["dimensions"] = named_dims
         return previous.model_copy(update=update)
+
+    def _group_words(self, it: Item) -> list[DimensionRef]:
+        """What a word groups by when a ranking names it ("which account", "which region"): a
+        dimension or tag key, or a table's labels; none for a word that is also a value or a metric."""
+        if it.has(Kind.VALUE, Kind.BOOLEAN, Kind.METRIC, Kind.SEGMENT):
+            return []
+        m = it.first(Kind.TAG_KEY, Kind.DIMENSION)
+        table = it.first(Kind.TABLE)
+        labels = self.vocab.label_dimensions.get(table.name, ()) if table is not None else ()
+        if m is not None and not (labels and m.name in labels):
+            return [DimensionRef(name=m.name)]
+        return [DimensionRef(name=n) for n in labels]
+
+    def _ranked_anew(
+        self,
+        previous: Intent,
+        named: set[str],
+        groups: list[DimensionRef],
+        grains: list[Grain],
+        limit: int | None,
+        direction: Direction | None,
+        plural: bool,
+    ) -> Intent | None:
+        """ "ec2 cost last month" -> "which account spent the most?", "monthly ec2 cost this year" ->
+        "which quarter was the most expensive?", "average cost per account last month" -> "the 3 most
+        expensive accounts": the same amount, conditions and period, by the groups the ranking names
+        (read as a new question it ranked all time, every condition gone). None when the metric is
+        another, or the groups do not fit the amount."""
+        if not previous.metrics or len(named) > 1 or (named and not named <= set(previous.metrics)):
+            return None
+        if len(grains) > 1:
+            return None
+        field = next(iter(named), previous.metrics[0])
+        dims = list(groups)
+        if grains:
+            series = next((d.name for d in previous.dimensions if d.grain is not None), None)
+            series = series or (previous.time_range.dimension if previous.time_range else None)
+            tables = self.vocab.metric_tables.get(field, ())
+            series = series or next(
+                (self.vocab.default_time[t] for t in tables if self.vocab.default_time.get(t)), None
+            )
+            if series is None:
+                return None
+            dims.insert(0, DimensionRef(name=series, grain=grains[0]))
+        last = previous.model_copy(update={"previous": None})
+        intent = previous.model_copy(
+            update={
+                "dimensions": tuple(dims),
+                "order_by": (OrderBy(field=field, direction=direction or "desc"),),
+                "limit": limit if limit is not None or plural else 1,
+                "offset": None,
+                "count_groups": None,
+                "average_groups": None,
+                "cumulative": None,
+                "share": None,
+                "compare": None,
+                "previous": last,
+            }
+        )
+        try:
+            resolve(intent, self._catalog, _CHECK_AS_OF)
+        except UserError:
+            return None
+        return self._ranked_groups_named(intent)
 
     def _name_as_words(self, m: re.Match[str]) -> str:
         """A name of the model written as in the YAML, with underscores (a data engineer's
@@ -1388,6 +1472,7 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
 
 # what may stand beside a ranking in a follow-up that only ranks the last answer ("show the top 3 by")
 _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
+_HAS_WORDS = frozenset({"has", "have", "had", "with"})
 
 # "spent nothing", "cost nothing": an amount of 0 (the word was dropped: the groups that did spend)
 _SPENT_NOTHING = re.compile(r"\b(spent|spend|spends|cost|costs|costed)\s+nothing\b", re.IGNORECASE)
@@ -1399,6 +1484,8 @@ _OCCASION = re.compile(
     r"(?:review|report|meeting|update|sync|standup|stand-up|slide|deck|presentation)s?\b",
     re.IGNORECASE,
 )
+
+_ON_AVERAGE = re.compile(r"\bon\s+average\b", re.IGNORECASE)
 
 # "the 10 most recently created resources", "the 5 most recent instances": the newest
 _MOST_RECENT = re.compile(
