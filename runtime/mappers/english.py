@@ -527,7 +527,9 @@ SUMMING_WORDS = _words("combined together altogether")
 # "all services", "every region" in a follow-up: the condition on that dimension is lifted
 EVERY_WORDS = _words("all every any")
 # words for the whole estate: a follow-up that names only an amount with one of these asks for it anew
-WHOLE_WORDS = _words("all our overall whole entire company everything grand altogether")
+WHOLE_WORDS = _words(
+    "all our overall whole entire company everything grand altogether estate everywhere fleet"
+)
 # "and the same days in May?": the previous range's days, moved into the period said
 SAME_SPAN_PHRASES: tuple[str, ...] = _phrases("same days, same dates, same period, same stretch, same window")
 ADDING_STARTS: tuple[str, ...] = _phrases("and, also, plus, as well, too, additionally")

@@ -22,6 +22,7 @@ from compiler.time_range import (
 )
 from models.intent import (
     Compare,
+    CountGroups,
     Cumulative,
     DimensionRef,
     Filter,
@@ -346,6 +347,12 @@ def merge_follow_up(
             time_range = time_range.model_copy(update={"dimension": prev.time_range.dimension})
     elif parts.all_time:
         time_range = None
+    created = _dated_rows_kept(prev, parts, metrics, vocab, as_of)
+    if created is not None:
+        # "how many volumes were created this quarter" -> "cost last month": May's cost of the volumes
+        # created this quarter; the new period went onto the creation date, the cost unbounded
+        filters.append(created)
+        time_range = parts.time_range.model_copy(update={"dimension": None}) if parts.time_range else None
 
     order_by, limit, offset = list(prev.order_by), prev.limit, prev.offset
     if parts.order_by or parts.limit:
@@ -440,6 +447,20 @@ def merge_follow_up(
         {d.name for d in average_groups.of} & {d.name for d in dims} or share or compare or cumulative
     ):
         average_groups = None
+    counting = {t for t, m in vocab.count_metric.items() if m in parts.metrics}
+    if counting and not adding and set(parts.metrics) <= set(vocab.count_metric.values()):
+        # "how many accounts?" after "average cost per account" or "cost by account": the accounts
+        # counted, not each account's count of itself (1.00, or 24 rows of 1)
+        average_groups = None
+        labels = {n for t in counting for n in vocab.label_dimensions.get(t, ())}
+        own = [d for d in dims if d.name in labels]
+        held = [f for f in filters if f.field in vocab.metrics and f.field not in parts.metrics]
+        if own and held and count_groups is None:
+            # "which accounts spent less than 5000 last month" -> "how many accounts?": those groups counted
+            metrics = list(prev.metrics)
+            count_groups = CountGroups(of=(own[0],))
+            time_range = time_range or prev.time_range  # the groups' amount keeps its period
+        dims = [d for d in dims if d not in own]
     merged = Intent(
         metrics=tuple(metrics),
         dimensions=tuple(_dedupe(dims)),
@@ -855,6 +876,25 @@ def _widened(
         if len(joined) > 1 and not summed and all(d.name != f.field for d in dims):  # each value a row
             dims = [*dims, DimensionRef(name=f.field)]
     return out, dims
+
+
+def _dated_rows_kept(
+    prev: Intent, parts: Parts, metrics: Sequence[str], vocab: Vocabulary, as_of: dt.date | None
+) -> Filter | None:
+    """The last question's range on a date of its rows ("created this quarter"), as a condition on
+    that date, when the follow-up asks for an amount with a date of its own (cost by usage day): the
+    rows stay the ones created then, and a period said now is the amount's."""
+    tr = prev.time_range
+    if tr is None or not tr.dimension or not parts.metrics or as_of is None:
+        return None
+    own = {vocab.default_time.get(t) for m in metrics for t in vocab.metric_tables.get(m, ())} - {None}
+    if not own or tr.dimension in own:
+        return None
+    try:
+        start, end = resolve_time_range(tr, as_of)
+    except ValueError:
+        return None
+    return Filter(field=tr.dimension, op=Op.BETWEEN, value=(start.isoformat(), end.isoformat()))
 
 
 def _excluded_too(prev_filters: Sequence[Filter], new_filters: list[Filter]) -> list[Filter]:

@@ -73,6 +73,7 @@ from runtime.mappers.follow_ups import (
     lost_ranking,
     lost_threshold,
     merge_follow_up,
+    only_a_metric,
     points_back,
     ranked_rows_lost,
     ranked_rows_word,
@@ -335,6 +336,16 @@ class OfflineMapper:
                     return self._clarify(lost, self._answered(*suggested))
                 if picked := lost_threshold(previous, intent, tokens, self.vocab):
                     return self._clarify(picked, self._examples())
+                if cut := _amount_of_cut_rows(previous, parts, tokens, reading):
+                    return self._clarify(cut, self._examples())
+                if previous.average_groups and not intent.average_groups and (intent.compare or intent.share):
+                    # "average cost per account last month" -> "compared with april": the totals were
+                    # compared under the average's name
+                    return self._clarify(
+                        "an average of each group's total cannot be compared or shared: ask for each "
+                        "period's average in turn, or compare the totals",
+                        self._examples(),
+                    )
                 if narrowed := conditions_on_added(previous, parts, intent, tokens, self.vocab):
                     return self._clarify(narrowed[0], self._answered(*narrowed[1], every=True))
                 intent = self._groups_no_longer_named(intent, previous)
@@ -1485,7 +1496,12 @@ _OCCASION = re.compile(
     re.IGNORECASE,
 )
 
-_ON_AVERAGE = re.compile(r"\bon\s+average\b", re.IGNORECASE)
+# "on average, how much does each account ...", "average total storage per account": an average of the
+# groups' totals, not the model's average of a row
+_ON_AVERAGE = re.compile(
+    r"\bon\s+average\b|\b(?:average|avg|mean)\s+(?:of\s+)?(?:the\s+)?(?:total|sum|overall|combined)\b",
+    re.IGNORECASE,
+)
 
 # "the 10 most recently created resources", "the 5 most recent instances": the newest
 _MOST_RECENT = re.compile(
@@ -1548,6 +1564,29 @@ def _listing_held_to_count(intent: Intent | None, vocab: Vocabulary) -> bool:
     """A listing of rows (no metric) with a condition on a count: each row is one, so no list answers."""
     counts = set(vocab.count_metric.values())
     return intent is not None and not intent.metrics and any(f.field in counts for f in intent.filters)
+
+
+def _amount_of_cut_rows(
+    previous: Intent, parts: Parts, tokens: Sequence[Token], reading: Reading
+) -> str | None:
+    """ "the 5 largest buckets in prod" -> "how much storage in total?", "how many accounts spent more
+    than 20k" -> "total storage": an amount alone, of rows the last answer cut to a top N or picked by
+    a condition on groups. An intent cannot keep to those rows: the amount would be every bucket's,
+    or the groups ranked again by the new amount (other groups), or the count repeated. Asked back;
+    "and storage?" adds a column beside the same rows."""
+    if previous.limit is None and previous.count_groups is None:
+        return None
+    if tokens and tokens[0].text in ("and", "plus", "also", "with"):
+        return None
+    if not only_a_metric(list(tokens), parts, reading):
+        return None
+    if set(parts.metrics) <= set(previous.metrics):
+        return None  # "top 3 regions by cost last month" -> "cost this month": the same ranking, then
+    what = "the top rows the last answer kept" if previous.limit is not None else "the groups it counted"
+    return (
+        f"an amount of {what} alone: I can only compute it over every row that matches; ask it in full "
+        "(e.g. for all of them, or name the ones you mean), or say 'and <amount>' to add it beside them"
+    )
 
 
 def _none_as_zero(tokens: Sequence[Token], span: tuple[int, int]) -> str:

@@ -258,11 +258,40 @@ def _next_listed(st: State, j: int, grouped: Item) -> int | None:
     return None
 
 
+def _sorts_listing(st: State, k: int, it: Item) -> bool:
+    """ "list volumes by size", "list buckets by creation date": a list of rows "by" a number or a
+    date of their own is sorted by it (a count per distinct size or per creation day answers no
+    one); "list instances by region" still groups."""
+    if not any(i.kind == ItemKind.MARKER and Role.LIST in i.roles for i in st.items) or k + 1 >= len(
+        st.items
+    ):
+        return False
+    nxt = st.items[k + 1]
+    if nxt.kind != ItemKind.TERM or st.use_of(nxt) or nxt.has(Kind.METRIC, Kind.VALUE):
+        return False
+    own = [
+        m.name
+        for m in nxt.meanings
+        if (m.kind == Kind.DIMENSION and m.name in st.vocab.number_dimensions)
+        or m.kind == Kind.TIME_DIMENSION
+    ]
+    if not own or len(own) != len(
+        [m for m in nxt.meanings if m.kind in (Kind.DIMENSION, Kind.TIME_DIMENSION)]
+    ):
+        return False
+    st.set_use(nxt, Use.COLUMN)
+    st.sort_columns = tuple(own)
+    st.bind(it)
+    return True
+
+
 def bind_group(st: State, k: int, it: Item) -> None:
     """ "by <dimension>", "per <grain>", "by <metric>" (a ranking), "by <kind>" (one row per thing of
     that kind), a list of groupings; the marker is used when it found one. Writes groupings
     (``add_group``), the items' uses and ``sort_metric``."""
     if _binds_span(st, k, it):
+        return
+    if _sorts_listing(st, k, it):
         return
     j: int | None = k + 1
     while j is not None and j < len(st.items):

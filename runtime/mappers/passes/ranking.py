@@ -437,7 +437,11 @@ def _totals_ranked_rows(st: State) -> bool:
     if rank_at is None:
         return False
     said = tokens[:rank_at]
-    return "of" in said and any(w in TOTAL_WORDS or (w,) in MEANS or w == "sum" for w in said)
+    if "of" in said and any(w in TOTAL_WORDS or (w,) in MEANS or w == "sum" for w in said):
+        return True
+    # "what did the top 5 accounts spend altogether", "... in total last month", "... combined"
+    after = " ".join(tokens[rank_at:])
+    return any(f" {w} " in f" {after} " for w in ("in total", "altogether", "combined", "all together"))
 
 
 def _plural_periods(st: State) -> bool:
