@@ -68,6 +68,8 @@ def averaged_groups(question: str, vocab: Vocabulary, read: Callable[[str], Mapp
     of = added[:1]  # one key: the id, not id and name
     if of[0].grain is not None:  # "per day on average": the model's own average per period says it
         return None
+    if any(f.field == of[0].name for f in intent.filters):
+        return None  # "volumes per instance": two kinds side by side, not groups to average over
     others = tuple(d for d in intent.dimensions if d not in added)
     if any(d.grain is not None for d in others):  # "average monthly cost per account": over which?
         return None

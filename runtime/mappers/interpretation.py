@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from runtime.mappers.passes.binding import bind_items
 from runtime.mappers.passes.comparisons import (
+    ask_condition_of_other_rows,
     bind_comparisons,
     check_counted_conditions,
     count_of_haves,
@@ -144,6 +145,7 @@ ASSEMBLY: tuple[Pass, ...] = (
     check_counted_conditions,
     undo_degenerate_groups,
     pick_listing,
+    ask_condition_of_other_rows,
     place_grains,
     each_or_average,
     place_order,

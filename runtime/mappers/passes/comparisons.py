@@ -435,3 +435,38 @@ def check_counted_conditions(st: State) -> None:
             "counting rows by a condition on another metric needs a breakdown; ask for the list instead"
         )
         p.suggestions.append(list_instead(st.reading.question))
+
+
+_RELATIVES = frozenset({"that", "which", "who", "with", "whose"})
+
+
+def ask_condition_of_other_rows(st: State) -> None:
+    """ "how many resources are in accounts that spent over 20k last month": the amount held to a
+    number belongs to the rows named right before it ("accounts that spent"), but the answer is about
+    other rows (resources), each of which would be held to it instead (0 resources spent that much).
+    Asked back: the groups that pass first, then about them.
+
+    Reads the terms' uses, the metric filters and the final dimensions; writes problems."""
+    p = st.parts
+    held = {f.field for f in p.filters if f.field in st.vocab.metrics}
+    if not held or st.partial:
+        return
+    shown = {d.name for d in p.dimensions}
+    for k, it in enumerate(st.items[:-1]):
+        if it.kind != ItemKind.TERM or st.use_of(it) != Use.ENTITY or not it.has(Kind.TABLE):
+            continue
+        labels = set(st.vocab.label_dimensions.get(it.named(Kind.TABLE), ()))
+        if not labels or labels & shown:
+            continue
+        nxt = st.items[k + 1]
+        between = {t.text for t in st.reading.tokens[it.end : nxt.start]}
+        if not between or between - _RELATIVES - {"have", "has", "had"}:
+            continue
+        if nxt.kind == ItemKind.TERM and nxt.has(Kind.METRIC) and nxt.named(Kind.METRIC) in held:
+            said = " ".join(t.orig for t in st.reading.tokens[it.start : nxt.end])
+            p.problems.append(
+                f"'{said} ...' holds the {it.text} to that amount, "
+                f"but the answer is about other rows, each of which would be held to it; ask for the "
+                f"{it.text} that pass first, then about them"
+            )
+            return
