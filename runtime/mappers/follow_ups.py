@@ -262,7 +262,15 @@ def merge_follow_up(
     rows_asked = asks_for_rows(tokens, parts) and not parts.metrics and not new_dims
     owners = _other_tables_named(tokens, vocab, prev)
     listed_part: tuple[Filter, ...] = ()
-    if rows_asked and prev.count_groups is not None:
+    counted_held = [f for f in prev.filters if f.field in vocab.metrics]
+    regrouped = False
+    if rows_asked and prev.count_groups is not None and owners and not counted_held and (
+        not set(owners) & {d.name for d in prev.count_groups.of}
+    ):
+        # "how many regions have public buckets" -> "which accounts?": the accounts with such rows
+        # (the regions came back)
+        dims, regrouped = [DimensionRef(name=n) for n in owners], True
+    elif rows_asked and prev.count_groups is not None:
         dims = _with_labels(prev.count_groups.of, vocab)  # "which ones?" after "how many accounts ..."
     elif rows_asked and owners and prev.metrics:
         # "which accounts?" after a count of buckets, or after one by region: by account instead (a
@@ -441,7 +449,7 @@ def merge_follow_up(
     # still a count (an average) of groups, unless the follow-up groups by what was counted (averaged
     # over), or asks for what the groups' amounts cannot be averaged as (a share, a change)
     count_groups, average_groups = prev.count_groups, prev.average_groups
-    if count_groups is not None and {d.name for d in count_groups.of} & {d.name for d in dims}:
+    if count_groups is not None and ({d.name for d in count_groups.of} & {d.name for d in dims} or regrouped):
         count_groups = None
     if average_groups is not None and (
         {d.name for d in average_groups.of} & {d.name for d in dims} or share or compare or cumulative
