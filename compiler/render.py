@@ -138,6 +138,9 @@ def _group_count_select(counting: GroupCount, groups: exp.Select) -> exp.Select:
     )
     if counting.outer:
         select.set("group", exp.Group(expressions=[column(a, _GROUPS) for a in counting.outer]))
+    elif counting.averaged:  # an average over no groups is no answer, not one row of NULL and 0
+        some = exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0))
+        select.set("having", exp.Having(this=some))
     return select
 
 

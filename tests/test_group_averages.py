@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -193,3 +194,14 @@ def test_questions_average_the_groups_they_name(question: str, reference: str, m
 def test_questions_not_read_as_averages_of_groups(question: str, mapper: OfflineMapper) -> None:
     mapping = mapper.map(question)
     assert mapping.intent is None or mapping.intent.average_groups is None, mapping
+
+
+def test_an_average_over_no_groups_is_no_rows(model: SemanticModel, conn: psycopg.Connection[Any]) -> None:
+    """Conditions no cost row meets leave no accounts to average: no answer ("no data"), not one row
+    of an empty average beside a count of 0."""
+    raw = {**PER_ACCOUNT_BY_ENV, "dimensions": []}
+    query = compile(Intent.model_validate(raw), model, as_of=AS_OF)
+    assert run_read_only(conn, query.sql, query.params) == [(pytest.approx(Decimal("18470.38"), abs=Decimal("0.01")), 24)]
+    none = {**raw, "filters": [{"field": "account_name", "value": "no-such-account"}]}
+    query = compile(Intent.model_validate(none), model, as_of=AS_OF)
+    assert run_read_only(conn, query.sql, query.params) == []

@@ -15,4 +15,6 @@ FROM (
   GROUP BY
     accounts.account_id
 ) AS counted_groups
+HAVING
+  COUNT(*) > 0
 -- params: {"usage_date_end": "2026-05-31", "usage_date_start": "2026-05-01"}

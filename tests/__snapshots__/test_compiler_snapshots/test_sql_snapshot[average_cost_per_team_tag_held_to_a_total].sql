@@ -18,4 +18,6 @@ FROM (
   HAVING
     SUM(resource_costs.cost_usd) > %(cost)s
 ) AS counted_groups
+HAVING
+  COUNT(*) > 0
 -- params: {"cost": 1000, "tag_key_team": "team", "usage_date_end": "2026-06-17", "usage_date_start": "2026-04-01"}
