@@ -597,7 +597,7 @@ def test_invalid_intents_raise_user_errors(model: SemanticModel, kind: str) -> N
         ({"metrics": ["cost"], "dimensions": ["region__month"]}, IntentError, ["not a time dimension"]),
         ({"metrics": ["cost"], "filters": [{"field": "storage_gb", "op": "<", "value": "big"}]}, IntentError,
          ["not a number"]),
-        ({"metrics": ["cost"], "filters": [{"field": "environment", "op": "=", "value": "prd"}]}, IntentError,
+        ({"metrics": ["cost"], "filters": [{"field": "environment", "op": "=", "value": "prdo"}]}, IntentError,
          ["not a value of environment", "prod"]),
         ({"metrics": ["resource_count"], "time_range": "last month"}, IntentError, ["no default time dimension"]),
         ({"metrics": ["cost"], "time_range": "2027"}, TimeRangeError, ["after the as-of date"]),
