@@ -184,6 +184,7 @@ class OfflineMapper:
         text = _OCCASION.sub("", text)  # "for the quarterly review": no series by quarter
         text = _MOST_RECENT.sub("newest ", text).replace("newest  ", "newest ")
         text = _COMPARE_AND.sub(r"\1\2 vs \3", text)  # "compare may and april cost": a change
+        text = _CHANGED_VS.sub(_changed_between, text)  # "changed this quarter vs last quarter"
         text = _HALF_VS_HALF.sub(_halves_of_one_period, text)  # "first half vs second half of may"
         text = _H_VS_H.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", text)  # "h1 vs h2 2025"
         if not text:
@@ -1520,6 +1521,21 @@ _MONTH_WORD = (
 _COMPARE_AND = re.compile(
     rf"^\s*compare\s+(.*?\b)?({_MONTH_WORD})\s+(?:and|with|to)\s+({_MONTH_WORD})\b", re.IGNORECASE
 )
+
+# "how has spend changed this quarter versus last quarter": a change from the earlier period to the later
+# (it was each period's amount side by side)
+_PERIOD = r"(?:this|last|previous) (?:week|month|quarter|year)"
+_CHANGED_VS = re.compile(
+    rf"\b(chang\w*|gr[eo]w\w*|increas\w*|decreas\w*|dropp?\w*|ris\w*|rose|fell|fall\w*)\b(.*?)\b"
+    rf"({_PERIOD})\s+(?:vs\.?|versus|compared (?:to|with))\s+({_PERIOD})\b",
+    re.IGNORECASE,
+)
+
+def _changed_between(m: re.Match[str]) -> str:
+    """ "changed this quarter versus last quarter" -> "change from last quarter to this quarter"."""
+    verb = "change" if m[1].lower().startswith("chang") else m[1]
+    return f"{verb}{m[2]}from {m[4]} to {m[3]}"
+
 
 # "first half vs second half of may": the first half is of May too (it was read as a half-year)
 _HALF_VS_HALF = re.compile(
