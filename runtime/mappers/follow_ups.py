@@ -736,6 +736,24 @@ def lost_threshold(
     )
 
 
+def regroup_lost(
+    previous: Intent, intent: Intent, tokens: Sequence[Token], parts: Parts, vocab: Vocabulary
+) -> str | None:
+    """ "how many regions have more than 100 instances" -> "which accounts?": the condition held the
+    regions to the number, and accounts held to it would be another question; the regions came back
+    instead. Asked back, naming the question to ask."""
+    if previous.count_groups is None or not asks_for_rows(tokens, parts):
+        return None
+    owners = _other_tables_named(tokens, vocab, previous)
+    if not owners or any(d.name in owners for d in intent.dimensions):
+        return None
+    counted = ", ".join(d.name.replace("_", " ") for d in previous.count_groups.of)
+    return (
+        f"the last answer counted {counted} groups held to a number; which of the rows you name pass it "
+        "is another question: ask it in full (e.g. 'which accounts have more than ...')"
+    )
+
+
 def conditions_as_columns(previous: Intent, intent: Intent) -> Intent:
     """ "are they running?", "which of those are in prod?" after "the 3 oldest instances" (a listing
     ranked and cut): the same rows, with a column for each value asked about, instead of a filter
@@ -964,7 +982,7 @@ def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
     return list(dict.fromkeys(dims))
 
 
-__all__ = ["looks_like_follow_up", "merge_follow_up"]
+__all__ = ["looks_like_follow_up", "merge_follow_up", "regroup_lost"]
 
 
 def _every(tokens: Sequence[Token], vocab: Vocabulary) -> set[str]:

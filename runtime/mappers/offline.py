@@ -77,6 +77,7 @@ from runtime.mappers.follow_ups import (
     points_back,
     ranked_rows_lost,
     ranked_rows_word,
+    regroup_lost,
     unfit_units,
 )
 from runtime.mappers.interpretation import Parts, interpret
@@ -339,6 +340,8 @@ class OfflineMapper:
                     return self._clarify(picked, self._examples())
                 if cut := _amount_of_cut_rows(previous, parts, tokens, reading):
                     return self._clarify(cut, self._examples())
+                if lost_groups := regroup_lost(previous, intent, tokens, parts, self.vocab):
+                    return self._clarify(lost_groups, self._examples())
                 if previous.average_groups and not intent.average_groups and (intent.compare or intent.share):
                     # "average cost per account last month" -> "compared with april": the totals were
                     # compared under the average's name
