@@ -281,7 +281,7 @@ def merge_follow_up(
         listed_part = counted_part  # "list them" after "what percent of buckets are public": those
 
     for g in parts.pending_grains:
-        series = _series_dimension(prev, metrics, vocab)
+        series = series_dimension(prev, metrics, vocab)
         if g is None and any(d.name == series and d.grain is not None for d in dims):
             continue  # "cost last week by day" -> "running total": along the days already asked
         if series is not None:
@@ -962,7 +962,9 @@ def _expand_touched_segments(
     return filters, segments
 
 
-def _series_dimension(prev: Intent, metrics: list[str], vocab: Vocabulary) -> str | None:
+def series_dimension(prev: Intent, metrics: Sequence[str], vocab: Vocabulary) -> str | None:
+    """The time dimension a series of the last answer runs along: its range's, its series', else
+    the metrics' own date."""
     if prev.time_range is not None and prev.time_range.dimension:
         return prev.time_range.dimension
     for d in prev.dimensions:
@@ -982,7 +984,7 @@ def _dedupe(dims: list[DimensionRef]) -> list[DimensionRef]:
     return list(dict.fromkeys(dims))
 
 
-__all__ = ["looks_like_follow_up", "merge_follow_up", "regroup_lost"]
+__all__ = ["looks_like_follow_up", "merge_follow_up", "regroup_lost", "series_dimension"]
 
 
 def _every(tokens: Sequence[Token], vocab: Vocabulary) -> set[str]:

@@ -38,6 +38,7 @@ from runtime.mappers.english import (
     BACK_REFERENCES,
     CONTINUING_OPENERS,
     COUNT_HEADS,
+    HAVING_WORDS,
     HELP_PHRASES,
     HELP_WORDS,
     JUDGEMENT_FIGURES,
@@ -78,6 +79,7 @@ from runtime.mappers.follow_ups import (
     ranked_rows_lost,
     ranked_rows_word,
     regroup_lost,
+    series_dimension,
     unfit_units,
 )
 from runtime.mappers.interpretation import Parts, interpret
@@ -671,7 +673,7 @@ class OfflineMapper:
                 rank, direction = it, it.direction
             elif it.kind == ItemKind.MARKER and set(it.roles) <= _RANKING_MARKERS | {Role.WHICH}:
                 continue
-            elif it.kind == ItemKind.MARKER and set(it.text.split()) <= _HAS_WORDS:
+            elif it.kind == ItemKind.MARKER and set(it.text.split()) <= HAVING_WORDS:
                 continue  # "which account has the most storage?"
             elif it.kind == ItemKind.TIME and it.time is not None and it.time.time_range is None:
                 if it.time.grain is None:
@@ -768,12 +770,7 @@ class OfflineMapper:
         field = next(iter(named), previous.metrics[0])
         dims = list(groups)
         if grains:
-            series = next((d.name for d in previous.dimensions if d.grain is not None), None)
-            series = series or (previous.time_range.dimension if previous.time_range else None)
-            tables = self.vocab.metric_tables.get(field, ())
-            series = series or next(
-                (self.vocab.default_time[t] for t in tables if self.vocab.default_time.get(t)), None
-            )
+            series = series_dimension(previous, [field], self.vocab)
             if series is None:
                 return None
             dims.insert(0, DimensionRef(name=series, grain=grains[0]))
@@ -1487,7 +1484,6 @@ def _new_limit(tokens: Sequence[Token]) -> int | None:
 
 # what may stand beside a ranking in a follow-up that only ranks the last answer ("show the top 3 by")
 _RANKING_MARKERS = frozenset({Role.GROUP, Role.SORT, Role.LIST})
-_HAS_WORDS = frozenset({"has", "have", "had", "with"})
 
 # "spent nothing", "cost nothing": an amount of 0 (the word was dropped: the groups that did spend)
 _SPENT_NOTHING = re.compile(r"\b(spent|spend|spends|cost|costs|costed)\s+nothing\b", re.IGNORECASE)

@@ -460,7 +460,7 @@ def ask_condition_of_other_rows(st: State) -> None:
             continue
         nxt = st.items[k + 1]
         between = {t.text for t in st.reading.tokens[it.end : nxt.start]}
-        if not between or between - _RELATIVES - {"have", "has", "had"}:
+        if not between or between - _RELATIVES - HAVING_WORDS:
             continue
         if nxt.kind == ItemKind.TERM and nxt.has(Kind.METRIC) and nxt.named(Kind.METRIC) in held:
             said = " ".join(t.orig for t in st.reading.tokens[it.start : nxt.end])

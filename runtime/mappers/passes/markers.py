@@ -258,13 +258,17 @@ def _next_listed(st: State, j: int, grouped: Item) -> int | None:
     return None
 
 
+def _listing_asked(st: State) -> bool:
+    """A word asking for the rows themselves ("list", "show"), anywhere in the question: sorting words
+    are bound before the listing is chosen (``pick_listing``)."""
+    return any(i.kind == ItemKind.MARKER and Role.LIST in i.roles for i in st.items)
+
+
 def _sorts_listing(st: State, k: int, it: Item) -> bool:
     """ "list volumes by size", "list buckets by creation date": a list of rows "by" a number or a
     date of their own is sorted by it (a count per distinct size or per creation day answers no
     one); "list instances by region" still groups."""
-    if not any(i.kind == ItemKind.MARKER and Role.LIST in i.roles for i in st.items) or k + 1 >= len(
-        st.items
-    ):
+    if not _listing_asked(st) or k + 1 >= len(st.items):
         return False
     nxt = st.items[k + 1]
     if nxt.kind != ItemKind.TERM or st.use_of(nxt) or nxt.has(Kind.METRIC, Kind.VALUE):
@@ -577,7 +581,7 @@ def bind_sort(st: State, k: int, it: Item) -> None:
     """ "sorted by <metric>": the metric ranked by, largest first unless said otherwise; "rank
     <entities> by <metric>" / "by how many ...": the entities ranked by what follows their "by"."""
     nxt = after(st, k, skip=(Role.GROUP,))
-    listing = any(i.kind == ItemKind.MARKER and Role.LIST in i.roles for i in st.items)
+    listing = _listing_asked(st)
     if listing and nxt and nxt[1].kind == ItemKind.TERM and nxt[1].text.lower() in SIZE_WORDS:
         # "list the public buckets sorted by size": each row by its own size, as "biggest first" sorts
         v = st.vocab
